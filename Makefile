@@ -1,0 +1,68 @@
+# docker-on-openstack: one entry point for set-up, tests, benchmarks and the demo.
+# Every target installs what it needs, so `make test` on a fresh Debian 12
+# machine (as root) does the whole set-up by itself.
+
+SHELL := /bin/bash
+ROOT := $(CURDIR)
+VENV := $(ROOT)/.venv
+PY := $(VENV)/bin/python
+STATE := $(ROOT)/.state
+export DOCKER_HOST := unix://$(STATE)/docker.sock
+export PBR_VERSION ?= 0.1.0
+export OS_NOVA_DISABLE_EVENTLET_PATCHING := 1
+
+APT_PACKAGES := docker.io busybox-static iproute2 iptables curl debootstrap
+VENV_STAMP := $(VENV)/.installed
+VENV_INPUTS := constraints.txt requirements.txt test-requirements.txt setup.cfg
+
+.PHONY: setup apt venv docker docker-stop images test test-quick lint bench run clean
+
+setup: apt venv docker images
+
+apt:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+venv: $(VENV_STAMP)
+
+$(VENV_STAMP): $(VENV_INPUTS)
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt -r requirements.txt -r test-requirements.txt
+	$(PY) -m pip install -q -c constraints.txt --no-deps -e .
+	$(VENV)/bin/nova-docker-shim install
+	@touch $@
+
+docker: apt
+	@tools/docker-engine.sh start
+
+docker-stop:
+	@tools/docker-engine.sh stop
+
+images: venv docker
+	@$(PY) tools/build_images.py
+
+test: setup
+	@$(PY) tools/run_tests.py
+
+test-quick: setup
+	@$(PY) tools/run_tests.py -m "not slow"
+
+lint: venv
+	$(VENV)/bin/ruff check nova_docker_driver heat_plugin magnum_bay scheduler_filters tests tools
+	$(VENV)/bin/bashate -v -iE006 -eE005,E042 devstack/plugin.sh devstack/settings tools/*.sh
+
+bench: setup
+	@$(PY) tools/run_bench.py
+
+run: setup
+	@$(PY) tools/run_demo.py
+
+clean: docker-stop
+	rm -rf $(STATE)

@@ -1,0 +1,1 @@
+"""Heat resources for Docker containers, networks and volumes."""

@@ -1,0 +1,1 @@
+"""Magnum-style bays (clusters) built from Docker containers."""

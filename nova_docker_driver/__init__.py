@@ -1,0 +1,1 @@
+"""Nova virt driver that runs instances as Docker containers."""

@@ -1,0 +1,82 @@
+"""A docker client on the project's private engine, and cleanup of what a test made.
+
+Cleanup works by difference: the ids of containers, networks, volumes and
+images present before the test are recorded, and everything new afterwards
+is removed, whether the test passed or failed. Swarm-mode services and a
+swarm itself are left to the tests that create them.
+"""
+
+import os
+
+import docker
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SOCKET = os.path.join(ROOT, '.state', 'docker.sock')
+BUILTIN_NETWORKS = ('bridge', 'host', 'none')
+
+
+def docker_host():
+    return os.environ.get('DOCKER_HOST') or 'unix://%s' % SOCKET
+
+
+def client(timeout=120):
+    return docker.DockerClient(base_url=docker_host(), timeout=timeout)
+
+
+def ensure_images(engine):
+    """Build the local test images if they are missing (cached by content)."""
+    import sys
+    sys.path.insert(0, os.path.join(ROOT, 'tools'))
+    try:
+        import build_images
+    finally:
+        sys.path.pop(0)
+    build_images.build_all(engine)
+
+
+class Snapshot:
+    """What exists on the engine at one moment, by id."""
+
+    def __init__(self, engine):
+        api = engine.api
+        self.containers = {c['Id'] for c in api.containers(all=True)}
+        self.networks = {n['Id'] for n in api.networks()}
+        self.volumes = {v['Name'] for v in (api.volumes().get('Volumes') or [])}
+        self.images = {i['Id'] for i in api.images(all=True)}
+
+    def leftovers(self, engine):
+        now = Snapshot(engine)
+        return {
+            'containers': now.containers - self.containers,
+            'networks': now.networks - self.networks,
+            'volumes': now.volumes - self.volumes,
+            'images': now.images - self.images,
+        }
+
+
+def remove_new(engine, before):
+    """Remove everything created since ``before``; return what was removed."""
+    api = engine.api
+    found = before.leftovers(engine)
+    for cid in found['containers']:
+        try:
+            api.remove_container(cid, force=True, v=True)
+        except docker.errors.NotFound:
+            pass
+    for nid in found['networks']:
+        try:
+            api.remove_network(nid)
+        except docker.errors.NotFound:
+            pass
+    for name in found['volumes']:
+        try:
+            api.remove_volume(name, force=True)
+        except docker.errors.NotFound:
+            pass
+    for iid in found['images']:
+        try:
+            api.remove_image(iid, force=True, noprune=False)
+        except (docker.errors.NotFound, docker.errors.APIError):
+            # A parent layer of another new image goes with its child.
+            pass
+    return found

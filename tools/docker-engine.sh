@@ -1,0 +1,102 @@
+#!/bin/bash
+# Start or stop the project's private Docker engine.
+#
+# The engine keeps all of its state under .state/ in the repo root so that it
+# never touches a system engine: socket .state/docker.sock, data root
+# .state/docker, exec root .state/exec, pid file .state/docker.pid, log
+# .state/docker.log.
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+STATE=${DOCKER_STATE_DIR:-$ROOT/.state}
+SOCK=$STATE/docker.sock
+PIDFILE=$STATE/docker.pid
+LOG=$STATE/docker.log
+# The bridge gets its own name so that a system engine's docker0 is left alone.
+BRIDGE=${DOCKER_BRIDGE_NAME:-dos0}
+BRIDGE_CIDR=${DOCKER_BRIDGE_CIDR:-172.31.250.1/24}
+
+ping_engine() {
+    curl -sf --max-time 2 --unix-socket "$SOCK" http://localhost/_ping >/dev/null 2>&1
+}
+
+engine_pid() {
+    [ -f "$PIDFILE" ] || return 1
+    local pid
+    pid=$(cat "$PIDFILE")
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+
+start() {
+    mkdir -p "$STATE"
+    if engine_pid >/dev/null && ping_engine; then
+        echo "docker engine already running (pid $(engine_pid)) at $SOCK"
+        return 0
+    fi
+    if engine_pid >/dev/null; then
+        # Alive but not answering: give it a moment before judging it.
+        for _ in $(seq 1 50); do ping_engine && return 0; sleep 0.2; done
+        echo "docker engine (pid $(engine_pid)) does not answer; restarting it" >&2
+        stop
+    fi
+    # A killed engine leaves its pid file, socket and containerd state; a
+    # fresh start must not trip over them.
+    rm -f "$PIDFILE" "$SOCK"
+    if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
+        ip link add "$BRIDGE" type bridge
+        ip addr add "$BRIDGE_CIDR" dev "$BRIDGE"
+        ip link set "$BRIDGE" up
+    fi
+    mkdir -p "$STATE/docker" "$STATE/exec"
+    setsid dockerd \
+        --host "unix://$SOCK" \
+        --data-root "$STATE/docker" \
+        --exec-root "$STATE/exec" \
+        --pidfile "$PIDFILE" \
+        --bridge "$BRIDGE" \
+        --containerd-namespace docker-on-openstack \
+        --containerd-plugins-namespace docker-on-openstack-plugins \
+        >>"$LOG" 2>&1 </dev/null &
+    for _ in $(seq 1 150); do
+        if ping_engine; then
+            echo "docker engine started (pid $(engine_pid)) at $SOCK"
+            return 0
+        fi
+        sleep 0.2
+    done
+    echo "docker engine did not answer /_ping within 30 s; last log lines:" >&2
+    tail -n 30 "$LOG" >&2
+    return 1
+}
+
+stop() {
+    local pid
+    if pid=$(engine_pid); then
+        kill "$pid"
+        for _ in $(seq 1 100); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.2
+        done
+        kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+        echo "docker engine stopped (pid $pid)"
+    else
+        echo "docker engine not running"
+    fi
+    rm -f "$PIDFILE" "$SOCK"
+}
+
+status() {
+    if engine_pid >/dev/null && ping_engine; then
+        echo "running (pid $(engine_pid)) at $SOCK"
+    else
+        echo "not running"
+        return 1
+    fi
+}
+
+case "${1:-start}" in
+    start) start ;;
+    stop) stop ;;
+    status) status ;;
+    *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,123 @@
+"""Run the whole test suite as separate pytest processes, one per side.
+
+Nova, Heat and Magnum each register options on oslo.config's global CONF and
+pick oslo.service's backend once per process, so they cannot share a Python
+process. Each group below runs in its own pytest process; the totals are
+summed at the end into one closing line.
+
+Every test directory must belong to exactly one group: a directory that no
+group names fails the run, so no test can be silently left out.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# (group, paths). Paths that do not exist yet are skipped.
+GROUPS = [
+    ('plain', ['tests/unit/scheduler_filters', 'tests/functional/rig/docker',
+               'tests/unit/tools']),
+    ('nova', ['tests/unit/nova_docker_driver',
+              'tests/functional/rig/nova',
+              'tests/functional/nova_docker_driver',
+              'tests/functional/scheduler_filters']),
+    ('heat', ['tests/unit/heat_plugin', 'tests/functional/rig/heat',
+              'tests/functional/heat_plugin']),
+    ('magnum', ['tests/unit/magnum_bay', 'tests/functional/rig/magnum',
+                'tests/functional/magnum_bay']),
+    ('devstack', ['tests/unit/devstack', 'tests/functional/devstack']),
+]
+
+
+def _test_dirs():
+    """Every directory under tests/ that holds a test module."""
+    found = set()
+    for base, _dirs, files in os.walk(os.path.join(ROOT, 'tests')):
+        if any(f.startswith('test_') and f.endswith('.py') for f in files):
+            found.add(os.path.relpath(base, ROOT))
+    return found
+
+
+def _check_coverage():
+    covered = [p for _g, paths in GROUPS for p in paths]
+    orphans = sorted(d for d in _test_dirs()
+                     if not any(d == c or d.startswith(c + os.sep)
+                                for c in covered))
+    if orphans:
+        sys.exit('test directories in no group of tools/run_tests.py: %s'
+                 % ', '.join(orphans))
+
+
+def _counts(xml_path):
+    counts = dict(tests=0, failures=0, errors=0, skipped=0)
+    if not os.path.exists(xml_path):
+        return counts
+    root = ET.parse(xml_path).getroot()
+    suites = [root] if root.tag == 'testsuite' else root.findall('testsuite')
+    for suite in suites:
+        for key in counts:
+            counts[key] += int(suite.get(key, 0))
+    return counts
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('-m', dest='marker', help='pytest -m expression')
+    parser.add_argument('-g', '--group', action='append',
+                        help='run only these groups')
+    parser.add_argument('pytest_args', nargs='*')
+    args = parser.parse_args(argv)
+    _check_coverage()
+
+    results_dir = os.path.join(ROOT, '.state', 'test-results')
+    os.makedirs(results_dir, exist_ok=True)
+    total = dict(tests=0, failures=0, errors=0, skipped=0)
+    failed_groups = []
+    for group, paths in GROUPS:
+        if args.group and group not in args.group:
+            continue
+        present = [p for p in paths if os.path.isdir(os.path.join(ROOT, p))]
+        if not present:
+            continue
+        xml_path = os.path.join(results_dir, '%s.xml' % group)
+        if os.path.exists(xml_path):
+            os.unlink(xml_path)
+        cmd = [sys.executable, '-m', 'pytest', '-p', 'no:cacheprovider',
+               '--junitxml', xml_path, '-o', 'junit_family=xunit2']
+        if args.marker:
+            cmd += ['-m', args.marker]
+        cmd += args.pytest_args + present
+        print('=== group %s: %s' % (group, ' '.join(present)), flush=True)
+        start = time.monotonic()
+        rc = subprocess.call(cmd, cwd=ROOT)
+        counts = _counts(xml_path)
+        print('=== group %s: exit %d in %.0f s' %
+              (group, rc, time.monotonic() - start), flush=True)
+        # pytest exits 5 when a marker filter leaves nothing to run.
+        if rc not in (0, 5) or counts['failures'] or counts['errors']:
+            failed_groups.append(group)
+        for key in total:
+            total[key] += counts[key]
+
+    passed = (total['tests'] - total['failures'] - total['errors']
+              - total['skipped'])
+    failed = total['failures'] + total['errors']
+    if failed_groups:
+        print('failed groups: %s' % ', '.join(failed_groups))
+    print('total: %d passed, %d failed, %d skipped'
+          % (passed, failed, total['skipped']))
+    if failed_groups:
+        return 1
+    if passed == 0:
+        print('no test ran')
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
