@@ -6,8 +6,10 @@ SHELL := /bin/bash
 ROOT := $(CURDIR)
 VENV := $(ROOT)/.venv
 PY := $(VENV)/bin/python
-STATE := $(ROOT)/.state
-export DOCKER_HOST := unix://$(STATE)/docker.sock
+# DOS_STATE may point a developer's second engine elsewhere (with
+# DOCKER_BRIDGE_NAME and DOCKER_BRIDGE_CIDR); CI uses the default.
+export DOS_STATE ?= $(ROOT)/.state
+export DOCKER_HOST := unix://$(DOS_STATE)/docker.sock
 export PBR_VERSION ?= 0.1.0
 export OS_NOVA_DISABLE_EVENTLET_PATCHING := 1
 
@@ -65,4 +67,4 @@ run: setup
 	@$(PY) tools/run_demo.py
 
 clean: docker-stop
-	rm -rf $(STATE)
+	rm -rf $(DOS_STATE)

@@ -1,14 +1,14 @@
 #!/bin/bash
 # Start or stop the project's private Docker engine.
 #
-# The engine keeps all of its state under .state/ in the repo root so that it
-# never touches a system engine: socket .state/docker.sock, data root
+# The engine keeps all of its state under .state/ in the repo root (or under
+# $DOS_STATE) so that it never touches a system engine: socket .state/docker.sock, data root
 # .state/docker, exec root .state/exec, pid file .state/docker.pid, log
 # .state/docker.log.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-STATE=${DOCKER_STATE_DIR:-$ROOT/.state}
+STATE=${DOS_STATE:-$ROOT/.state}
 SOCK=$STATE/docker.sock
 PIDFILE=$STATE/docker.pid
 LOG=$STATE/docker.log

@@ -74,7 +74,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     _check_coverage()
 
-    results_dir = os.path.join(ROOT, '.state', 'test-results')
+    results_dir = os.path.join(
+        os.environ.get('DOS_STATE') or os.path.join(ROOT, '.state'),
+        'test-results')
     os.makedirs(results_dir, exist_ok=True)
     total = dict(tests=0, failures=0, errors=0, skipped=0)
     failed_groups = []

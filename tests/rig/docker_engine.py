@@ -11,7 +11,8 @@ import os
 import docker
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SOCKET = os.path.join(ROOT, '.state', 'docker.sock')
+SOCKET = os.path.join(os.environ.get('DOS_STATE') or os.path.join(ROOT, '.state'),
+                      'docker.sock')
 BUILTIN_NETWORKS = ('bridge', 'host', 'none')
 
 
