@@ -1,0 +1,152 @@
+"""The one mapping of architecture names used everywhere in the project.
+
+Canonical names are Nova's (libvirt's): ``x86_64``, ``aarch64``, ``ppc64le``,
+``s390x``, ``i686``, ``armv7l``, ``armv6``. OCI image indexes, Go and Docker
+speak ``amd64``, ``arm64``, ``386``, ``arm`` (+ variant); Nova's own
+``Architecture.canonicalize`` rejects ``arm64``, which is why this module
+exists. An unknown name raises: a request that names an architecture we do
+not understand must fail, never silently match every host.
+"""
+
+from scheduler_filters import exception
+
+X86_64 = 'x86_64'
+AARCH64 = 'aarch64'
+PPC64LE = 'ppc64le'
+S390X = 's390x'
+I686 = 'i686'
+ARMV7L = 'armv7l'
+ARMV6 = 'armv6'
+
+CANONICAL = frozenset((X86_64, AARCH64, PPC64LE, S390X, I686, ARMV7L, ARMV6))
+
+# Every accepted spelling (lower case) -> canonical name.
+_ALIASES = {
+    'x86_64': X86_64, 'amd64': X86_64, 'x86-64': X86_64, 'x64': X86_64,
+    'aarch64': AARCH64, 'arm64': AARCH64, 'arm64/v8': AARCH64,
+    'aarch64/v8': AARCH64,
+    'ppc64le': PPC64LE, 'ppc64el': PPC64LE,
+    's390x': S390X,
+    'i686': I686, '386': I686, 'i386': I686, 'i486': I686, 'i586': I686,
+    'x86': I686,
+    'armv7l': ARMV7L, 'armv7': ARMV7L, 'armhf': ARMV7L, 'arm': ARMV7L,
+    'arm/v7': ARMV7L,
+    'armv6': ARMV6, 'armv6l': ARMV6, 'arm/v6': ARMV6, 'armel': ARMV6,
+}
+
+# OCI name of each canonical architecture, for messages and Docker platforms.
+OCI_NAMES = {X86_64: 'amd64', AARCH64: 'arm64', PPC64LE: 'ppc64le',
+             S390X: 's390x', I686: '386', ARMV7L: 'arm', ARMV6: 'arm'}
+
+#: Image property listing an OCI image index's platforms, comma separated,
+#: e.g. ``docker_platforms = "linux/amd64,linux/arm64/v8"``.
+PLATFORMS_PROPERTY = 'docker_platforms'
+#: Nova's single-architecture image property.
+ARCH_PROPERTY = 'hw_architecture'
+#: Compute-node stat / host label declaring emulated architectures (binfmt).
+EMULATED_LABEL = 'docker_emulated_architectures'
+
+
+def canonicalize(name, field='architecture'):
+    """Canonical Nova name for ``name``; raise UnknownArchitecture if unknown."""
+    if not isinstance(name, str) or not name.strip():
+        raise exception.UnknownArchitecture(
+            field=field, name=name, known=_known())
+    key = name.strip().lower()
+    try:
+        return _ALIASES[key]
+    except KeyError:
+        raise exception.UnknownArchitecture(
+            field=field, name=name, known=_known()) from None
+
+
+def canonicalize_all(names, field='architectures'):
+    """A frozenset of canonical names from any iterable of spellings."""
+    if isinstance(names, str):
+        names = [names]
+    return frozenset(canonicalize(n, field) for n in names)
+
+
+def to_oci(name):
+    return OCI_NAMES[canonicalize(name)]
+
+
+def parse_platform(value, field=PLATFORMS_PROPERTY):
+    """``os/arch[/variant]`` (OCI) -> canonical architecture.
+
+    Only ``linux`` platforms run on a Docker host; anything else is an error
+    rather than a silent non-match, so an index of Windows images is reported.
+    """
+    parts = value.strip().split('/')
+    if len(parts) not in (2, 3) or not all(parts):
+        raise exception.MalformedPlatform(
+            field=field, value=value, reason='expected os/arch[/variant]')
+    os_name = parts[0].lower()
+    if os_name != 'linux':
+        raise exception.MalformedPlatform(
+            field=field, value=value,
+            reason='only linux platforms run on Docker hosts')
+    arch = parts[1].lower()
+    if len(parts) == 3:
+        variant = parts[2].lower()
+        if arch in ('arm', 'arm64', 'aarch64'):
+            joined = '%s/%s' % (arch, variant)
+            if joined in _ALIASES:
+                return _ALIASES[joined]
+            if arch == 'arm' and variant == 'v5':
+                # Nothing in Nova names ARMv5; refuse instead of guessing.
+                raise exception.MalformedPlatform(
+                    field=field, value=value, reason='arm/v5 is not supported')
+            raise exception.MalformedPlatform(
+                field=field, value=value,
+                reason='unknown variant %r for %s' % (variant, arch))
+        if arch in ('amd64', 'x86_64') and variant in ('v1', 'v2', 'v3',
+                                                       'v4'):
+            return X86_64
+        raise exception.MalformedPlatform(
+            field=field, value=value,
+            reason='unexpected variant %r for %s' % (variant, arch))
+    return canonicalize(arch, field)
+
+
+def parse_platforms(value, field=PLATFORMS_PROPERTY):
+    """Comma-separated (or list of) platforms -> frozenset of canonical names."""
+    if isinstance(value, str):
+        items = [v for v in (p.strip() for p in value.split(',')) if v]
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        items = list(value)
+    else:
+        raise exception.MalformedPlatform(
+            field=field, value=value, reason='expected a comma-separated list')
+    if not items:
+        raise exception.MalformedPlatform(
+            field=field, value=value, reason='no platforms listed')
+    return frozenset(parse_platform(i, field) for i in items)
+
+
+def image_architectures(properties):
+    """Architectures an image runs on, from its properties; None means any.
+
+    ``docker_platforms`` (multi-arch index) wins over ``hw_architecture``;
+    when both are present they must agree, else the image is ambiguous.
+    """
+    props = properties or {}
+    plats = props.get(PLATFORMS_PROPERTY)
+    single = props.get(ARCH_PROPERTY)
+    result = None
+    if plats not in (None, ''):
+        result = parse_platforms(plats)
+    if single not in (None, ''):
+        one = canonicalize(single, ARCH_PROPERTY)
+        if result is None:
+            result = frozenset((one,))
+        elif one not in result:
+            raise exception.MalformedPlatform(
+                field=ARCH_PROPERTY, value=single,
+                reason='not among %s %s' % (PLATFORMS_PROPERTY,
+                                            sorted(result)))
+    return result
+
+
+def _known():
+    return ', '.join(sorted(_ALIASES))

@@ -1,0 +1,99 @@
+"""Weighers on plain data: raw scores per host, higher is better.
+
+Each returns raw values; ``normalize`` maps them to [0, 1] the way Nova
+does (all equal -> all 0), so the same multipliers mean the same thing in
+Nova and in the Heat plugin.
+"""
+
+import math
+
+from scheduler_filters.core import facts
+
+PACK = 'pack'
+SPREAD = 'spread'
+PACKING_MODES = (PACK, SPREAD)
+SPREAD_POLICIES = frozenset(('anti-affinity', 'soft-anti-affinity'))
+#: Weight of shape alignment against fullness in pack mode.
+ALIGNMENT = 0.25
+
+_PACKED = (facts.VCPU, facts.MEMORY_MB, facts.DISK_GB)
+
+
+def normalize(values):
+    if not values:
+        return []
+    lo = min(values)
+    hi = max(values)
+    if hi == lo:
+        return [0.0] * len(values)
+    span = hi - lo
+    return [(v - lo) / span for v in values]
+
+
+def emulation_score(host, request):
+    """1 when the host runs the image natively (or any arch will do), else 0."""
+    if request.architectures is None:
+        return 1.0
+    return 1.0 if host.architectures & request.architectures else 0.0
+
+
+def packing_mode(request, packing):
+    """Spread for anti-affinity groups whatever the configured mode."""
+    if request.group_policy in SPREAD_POLICIES:
+        return SPREAD
+    return packing
+
+
+def binpack_score(host, demand, mode=PACK):
+    """Multi-resource packing score of placing ``demand`` on ``host``.
+
+    Pack: mean utilisation after placement (best fit: fuller hosts first,
+    which is what keeps the host count near first-fit-decreasing) plus the
+    normalised dot product of demand and free capacity (Tetris' alignment:
+    prefer hosts whose free shape matches the request's, so no resource is
+    stranded). Spread: the same dot product of demand and free capacity
+    unnormalised by length, i.e. the most free room in the request's shape.
+    """
+    dot = 0.0
+    dd = 0.0
+    ff = 0.0
+    util = 0.0
+    n = 0
+    for r in _PACKED:
+        total = host.total(r)
+        if not total:
+            continue
+        d = demand.get(r, 0) / total
+        free = (total - host.used(r)) / total
+        dot += d * free
+        dd += d * d
+        ff += free * free
+        util += 1.0 - free + d
+        n += 1
+    if not n:
+        return 0.0
+    if mode == SPREAD:
+        # Free fraction weighted by what the request needs of each resource.
+        return dot / math.sqrt(dd) if dd else math.sqrt(ff / n)
+    align = dot / math.sqrt(dd * ff) if dd and ff else 0.0
+    return util / n + ALIGNMENT * align
+
+
+def group_score(host, request):
+    """Soft (anti-)affinity: prefer or avoid the group's hosts."""
+    if not request.group_hosts:
+        return 0.0
+    on = host.name in request.group_hosts
+    if request.group_policy == 'soft-affinity':
+        return 1.0 if on else 0.0
+    if request.group_policy == 'soft-anti-affinity':
+        return 0.0 if on else 1.0
+    return 0.0
+
+
+def share_score(decision):
+    """Owned placement first, then by headroom left in the entitlement."""
+    if decision is None:
+        return 0.0
+    base = 0.0 if decision.borrowed else 1.0
+    return base + 0.5 * max(-1.0, min(1.0, decision.headroom))

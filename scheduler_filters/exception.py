@@ -1,0 +1,48 @@
+"""Every error the scheduler package raises, with its message template.
+
+Messages name the field or plan node at fault, so an operator reading a
+scheduler log (or a Heat user reading a stack failure) knows what to fix.
+"""
+
+
+class SchedulerFiltersError(Exception):
+    """Base class; ``msg_fmt`` is filled from the keyword arguments."""
+
+    msg_fmt = 'scheduler filters error'
+
+    def __init__(self, **kwargs):
+        self.kwargs = kwargs
+        try:
+            message = self.msg_fmt % kwargs
+        except (KeyError, TypeError):
+            # A template bug must not hide the original problem.
+            message = '%s %r' % (self.msg_fmt, kwargs)
+        super().__init__(message)
+
+
+class UnknownArchitecture(SchedulerFiltersError, ValueError):
+    msg_fmt = ('%(field)s: unknown architecture %(name)r (known: %(known)s)')
+
+
+class MalformedPlatform(SchedulerFiltersError, ValueError):
+    msg_fmt = ('%(field)s: malformed platform %(value)r: %(reason)s')
+
+
+class InvalidRequest(SchedulerFiltersError, ValueError):
+    msg_fmt = 'invalid scheduling request: %(field)s: %(reason)s'
+
+
+class InvalidHostFacts(SchedulerFiltersError, ValueError):
+    msg_fmt = 'invalid host facts for %(host)s: %(field)s: %(reason)s'
+
+
+class InvalidSharePlan(SchedulerFiltersError, ValueError):
+    msg_fmt = 'invalid share plan %(source)s at %(node)s: %(reason)s'
+
+
+class SharePlanUnavailable(SchedulerFiltersError):
+    msg_fmt = 'no valid share plan loaded from %(source)s: %(reason)s'
+
+
+class ReclaimError(SchedulerFiltersError):
+    msg_fmt = 'reclaim failed for %(what)s: %(reason)s'
