@@ -1,0 +1,39 @@
+"""The ``[docker_network]`` options: how ports are wired into containers.
+
+``list_opts`` also lists the options of the privsep context that runs the
+privileged netlink calls (section ``[docker_network_privileged]``).
+"""
+
+import copy
+
+from oslo_config import cfg
+from oslo_privsep import priv_context
+
+GROUP = cfg.OptGroup(
+    'docker_network', title='Docker driver networking',
+    help='How Neutron ports become veth pairs in container namespaces.')
+
+PRIVSEP_SECTION = 'docker_network_privileged'
+
+OPTS = [
+    cfg.BoolOpt('create_bridges', default=True,
+                help='Create the Linux bridge a bridge VIF names when it '
+                     'does not exist (it is never deleted by the driver, '
+                     'since other instances and agents share it). When '
+                     'false, a missing bridge fails the plug.'),
+    cfg.IntOpt('route_metric', default=100, min=1, max=65000,
+               help='Metric of the default and subnet routes of the '
+                    'first interface (eth0); interface ethN uses this '
+                    'plus N, so the first interface with a gateway wins '
+                    'and later ones are fall-backs.'),
+]
+
+
+def register_opts(conf):
+    conf.register_group(GROUP)
+    conf.register_opts(OPTS, group=GROUP)
+
+
+def list_opts():
+    privsep_opts = copy.deepcopy(priv_context.OPTS)
+    return [(GROUP, OPTS), (PRIVSEP_SECTION, privsep_opts)]

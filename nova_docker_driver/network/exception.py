@@ -1,0 +1,35 @@
+"""Every error of the networking part, each with a message template.
+
+Wiring errors derive from Nova's ``VirtualInterfaceCreateException`` so that
+a failed plug during a build aborts it (no reschedule) with our message as
+the instance fault, and attach_interface reports it to the API user.
+"""
+
+from nova import exception as nova_exc
+
+
+class VifWiringFailed(nova_exc.VirtualInterfaceCreateException):
+    msg_fmt = ('Could not wire port %(port_id)s into instance '
+               '%(instance_uuid)s: %(reason)s')
+
+
+class InvalidVif(VifWiringFailed):
+    msg_fmt = ('Port %(port_id)s cannot be wired: %(field)s %(value)r is '
+               'invalid: %(reason)s')
+
+
+class VifTypeUnsupported(InvalidVif):
+    msg_fmt = ('Port %(port_id)s cannot be wired: vif_type %(value)r is not '
+               'supported by the Docker driver (supported: %(supported)s)')
+
+
+class ContainerNotRunning(VifWiringFailed):
+    msg_fmt = ('Could not wire port %(port_id)s into instance '
+               '%(instance_uuid)s: the instance has no running container '
+               '(no network namespace to plug into)')
+
+
+class HostNetnsRefused(VifWiringFailed):
+    msg_fmt = ('Could not wire port %(port_id)s into instance '
+               '%(instance_uuid)s: its container shares the host network '
+               'namespace, which the driver never reconfigures')

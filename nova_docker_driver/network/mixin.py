@@ -1,0 +1,218 @@
+"""ComputeDriver networking for the Docker driver, as a mixin.
+
+The driver provides one method, ``_container_pid(instance) -> int | None``
+(the pid of the running container's first process, None when it does not
+run), and calls two hooks:
+
+- ``_wire_network(instance, network_info)`` after every container start
+  (spawn, power_on, reboot, resume, unpause is not a start, rebuild): a
+  started container has a fresh network namespace, so its interfaces are
+  made again there. This is how interfaces survive reboots and power
+  cycles. Idempotent: interfaces already in the namespace (found by MAC)
+  are only re-configured.
+- ``_unwire_network(instance, network_info)`` on destroy: removes the host
+  ends (and with them the container ends), also when the container is gone
+  or network_info is stale, since every host end carries the instance uuid
+  as its ifalias.
+
+``_vifs_plugged(instance, network_info)`` is a context manager for the
+driver's start path: it waits for Neutron's network-vif-plugged events of
+ports that are not active yet, as Nova's own drivers do.
+"""
+
+import contextlib
+import threading
+
+from nova import exception as nova_exc
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from nova_docker_driver.network import exception
+from nova_docker_driver.network import linux_net
+from nova_docker_driver.network import plugger as plugger_mod
+from nova_docker_driver.network import vif as vif_mod
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+_LOCKS = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _instance_lock(uuid):
+    # Wiring reads the namespace, then picks names: two wirings of one
+    # instance at once (attach during a reboot) must not interleave.
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(uuid, threading.Lock())
+
+
+def _free_ifname(preferred, used):
+    if preferred not in used:
+        return preferred
+    n = 0
+    while 'eth%d' % n in used:
+        n += 1
+    return 'eth%d' % n
+
+
+def _metric(ifname):
+    suffix = ifname[3:] if ifname.startswith('eth') else ''
+    offset = int(suffix) if suffix.isdigit() else 0
+    return CONF.docker_network.route_metric + offset
+
+
+class NetworkMixin:
+    """plug_vifs / unplug_vifs / attach_interface / detach_interface."""
+
+    def _container_pid(self, instance):
+        raise NotImplementedError('the driver provides _container_pid')
+
+    # ------------------------------------------------------ ComputeDriver
+    def plug_vifs(self, instance, network_info):
+        """Wire the ports into the running container (no-op when stopped).
+
+        A stopped container has no network namespace; its ports are wired
+        by ``_wire_network`` when it starts.
+        """
+        if self._container_pid(instance):
+            self._wire_network(instance, network_info)
+
+    def unplug_vifs(self, instance, network_info):
+        for vif in network_info or []:
+            self._unplug_one(vif)
+
+    def attach_interface(self, context, instance, image_meta, vif):
+        pid = self._container_pid(instance)
+        if not pid:
+            # Nova stores the port in the info cache; the next start wires
+            # it with the others.
+            LOG.info('Port %s recorded; it is wired when the container '
+                     'starts', vif.get('id'), instance=instance)
+            return
+        self._wire(instance, pid, [vif], keep_others=True)
+
+    def detach_interface(self, context, instance, vif):
+        pid = self._container_pid(instance)
+        if pid and vif.get('address'):
+            try:
+                linux_net.delete_in_netns(pid, vif['address'])
+            except (linux_net.NetlinkStepFailed,
+                    linux_net.NetnsUnusable) as err:
+                # The host-side delete below removes the pair anyway.
+                LOG.warning('Could not delete port %s inside the container: '
+                            '%s', vif.get('id'), err, instance=instance)
+        self._unplug_one(vif)
+
+    # ------------------------------------------------------- driver hooks
+    def _wire_network(self, instance, network_info):
+        """Make every port of ``network_info`` exist in the container."""
+        pid = self._container_pid(instance)
+        vifs = list(network_info or [])
+        if not vifs:
+            return
+        if not pid:
+            raise exception.ContainerNotRunning(
+                port_id=vifs[0].get('id'), instance_uuid=instance.uuid)
+        self._wire(instance, pid, vifs, keep_others=False)
+
+    def _unwire_network(self, instance, network_info):
+        """Remove every host end of the instance; idempotent."""
+        for vif in network_info or []:
+            self._unplug_one(vif)
+        alias = plugger_mod.alias_for(instance.uuid)
+        for name in linux_net.host_links_with_alias(alias):
+            linux_net.delete_link(name)
+
+    @contextlib.contextmanager
+    def _vifs_plugged(self, instance, network_info):
+        """Wait for network-vif-plugged of inactive ports around the body."""
+        timeout = CONF.vif_plugging_timeout
+        events = []
+        if timeout:
+            events = [('network-vif-plugged', vif['id'])
+                      for vif in network_info or []
+                      if vif.get('active', True) is False]
+        if not events:
+            yield
+            return
+
+        def failed(event_name, instance):
+            LOG.error('Neutron reported failure on event %s', event_name,
+                      instance=instance)
+            if CONF.vif_plugging_is_fatal:
+                raise exception.VifWiringFailed(
+                    port_id=event_name, instance_uuid=instance.uuid,
+                    reason='Neutron reported the plug as failed')
+            return True
+
+        try:
+            with self.virtapi.wait_for_instance_event(
+                    instance, events, timeout=timeout,
+                    error_callback=failed):
+                yield
+        except nova_exc.InstanceEventTimeout:
+            if CONF.vif_plugging_is_fatal:
+                raise exception.VifWiringFailed(
+                    port_id=', '.join(tag for _n, tag in events),
+                    instance_uuid=instance.uuid,
+                    reason='no network-vif-plugged event from Neutron '
+                           'within %d s' % timeout)
+            LOG.warning('No network-vif-plugged within %d s; going on '
+                        '(vif_plugging_is_fatal is false)', timeout,
+                        instance=instance)
+
+    # ------------------------------------------------------------ helpers
+    def _wire(self, instance, pid, vifs, keep_others):
+        # Validate everything before touching a link.
+        plan = []
+        for vif in vifs:
+            spec = vif_mod.from_vif(vif)
+            strategy = plugger_mod.for_spec(spec)
+            strategy.check(spec)
+            plan.append((spec, strategy))
+        with _instance_lock(instance.uuid):
+            made = []
+            port = plan[0][0].port_id
+            try:
+                links = linux_net.netns_links(pid)
+                by_mac = {link['address']: link['ifname'] for link in links}
+                used = {link['ifname'] for link in links}
+                for position, (spec, strategy) in enumerate(plan):
+                    port = spec.port_id
+                    current = by_mac.get(spec.mac)
+                    if current:
+                        strategy.refresh(spec, pid, current,
+                                         _metric(current))
+                        continue
+                    preferred = ('eth%d' % len(used) if keep_others
+                                 else 'eth%d' % position)
+                    ifname = _free_ifname(preferred, used)
+                    strategy.plug(spec, instance.uuid, pid, ifname,
+                                  _metric(ifname))
+                    made.append((spec, strategy))
+                    used.add(ifname)
+            except nova_exc.NovaException:
+                self._undo(made)
+                raise
+            except Exception as err:
+                self._undo(made)
+                raise exception.VifWiringFailed(
+                    port_id=port, instance_uuid=instance.uuid,
+                    reason=str(err)) from err
+
+    @staticmethod
+    def _undo(made):
+        for spec, strategy in made:
+            try:
+                strategy.unplug(spec)
+            except Exception as err:  # keep the first error for the caller
+                LOG.warning('Could not undo port %s: %s', spec.port_id, err)
+
+    @staticmethod
+    def _unplug_one(vif):
+        port_id = vif.get('id')
+        if not port_id:
+            return
+        linux_net.delete_link(vif.get('devname') or
+                              vif_mod.host_name(port_id))
+        linux_net.delete_link(vif_mod.peer_name(port_id))

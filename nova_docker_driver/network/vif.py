@@ -1,0 +1,176 @@
+"""A Nova VIF turned into a plain, validated wiring spec.
+
+Everything is checked here, before any link exists, so bad port data fails
+with an error that names the field and leaves nothing behind.
+"""
+
+import dataclasses
+import re
+
+import netaddr
+
+from nova_docker_driver.network import exception
+
+# Linux interface names: at most 15 bytes, no '/', ':' or whitespace.
+IFNAMSIZ = 15
+_IFNAME_BAD = re.compile(r'[/:\s]')
+_MAC = re.compile(r'^([0-9a-f]{2}:){5}[0-9a-f]{2}$')
+
+
+def host_name(port_id):
+    return ('tap' + port_id)[:3 + 11]
+
+
+def peer_name(port_id):
+    return ('ns' + port_id)[:2 + 11]
+
+
+@dataclasses.dataclass
+class VifSpec:
+    port_id: str
+    vif_type: str
+    host_name: str
+    peer_name: str
+    mac: str
+    mtu: int | None
+    bridge: str | None
+    addresses: list
+    routes: list
+
+    def netns_config(self, ifname, metric):
+        """The plain-data config the privileged side applies in the netns."""
+        return {'ifname': ifname, 'mac': self.mac, 'mtu': self.mtu,
+                'metric': metric, 'addresses': self.addresses,
+                'routes': self.routes}
+
+
+def _invalid(port_id, field, value, reason):
+    return exception.InvalidVif(port_id=port_id, field=field, value=value,
+                                reason=reason)
+
+
+def _check_ifname(port_id, field, name):
+    if not name or len(name) > IFNAMSIZ or _IFNAME_BAD.search(name):
+        raise _invalid(port_id, field, name,
+                       'a Linux interface name has 1-15 characters and no '
+                       '"/", ":" or spaces')
+    return name
+
+
+def _mac(port_id, value):
+    mac = (value or '').lower()
+    if not _MAC.match(mac):
+        raise _invalid(port_id, 'address', value,
+                       'not a MAC address like fa:16:3e:00:00:01')
+    if int(mac[:2], 16) & 1:
+        raise _invalid(port_id, 'address', value,
+                       'a multicast MAC cannot be an interface address')
+    if mac == '00:00:00:00:00:00':
+        raise _invalid(port_id, 'address', value, 'the zero MAC is invalid')
+    return mac
+
+
+def _mtu(port_id, network):
+    mtu = network.get('meta', {}).get('mtu') if network else None
+    if mtu in (None, ''):
+        return None
+    try:
+        mtu = int(mtu)
+    except (TypeError, ValueError):
+        mtu = -1
+    if not 68 <= mtu <= 65535:
+        raise _invalid(port_id, 'network.mtu', network['meta']['mtu'],
+                       'must be an integer from 68 to 65535')
+    return mtu
+
+
+def _ip(port_id, field, value):
+    try:
+        return netaddr.IPAddress(value)
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        raise _invalid(port_id, field, value, 'not an IP address')
+
+
+def _address_of(ip):
+    if not ip:
+        return None
+    return ip.get('address') if isinstance(ip, dict) else ip
+
+
+def _subnet_parts(port_id, subnet, gateways_seen):
+    """Addresses and routes of one subnet."""
+    cidr = subnet.get('cidr')
+    try:
+        net = netaddr.IPNetwork(cidr)
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        raise _invalid(port_id, 'subnet.cidr', cidr, 'not a CIDR')
+    addresses, routes = [], []
+    for fixed in subnet.get('ips') or []:
+        ip = _ip(port_id, 'fixed_ips.address', _address_of(fixed))
+        if ip not in net:
+            raise _invalid(port_id, 'fixed_ips.address', str(ip),
+                           'outside its subnet %s' % net.cidr)
+        address = {'address': str(ip), 'prefixlen': net.prefixlen,
+                   'version': ip.version}
+        if ip.version == 4 and net.prefixlen < 31:
+            address['broadcast'] = str(net.broadcast)
+        addresses.append(address)
+    gateway = _address_of(subnet.get('gateway'))
+    if gateway and addresses:
+        gw = _ip(port_id, 'subnet.gateway', gateway)
+        if gw.version != net.version:
+            raise _invalid(port_id, 'subnet.gateway', gateway,
+                           'not of the subnet IP version %d' % net.version)
+        # One default route per family and port: a second subnet of the
+        # same family with a gateway would only collide with the first.
+        if gw.version not in gateways_seen:
+            gateways_seen.add(gw.version)
+            routes.append({'dst': 'default', 'gateway': str(gw),
+                           'version': gw.version,
+                           # Neutron allows a gateway outside the subnet;
+                           # the kernel then needs to be told it is on-link.
+                           'onlink': gw not in net})
+    # Without a gateway there is deliberately no default route.
+    for route in subnet.get('routes') or []:
+        try:
+            dst = netaddr.IPNetwork(route.get('cidr'))
+        except (netaddr.AddrFormatError, ValueError, TypeError):
+            raise _invalid(port_id, 'subnet.routes.cidr', route.get('cidr'),
+                           'not a CIDR')
+        via = _address_of(route.get('gateway'))
+        entry = {'dst': str(dst.cidr), 'version': dst.version,
+                 'gateway': None, 'onlink': False}
+        if via:
+            hop = _ip(port_id, 'subnet.routes.gateway', via)
+            if hop.version != dst.version:
+                raise _invalid(port_id, 'subnet.routes.gateway', via,
+                               'not of the IP version of %s' % dst.cidr)
+            entry['gateway'] = str(hop)
+        if addresses:
+            routes.append(entry)
+    return addresses, routes
+
+
+def from_vif(vif):
+    """Build and validate the ``VifSpec`` of a Nova VIF (or its dict)."""
+    port_id = vif.get('id')
+    if not port_id:
+        raise _invalid(port_id, 'id', port_id, 'the VIF has no port id')
+    vif_type = vif.get('type')
+    network = vif.get('network') or {}
+    bridge = network.get('bridge')
+    if bridge:
+        _check_ifname(port_id, 'network.bridge', bridge)
+    devname = _check_ifname(port_id, 'devname',
+                            vif.get('devname') or host_name(port_id))
+    addresses, routes = [], []
+    gateways_seen = set()
+    for subnet in network.get('subnets') or []:
+        a, r = _subnet_parts(port_id, subnet, gateways_seen)
+        addresses.extend(a)
+        routes.extend(r)
+    return VifSpec(port_id=port_id, vif_type=vif_type, host_name=devname,
+                   peer_name=peer_name(port_id),
+                   mac=_mac(port_id, vif.get('address')),
+                   mtu=_mtu(port_id, network), bridge=bridge,
+                   addresses=addresses, routes=routes)
