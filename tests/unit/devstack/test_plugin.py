@@ -1,0 +1,255 @@
+"""The DevStack plugin's phases, run in the harness, checked by what they wrote.
+
+Config files are read back with oslo.config's own parser, and the Nova side
+with Nova's real option definitions, so a misspelt option name or a value
+Nova would refuse fails here.
+"""
+
+import os
+import subprocess
+
+import pytest
+from oslo_config import cfg
+
+from nova_docker_driver import conf as driver_conf
+from tests.unit.devstack.harness import REPO, Stack
+
+ALL = 'key,n-api,n-cond,n-sch,n-cpu,placement-api,g-api,h-api,h-eng,tempest'
+# The sample image needs a real engine: see tests/functional/devstack.
+NO_IMAGE = {'DISABLED_SERVICES': 'dos-image'}
+PLUGIN_FILES = ['devstack/plugin.sh', 'devstack/settings',
+                'devstack/lib/docker-on-openstack']
+
+
+def _stack(tmp_path, services=ALL, env=None, *steps):
+    stack = Stack(tmp_path, services=services, env=dict(NO_IMAGE, **(env or {})))
+    stack.run(*(steps or ('stack',)))
+    return stack
+
+
+def _nova_conf(path):
+    """nova(-cpu).conf as Nova's scheduler/compute options read it."""
+    import nova.conf.compute
+    import nova.conf.scheduler
+    conf = cfg.ConfigOpts()
+    nova.conf.compute.register_opts(conf)
+    nova.conf.scheduler.register_opts(conf)
+    driver_conf.register_opts(conf)
+    conf([], project='nova', default_config_files=[str(path)])
+    return conf
+
+
+def test_plugin_files_are_bashate_clean():
+    proc = subprocess.run(
+        [os.path.join(REPO, '.venv', 'bin', 'bashate'), '-v', '-iE006',
+         '-eE005,E042'] + PLUGIN_FILES,
+        cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert 'error' not in proc.stdout.split('Running bashate')[-1].lower()
+
+
+def test_compute_config_reaches_nova_cpu_conf(tmp_path):
+    stack = _stack(tmp_path)
+    conf = _nova_conf(stack.path('etc', 'nova', 'nova-cpu.conf'))
+    assert conf.compute_driver == 'docker.DockerDriver'
+    assert conf.docker.endpoint == 'unix:///nonexistent.sock'
+    assert conf.docker.stop_timeout == 10
+    assert conf.docker.pids_limit == 1024
+    assert conf.docker.image_repository == 'nova-glance'
+    assert conf.docker.image_cache_dir.startswith(
+        stack.path('opt', 'stack', 'data'))
+    # nova-compute runs in the docker group so it can open the socket.
+    assert ('run_process n-cpu group=docker nova-compute --config-file %s'
+            % stack.path('etc', 'nova', 'nova-cpu.conf')) in stack.calls
+
+
+def test_every_docker_option_written_is_one_the_driver_defines(tmp_path):
+    stack = _stack(tmp_path)
+    known = {opt.name for opt in driver_conf.ALL_OPTS}
+    written = set(stack.nova_cpu_conf.sections['docker'])
+    assert written and written <= known, written - known
+
+
+def test_driver_path_is_the_one_the_shim_provides(tmp_path):
+    from nova_docker_driver import shim
+    stack = _stack(tmp_path)
+    assert stack.nova_conf.get('DEFAULT', 'compute_driver') == \
+        shim.COMPUTE_DRIVER
+    assert 'nova-docker-shim install' in stack.calls
+
+
+def test_scheduler_filters_and_weighers_as_nova_reads_them(tmp_path):
+    stack = _stack(tmp_path)
+    conf = _nova_conf(stack.path('etc', 'nova', 'nova.conf'))
+    fs = conf.filter_scheduler
+    assert fs.available_filters == [
+        'nova.scheduler.filters.all_filters',
+        'scheduler_filters.ArchitectureFilter',
+        'scheduler_filters.TenantShareFilter']
+    # DevStack's own list stays, in order, ours appended by class name.
+    assert fs.enabled_filters[:7] == [
+        'ComputeFilter', 'ComputeCapabilitiesFilter', 'ImagePropertiesFilter',
+        'ServerGroupAntiAffinityFilter', 'ServerGroupAffinityFilter',
+        'SameHostFilter', 'DifferentHostFilter']
+    assert fs.enabled_filters[7:] == ['ArchitectureFilter',
+                                      'TenantShareFilter']
+    assert fs.weight_classes == ['nova.scheduler.weights.all_weighers',
+                                 'scheduler_filters.TenantShareWeigher',
+                                 'scheduler_filters.BinPackWeigher']
+
+
+def test_restack_adds_nothing_twice(tmp_path):
+    stack = Stack(tmp_path, services=ALL, env=NO_IMAGE)
+    stack.run('stack')
+    first = open(stack.path('etc', 'nova', 'nova.conf')).read()
+    heat_first = open(stack.path('etc', 'heat', 'heat.conf')).read()
+    stack.run('stack')
+    assert open(stack.path('etc', 'nova', 'nova.conf')).read() == first
+    assert open(stack.path('etc', 'heat', 'heat.conf')).read() == heat_first
+
+
+def test_operator_scheduler_settings_are_kept(tmp_path):
+    nova_conf = tmp_path / 'etc' / 'nova' / 'nova.conf'
+    nova_conf.parent.mkdir(parents=True)
+    # As a local.conf [[post-config|$NOVA_CONF]] would leave them.
+    nova_conf.write_text(
+        '[filter_scheduler]\navailable_filters = my.filters.Mine\n'
+        'weight_classes = my.weights.Heavy\n')
+    stack = Stack(tmp_path, services=ALL, env=NO_IMAGE)
+    stack.run('settings', 'configure', 'post-config')
+    conf = _nova_conf(nova_conf)
+    assert conf.filter_scheduler.available_filters == [
+        'my.filters.Mine', 'scheduler_filters.ArchitectureFilter',
+        'scheduler_filters.TenantShareFilter']
+    assert conf.filter_scheduler.weight_classes == [
+        'my.weights.Heavy', 'scheduler_filters.TenantShareWeigher',
+        'scheduler_filters.BinPackWeigher']
+
+
+def test_heat_plugin_dirs_point_at_installed_resources(tmp_path):
+    import heat_plugin.resources
+    stack = _stack(tmp_path)
+    dirs = stack.heat_conf.get('DEFAULT', 'plugin_dirs').split(',')
+    installed = os.path.dirname(os.path.abspath(heat_plugin.resources.__file__))
+    assert dirs[-1] == installed
+    assert os.path.isfile(os.path.join(dirs[-1], '__init__.py'))
+    # Heat's default folders stay searchable.
+    assert '/usr/lib/heat' in dirs
+    assert stack.heat_conf.get('docker', 'endpoint') == \
+        'unix:///nonexistent.sock'
+    # What Heat's own plugin set is untouched.
+    assert stack.heat_conf.get('DEFAULT', 'stack_user_domain_name') == 'heat'
+
+
+def test_compute_only_host_gets_no_scheduler_or_heat_config(tmp_path):
+    stack = _stack(tmp_path, services='n-cpu')
+    conf = stack.nova_conf
+    assert conf.get('DEFAULT', 'compute_driver') == 'docker.DockerDriver'
+    assert 'filter_scheduler' not in conf.sections or \
+        conf.get('filter_scheduler', 'available_filters') is None
+    assert not os.path.exists(stack.path('etc', 'heat', 'heat.conf'))
+
+
+def test_controller_without_compute_gets_no_driver(tmp_path):
+    stack = _stack(tmp_path, services='key,n-api,n-cond,n-sch,g-api')
+    conf = stack.nova_conf
+    assert conf.get('DEFAULT', 'compute_driver') is None
+    assert 'docker' not in conf.sections
+    assert conf.get('filter_scheduler', 'weight_classes')
+
+
+def test_pre_install_installs_and_starts_the_engine(tmp_path):
+    stack = _stack(tmp_path, ALL, None, 'settings', 'pre-install')
+    calls = stack.calls
+    assert calls[0] == 'install_package docker.io busybox-static'
+    assert calls[2:4] == ['start_service docker',
+                          'docker -H unix:///nonexistent.sock version']
+    assert calls[1].startswith('add_user_to_group ')
+    assert calls[1].endswith(' docker')
+
+
+def test_pre_install_fails_clearly_when_engine_never_answers(tmp_path):
+    stack = Stack(tmp_path, services=ALL,
+                  env={'HARNESS_DOCKER_DOWN': '1',
+                       'DOCKER_ENGINE_START_TIMEOUT': '2'})
+    proc = stack.run('settings', 'pre-install', check=False)
+    assert proc.returncode != 0
+    assert ('Docker engine at unix:///nonexistent.sock did not answer '
+            'within 2s') in stack.output
+    assert len(stack.calls_of('docker')) == 2
+
+
+def test_engine_left_alone_when_docker_engine_disabled(tmp_path):
+    stack = _stack(tmp_path, ALL, {'DISABLED_SERVICES': 'docker-engine,dos-image'})
+    assert not stack.calls_of('install_package')
+    assert not stack.calls_of('start_service')
+    stack.run('unstack')
+    assert not stack.calls_of('stop_service')
+
+
+def test_install_develops_the_repo_and_installs_the_shim(tmp_path):
+    stack = _stack(tmp_path, ALL, None, 'settings', 'install')
+    assert stack.calls_of('setup_develop') == ['setup_develop %s' % REPO]
+    assert 'nova-docker-shim install' in stack.calls
+    assert os.path.isdir(stack.path('etc', 'docker-on-openstack'))
+
+
+def test_bay_cli_is_linked_and_configured(tmp_path):
+    stack = _stack(tmp_path)
+    link = stack.path('usr', 'local', 'bin', 'docker-bay')
+    assert os.path.realpath(link) == os.path.realpath(
+        os.path.join(stack.bin, 'docker-bay'))
+    out = subprocess.run([link, '--version'], capture_output=True, text=True)
+    assert out.stdout.startswith('docker-bay')
+    bay = stack.ini('etc', 'docker-on-openstack', 'docker-bay.conf')
+    assert bay.get('docker', 'endpoint') == 'unix:///nonexistent.sock'
+
+
+def test_reclaim_service_runs_only_when_enabled(tmp_path):
+    stack = _stack(tmp_path)
+    assert not [c for c in stack.calls if 'dos-reclaim' in c]
+    stack = _stack(tmp_path / 'r', ALL + ',dos-reclaim')
+    runs = [c for c in stack.calls_of('run_process') if 'dos-reclaim' in c]
+    assert len(runs) == 1
+    assert 'docker-share-reclaim --config-file' in runs[0]
+    stack.run('settings', 'unstack')
+    assert 'stop_process dos-reclaim' in stack.calls
+    assert 'stop_service docker' in stack.calls
+
+
+def test_clean_removes_instances_images_shim_and_config(tmp_path):
+    stack = _stack(tmp_path)
+    assert os.path.isdir(stack.path('etc', 'docker-on-openstack'))
+    stack.env.update(HARNESS_DOCKER_PS='c1 c2', HARNESS_DOCKER_IMAGES='i1')
+    stack.run('settings', 'clean')
+    docker = stack.calls_of('docker')
+    assert any('ps -aq --filter label=org.openstack.nova.instance' in c
+               for c in docker)
+    assert docker[-3].endswith('rm -f c1 c2')
+    assert docker[-1].endswith('rmi -f i1')
+    assert 'nova-docker-shim uninstall' in stack.calls
+    assert not os.path.exists(stack.path('etc', 'docker-on-openstack'))
+
+
+def test_tempest_skips_what_containers_cannot_do(tmp_path):
+    stack = Stack(tmp_path, services=ALL, env=NO_IMAGE)
+    os.makedirs(stack.path('glance'))
+    open(stack.path('glance', 'docker-idle'), 'w').close()
+    stack.run('stack')
+    tempest = stack.ini('opt', 'stack', 'tempest', 'etc', 'tempest.conf')
+    for feature in ('resize', 'suspend', 'rescue', 'live_migration'):
+        assert tempest.get('compute-feature-enabled', feature) == 'False'
+    assert tempest.get('compute-feature-enabled', 'console_output') == 'True'
+    assert tempest.get('compute', 'image_ref') == 'id-of-docker-idle'
+
+
+@pytest.mark.parametrize('phase', ['pre-install', 'install', 'post-config',
+                                   'extra', 'test-config'])
+def test_no_phase_touches_anything_when_nothing_is_enabled(tmp_path, phase):
+    stack = Stack(tmp_path, services='key',
+                  env={'DISABLED_SERVICES': 'docker-engine,dos-nova,dos-sched,'
+                                            'dos-heat,dos-bay,dos-image'})
+    stack.run('settings', phase)
+    # install always installs the project (the plugin was enabled).
+    expected = {'install': {'setup_develop', 'nova-docker-shim', 'sudo'}}
+    assert {c.split()[0] for c in stack.calls} <= expected.get(phase, set())
