@@ -22,9 +22,13 @@ ping_engine() {
 
 engine_pid() {
     [ -f "$PIDFILE" ] || return 1
-    local pid
+    local pid state
     pid=$(cat "$PIDFILE")
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+    # A killed engine may linger as a zombie until it is reaped: not alive.
+    state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)
+    [ -n "$state" ] && [ "$state" != Z ] || return 1
+    echo "$pid"
 }
 
 start() {
