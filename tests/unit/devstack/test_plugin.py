@@ -70,6 +70,21 @@ def test_every_docker_option_written_is_one_the_driver_defines(tmp_path):
     assert written and written <= known, written - known
 
 
+def test_heat_and_bay_options_written_are_ones_the_plugins_define(tmp_path):
+    from heat_plugin import conf as heat_conf
+    from magnum_bay.conf import bay as bay_conf
+    stack = _stack(tmp_path)
+    heat_known = {g.name: {o.name for o in opts}
+                  for g, opts in heat_conf.list_opts()}
+    for group in ('heat_docker', 'docker_hosts'):
+        written = set(stack.heat_conf.sections.get(group, {}))
+        assert written <= heat_known[group], written - heat_known[group]
+    assert stack.heat_conf.sections['heat_docker']
+    written = set(stack.ini('etc', 'docker-on-openstack',
+                            'docker-bay.conf').sections['bay'])
+    assert written and written <= {o.name for o in bay_conf.OPTS}
+
+
 def test_driver_path_is_the_one_the_shim_provides(tmp_path):
     from nova_docker_driver import shim
     stack = _stack(tmp_path)
@@ -135,7 +150,7 @@ def test_heat_plugin_dirs_point_at_installed_resources(tmp_path):
     assert os.path.isfile(os.path.join(dirs[-1], '__init__.py'))
     # Heat's default folders stay searchable.
     assert '/usr/lib/heat' in dirs
-    assert stack.heat_conf.get('docker', 'endpoint') == \
+    assert stack.heat_conf.get('heat_docker', 'default_endpoint') == \
         'unix:///nonexistent.sock'
     # What Heat's own plugin set is untouched.
     assert stack.heat_conf.get('DEFAULT', 'stack_user_domain_name') == 'heat'
@@ -202,13 +217,20 @@ def test_bay_cli_is_linked_and_configured(tmp_path):
     out = subprocess.run([link, '--version'], capture_output=True, text=True)
     assert out.stdout.startswith('docker-bay')
     bay = stack.ini('etc', 'docker-on-openstack', 'docker-bay.conf')
-    assert bay.get('docker', 'endpoint') == 'unix:///nonexistent.sock'
+    assert bay.get('bay', 'docker_host') == 'unix:///nonexistent.sock'
+    assert bay.get('bay', 'state_dir') == stack.path(
+        'opt', 'stack', 'data', 'docker-bay')
 
 
 def test_reclaim_service_runs_only_when_enabled(tmp_path):
     stack = _stack(tmp_path)
     assert not [c for c in stack.calls if 'dos-reclaim' in c]
-    stack = _stack(tmp_path / 'r', ALL + ',dos-reclaim')
+    stack = _stack(tmp_path / 'r', ALL + ',dos-reclaim',
+                   {'DOS_SHARE_PLAN_FILE': '/etc/plan.yaml'})
+    assert stack.ini('etc', 'docker-on-openstack', 'share-reclaim.conf').get(
+        'docker_share_reclaim', 'share_plan_file') == '/etc/plan.yaml'
+    assert stack.nova_conf.get('docker_scheduler',
+                               'share_plan_file') == '/etc/plan.yaml'
     runs = [c for c in stack.calls_of('run_process') if 'dos-reclaim' in c]
     assert len(runs) == 1
     assert 'docker-share-reclaim --config-file' in runs[0]
