@@ -1,0 +1,94 @@
+"""heat.conf options of the Docker plugin: ``[heat_docker]`` and ``[docker_hosts]``.
+
+Registered on Heat's global CONF by the client plugin and the resources
+(``register_opts``, idempotent) and listed for oslo-config-generator through
+the ``oslo.config.opts`` entry point (``list_opts``).
+"""
+
+from oslo_config import cfg
+
+GROUP = cfg.OptGroup(
+    'heat_docker', title='Heat Docker plugin',
+    help='How heat-engine reaches the Docker engines that run the '
+         'OS::Docker::* resources.')
+
+ENGINE_OPTS = [
+    cfg.StrOpt('default_endpoint',
+               help='Engine used when no host is registered in '
+                    '[docker_hosts] and a template names no '
+                    'docker_endpoint: unix://<socket> or tcp://<host>:<port>. '
+                    'Unset: $DOCKER_HOST, else unix:///var/run/docker.sock.'),
+    # TLS material is secret: oslo.config masks secret values when it logs
+    # its options, and the plugin never puts these paths in messages.
+    cfg.BoolOpt('tls_verify', default=True,
+                help='Verify tcp engines\' certificates against tls_ca_cert.'),
+    cfg.StrOpt('tls_ca_cert', secret=True,
+               help='CA certificate file for tcp engines.'),
+    cfg.StrOpt('tls_client_cert', secret=True,
+               help='Client certificate file for tcp engines.'),
+    cfg.StrOpt('tls_client_key', secret=True,
+               help='Client private key file for tcp engines.'),
+    cfg.StrOpt('api_version', default='auto',
+               help='Engine API version, or auto to negotiate once per '
+                    'engine (clients are cached per endpoint).'),
+    cfg.IntOpt('api_timeout', default=60, min=1,
+               help='Seconds one Engine API call may take.'),
+    cfg.IntOpt('max_workers', default=32, min=1,
+               help='Width of the thread pool that runs Engine API calls '
+                    'for resources, so that Heat creates resources of one '
+                    'dependency level in parallel.'),
+    cfg.IntOpt('stop_timeout', default=10, min=0,
+               help='Seconds a container gets between SIGTERM and SIGKILL '
+                    'on suspend and delete.'),
+    cfg.FloatOpt('settle_seconds', default=1.0, min=0,
+                 help='A container must have kept running this long after '
+                      'its start before its resource is CREATE_COMPLETE, so '
+                      'a container that exits at once fails the create '
+                      'instead of passing it.'),
+    cfg.IntOpt('failure_log_lines', default=20, min=1, max=1000,
+               help='Lines of a failed container\'s log quoted in the '
+                    'resource\'s status reason.'),
+]
+
+HOSTS_GROUP = cfg.OptGroup(
+    'docker_hosts', title='Docker hosts for scheduling',
+    help='The Docker engines on which containers whose template names no '
+         'docker_endpoint are placed by the scheduler_filters logic.')
+
+HOSTS_OPTS = [
+    cfg.ListOpt('hosts', default=[],
+                help='Registered engines as name=endpoint, for example '
+                     'node1=tcp://10.0.0.11:2376,node2=unix:///run/d.sock. '
+                     'tcp endpoints use the [heat_docker] TLS files.'),
+    cfg.DictOpt('architectures', default={},
+                help='Declared architecture per host name (name:arch), '
+                     'overriding what the engine reports in /info.'),
+    cfg.BoolOpt('discover_from_nova', default=False,
+                help='Also register the hypervisors Nova reports with '
+                     'hypervisor_type docker (through Heat\'s nova client).'),
+    cfg.StrOpt('nova_endpoint_template', default='tcp://{host_ip}:2376',
+               help='Engine endpoint of a discovered Nova docker '
+                    'hypervisor; {host_ip} and {hypervisor_hostname} are '
+                    'filled in.'),
+    cfg.IntOpt('facts_ttl', default=30, min=0,
+               help='Seconds a host\'s /info facts and container counts are '
+                    'reused between placements.'),
+    cfg.StrOpt('share_plan_file',
+               help='A scheduler_filters share plan (YAML) that decides how '
+                    'much of the hosts each project may use; unset: no '
+                    'share rules.'),
+    cfg.StrOpt('strategy', default='pack', choices=['pack', 'spread'],
+               help='pack: fill the busiest host that fits first; spread: '
+                    'the least loaded.'),
+]
+
+
+def register_opts(conf=cfg.CONF):
+    conf.register_group(GROUP)
+    conf.register_opts(ENGINE_OPTS, group=GROUP)
+    conf.register_group(HOSTS_GROUP)
+    conf.register_opts(HOSTS_OPTS, group=HOSTS_GROUP)
+
+
+def list_opts():
+    return [(GROUP, ENGINE_OPTS), (HOSTS_GROUP, HOSTS_OPTS)]

@@ -1,0 +1,75 @@
+"""Every error the Heat Docker plugin raises, with its message template.
+
+Messages name the template field at fault and never carry TLS material:
+endpoints are shown by their URL only, and Docker's own error text is passed
+through ``scrub`` before it reaches a message (and so Heat's events).
+"""
+
+
+class DockerPluginError(Exception):
+    msg_fmt = 'Docker plugin error'
+
+    def __init__(self, **kwargs):
+        self.kwargs = kwargs
+        try:
+            message = self.msg_fmt % kwargs
+        except (KeyError, TypeError):
+            message = self.msg_fmt
+        super().__init__(message)
+
+
+class InvalidProperty(DockerPluginError):
+    msg_fmt = 'Property %(field)s: %(reason)s'
+
+
+class PolicyRefused(DockerPluginError):
+    msg_fmt = ('Property %(field)s: %(what)s is allowed only where policy '
+               'rule %(rule)s passes (by default: administrators)')
+
+
+class EndpointError(DockerPluginError):
+    msg_fmt = 'Docker endpoint %(endpoint)s: %(reason)s'
+
+
+class DockerAPIError(DockerPluginError):
+    msg_fmt = 'Docker %(operation)s failed: %(reason)s'
+
+
+class NotFound(DockerAPIError):
+    msg_fmt = 'Docker %(operation)s: %(reason)s'
+
+
+class Conflict(DockerAPIError):
+    msg_fmt = 'Docker %(operation)s conflict: %(reason)s'
+
+
+class ContainerExited(DockerPluginError):
+    msg_fmt = ('Container %(name)s exited with code %(code)s while %(while_)s '
+               '(state %(state)s); last log lines:\n%(logs)s')
+
+
+class ContainerUnhealthy(DockerPluginError):
+    msg_fmt = ('Container %(name)s is unhealthy while %(while_)s; last '
+               'health check output: %(output)s')
+
+
+class ContainerNotRunning(DockerPluginError):
+    msg_fmt = 'Container %(name)s is %(state)s, expected running'
+
+
+class NoValidHost(DockerPluginError):
+    msg_fmt = 'No registered Docker host can take %(what)s: %(reason)s'
+
+
+class UnknownHost(DockerPluginError):
+    msg_fmt = ('Docker host %(name)s is not registered in [docker_hosts] '
+               '(known: %(known)s)')
+
+
+def scrub(text, secrets=()):
+    """Remove secret strings (TLS file paths, key material) from ``text``."""
+    text = str(text)
+    for secret in secrets:
+        if secret:
+            text = text.replace(str(secret), '<redacted>')
+    return text

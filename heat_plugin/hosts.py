@@ -1,0 +1,180 @@
+"""The registered Docker hosts and what the scheduler needs to know about them.
+
+Hosts come from ``[docker_hosts] hosts`` (name=endpoint) and, when enabled,
+from Nova's hypervisors of type docker. With none registered, the one
+``[heat_docker] default_endpoint`` engine is the fleet. Facts about a host
+(architecture, CPUs, memory from ``/info``; what the plugin placed there from
+the labels of its containers) are cached for ``facts_ttl`` seconds and
+corrected in place by each placement, so a burst of placements from one
+stack sees its own earlier choices.
+"""
+
+import math
+import threading
+import time
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from heat_plugin import conf
+from heat_plugin import docker_client
+from heat_plugin import exception
+from scheduler_filters.core import arch
+from scheduler_filters.core import facts
+
+LOG = logging.getLogger(__name__)
+CONF = cfg.CONF
+DEFAULT_HOST = 'default'
+MIB = 1024 * 1024
+
+LABEL_VCPUS = 'org.openstack.heat.vcpus'
+LABEL_MEMORY_MB = 'org.openstack.heat.memory_mb'
+
+
+def parse_hosts(entries):
+    """``['name=endpoint', ...]`` -> {name: url}; raises naming the entry."""
+    out = {}
+    for entry in entries or []:
+        name, sep, url = entry.partition('=')
+        name, url = name.strip(), url.strip()
+        if not sep or not name or not url:
+            raise exception.InvalidProperty(
+                field='[docker_hosts] hosts',
+                reason='%r is not name=endpoint' % (entry,))
+        if name in out:
+            raise exception.InvalidProperty(
+                field='[docker_hosts] hosts',
+                reason='host %r is listed twice' % name)
+        out[name] = url
+    return out
+
+
+def hosts_from_hypervisors(hypervisors, template):
+    """Nova hypervisor records (dicts) -> {name: url} for type docker."""
+    out = {}
+    for hv in hypervisors:
+        if str(hv.get('hypervisor_type', '')).lower() != 'docker':
+            continue
+        if hv.get('state', 'up') != 'up' or \
+                hv.get('status', 'enabled') != 'enabled':
+            continue
+        name = hv.get('hypervisor_hostname') or hv.get('host_ip')
+        out[name] = template.format(host_ip=hv.get('host_ip'),
+                                    hypervisor_hostname=name)
+    return out
+
+
+def _nova_hosts(context):
+    try:
+        nova = context.clients.client('nova')
+        records = [h.to_dict() for h in nova.hypervisors.list()]
+    except Exception as e:  # the fleet still works with configured hosts
+        LOG.warning('Could not list Nova docker hypervisors: %s', e)
+        return {}
+    return hosts_from_hypervisors(records,
+                                  CONF.docker_hosts.nova_endpoint_template)
+
+
+def registered(context=None):
+    """{name: Endpoint} of every host placement may choose from."""
+    conf.register_opts()
+    urls = parse_hosts(CONF.docker_hosts.hosts)
+    if CONF.docker_hosts.discover_from_nova and context is not None:
+        for name, url in _nova_hosts(context).items():
+            urls.setdefault(name, url)
+    if not urls:
+        return {DEFAULT_HOST: docker_client.default_endpoint()}
+    return {name: docker_client.make_endpoint(url)
+            for name, url in urls.items()}
+
+
+def lookup(name, context=None):
+    hosts = registered(context)
+    try:
+        return hosts[name]
+    except KeyError:
+        raise exception.UnknownHost(
+            name=name, known=', '.join(sorted(hosts))) from None
+
+
+def demand_of(props):
+    """(vcpus, memory_mb) a container's limits ask for (0: unbounded)."""
+    vcpus = 0
+    if props.get('cpu_quota'):
+        period = props.get('cpu_period') or 100000
+        vcpus = math.ceil(props['cpu_quota'] / period)
+    memory_mb = math.ceil(props['memory'] / MIB) if props.get('memory') else 0
+    return vcpus, memory_mb
+
+
+class FactsCache(object):
+    """Per-process HostFacts per host, refreshed after ``facts_ttl``."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._facts = {}     # name -> (expires, HostFacts)
+
+    def clear(self):
+        with self._lock:
+            self._facts.clear()
+
+    def get(self, name, endpoint):
+        with self._lock:
+            entry = self._facts.get(name)
+            if entry and entry[0] > time.monotonic():
+                return entry[1]
+        host = self._collect(name, endpoint)
+        with self._lock:
+            self._facts[name] = (time.monotonic() + CONF.docker_hosts.facts_ttl,
+                                 host)
+        return host
+
+    def invalidate(self, name):
+        with self._lock:
+            self._facts.pop(name, None)
+
+    def record(self, name, project_id, vcpus, memory_mb):
+        """Count a placement in the cached facts until the next refresh."""
+        with self._lock:
+            entry = self._facts.get(name)
+            if not entry:
+                return
+            _add(entry[1], project_id, vcpus, memory_mb)
+
+    def _collect(self, name, endpoint):
+        engine = docker_client.Engine(endpoint)
+        info = engine.info()
+        declared = CONF.docker_hosts.architectures.get(name)
+        archs = arch.canonicalize_all(
+            [declared or info.get('Architecture') or 'x86_64'])
+        labels = dict(label.split('=', 1) for label in info.get('Labels') or []
+                      if '=' in label)
+        emulated = frozenset()
+        if labels.get(arch.EMULATED_LABEL):
+            emulated = arch.canonicalize_all(
+                labels[arch.EMULATED_LABEL].split(','))
+        host = facts.HostFacts(
+            name=name, architectures=archs, emulated_architectures=emulated,
+            vcpus_total=int(info.get('NCPU') or 0), vcpus_used=0,
+            memory_mb_total=int(info.get('MemTotal') or 0) // MIB,
+            memory_mb_used=0, labels=labels)
+        owned = engine.containers(labels=[docker_client.LABEL_OWNER])
+        for c in owned:
+            lab = c.get('Labels') or {}
+            _add(host, lab.get(docker_client.LABEL_PROJECT, ''),
+                 int(lab.get(LABEL_VCPUS) or 0),
+                 int(lab.get(LABEL_MEMORY_MB) or 0))
+        return host
+
+
+def _add(host, project_id, vcpus, memory_mb):
+    host.vcpus_used += vcpus
+    host.memory_mb_used += memory_mb
+    host.instances += 1
+    usage = host.projects_usage.setdefault(project_id, {})
+    for key, amount in ((facts.VCPU, vcpus), (facts.MEMORY_MB, memory_mb),
+                        (facts.INSTANCES, 1)):
+        usage[key] = usage.get(key, 0) + amount
+
+
+FACTS = FactsCache()

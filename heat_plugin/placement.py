@@ -1,0 +1,131 @@
+"""Where a resource with no docker_endpoint goes: the scheduler_filters core.
+
+The request (project, CPUs and memory from the container's limits, the
+image's architectures) and the registered hosts' facts go through
+``scheduler_filters.core.select.select_hosts``, the same logic behind the
+Nova filters and weighers: architecture, tenant share plan, packing.
+A container that uses a network or volume of its stack is pinned to the host
+that holds it.
+"""
+
+import os
+import threading
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from heat_plugin import docker_client
+from heat_plugin import exception
+from heat_plugin import hosts as hosts_mod
+from scheduler_filters.core import facts
+from scheduler_filters.core import plan as plan_mod
+from scheduler_filters.core import select
+from scheduler_filters import exception as sched_exception
+
+LOG = logging.getLogger(__name__)
+CONF = cfg.CONF
+
+_plan_lock = threading.Lock()
+_plan_cache = {}
+
+
+def share_plan():
+    path = CONF.docker_hosts.share_plan_file
+    if not path:
+        return None
+    mtime = os.stat(path).st_mtime
+    with _plan_lock:
+        cached = _plan_cache.get(path)
+        if cached and cached[0] == mtime:
+            return cached[1]
+        loaded = plan_mod.load_file(path)
+        _plan_cache[path] = (mtime, loaded)
+        return loaded
+
+
+def image_architectures(image, endpoints):
+    """Architectures of ``image`` on the hosts that have it (None: unknown)."""
+    found = set()
+    for endpoint in endpoints:
+        try:
+            data = docker_client.Engine(endpoint).api.inspect_image(image)
+        except Exception:  # noqa: S112 - absent here; other hosts may have it
+            continue
+        if data.get('Architecture'):
+            found.add(data['Architecture'])
+    return frozenset(found) or None
+
+
+def hosts_holding(kind, ref, candidates):
+    """Names of the candidate hosts on which a network / volume ``ref`` exists."""
+    out = set()
+    for name, endpoint in candidates.items():
+        engine = docker_client.Engine(endpoint)
+        try:
+            if kind == 'network':
+                engine.inspect_network(ref)
+            else:
+                engine.inspect_volume(ref)
+            out.add(name)
+        except exception.NotFound:
+            continue
+    return out
+
+
+def choose(context, what, vcpus=0, memory_mb=0, image=None, networks=(),
+           volumes=()):
+    """(host name, Endpoint) for one new resource, best host first.
+
+    ``what`` names the resource in errors ("container web").
+    """
+    candidates = hosts_mod.registered(context)
+    for net in networks:
+        if net in ('bridge', 'none', 'host', 'default'):
+            continue
+        holding = hosts_holding('network', net, candidates)
+        if not holding:
+            raise exception.InvalidProperty(
+                field='networks',
+                reason='network %r exists on no registered Docker host'
+                % (net,))
+        candidates = {n: e for n, e in candidates.items() if n in holding}
+    for vol in volumes:
+        holding = hosts_holding('volume', vol, candidates)
+        if holding:   # a volume not made yet is created where we land
+            candidates = {n: e for n, e in candidates.items()
+                          if n in holding}
+    if not candidates:
+        raise exception.NoValidHost(
+            what=what, reason='its networks and volumes are on different '
+            'hosts')
+    host_facts = []
+    unreachable = []
+    for name, endpoint in sorted(candidates.items()):
+        try:
+            host_facts.append(hosts_mod.FACTS.get(name, endpoint))
+        except exception.DockerPluginError as e:
+            LOG.warning('Docker host %s left out of placement: %s', name, e)
+            unreachable.append(name)
+    archs = image_architectures(image, candidates.values()) if image else None
+    request = facts.RequestFacts(
+        project_id=context.project_id or context.tenant_id or 'unknown',
+        vcpus=vcpus, memory_mb=memory_mb, architectures=archs)
+    try:
+        ranked = select.select_hosts(host_facts, request,
+                                     share_plan=share_plan(),
+                                     packing=CONF.docker_hosts.strategy)
+    except sched_exception.SchedulerFiltersError as e:
+        raise exception.NoValidHost(what=what, reason=str(e)) from None
+    if not ranked:
+        reason = ('no host has room for %d vCPU / %d MiB%s, the '
+                  'architecture %s, or share left for project %s'
+                  % (vcpus, memory_mb,
+                     '' if not unreachable else
+                     ' (unreachable: %s)' % ', '.join(unreachable),
+                     '/'.join(sorted(archs)) if archs else 'any',
+                     request.project_id))
+        raise exception.NoValidHost(what=what, reason=reason)
+    chosen = ranked[0].name
+    hosts_mod.FACTS.record(chosen, request.project_id, vcpus, memory_mb)
+    LOG.info('Placed %s on Docker host %s', what, chosen)
+    return chosen, candidates[chosen]

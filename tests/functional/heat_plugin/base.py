@@ -1,0 +1,49 @@
+"""Base for the plugin's stack tests: real Heat engine, real Docker engine."""
+
+from tests.rig import heat as heat_rig  # noqa: I100 - first, see the rig
+
+import pytest  # noqa: E402
+from oslo_config import cfg  # noqa: E402
+
+from heat_plugin import docker_client  # noqa: E402
+from heat_plugin import hosts  # noqa: E402
+from heat_plugin import policy  # noqa: E402
+from tests.rig import docker_engine  # noqa: E402
+
+HOT = 'heat_template_version: 2021-04-16\n'
+
+
+class DockerStackTestCase(heat_rig.HeatStackTestCase):
+
+    @pytest.fixture(autouse=True)
+    def _docker_engine(self, docker_client, docker_cleanup):
+        # testtools cases cannot take fixtures as arguments.
+        self.docker = docker_client
+        self.before = docker_cleanup
+
+    def setUp(self):
+        super().setUp()
+        cfg.CONF.set_override('default_endpoint', docker_engine.docker_host(),
+                              group='heat_docker')
+        cfg.CONF.set_override('settle_seconds', 0.5, group='heat_docker')
+        # busybox httpd as pid 1 ignores SIGTERM; do not wait 10 s for it.
+        cfg.CONF.set_override('stop_timeout', 1, group='heat_docker')
+        hosts.FACTS.clear()
+        policy.reset()
+        self.addCleanup(policy.reset)
+        self.addCleanup(hosts.FACTS.clear)
+
+    def leftovers(self):
+        found = self.before.leftovers(self.docker)
+        return {k: v for k, v in found.items() if v}
+
+    def containers_of(self, stack, engine=None):
+        engine = engine or self.docker
+        return engine.api.containers(all=True, filters={
+            'label': ['%s=%s' % (docker_client.LABEL_STACK, stack.id)]})
+
+    def assert_state(self, stack, action, status='COMPLETE'):
+        self.assertEqual((action, status), stack.state, stack.status_reason)
+
+    def create_admin(self, template, **kw):
+        return self.create_stack(template, ctx=self.admin_ctx, **kw)
