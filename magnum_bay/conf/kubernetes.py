@@ -1,0 +1,29 @@
+"""[bay_kubernetes]: Kubernetes bays (node image supplied by the operator)."""
+
+from oslo_config import cfg
+
+GROUP = cfg.OptGroup('bay_kubernetes', title='Kubernetes bays')
+
+OPTS = [
+    cfg.StrOpt('node_image', default='dos/k8s-node:latest',
+               help='Node image with kubeadm, kubelet and a container '
+                    'runtime. Not built by this project: Kubernetes server '
+                    'binaries are not available on this machine.'),
+    cfg.StrOpt('kubernetes_version', default='v1.34.1',
+               help='Version written into the kubeadm configuration.'),
+    cfg.StrOpt('pod_subnet', default='10.244.0.0/16'),
+    cfg.StrOpt('service_subnet', default='10.96.0.0/12'),
+    cfg.IntOpt('apiserver_port', default=6443, min=1, max=65535),
+    cfg.StrOpt('control_plane_image_repository',
+               default='registry.k8s.io',
+               help='Where the static pods\' images come from.'),
+]
+
+
+def register_opts(conf):
+    conf.register_group(GROUP)
+    conf.register_opts(OPTS, group=GROUP)
+
+
+def list_opts():
+    return [(GROUP, OPTS)]

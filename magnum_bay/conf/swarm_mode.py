@@ -1,0 +1,29 @@
+"""[bay_swarm_mode]: the Docker-in-Docker nodes of swarm-mode bays."""
+
+from oslo_config import cfg
+
+GROUP = cfg.OptGroup('bay_swarm_mode', title='Swarm-mode bays')
+
+OPTS = [
+    cfg.StrOpt('default_image', default='dos/bay-node:latest',
+               help='Node image used when a template names none; it must '
+                    'hold dockerd (tools/node_image.py builds one).'),
+    cfg.IntOpt('api_port', default=2376, min=1, max=65535,
+               help='Port of each node\'s Docker API (TLS unless the '
+                    'template has tls_disabled).'),
+    cfg.FloatOpt('heartbeat_seconds', default=1.0, min=0.1,
+                 help='Swarm dispatcher heartbeat; a dead node shows as '
+                      'down after a few heartbeats.'),
+    cfg.IntOpt('drain_timeout', default=30, min=1,
+               help='Seconds to wait for tasks to leave a drained node '
+                    'before it is removed.'),
+]
+
+
+def register_opts(conf):
+    conf.register_group(GROUP)
+    conf.register_opts(OPTS, group=GROUP)
+
+
+def list_opts():
+    return [(GROUP, OPTS)]

@@ -1,0 +1,39 @@
+"""What a driver needs while it works on one bay, besides the bay itself."""
+
+import time
+
+from magnum_bay import credentials
+
+
+class BayContext:
+    """The database, the host engine, progress reporting and a deadline."""
+
+    def __init__(self, db, conf, host, progress=None, deadline=None):
+        self.db = db
+        self.conf = conf
+        self.host = host
+        self._progress = progress
+        self.deadline = deadline
+
+    def progress(self, message):
+        if self._progress:
+            self._progress(message)
+
+    def credentials(self, cluster):
+        return credentials.BayCredentials(self.db, cluster)
+
+    def template(self, cluster):
+        return self.db.get_template(cluster['cluster_template_id'])
+
+    def nodegroups(self, cluster):
+        return self.db.list_nodegroups(cluster['uuid'])
+
+    def remaining(self, default=600):
+        if self.deadline is None:
+            return default
+        return max(0.0, self.deadline - time.monotonic())
+
+    def until(self, seconds):
+        """A monotonic deadline, never later than the operation's own."""
+        end = time.monotonic() + seconds
+        return end if self.deadline is None else min(end, self.deadline)

@@ -1,0 +1,1 @@
+"""The bay database: SQLAlchemy models and one Connection class."""

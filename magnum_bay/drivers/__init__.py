@@ -1,0 +1,1 @@
+"""Bay drivers, one per container orchestration engine (COE)."""

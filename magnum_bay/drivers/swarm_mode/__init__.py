@@ -1,0 +1,1 @@
+"""Swarm-mode bays: Docker-in-Docker nodes joined into a Docker swarm."""

@@ -1,0 +1,42 @@
+"""How a swarm-mode node container runs its own dockerd, and its files."""
+
+TLS_DIR = '/etc/bay'
+
+
+def command(name, role, port, tls, storage_driver=None):
+    """The node's dockerd command line.
+
+    ``--cgroup-parent /<name>`` keeps each node's nested containers in their
+    own cgroup subtree of the host's (v1) hierarchy, shared through the
+    read-write /sys/fs/cgroup mount.
+    """
+    cmd = ['dockerd', '--host', 'unix:///var/run/docker.sock',
+           '--cgroup-parent', '/%s' % name, '--label', 'bay.role=%s' % role,
+           '--label', 'bay.node=%s' % name]
+    if tls:
+        cmd += ['--host', 'tcp://0.0.0.0:%d' % port, '--tlsverify',
+                '--tlscacert', '%s/ca.pem' % TLS_DIR,
+                '--tlscert', '%s/server-cert.pem' % TLS_DIR,
+                '--tlskey', '%s/server-key.pem' % TLS_DIR]
+    else:
+        cmd += ['--host', 'tcp://0.0.0.0:%d' % port]
+    if storage_driver:
+        cmd += ['--storage-driver', storage_driver]
+    return cmd
+
+
+def tls_files(ca_cert_pem, server_pair):
+    """The files put into a node before it starts; the key is 0600."""
+    return {
+        '%s/ca.pem' % TLS_DIR: (ca_cert_pem, 0o644),
+        '%s/server-cert.pem' % TLS_DIR: (server_pair.cert_pem, 0o644),
+        '%s/server-key.pem' % TLS_DIR: (server_pair.key_pem, 0o600),
+    }
+
+
+def env(template):
+    out = {}
+    for key in ('http_proxy', 'https_proxy', 'no_proxy'):
+        if template.get(key):
+            out[key.upper()] = template[key]
+    return out
