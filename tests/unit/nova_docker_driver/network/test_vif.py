@@ -1,0 +1,127 @@
+"""A Nova VIF to a wiring spec: names, addresses, routes, validation."""
+
+import os
+
+os.environ.setdefault('OS_NOVA_DISABLE_EVENTLET_PATCHING', '1')
+
+import nova.tests.functional  # noqa: E402,F401,I100
+
+import pytest  # noqa: E402
+from nova.network import model  # noqa: E402
+
+from nova_docker_driver.network import exception  # noqa: E402
+from nova_docker_driver.network import mixin  # noqa: E402
+from nova_docker_driver.network import plugger  # noqa: E402
+from nova_docker_driver.network import vif as vif_mod  # noqa: E402
+
+PORT = 'ce531f90-199f-48c0-816c-13e38010b442'
+
+
+def make_vif(gateway='192.168.1.1', v6=True, routes=(), mtu=1450,
+             vif_type='bridge', bridge='brq3cb9bc59-56'):
+    subnets = [model.Subnet(
+        cidr='192.168.1.1/24',
+        gateway=model.IP(address=gateway, type='gateway'),
+        ips=[model.FixedIP(address='192.168.1.3')],
+        routes=[model.Route(cidr=c, gateway=model.IP(address=g))
+                for c, g in routes])]
+    if v6:
+        subnets.append(model.Subnet(
+            cidr='fd37:44e8:ad06::/64',
+            gateway=model.IP(address='fd37:44e8:ad06::1', type='gateway'),
+            ips=[model.FixedIP(address='fd37:44e8:ad06::3')]))
+    network = model.Network(id='net', bridge=bridge, subnets=subnets,
+                            mtu=mtu)
+    return model.VIF(id=PORT, address='FA:16:3E:4C:2C:30', network=network,
+                     type=vif_type, devname=('tap' + PORT)[:14])
+
+
+def test_names_mac_mtu_addresses_and_routes():
+    spec = vif_mod.from_vif(make_vif(routes=[('10.60.0.0/16',
+                                              '192.168.1.254')]))
+    assert spec.host_name == 'tapce531f90-19'
+    assert spec.peer_name == 'nsce531f90-19'
+    assert spec.mac == 'fa:16:3e:4c:2c:30'
+    assert spec.mtu == 1450
+    assert spec.addresses == [
+        {'address': '192.168.1.3', 'prefixlen': 24, 'version': 4,
+         'broadcast': '192.168.1.255'},
+        {'address': 'fd37:44e8:ad06::3', 'prefixlen': 64, 'version': 6}]
+    assert spec.routes == [
+        {'dst': 'default', 'gateway': '192.168.1.1', 'version': 4,
+         'onlink': False},
+        {'dst': '10.60.0.0/16', 'gateway': '192.168.1.254', 'version': 4,
+         'onlink': False},
+        {'dst': 'default', 'gateway': 'fd37:44e8:ad06::1', 'version': 6,
+         'onlink': False}]
+    config = spec.netns_config('eth1', 101)
+    assert config['ifname'] == 'eth1' and config['metric'] == 101
+
+
+def test_no_gateway_gives_no_default_route():
+    spec = vif_mod.from_vif(make_vif(gateway=None, v6=False))
+    assert spec.routes == []
+
+
+def test_gateway_outside_subnet_is_onlink():
+    spec = vif_mod.from_vif(make_vif(gateway='10.0.0.1', v6=False))
+    assert spec.routes == [{'dst': 'default', 'gateway': '10.0.0.1',
+                            'version': 4, 'onlink': True}]
+
+
+def test_network_without_mtu_keeps_kernel_default():
+    assert vif_mod.from_vif(make_vif(mtu=None)).mtu is None
+
+
+def test_hydrated_network_info_gives_same_spec():
+    vif = make_vif()
+    again = model.NetworkInfo.hydrate(model.NetworkInfo([vif]).json())[0]
+    assert vif_mod.from_vif(again) == vif_mod.from_vif(vif)
+
+
+@pytest.mark.parametrize('mutate, field', [
+    (lambda v: v.update(address='ff:ff:ff:ff:ff:ff'), 'address'),
+    (lambda v: v.update(address=None), 'address'),
+    (lambda v: v.update(devname='tap/bad'), 'devname'),
+    (lambda v: v['network'].update(bridge='x' * 16), 'network.bridge'),
+    (lambda v: v['network']['meta'].update(mtu='big'), 'network.mtu'),
+    (lambda v: v['network']['subnets'][0].update(cidr='nonsense'),
+     'subnet.cidr'),
+    (lambda v: v['network']['subnets'][0]['ips'][0].update(
+        address='10.1.1.1'), 'fixed_ips.address'),
+    (lambda v: v['network']['subnets'][0]['gateway'].update(
+        address='fd00::1'), 'subnet.gateway'),
+    (lambda v: v['network']['subnets'][0]['routes'].append(
+        model.Route(cidr='10.0.0.0/8', gateway=model.IP(address='fd00::1'))),
+     'subnet.routes.gateway'),
+    (lambda v: v.update(id=None), 'id'),
+])
+def test_bad_fields_are_named(mutate, field):
+    vif = make_vif()
+    mutate(vif)
+    with pytest.raises(exception.InvalidVif) as err:
+        vif_mod.from_vif(vif)
+    assert field in str(err.value)
+    assert isinstance(err.value, exception.VifWiringFailed)
+
+
+def test_plugger_by_type_and_unsupported_type():
+    assert isinstance(plugger.for_spec(vif_mod.from_vif(make_vif())),
+                      plugger.BridgePlugger)
+    tap = vif_mod.from_vif(make_vif(vif_type='tap', bridge=None))
+    assert isinstance(plugger.for_spec(tap), plugger.TapPlugger)
+    with pytest.raises(exception.VifTypeUnsupported) as err:
+        plugger.for_spec(vif_mod.from_vif(make_vif(vif_type='ovs')))
+    assert "'ovs'" in str(err.value) and 'bridge' in str(err.value)
+    with pytest.raises(exception.InvalidVif) as err:
+        plugger.BridgePlugger().check(
+            vif_mod.from_vif(make_vif(bridge=None)))
+    assert 'network.bridge' in str(err.value)
+
+
+def test_interface_names_and_metrics():
+    assert mixin._free_ifname('eth0', set()) == 'eth0'
+    assert mixin._free_ifname('eth1', {'eth1', 'eth0'}) == 'eth2'
+    assert mixin._free_ifname('eth2', {'eth0'}) == 'eth2'
+    assert mixin._metric('eth0') == 100
+    assert mixin._metric('eth3') == 103
