@@ -31,6 +31,36 @@ engine_pid() {
     echo "$pid"
 }
 
+containerd_pids() {
+    local cpidfile=$STATE/exec/containerd/containerd.pid pid
+    pgrep -f "containerd --config $STATE/exec/containerd/containerd.toml" || true
+    if [ -f "$cpidfile" ]; then
+        pid=$(cat "$cpidfile")
+        if [ -n "$pid" ] && grep -qs containerd "/proc/$pid/cmdline"; then
+            echo "$pid"
+        fi
+    fi
+}
+
+stop_orphan_containerd() {
+    # The engine's own containerd outlives a killed engine for a moment and
+    # the next engine would wait on it forever; end it and forget its pid.
+    local pids
+    pids=$(containerd_pids | sort -u)
+    if [ -n "$pids" ]; then
+        echo "stopping containerd left by a dead engine: $(echo $pids)"
+        # shellcheck disable=SC2086
+        kill $pids 2>/dev/null || true
+        for _ in $(seq 1 50); do
+            [ -z "$(containerd_pids)" ] && break
+            sleep 0.1
+        done
+        # shellcheck disable=SC2086
+        kill -9 $pids 2>/dev/null || true
+    fi
+    rm -f "$STATE/exec/containerd/containerd.pid"
+}
+
 start() {
     mkdir -p "$STATE"
     if engine_pid >/dev/null && ping_engine; then
@@ -43,9 +73,10 @@ start() {
         echo "docker engine (pid $(engine_pid)) does not answer; restarting it" >&2
         stop
     fi
-    # A killed engine leaves its pid file, socket and containerd state; a
-    # fresh start must not trip over them.
+    # A killed engine leaves its pid file, socket and its containerd, which
+    # holds containerd's state lock; a fresh start must not trip over them.
     rm -f "$PIDFILE" "$SOCK"
+    stop_orphan_containerd
     if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
         ip link add "$BRIDGE" type bridge
         ip addr add "$BRIDGE_CIDR" dev "$BRIDGE"
