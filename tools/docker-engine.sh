@@ -69,7 +69,10 @@ start() {
     fi
     if engine_pid >/dev/null; then
         # Alive but not answering: give it a moment before judging it.
-        for _ in $(seq 1 50); do ping_engine && return 0; sleep 0.2; done
+        for _ in $(seq 1 50); do
+            ping_engine && return 0
+            sleep 0.2
+        done
         echo "docker engine (pid $(engine_pid)) does not answer; restarting it" >&2
         stop
     fi
