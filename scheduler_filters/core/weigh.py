@@ -16,9 +16,6 @@ SPREAD_POLICIES = frozenset(('anti-affinity', 'soft-anti-affinity'))
 #: Weight of shape alignment against fullness in pack mode.
 ALIGNMENT = 0.25
 
-_PACKED = (facts.VCPU, facts.MEMORY_MB, facts.DISK_GB)
-
-
 def normalize(values):
     if not values:
         return []
@@ -51,20 +48,26 @@ def binpack_score(host, demand, mode=PACK):
     which is what keeps the host count near first-fit-decreasing) plus the
     normalised dot product of demand and free capacity (Tetris' alignment:
     prefer hosts whose free shape matches the request's, so no resource is
-    stranded). Spread: the same dot product of demand and free capacity
-    unnormalised by length, i.e. the most free room in the request's shape.
+    stranded). Spread: the dot product of the demand's direction and the
+    free fractions, i.e. the most free room in the request's shape.
     """
-    dot = 0.0
-    dd = 0.0
-    ff = 0.0
-    util = 0.0
+    return binpack_raw(
+        (host.vcpus_total, host.memory_mb_total, host.disk_gb_total),
+        (host.vcpus_used, host.memory_mb_used, host.disk_gb_used),
+        (demand.get(facts.VCPU, 0), demand.get(facts.MEMORY_MB, 0),
+         demand.get(facts.DISK_GB, 0)), mode)
+
+
+def binpack_raw(totals, used, demand, mode=PACK):
+    """``binpack_score`` on tuples (VCPU, MEMORY_MB, DISK_GB): the Nova
+    weigher calls this directly to avoid building objects per host."""
+    dot = dd = ff = util = 0.0
     n = 0
-    for r in _PACKED:
-        total = host.total(r)
+    for total, u, dem in zip(totals, used, demand):
         if not total:
             continue
-        d = demand.get(r, 0) / total
-        free = (total - host.used(r)) / total
+        d = dem / total
+        free = (total - u) / total
         dot += d * free
         dd += d * d
         ff += free * free
@@ -73,9 +76,8 @@ def binpack_score(host, demand, mode=PACK):
     if not n:
         return 0.0
     if mode == SPREAD:
-        # Free fraction weighted by what the request needs of each resource.
         return dot / math.sqrt(dd) if dd else math.sqrt(ff / n)
-    align = dot / math.sqrt(dd * ff) if dd and ff else 0.0
+    align = dot / math.sqrt(dd * ff) if dd and ff > 0 else 0.0
     return util / n + ALIGNMENT * align
 
 

@@ -1,0 +1,87 @@
+"""Keep a share plan file loaded: reload on change, keep the last good plan.
+
+A scheduler must never go down because an operator saved a broken plan. On
+a failed reload the previous plan stays in force and the error is logged at
+ERROR on every check until the file is fixed (loudly, on purpose). Only when
+no plan was ever loaded does ``get`` raise SharePlanUnavailable.
+"""
+
+import logging
+import os
+import threading
+import time
+
+from scheduler_filters import exception
+from scheduler_filters.core import plan as plan_mod
+
+LOG = logging.getLogger(__name__)
+
+
+class PlanStore:
+    def __init__(self, path, check_interval=5.0, clock=time.monotonic):
+        self.path = path
+        self.check_interval = check_interval
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._config = None
+        self._stamp = None
+        self._checked = None
+        self.last_error = None
+
+    def get(self):
+        """The plan in force; reloads at most once per ``check_interval``."""
+        now = self._clock()
+        if (self._checked is None or self._config is None
+                or now - self._checked >= self.check_interval):
+            with self._lock:
+                self._checked = now
+                self._refresh()
+        if self._config is None:
+            raise exception.SharePlanUnavailable(
+                source=self.path, reason=self.last_error or 'not loaded')
+        return self._config
+
+    def _refresh(self):
+        try:
+            st = os.stat(self.path)
+            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except OSError as e:
+            self._fail('cannot stat: %s' % e)
+            return
+        if stamp == self._stamp and self.last_error is None:
+            return
+        if stamp == self._stamp:
+            # Same broken file: say so again so nobody misses it.
+            self._fail(self.last_error)
+            return
+        self._stamp = stamp
+        try:
+            config = plan_mod.load_file(self.path)
+        except exception.InvalidSharePlan as e:
+            self._fail(str(e))
+            return
+        if self._config is not None:
+            LOG.info('share plan %s reloaded', self.path)
+        self._config = config
+        self.last_error = None
+
+    def _fail(self, reason):
+        self.last_error = reason
+        if self._config is not None:
+            LOG.error('SHARE PLAN NOT RELOADED, keeping the last good plan '
+                      'from %s: %s', self.path, reason)
+        else:
+            LOG.error('SHARE PLAN UNAVAILABLE (%s): %s', self.path, reason)
+
+
+_stores = {}
+_stores_lock = threading.Lock()
+
+
+def store_for(path, check_interval=5.0):
+    """One PlanStore per path per process (filters and weighers share it)."""
+    with _stores_lock:
+        store = _stores.get(path)
+        if store is None or store.check_interval != check_interval:
+            store = _stores[path] = PlanStore(path, check_interval)
+        return store

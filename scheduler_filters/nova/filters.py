@@ -1,0 +1,109 @@
+"""Nova host filters: ArchitectureFilter and TenantShareFilter.
+
+Both override ``filter_all``: the per-request work (image architectures,
+share decisions) is done once, then each host costs a set intersection or
+a dictionary lookup.
+"""
+
+import logging
+import threading
+
+from nova import exception as nova_exception
+from nova.scheduler import filters
+
+from scheduler_filters.nova import state
+from scheduler_filters.nova import translate
+
+LOG = logging.getLogger(__name__)
+
+_index = threading.local()
+
+
+class _IndexAware:
+    """Remember which instance of a multi-create is being filtered.
+
+    Raising NoValidHost is only safe for the first instance (index 0):
+    later ones already hold placement claims that the scheduler cleans up
+    only when filtering returns no hosts.
+    """
+
+    def run_filter_for_index(self, index):
+        _index.value = index
+        return super().run_filter_for_index(index)
+
+    @staticmethod
+    def first_instance():
+        return getattr(_index, 'value', 0) == 0
+
+
+class ArchitectureFilter(_IndexAware, filters.BaseHostFilter):
+    """Pass hosts that run the image's architecture natively or emulated.
+
+    The image says what it runs on with ``hw_architecture`` and/or
+    ``docker_platforms`` (an OCI image index's platforms, e.g.
+    "linux/amd64,linux/arm64/v8"); hosts by ``supported_instances`` and,
+    for emulation (binfmt), the ``docker_emulated_architectures`` compute
+    stat or aggregate metadata. An unknown architecture fails the request
+    with the reason (NoValidHost), never passes silently.
+    """
+
+    RUN_ON_REBUILD = True  # a rebuild may change the image
+
+    def host_passes(self, host_state, spec_obj):
+        archs = state.for_request(spec_obj).archs
+        if archs is None:
+            return True
+        native, emulated = translate.host_architectures(host_state)
+        return bool(native & archs or emulated & archs)
+
+    def filter_all(self, filter_obj_list, spec_obj):
+        from nova.scheduler import utils
+        hosts = list(filter_obj_list)
+        if utils.request_is_rebuild(spec_obj) and not self.RUN_ON_REBUILD:
+            return hosts
+        archs = state.for_request(spec_obj).archs
+        if archs is None:
+            return hosts
+        host_arch = translate.host_architectures
+        out = []
+        for h in hosts:
+            native, emulated = host_arch(h)
+            if native & archs or emulated & archs:
+                out.append(h)
+        return out
+
+
+class TenantShareFilter(_IndexAware, filters.BaseHostFilter):
+    """Pass hosts whose pool lets the project place one more instance.
+
+    A project within its entitlement places wherever there is room; beyond
+    it, it borrows what others lend; otherwise it is refused (with the
+    reason in the scheduler log, and in the server fault for a single
+    instance). No plan configured: every host passes.
+    """
+
+    def host_passes(self, host_state, spec_obj):
+        view = state.for_request(spec_obj).share()
+        return view is None or view.decision(host_state).allowed
+
+    def filter_all(self, filter_obj_list, spec_obj):
+        from nova.scheduler import utils
+        hosts = list(filter_obj_list)
+        if utils.request_is_rebuild(spec_obj):
+            return hosts  # a rebuild stays where it is; usage is unchanged
+        view = state.for_request(spec_obj).share()
+        if view is None:
+            return hosts
+        if not view.by_aggregate:
+            if view.default.allowed:
+                return hosts
+            out = []
+        else:
+            out = [h for h in hosts if view.decision(h).allowed]
+        if not out and hosts and self.first_instance():
+            reasons = sorted({d.reason for d in view.decisions
+                              if not d.allowed})
+            raise nova_exception.NoValidHost(
+                reason='TenantShareFilter: project %s: %s'
+                % (spec_obj.project_id, '; '.join(reasons)))
+        return out

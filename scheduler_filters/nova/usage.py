@@ -1,0 +1,142 @@
+"""Usage from placement, capacity from Nova's compute nodes.
+
+Choice (documented in the README): per-project usage comes from
+placement's ``GET /usages?project_id=`` (microversion 1.38, which also
+counts instances as consumers), through Nova's own report client, one
+query per project named in the plan, once per instance being scheduled
+(the filter and the weigher share it), optionally cached for
+``usage_cache_seconds``. Placement is what Nova itself uses for quota
+counting, so the share decision sees the same numbers, including the
+allocations the scheduler just claimed for the previous instance of a
+multi-create. Pool capacity is the sum over compute nodes of total x
+allocation ratio, read from Nova's database and cached for
+``capacity_cache_seconds`` (capacity changes rarely). Per-aggregate pools
+count the instances on the aggregate's hosts from Nova's database, since
+placement cannot report usage per project per provider.
+"""
+
+import threading
+import time
+
+from nova import context as nova_context
+from nova import objects
+from nova.scheduler.client import report
+
+from scheduler_filters.core import facts
+from scheduler_filters.core import usage
+
+USAGES_VERSION = '1.38'
+
+
+class PlacementUsage(usage.UsageSource):
+    def __init__(self, capacity_ttl=30.0, usage_ttl=0.0):
+        self.capacity_ttl = capacity_ttl
+        self.usage_ttl = usage_ttl
+        self._lock = threading.Lock()
+        self._fleet = None
+        self._fleet_at = 0.0
+        self._usage = {}  # project -> (time, amounts)
+
+    def project_usage(self, context, project_ids):
+        now = time.monotonic()
+        out = {}
+        client = report.report_client_singleton()
+        for pid in project_ids:
+            hit = self._usage.get(pid)
+            if hit is not None and self.usage_ttl and \
+                    now - hit[0] < self.usage_ttl:
+                out[pid] = hit[1]
+                continue
+            resp = client.get('/usages?project_id=%s' % pid,
+                              version=USAGES_VERSION,
+                              global_request_id=context.global_id)
+            if not resp:
+                raise RuntimeError('placement /usages for project %s: HTTP %s'
+                                   % (pid, resp.status_code))
+            out[pid] = _amounts(resp.json().get('usages', {}))
+            self._usage[pid] = (now, out[pid])
+        return out
+
+    def fleet(self, context):
+        now = time.monotonic()
+        with self._lock:
+            if self._fleet is None or now - self._fleet_at >= \
+                    self.capacity_ttl:
+                nodes = _compute_nodes(context)
+                self._fleet = _sum_nodes(nodes)
+                self._fleet_at = now
+            return self._fleet
+
+    def hosts_view(self, context, hosts):
+        hosts = set(hosts)
+        nodes = [n for n in _compute_nodes(context) if n.host in hosts]
+        capacity, _used = _sum_nodes(nodes)
+        per_project = {}
+        for inst in _instances_on(context, sorted(hosts)):
+            amounts = per_project.setdefault(inst.project_id, {})
+            flavor = inst.flavor
+            for r, v in ((facts.VCPU, flavor.vcpus),
+                         (facts.MEMORY_MB, flavor.memory_mb),
+                         (facts.DISK_GB, flavor.root_gb + flavor.ephemeral_gb),
+                         (facts.INSTANCES, 1)):
+                amounts[r] = amounts.get(r, 0) + v
+        return capacity, per_project
+
+
+def _amounts(usages):
+    """Placement /usages at 1.38 ({consumer_type: {rc: n, consumer_count:
+    n}}) -> {resource: amount} with instances counted as consumers."""
+    out = {facts.VCPU: 0, facts.MEMORY_MB: 0, facts.DISK_GB: 0,
+           facts.INSTANCES: 0}
+    for ctype, group in usages.items():
+        if not isinstance(group, dict):
+            continue
+        for key, value in group.items():
+            if key == 'consumer_count':
+                # Migrations hold allocations too; only instances count.
+                if ctype in ('INSTANCE', 'unknown'):
+                    out[facts.INSTANCES] += value
+            elif key in out:
+                out[key] += value
+    return out
+
+
+def _compute_nodes(context):
+    results = nova_context.scatter_gather_skip_cell0(
+        context, objects.ComputeNodeList.get_all)
+    nodes = []
+    for cell_uuid, result in results.items():
+        if nova_context.is_cell_failure_sentinel(result):
+            raise RuntimeError('cannot read compute nodes of cell %s'
+                               % cell_uuid)
+        nodes.extend(result)
+    return nodes
+
+
+def _sum_nodes(nodes):
+    cap = {facts.VCPU: 0, facts.MEMORY_MB: 0, facts.DISK_GB: 0}
+    used = {facts.VCPU: 0, facts.MEMORY_MB: 0, facts.DISK_GB: 0,
+            facts.INSTANCES: 0}
+    for n in nodes:
+        cap[facts.VCPU] += int(n.vcpus * (n.cpu_allocation_ratio or 1.0))
+        cap[facts.MEMORY_MB] += int(n.memory_mb
+                                    * (n.ram_allocation_ratio or 1.0))
+        cap[facts.DISK_GB] += int(n.local_gb
+                                  * (n.disk_allocation_ratio or 1.0))
+        used[facts.VCPU] += n.vcpus_used
+        used[facts.MEMORY_MB] += n.memory_mb_used
+        used[facts.DISK_GB] += n.local_gb_used
+        stats = n.stats or {}
+        used[facts.INSTANCES] += int(stats.get('num_instances', 0))
+    return cap, used
+
+
+def _instances_on(context, hosts):
+    results = nova_context.scatter_gather_skip_cell0(
+        context, objects.InstanceList.get_by_filters,
+        {'host': hosts, 'deleted': False}, expected_attrs=['flavor'])
+    out = []
+    for result in results.values():
+        if not nova_context.is_cell_failure_sentinel(result):
+            out.extend(result)
+    return out

@@ -1,0 +1,93 @@
+"""Nova host weighers: BinPackWeigher, TenantShareWeigher, EmulationWeigher.
+
+They override ``weigh_objects`` to do the per-request work once; raw values
+are then normalised by Nova's handler like any weigher's.
+"""
+
+from nova.scheduler import utils
+from nova.scheduler import weights
+
+from scheduler_filters.core import weigh
+from scheduler_filters.nova import CONF
+from scheduler_filters.nova import state
+from scheduler_filters.nova import translate
+
+
+class BinPackWeigher(weights.BaseHostWeigher):
+    """Multi-resource packing (or spreading for anti-affinity groups)."""
+
+    def weight_multiplier(self, host_state):
+        return utils.get_weight_multiplier(
+            host_state, 'binpack_weight_multiplier',
+            CONF.docker_scheduler.binpack_weight_multiplier)
+
+    def _weigh_object(self, host_state, spec_obj):
+        return self.weigh_objects([_Wrap(host_state)], spec_obj)[0]
+
+    def weigh_objects(self, weighed_obj_list, spec_obj):
+        req = state.for_request(spec_obj).request
+        mode = weigh.packing_mode(req, CONF.docker_scheduler.packing_mode)
+        demand = (req.vcpus, req.memory_mb, req.disk_gb)
+        raw = weigh.binpack_raw
+        out = []
+        for w in weighed_obj_list:
+            h = w.obj
+            cpu_ratio = h.cpu_allocation_ratio or 1.0
+            ram_ratio = h.ram_allocation_ratio or 1.0
+            disk_ratio = h.disk_allocation_ratio or 1.0
+            ram = h.total_usable_ram_mb
+            out.append(raw(
+                (h.vcpus_total * cpu_ratio, ram * ram_ratio,
+                 h.total_usable_disk_gb * disk_ratio),
+                (h.vcpus_used, ram - h.free_ram_mb, h.disk_mb_used / 1024.0),
+                demand, mode))
+        return out
+
+
+class TenantShareWeigher(weights.BaseHostWeigher):
+    """Prefer pools where the project places on its own entitlement."""
+
+    def weight_multiplier(self, host_state):
+        return utils.get_weight_multiplier(
+            host_state, 'tenant_share_weight_multiplier',
+            CONF.docker_scheduler.tenant_share_weight_multiplier)
+
+    def _weigh_object(self, host_state, spec_obj):
+        return self.weigh_objects([_Wrap(host_state)], spec_obj)[0]
+
+    def weigh_objects(self, weighed_obj_list, spec_obj):
+        view = state.for_request(spec_obj).share()
+        if view is None:
+            return [0.0] * len(weighed_obj_list)
+        if not view.by_aggregate:
+            score = weigh.share_score(view.default)
+            return [score] * len(weighed_obj_list)
+        return [weigh.share_score(view.decision(w.obj))
+                for w in weighed_obj_list]
+
+
+class EmulationWeigher(weights.BaseHostWeigher):
+    """Native hosts over hosts that would run the image under emulation."""
+
+    def weight_multiplier(self, host_state):
+        return utils.get_weight_multiplier(
+            host_state, 'emulation_weight_multiplier',
+            CONF.docker_scheduler.emulation_weight_multiplier)
+
+    def _weigh_object(self, host_state, spec_obj):
+        return self.weigh_objects([_Wrap(host_state)], spec_obj)[0]
+
+    def weigh_objects(self, weighed_obj_list, spec_obj):
+        archs = state.for_request(spec_obj).archs
+        if archs is None:
+            return [1.0] * len(weighed_obj_list)
+        host_arch = translate.host_architectures
+        return [1.0 if host_arch(w.obj)[0] & archs else 0.0
+                for w in weighed_obj_list]
+
+
+class _Wrap:
+    __slots__ = ('obj',)
+
+    def __init__(self, obj):
+        self.obj = obj

@@ -1,0 +1,64 @@
+"""ArchitectureFilter + EmulationWeigher in Nova's real scheduler."""
+
+from tests.functional.scheduler_filters import base
+
+FLEET = {
+    'x86-1': dict(arch='x86_64'), 'x86-2': dict(arch='x86_64'),
+    'x86-3': dict(arch='x86_64'),
+    'arm-1': dict(arch='aarch64'), 'arm-2': dict(arch='aarch64'),
+    'ppc-1': dict(arch='ppc64le'),
+    's390-1': dict(arch='s390x'),
+    # An arm host that runs amd64 images under binfmt emulation.
+    'emu-1': dict(arch='aarch64', emulates='x86_64'),
+}
+
+
+class TestArchitectureFilter(base.SchedulerCloud):
+    fleet = FLEET
+
+    def test_each_image_lands_only_where_it_runs(self):
+        arm = self.image('arm-only', hw_architecture='aarch64')
+        x86 = self.image('x86-only', docker_platforms='linux/amd64')
+        index = self.image('ppc-or-s390',
+                           docker_platforms='linux/ppc64le,linux/s390x')
+        small = self.flavor('small', 1, 512)
+        placed = {}
+        for img, n in ((arm, 4), (x86, 4), (index, 3)):
+            for _ in range(n):
+                server = self.boot(img, small)
+                placed.setdefault(img, set()).add(self.host_of(server))
+        self.assertLessEqual(placed[arm], {'arm-1', 'arm-2', 'emu-1'})
+        # Native hosts win over the emulating one while they have room.
+        self.assertLessEqual(placed[x86], {'x86-1', 'x86-2', 'x86-3'})
+        self.assertLessEqual(placed[index], {'ppc-1', 's390-1'})
+
+    def test_emulated_host_is_used_only_when_native_ones_are_full(self):
+        x86 = self.image('x86', docker_platforms='linux/amd64/v2')
+        whole = self.flavor('whole', 4, 1024)
+        hosts = [self.host_of(self.boot(x86, whole)) for _ in range(4)]
+        self.assertEqual({'x86-1', 'x86-2', 'x86-3'}, set(hosts[:3]))
+        self.assertEqual('emu-1', hosts[3])
+        # Nothing else runs amd64: the fifth fails to schedule.
+        server = self.boot(x86, whole, expected='ERROR')
+        self.assertIn('No valid host', server['fault']['message'])
+
+    def test_architecture_no_host_has_fails_scheduling(self):
+        img = self.image('riscv-less', hw_architecture='i686')
+        server = self.boot(img, expected='ERROR')
+        self.assertIn('No valid host', server['fault']['message'])
+
+    def test_unknown_platform_fails_with_a_clear_message(self):
+        img = self.image('bad', docker_platforms='linux/amd64,linux/riscv128')
+        server = self.boot(img, expected='ERROR')
+        message = server['fault']['message']
+        self.assertIn('ArchitectureFilter', message)
+        self.assertIn('riscv128', message)
+        self.assertIn('docker_platforms', message)
+        # Nothing is left behind: no allocation in placement.
+        self.assertEqual({}, self._get_allocations_by_server_uuid(
+            server['id']))
+
+    def test_malformed_platform_fails_with_a_clear_message(self):
+        img = self.image('win', docker_platforms='windows/amd64')
+        server = self.boot(img, expected='ERROR')
+        self.assertIn('only linux platforms', server['fault']['message'])
