@@ -21,6 +21,13 @@ OPTS = [
                      'does not exist (it is never deleted by the driver, '
                      'since other instances and agents share it). When '
                      'false, a missing bridge fails the plug.'),
+    cfg.DictOpt('vif_type_map', default={},
+                help='Wire VIFs of one Nova vif_type with the strategy of '
+                     'another, as <vif_type>:<strategy> pairs (strategies: '
+                     'bridge, tap, ethernet). For hosts whose ports Neutron '
+                     'binds as a type this driver has no strategy for, for '
+                     'example ovs:tap on a host without Open vSwitch where '
+                     'something else routes the tap devices.'),
     cfg.IntOpt('route_metric', default=100, min=1, max=65000,
                help='Metric of the default and subnet routes of the '
                     'first interface (eth0); interface ethN uses this '

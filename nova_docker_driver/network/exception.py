@@ -20,7 +20,9 @@ class InvalidVif(VifWiringFailed):
 
 class VifTypeUnsupported(InvalidVif):
     msg_fmt = ('Port %(port_id)s cannot be wired: vif_type %(value)r is not '
-               'supported by the Docker driver (supported: %(supported)s)')
+               'supported by the Docker driver (supported: %(supported)s; '
+               'map other types with [docker_network] vif_type_map, for '
+               'example ovs:tap)')
 
 
 class ContainerNotRunning(VifWiringFailed):

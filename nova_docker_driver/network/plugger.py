@@ -116,8 +116,10 @@ def supported_types():
 
 
 def for_spec(spec):
+    mapped = CONF.docker_network.vif_type_map.get(spec.vif_type,
+                                                  spec.vif_type)
     for plugger in PLUGGERS:
-        if spec.vif_type in plugger.vif_types:
+        if mapped in plugger.vif_types:
             return plugger
     raise exception.VifTypeUnsupported(
         port_id=spec.port_id, field='vif_type', value=spec.vif_type,

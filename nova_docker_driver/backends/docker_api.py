@@ -1,0 +1,261 @@
+"""The Docker Engine API backend (docker SDK, low-level client).
+
+The only module of the driver that imports ``docker``. Engine errors are
+turned into the driver's exceptions here, with the endpoint in the text.
+"""
+
+import io
+import json
+import tarfile
+import threading
+
+import docker
+from docker import errors as docker_errors
+from docker import tls as docker_tls
+import requests
+
+from nova_docker_driver.backends import base
+from nova_docker_driver import exception
+
+# The oldest Engine API this backend speaks (Docker 20.10, Debian 12).
+MIN_API_VERSION = '1.41'
+
+
+def _state(raw):
+    state = raw.get('State') or {}
+    return base.ContainerState(
+        id=raw['Id'], name=raw.get('Name', '').lstrip('/'),
+        status=state.get('Status', 'unknown'),
+        labels=(raw.get('Config') or {}).get('Labels') or {},
+        pid=state.get('Pid') or 0, exit_code=state.get('ExitCode') or 0,
+        image=raw.get('Image', ''), started_at=state.get('StartedAt', ''))
+
+
+class DockerAPIBackend(base.EngineBackend):
+
+    def __init__(self, conf):
+        self._conf = conf.docker
+        self._lock = threading.Lock()
+        self._client = None
+
+    # -- connection -------------------------------------------------------
+
+    def endpoint(self):
+        return self._conf.endpoint
+
+    def _tls(self):
+        conf = self._conf
+        if not (conf.tls_verify or conf.tls_cert):
+            return False
+        cert = (conf.tls_cert, conf.tls_key) if conf.tls_cert else None
+        return docker_tls.TLSConfig(client_cert=cert, ca_cert=conf.tls_ca,
+                                    verify=conf.tls_verify)
+
+    @property
+    def api(self):
+        # Built on first use: nova-compute must start even while the
+        # engine is down, and report the engine as unavailable.
+        with self._lock:
+            if self._client is None:
+                self._client = docker.APIClient(
+                    base_url=self._conf.endpoint, version=MIN_API_VERSION,
+                    timeout=self._conf.api_timeout, tls=self._tls(),
+                    max_pool_size=64)
+            return self._client
+
+    def _call(self, action, func, *args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except docker_errors.NotFound:
+            raise
+        except docker_errors.APIError as exc:
+            raise exception.EngineError(
+                action=action, reason=exc.explanation or exc)
+        except (requests.exceptions.ConnectionError,
+                requests.exceptions.Timeout,
+                docker_errors.DockerException, OSError) as exc:
+            raise exception.EngineUnavailable(
+                endpoint=self._conf.endpoint, reason=exc)
+
+    # -- engine -----------------------------------------------------------
+
+    def version(self):
+        return self._call('version', self.api.version)
+
+    def info(self):
+        return self._call('info', self.api.info)
+
+    # -- containers -------------------------------------------------------
+
+    def list_containers(self, labels):
+        filters = {'label': ['%s=%s' % kv for kv in sorted(labels.items())]}
+        found = self._call('list containers', self.api.containers,
+                           all=True, filters=filters)
+        # The list carries state and labels; no inspect per container.
+        return [base.ContainerState(
+            id=c['Id'], name=(c.get('Names') or [''])[0].lstrip('/'),
+            status=c.get('State', 'unknown'), labels=c.get('Labels') or {},
+            image=c.get('ImageID', '')) for c in found]
+
+    def inspect_raw(self, container_id):
+        try:
+            return self._call('inspect container',
+                              self.api.inspect_container, container_id)
+        except docker_errors.NotFound:
+            return None
+
+    def inspect(self, container_id):
+        raw = self.inspect_raw(container_id)
+        return _state(raw) if raw else None
+
+    def _host_config(self, limits):
+        api = self.api
+        kwargs = dict(
+            # The driver wires networking itself (veths into the netns).
+            network_mode='none',
+            mem_limit=limits.memory_bytes,
+            # No swap: memory_mb is a hard limit, as on a VM.
+            memswap_limit=limits.memory_bytes,
+            cpu_quota=limits.cpu_quota_us, cpu_period=limits.cpu_period_us,
+            cpu_shares=limits.cpu_shares,
+            pids_limit=limits.pids_limit,
+            # Tenants never get more than the image's user: no privileged
+            # mode, no host devices or binds, no setuid escalation.
+            privileged=False, security_opt=['no-new-privileges'],
+            restart_policy={'Name': 'no'})
+        if limits.cpuset_cpus:
+            kwargs['cpuset_cpus'] = limits.cpuset_cpus
+        if limits.disk_bytes:
+            kwargs['storage_opt'] = {'size': str(limits.disk_bytes)}
+        return api.create_host_config(**kwargs)
+
+    def create(self, spec):
+        api = self.api
+        created = self._call(
+            'create container %s' % spec.name, api.create_container,
+            image=spec.image, name=spec.name, labels=spec.labels,
+            hostname=spec.hostname[:63] if spec.hostname else None,
+            command=spec.command, environment=spec.environment,
+            network_disabled=False, detach=True,
+            host_config=self._host_config(spec.limits))
+        return created['Id']
+
+    def start(self, container_id):
+        self._call('start container', self.api.start, container_id)
+
+    def stop(self, container_id, timeout):
+        self._call('stop container', self.api.stop, container_id,
+                   timeout=timeout)
+
+    def kill(self, container_id):
+        self._call('kill container', self.api.kill, container_id)
+
+    def pause(self, container_id):
+        self._call('pause container', self.api.pause, container_id)
+
+    def unpause(self, container_id):
+        self._call('unpause container', self.api.unpause, container_id)
+
+    def remove(self, container_id):
+        try:
+            self._call('remove container', self.api.remove_container,
+                       container_id, force=True, v=True)
+        except docker_errors.NotFound:
+            pass
+
+    def update_limits(self, container_id, limits):
+        # The SDK's update_container lacks PidsLimit; the API has it.
+        body = {
+            'Memory': limits.memory_bytes,
+            'MemorySwap': limits.memory_bytes,
+            'CpuQuota': limits.cpu_quota_us,
+            'CpuPeriod': limits.cpu_period_us,
+            'CpuShares': limits.cpu_shares,
+            'PidsLimit': limits.pids_limit,
+            'CpusetCpus': limits.cpuset_cpus,
+        }
+        api = self.api
+        url = api._url('/containers/{0}/update', container_id)
+        self._call('update container limits',
+                   lambda: api._result(api._post_json(url, data=body), True))
+
+    def logs(self, container_id, max_bytes):
+        # Lines are unknown in advance: ask for a generous tail, then cut
+        # to the byte bound so a chatty container cannot flood the API.
+        data = self._call('read logs', self.api.logs, container_id,
+                          stdout=True, stderr=True, tail=max(100,
+                                                             max_bytes // 8))
+        return data[-max_bytes:]
+
+    def stats(self, container_id):
+        return self._call('read stats', self.api.stats, container_id,
+                          stream=False)
+
+    def put_archive(self, container_id, path, data):
+        self._call('copy files into container', self.api.put_archive,
+                   container_id, path, data)
+
+    def get_file(self, container_id, path):
+        try:
+            stream, _stat = self._call('read file', self.api.get_archive,
+                                       container_id, path)
+        except docker_errors.NotFound:
+            return None
+        buf = io.BytesIO(b''.join(stream))
+        with tarfile.open(fileobj=buf) as tar:
+            for member in tar.getmembers():
+                if member.isfile():
+                    return tar.extractfile(member).read()
+        return None
+
+    # -- images -----------------------------------------------------------
+
+    def image_id(self, ref):
+        try:
+            return self._call('inspect image', self.api.inspect_image,
+                              ref)['Id']
+        except docker_errors.NotFound:
+            return None
+
+    def image_config(self, ref):
+        return self._call('inspect image', self.api.inspect_image,
+                          ref).get('Config') or {}
+
+    def load_image(self, fileobj):
+        loaded = None
+        for message in self._call('load image', self.api.load_image,
+                                  fileobj):
+            if isinstance(message, (bytes, str)):
+                message = json.loads(message)
+            if message.get('error') or message.get('errorDetail'):
+                raise exception.EngineError(
+                    action='load image', reason=message.get('error') or
+                    message['errorDetail'].get('message'))
+            text = message.get('stream', '')
+            if 'Loaded image ID:' in text:
+                loaded = text.split('Loaded image ID:', 1)[1].strip()
+        if not loaded:
+            raise exception.EngineError(action='load image',
+                                        reason='the engine loaded no image')
+        return loaded
+
+    def tag_image(self, image_id, repository, tag):
+        self._call('tag image', self.api.tag, image_id, repository, tag,
+                   force=True)
+
+    def remove_image(self, ref):
+        try:
+            self._call('remove image', self.api.remove_image, ref,
+                       noprune=False)
+        except docker_errors.NotFound:
+            pass
+
+    def commit(self, container_id, repository, tag):
+        result = self._call('commit container', self.api.commit,
+                            container_id, repository=repository, tag=tag,
+                            pause=True)
+        return result['Id']
+
+    def save_image(self, ref):
+        return self._call('save image', self.api.get_image, ref,
+                          chunk_size=1024 * 1024)

@@ -1,0 +1,74 @@
+"""The ``[docker]`` options of the Nova Docker driver.
+
+Registered on Nova's global CONF by the driver (``register_opts``) and
+listed for oslo-config-generator through the ``oslo.config.opts`` entry
+point (``list_opts``).
+"""
+
+from oslo_config import cfg
+
+GROUP = cfg.OptGroup(
+    'docker', title='Docker virt driver',
+    help='How nova-compute reaches and uses the Docker engine that runs '
+         'its instances as containers.')
+
+ENGINE_OPTS = [
+    cfg.StrOpt('backend', default='docker_api',
+               help='Engine backend, by name in the '
+                    'nova_docker_driver.backends stevedore namespace.'),
+    cfg.StrOpt('endpoint', default='unix:///var/run/docker.sock',
+               help='Docker Engine API endpoint: unix://<socket> or '
+                    'tcp://<host>:<port> (use TLS for tcp).'),
+    cfg.BoolOpt('tls_verify', default=False,
+                help='Use TLS and verify the engine certificate against '
+                     'tls_ca.'),
+    cfg.StrOpt('tls_ca', help='CA certificate file for the engine.'),
+    cfg.StrOpt('tls_cert', help='Client certificate file.'),
+    cfg.StrOpt('tls_key', help='Client private key file.'),
+    cfg.IntOpt('api_timeout', default=60, min=1,
+               help='Seconds one Engine API call may take.'),
+    cfg.IntOpt('stop_timeout', default=10, min=0,
+               help='Seconds a container gets between SIGTERM and SIGKILL '
+                    'when Nova stops it and gives no timeout of its own.'),
+]
+
+IMAGE_OPTS = [
+    cfg.StrOpt('image_cache_dir', default='$state_path/docker-images',
+               help='Where Glance image tarballs are staged while they are '
+                    'loaded into the engine (each is deleted once loaded; '
+                    'the loaded image is the cache, tagged by image id).'),
+    cfg.StrOpt('image_repository', default='nova-glance',
+               help='Engine repository under which images loaded from '
+                    'Glance are tagged (<repository>:<glance image id>).'),
+]
+
+LIMIT_OPTS = [
+    cfg.IntOpt('pids_limit', default=1024, min=-1,
+               help='Most processes one container may hold (-1: no '
+                    'limit). A flavor may lower it with docker:pids_limit.'),
+    cfg.IntOpt('cpu_period_us', default=100000, min=1000, max=1000000,
+               help='CFS period; the quota is vcpus times this.'),
+    cfg.StrOpt('disk_quota', default='auto',
+               choices=['auto', 'on', 'off'],
+               help='Limit the container root filesystem to the flavor '
+                    'root_gb with the storage driver (auto: only where the '
+                    'storage driver supports it; on: fail spawns where it '
+                    'does not).'),
+]
+
+CONSOLE_OPTS = [
+    cfg.IntOpt('console_log_bytes', default=100 * 1024, min=1024,
+               help='Most bytes of container logs returned as console '
+                    'output (the tail is kept).'),
+]
+
+ALL_OPTS = ENGINE_OPTS + IMAGE_OPTS + LIMIT_OPTS + CONSOLE_OPTS
+
+
+def register_opts(conf):
+    conf.register_group(GROUP)
+    conf.register_opts(ALL_OPTS, group=GROUP)
+
+
+def list_opts():
+    return [(GROUP, ALL_OPTS)]

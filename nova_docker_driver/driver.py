@@ -1,0 +1,575 @@
+"""Nova virt driver whose instances are Docker containers.
+
+Operators set ``compute_driver = docker.DockerDriver`` (the thin
+``nova.virt.docker`` module that ``nova-docker-shim install`` writes) and
+point ``[docker] endpoint`` at the engine. Every engine call goes through
+the backend loaded by name from the ``nova_docker_driver.backends``
+namespace (``[docker] backend``).
+
+A container belongs to an instance through its labels (instance uuid and
+compute host); its name (``nova-<uuid>``) is only for people reading
+``docker ps``: the driver never finds a container by name.
+"""
+
+import shlex
+import threading
+import time
+
+from nova.compute import power_state
+from nova.compute import task_states
+from nova.compute import vm_states
+import nova.conf
+from nova import exception as nova_exc
+from nova.virt import driver
+from nova.virt import hardware
+import os_resource_classes as orc
+import os_traits
+from oslo_log import log as logging
+import psutil
+
+from nova_docker_driver import backends
+from nova_docker_driver.backends import base as backend_base
+from nova_docker_driver import conf as docker_conf
+from nova_docker_driver import diagnostics
+from nova_docker_driver import exception
+from nova_docker_driver import hostinfo
+from nova_docker_driver import images
+from nova_docker_driver import inject
+from nova_docker_driver import limits
+from nova_docker_driver import snapshot
+
+CONF = nova.conf.CONF
+docker_conf.register_opts(CONF)
+LOG = logging.getLogger(__name__)
+
+LABEL_UUID = 'org.openstack.nova.instance_uuid'
+LABEL_HOST = 'org.openstack.nova.host'
+LABEL_NAME = 'org.openstack.nova.instance_name'
+LABEL_PROJECT = 'org.openstack.nova.project_id'
+LABEL_IMAGE = 'org.openstack.nova.image_id'
+
+# Schedulers can ask for Docker hosts with this trait.
+TRAIT_DOCKER = 'CUSTOM_HYPERVISOR_DOCKER'
+
+POWER_STATES = {
+    'created': power_state.SHUTDOWN,
+    'running': power_state.RUNNING,
+    'restarting': power_state.RUNNING,
+    'paused': power_state.PAUSED,
+    'exited': power_state.SHUTDOWN,
+    'dead': power_state.CRASHED,
+    'removing': power_state.NOSTATE,
+}
+
+
+class _NetworkHooks:
+    """Networking hooks the driver calls around container starts and stops.
+
+    The networking part (plug/unplug of veths into the container's netns)
+    provides the real implementation; these defaults do nothing.
+    """
+
+    def _wire_network(self, instance, network_info):
+        pass
+
+    def _unwire_network(self, instance, network_info):
+        pass
+
+    def plug_vifs(self, instance, network_info):
+        pass
+
+    def unplug_vifs(self, instance, network_info):
+        pass
+
+
+class DockerDriver(_NetworkHooks, driver.ComputeDriver):
+    """Docker containers as Nova instances."""
+
+    capabilities = dict(
+        driver.ComputeDriver.capabilities,
+        # Images are `docker save` tarballs stored with disk_format raw.
+        supports_image_type_raw=True,
+        supports_attach_interface=True,
+    )
+
+    def __init__(self, virtapi, read_only=False):
+        super().__init__(virtapi)
+        self._host = CONF.host
+        self._nodename = CONF.host
+        self._backend = backends.load(CONF.docker.backend, CONF)
+        self._images = images.ImageLoader(self._backend, CONF)
+        self._snapshots = snapshot.Snapshotter(self._backend, CONF)
+        #: Containers labelled for this host that Nova does not know.
+        self.unknown_containers = []
+        self._disk_quota = None
+        self._lock = threading.Lock()
+
+    # -- lookup -----------------------------------------------------------
+
+    @property
+    def backend(self):
+        return self._backend
+
+    def _labels(self, instance=None):
+        labels = {LABEL_HOST: self._host}
+        if instance is not None:
+            labels[LABEL_UUID] = instance.uuid
+        return labels
+
+    def _find(self, instance):
+        """The ContainerState of the instance's container, or None."""
+        found = self._backend.list_containers(self._labels(instance))
+        if len(found) > 1:
+            LOG.warning('Instance has %d containers: %s', len(found),
+                        [c.id for c in found], instance=instance)
+        return found[0] if found else None
+
+    def _get(self, instance):
+        state = self._find(instance)
+        if state is None:
+            raise nova_exc.InstanceNotFound(instance_id=instance.uuid)
+        return state
+
+    def _container_pid(self, instance):
+        """Init pid of the instance's running container, or None."""
+        state = self._find(instance)
+        if state is None:
+            return None
+        full = self._backend.inspect(state.id)
+        if full is None or full.status not in ('running', 'paused'):
+            return None
+        return full.pid or None
+
+    # -- host -------------------------------------------------------------
+
+    def init_host(self, host):
+        self._host = host
+        self._nodename = host
+        try:
+            version = self._backend.version()
+        except exception.EngineUnavailable as exc:
+            # nova-compute starts anyway; instances report as not found
+            # until the engine is back.
+            LOG.error('%s', exc)
+            return
+        LOG.info('Docker engine %s (API %s, %s) at %s',
+                 version.get('Version'), version.get('ApiVersion'),
+                 version.get('Arch'), self._backend.endpoint())
+        self._reconcile(host)
+
+    def _reconcile(self, host):
+        """Report containers labelled for this host that Nova does not know.
+
+        They are left alone: deleting what Nova forgot could destroy a
+        tenant's data after a database restore; an operator decides.
+        """
+        from nova import context as nova_context
+        from nova import objects
+        ctxt = nova_context.get_admin_context()
+        try:
+            known = {i.uuid for i in objects.InstanceList.get_by_host(
+                ctxt, host, expected_attrs=[])}
+        except Exception as exc:  # the DB may be unreachable at start
+            LOG.warning('Cannot list instances of %s to reconcile '
+                        'containers: %s', host, exc)
+            return
+        unknown = [c for c in self._backend.list_containers(
+            {LABEL_HOST: host}) if c.labels.get(LABEL_UUID) not in known]
+        self.unknown_containers = unknown
+        for c in unknown:
+            LOG.warning('Container %s (%s, instance %s) is labelled for '
+                        'host %s but Nova has no such instance here; left '
+                        'in place for an operator to remove', c.id[:12],
+                        c.status, c.labels.get(LABEL_UUID), host)
+
+    def get_available_nodes(self, refresh=False):
+        return [self._nodename]
+
+    def get_available_resource(self, nodename):
+        info = self._backend.info()
+        version = self._backend.version()
+        return hostinfo.available_resource(info, version, nodename)
+
+    def update_provider_tree(self, provider_tree, nodename, allocations=None):
+        info = self._backend.info()
+        version = self._backend.version()
+        vcpus = info.get('NCPU') or 1
+        memory_mb = info.get('MemTotal', 0) // limits.MiB
+        disk_gb = max(hostinfo.disk_gb(info)[0], 1)
+        ratios = self._get_allocation_ratios(
+            provider_tree.data(nodename).inventory)
+        inventory = {
+            orc.VCPU: {
+                'total': vcpus, 'min_unit': 1, 'max_unit': vcpus,
+                'step_size': 1, 'allocation_ratio': ratios[orc.VCPU],
+                'reserved': CONF.reserved_host_cpus},
+            orc.MEMORY_MB: {
+                'total': memory_mb, 'min_unit': 1, 'max_unit': memory_mb,
+                'step_size': 1, 'allocation_ratio': ratios[orc.MEMORY_MB],
+                'reserved': CONF.reserved_host_memory_mb},
+            orc.DISK_GB: {
+                'total': disk_gb, 'min_unit': 1, 'max_unit': disk_gb,
+                'step_size': 1, 'allocation_ratio': ratios[orc.DISK_GB],
+                'reserved': self._get_reserved_host_disk_gb_from_config()},
+        }
+        provider_tree.update_inventory(nodename, inventory)
+        arch_trait = 'HW_ARCH_%s' % hostinfo.architecture(version).upper()
+        traits = {TRAIT_DOCKER}
+        if os_traits.is_custom(arch_trait) or hasattr(os_traits, arch_trait):
+            traits.add(arch_trait)
+        provider_tree.add_traits(nodename, *sorted(traits))
+
+    def get_host_cpu_stats(self):
+        return hostinfo.host_cpu_stats()
+
+    def get_host_ip_addr(self):
+        return CONF.my_ip
+
+    def get_host_uptime(self):
+        return 'up %d seconds' % (time.time() - psutil.boot_time())
+
+    # -- instance state ---------------------------------------------------
+
+    def list_instances(self):
+        return [c.labels.get(LABEL_NAME, c.name)
+                for c in self._backend.list_containers(self._labels())]
+
+    def list_instance_uuids(self):
+        return [c.labels[LABEL_UUID]
+                for c in self._backend.list_containers(self._labels())
+                if LABEL_UUID in c.labels]
+
+    def instance_exists(self, instance):
+        return self._find(instance) is not None
+
+    def get_info(self, instance, use_cache=True):
+        state = self._get(instance)
+        pstate = POWER_STATES.get(state.status, power_state.NOSTATE)
+        if pstate == power_state.PAUSED and self._suspended(instance):
+            pstate = power_state.SUSPENDED
+        return hardware.InstanceInfo(state=pstate, internal_id=state.id)
+
+    @staticmethod
+    def _suspended(instance):
+        # Suspend freezes the container like pause does (no checkpointing
+        # here); Nova's own state tells the two apart.
+        return (instance.vm_state == vm_states.SUSPENDED or
+                instance.task_state == task_states.SUSPENDING)
+
+    # -- spawn and destroy --------------------------------------------------
+
+    def _disk_quota_enabled(self):
+        mode = CONF.docker.disk_quota
+        if mode == 'off':
+            return False
+        if self._disk_quota is None:
+            info = self._backend.info()
+            status = dict(info.get('DriverStatus') or [])
+            backing = status.get('Backing Filesystem', '')
+            driver_name = info.get('Driver', '')
+            supported = (driver_name in ('btrfs', 'zfs', 'devicemapper') or
+                         (driver_name == 'overlay2' and backing == 'xfs'))
+            if mode == 'on' and not supported:
+                raise exception.DiskQuotaUnsupported(driver=driver_name,
+                                                     backing=backing)
+            self._disk_quota = supported
+        return self._disk_quota
+
+    def _limits(self, instance, flavor=None):
+        flavor = flavor or instance.flavor
+        host_cpus = self._backend.info().get('NCPU') or 1
+        return limits.for_flavor(flavor, CONF, host_cpus,
+                                 disk_quota=self._disk_quota_enabled())
+
+    def _command(self, image_meta):
+        cmdline = image_meta.properties.get('os_command_line')
+        return shlex.split(cmdline) if cmdline else None
+
+    def _create(self, context, instance, image_meta, injected_files,
+                network_info):
+        """Create (not start) the container; remove it again on failure."""
+        ref = self._images.resolve(context, image_meta)
+        spec_limits = self._limits(instance)
+        labels = self._labels(instance)
+        labels.update({LABEL_NAME: instance.name,
+                       LABEL_PROJECT: instance.project_id or '',
+                       LABEL_IMAGE: image_meta.id or ''})
+        spec = backend_base.ContainerSpec(
+            name='nova-%s' % instance.uuid, image=ref, labels=labels,
+            limits=spec_limits,
+            hostname=getattr(instance, 'hostname', None) or instance.name,
+            command=self._command(image_meta))
+        container_id = self._backend.create(spec)
+        try:
+            self._inject(container_id, instance, image_meta, ref,
+                         injected_files, network_info)
+        except Exception:
+            self._backend.remove(container_id)
+            raise
+        return container_id
+
+    def _inject(self, container_id, instance, image_meta, ref,
+                injected_files, network_info):
+        image_user = (image_meta.properties.get('os_admin_user') or
+                      self._backend.image_config(ref).get('User') or 'root')
+        image_user = image_user.split(':', 1)[0]
+        passwd = None
+        if getattr(instance, 'key_data', None):
+            raw = self._backend.get_file(container_id, '/etc/passwd')
+            passwd = raw.decode('utf-8', 'replace') if raw else None
+        data, problem = inject.instance_files(
+            instance, injected_files, network_info, passwd, image_user)
+        if problem:
+            LOG.warning('Key pair not injected: %s', problem,
+                        instance=instance)
+        self._backend.put_archive(container_id, '/', data)
+
+    def _vif_events(self, network_info):
+        if not CONF.vif_plugging_timeout:
+            return []
+        return [('network-vif-plugged', vif['id'])
+                for vif in network_info or []
+                if vif.get('active', True) is False]
+
+    def _neutron_failed(self, event_name, instance):
+        LOG.error('Neutron reported failure on event %s', event_name,
+                  instance=instance)
+        if CONF.vif_plugging_is_fatal:
+            raise nova_exc.VirtualInterfaceCreateException()
+
+    def _start(self, instance, container_id, network_info, wait_events=False):
+        """Start the container and wire its network (after every start)."""
+        events = self._vif_events(network_info) if wait_events else []
+        try:
+            with self.virtapi.wait_for_instance_event(
+                    instance, events, timeout=CONF.vif_plugging_timeout,
+                    error_callback=self._neutron_failed):
+                self.plug_vifs(instance, network_info)
+                self._backend.start(container_id)
+                self._wire_network(instance, network_info)
+        except nova_exc.InstanceEventTimeout:
+            if CONF.vif_plugging_is_fatal:
+                raise nova_exc.VirtualInterfaceCreateException()
+            LOG.warning('Timed out waiting for network-vif-plugged; '
+                        'continuing as vif_plugging_is_fatal is False',
+                        instance=instance)
+
+    def spawn(self, context, instance, image_meta, injected_files,
+              admin_password, allocations, network_info=None,
+              block_device_info=None, power_on=True, accel_info=None):
+        try:
+            container_id = self._create(context, instance, image_meta,
+                                        injected_files, network_info)
+        except exception.EngineUnavailable as exc:
+            raise exception.SpawnAborted(instance_uuid=instance.uuid,
+                                         reason=exc)
+        if not power_on:
+            return
+        try:
+            self._start(instance, container_id, network_info,
+                        wait_events=True)
+        except Exception as exc:
+            LOG.error('Starting the container failed: %s', exc,
+                      instance=instance)
+            self._remove(instance, network_info, container_id)
+            if isinstance(exc, exception.EngineUnavailable):
+                raise exception.SpawnAborted(instance_uuid=instance.uuid,
+                                             reason=exc)
+            raise
+
+    def _remove(self, instance, network_info, container_id=None):
+        try:
+            self._unwire_network(instance, network_info)
+        finally:
+            try:
+                self.unplug_vifs(instance, network_info)
+            finally:
+                if container_id is None:
+                    state = self._find(instance)
+                    container_id = state.id if state else None
+                if container_id:
+                    self._backend.remove(container_id)
+
+    def destroy(self, context, instance, network_info, block_device_info=None,
+                destroy_disks=True, destroy_secrets=True):
+        # Idempotent: a missing container is already destroyed.
+        self._remove(instance, network_info or [])
+
+    def cleanup(self, context, instance, network_info, block_device_info=None,
+                destroy_disks=True, migrate_data=None, destroy_vifs=True,
+                destroy_secrets=True):
+        if destroy_disks:
+            self._remove(instance, network_info or [])
+        elif destroy_vifs:
+            self._unwire_network(instance, network_info or [])
+            self.unplug_vifs(instance, network_info or [])
+
+    def rebuild(self, context, instance, image_meta, injected_files,
+                admin_password, allocations, bdms, detach_block_devices,
+                attach_block_devices, network_info=None, evacuate=False,
+                block_device_info=None, preserve_ephemeral=False,
+                accel_uuids=None, reimage_boot_volume=False):
+        if evacuate or reimage_boot_volume:
+            # Evacuation and volume-backed rebuilds go Nova's default way.
+            raise NotImplementedError()
+        # Check the new image before the old container goes.
+        self._images.resolve(context, image_meta)
+        instance.task_state = task_states.REBUILD_BLOCK_DEVICE_MAPPING
+        instance.save(expected_task_state=[task_states.REBUILDING])
+        instance.task_state = task_states.REBUILD_SPAWNING
+        instance.save(
+            expected_task_state=[task_states.REBUILD_BLOCK_DEVICE_MAPPING])
+        self._remove(instance, network_info)
+        self.spawn(context, instance, image_meta, injected_files,
+                   admin_password, allocations, network_info=network_info)
+
+    # -- power ------------------------------------------------------------
+
+    def _stop(self, state, timeout):
+        if state.status == 'paused':
+            # A frozen process cannot handle SIGTERM.
+            self._backend.unpause(state.id)
+        if state.status in ('running', 'paused', 'restarting'):
+            self._backend.stop(state.id, timeout)
+
+    def power_off(self, instance, timeout=0, retry_interval=0):
+        state = self._get(instance)
+        self._stop(state, timeout)
+        self._unwire_network(instance, instance.get_network_info())
+
+    def power_on(self, context, instance, network_info,
+                 block_device_info=None, accel_info=None, share_info=None):
+        state = self._get(instance)
+        if state.status == 'paused':
+            self._backend.unpause(state.id)
+            return
+        if state.status != 'running':
+            self._start(instance, state.id, network_info)
+
+    def reboot(self, context, instance, network_info, reboot_type,
+               block_device_info=None, bad_volumes_callback=None,
+               accel_info=None, share_info=None):
+        state = self._get(instance)
+        if reboot_type.upper() == 'HARD':
+            if state.status == 'paused':
+                self._backend.unpause(state.id)
+            if state.status in ('running', 'paused', 'restarting'):
+                self._backend.kill(state.id)
+        else:
+            self._stop(state, CONF.docker.stop_timeout)
+        self._unwire_network(instance, network_info)
+        self._start(instance, state.id, network_info)
+
+    def pause(self, instance):
+        self._backend.pause(self._get(instance).id)
+
+    def unpause(self, instance):
+        state = self._get(instance)
+        if state.status == 'paused':
+            self._backend.unpause(state.id)
+
+    def suspend(self, context, instance):
+        state = self._get(instance)
+        if state.status == 'running':
+            self._backend.pause(state.id)
+
+    def resume(self, context, instance, network_info, block_device_info=None,
+               share_info=None):
+        state = self._get(instance)
+        if state.status == 'paused':
+            self._backend.unpause(state.id)
+        elif state.status != 'running':
+            self._start(instance, state.id, network_info)
+
+    def resume_state_on_host_boot(self, context, instance, network_info,
+                                  share_info, block_device_info=None):
+        state = self._get(instance)
+        if state.status != 'running':
+            self.power_on(context, instance, network_info)
+
+    def soft_delete(self, instance):
+        state = self._get(instance)
+        self._stop(state, CONF.docker.stop_timeout)
+        self._unwire_network(instance, instance.get_network_info())
+
+    def restore(self, instance):
+        state = self._get(instance)
+        if state.status != 'running':
+            self._start(instance, state.id, instance.get_network_info())
+
+    def poll_rebooting_instances(self, timeout, instances):
+        pass
+
+    # -- resize (same host: limits change live) ---------------------------
+
+    def migrate_disk_and_power_off(self, context, instance, dest, flavor,
+                                   network_info, block_device_info=None,
+                                   timeout=0, retry_interval=0):
+        if dest not in (self._host, CONF.my_ip):
+            raise nova_exc.InstanceFaultRollback(nova_exc.ResizeError(
+                reason='the Docker driver resizes on the same host only '
+                       '(set allow_resize_to_same_host); moving a '
+                       'container between hosts is not supported'))
+        # Checked now so a bad target flavor fails before anything changes.
+        self._limits(instance, flavor)
+        # The container keeps running: its limits change in
+        # finish_migration, while it runs.
+        return ''
+
+    def finish_migration(self, context, migration, instance, disk_info,
+                         network_info, image_meta, resize_instance,
+                         allocations, block_device_info=None, power_on=True,
+                         share_info=None):
+        state = self._get(instance)
+        self._backend.update_limits(state.id, self._limits(instance))
+        if power_on and state.status not in ('running', 'paused'):
+            self._start(instance, state.id, network_info)
+
+    def finish_revert_migration(self, context, instance, network_info,
+                                migration, block_device_info=None,
+                                power_on=True, share_info=None):
+        state = self._get(instance)
+        self._backend.update_limits(state.id, self._limits(instance))
+        if power_on and state.status not in ('running', 'paused'):
+            self._start(instance, state.id, network_info)
+
+    def confirm_migration(self, context, migration, instance, network_info):
+        pass
+
+    # -- console, diagnostics, snapshot -------------------------------------
+
+    def get_console_output(self, context, instance):
+        state = self._get(instance)
+        data = self._backend.logs(state.id, CONF.docker.console_log_bytes)
+        return data.decode('utf-8', 'replace')
+
+    def get_diagnostics(self, instance):
+        state = self._get(instance)
+        return diagnostics.legacy(self._backend, state, instance)
+
+    def get_instance_diagnostics(self, instance):
+        state = self._get(instance)
+        return diagnostics.instance(self._backend, state, instance,
+                                    self.get_info(instance).state)
+
+    def snapshot(self, context, instance, image_id, update_task_state):
+        state = self._find(instance)
+        if state is None:
+            raise nova_exc.InstanceNotRunning(instance_id=instance.uuid)
+        self._snapshots.take(context, instance, state.id, image_id,
+                             update_task_state)
+
+    # -- misc ---------------------------------------------------------------
+
+    def get_volume_connector(self, instance):
+        return {'ip': CONF.my_block_storage_ip, 'initiator': None,
+                'host': self._host}
+
+    def set_host_enabled(self, enabled):
+        return 'enabled' if enabled else 'disabled'
+
+    def instance_on_disk(self, instance):
+        return False
+
+    def network_binding_host_id(self, context, instance):
+        return instance.get('host')

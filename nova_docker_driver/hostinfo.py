@@ -1,0 +1,103 @@
+"""What the host offers: resources, versions, architecture and cpu stats.
+
+Numbers come from the engine (cpus, memory, architecture, version) and,
+for disk, from the filesystem under the engine's data root when it is
+local; the engine is the hypervisor, so its view is the one reported.
+"""
+
+import json
+import os
+
+from nova.objects import fields as obj_fields
+from oslo_utils import versionutils
+import psutil
+
+from nova_docker_driver import limits
+
+HV_TYPE = obj_fields.HVType.DOCKER
+VM_MODE = obj_fields.VMMode.EXE
+
+
+def architecture(version):
+    """Nova's name for the engine's architecture (amd64 -> x86_64)."""
+    return obj_fields.Architecture.canonicalize(version.get('Arch') or
+                                                os.uname().machine)
+
+
+def hypervisor_version(version):
+    # '20.10.24+dfsg1' -> 20010024
+    text = version.get('Version', '0').split('+', 1)[0].split('-', 1)[0]
+    return versionutils.convert_version_to_int(text)
+
+
+def supported_instances(version):
+    return [(architecture(version), HV_TYPE, VM_MODE)]
+
+
+def disk_gb(info):
+    """(total, used, free) GB of the filesystem under the data root."""
+    root = info.get('DockerRootDir') or '/'
+    if not os.path.isdir(root):  # a remote engine: report this host's root
+        root = '/'
+    st = os.statvfs(root)
+    total = st.f_blocks * st.f_frsize // limits.GiB
+    free = st.f_bavail * st.f_frsize // limits.GiB
+    return total, max(total - free, 0), free
+
+
+def cpu_info(info, version):
+    topology = {'sockets': 1, 'cores': info.get('NCPU', 1), 'threads': 1}
+    return json.dumps({
+        'arch': architecture(version), 'model': _cpu_model(),
+        'vendor': _cpu_field('vendor_id'), 'topology': topology,
+        'features': sorted(_cpu_field('flags').split())[:64]})
+
+
+def _cpu_field(name):
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith(name):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return ''
+
+
+def _cpu_model():
+    return _cpu_field('model name') or 'unknown'
+
+
+def available_resource(info, version, nodename):
+    total_gb, used_gb, free_gb = disk_gb(info)
+    memory_mb = info.get('MemTotal', 0) // limits.MiB
+    vm = psutil.virtual_memory()
+    return {
+        'vcpus': info.get('NCPU', os.cpu_count()),
+        'memory_mb': memory_mb,
+        'local_gb': total_gb,
+        'vcpus_used': 0,
+        'memory_mb_used': max(memory_mb - vm.available // limits.MiB, 0),
+        'local_gb_used': used_gb,
+        'hypervisor_type': HV_TYPE,
+        'hypervisor_version': hypervisor_version(version),
+        'hypervisor_hostname': nodename,
+        'cpu_info': cpu_info(info, version),
+        'disk_available_least': free_gb,
+        'supported_instances': supported_instances(version),
+        'numa_topology': None,
+    }
+
+
+def host_cpu_stats():
+    """Cumulative host cpu times in nanoseconds, as Nova's API shows them."""
+    times = psutil.cpu_times()
+    freq = psutil.cpu_freq()
+    ns = 1000 * 1000 * 1000
+    return {
+        'kernel': int(times.system * ns),
+        'idle': int(times.idle * ns),
+        'user': int(times.user * ns),
+        'iowait': int(getattr(times, 'iowait', 0) * ns),
+        'frequency': int(freq.current) if freq else 0,
+    }

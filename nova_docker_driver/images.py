@@ -1,0 +1,150 @@
+"""Glance images to engine images.
+
+An instance boots from a Glance image whose container_format is ``docker``:
+- with a ``docker_image`` property naming an image already in the engine
+  (for example one built locally), that image is used as it is;
+- otherwise the image data, a ``docker save`` tarball, is downloaded once,
+  loaded and tagged ``<[docker] image_repository>:<glance image id>``; that
+  tag is the cache, so later boots of the same image load nothing.
+
+Tarballs are loaded with their repository tags removed: a tenant's tarball
+must not be able to re-point a tag in the engine (say ``dos/idle:latest``)
+at its own content.
+"""
+
+import contextlib
+import io
+import json
+import os
+import tarfile
+import tempfile
+import threading
+
+from nova.image import glance
+from oslo_log import log as logging
+
+from nova_docker_driver import exception
+
+LOG = logging.getLogger(__name__)
+
+DOCKER_FORMAT = 'docker'
+ENGINE_REF_PROPERTY = 'docker_image'
+
+
+class ImageLoader:
+
+    def __init__(self, backend, conf):
+        self._backend = backend
+        self._conf = conf
+        self._image_api = glance.API()
+        self._locks = {}
+        self._locks_guard = threading.Lock()
+
+    @contextlib.contextmanager
+    def _image_lock(self, image_id):
+        with self._locks_guard:
+            lock = self._locks.setdefault(image_id, threading.Lock())
+        with lock:
+            yield
+
+    def cache_ref(self, image_id):
+        return '%s:%s' % (self._conf.docker.image_repository, image_id)
+
+    def glance_image(self, context, image_id):
+        """The raw Glance record (custom properties included)."""
+        return self._image_api.get(context, image_id)
+
+    def resolve(self, context, image_meta):
+        """The engine reference to create the instance's container from."""
+        image_id = image_meta.id
+        record = self.glance_image(context, image_id)
+        fmt = record.get('container_format')
+        if fmt != DOCKER_FORMAT:
+            raise exception.WrongContainerFormat(image_id=image_id,
+                                                 container_format=fmt)
+        props = record.get('properties') or {}
+        ref = props.get(ENGINE_REF_PROPERTY)
+        if ref:
+            return self._engine_image(image_id, ref)
+        with self._image_lock(image_id):
+            cached = self.cache_ref(image_id)
+            if self._backend.image_id(cached):
+                return cached
+            self._load_from_glance(context, image_id, cached)
+            return cached
+
+    def _engine_image(self, image_id, ref):
+        # Images loaded from Glance are reached through Glance only, so its
+        # visibility rules hold: no property may name them directly.
+        if ref.split(':', 1)[0] == self._conf.docker.image_repository:
+            raise exception.DockerImageError(
+                image_id=image_id,
+                reason='docker_image may not name %s images' %
+                self._conf.docker.image_repository)
+        if not self._backend.image_id(ref):
+            raise exception.EngineImageMissing(image_id=image_id, ref=ref)
+        return ref
+
+    def _staging_dir(self):
+        path = self._conf.docker.image_cache_dir
+        os.makedirs(path, exist_ok=True)
+        return path
+
+    def _load_from_glance(self, context, image_id, cached):
+        staging = tempfile.mkdtemp(prefix='glance-', dir=self._staging_dir())
+        raw = os.path.join(staging, 'image.tar')
+        clean = os.path.join(staging, 'clean.tar')
+        try:
+            LOG.info('Downloading image %s from Glance', image_id)
+            self._image_api.download(context, image_id, dest_path=raw)
+            if not os.path.exists(raw) or os.path.getsize(raw) == 0:
+                raise exception.ImageDataMissing(image_id=image_id)
+            strip_repo_tags(image_id, raw, clean)
+            with open(clean, 'rb') as f:
+                try:
+                    loaded = self._backend.load_image(f)
+                except exception.EngineError as exc:
+                    raise exception.CorruptImageTarball(image_id=image_id,
+                                                        reason=exc)
+            self._backend.tag_image(loaded, *cached.split(':', 1))
+            LOG.info('Loaded image %s into the engine as %s (%s)',
+                     image_id, cached, loaded)
+        finally:
+            for path in (raw, clean):
+                if os.path.exists(path):
+                    os.unlink(path)
+            os.rmdir(staging)
+
+
+def strip_repo_tags(image_id, src, dst):
+    """Copy a ``docker save`` tarball without its repository tags."""
+    try:
+        with tarfile.open(src) as tar_in:
+            members = tar_in.getmembers()
+            names = {m.name for m in members}
+            if 'manifest.json' not in names:
+                raise exception.CorruptImageTarball(
+                    image_id=image_id, reason='no manifest.json in it')
+            manifest = json.load(tar_in.extractfile('manifest.json'))
+            if not isinstance(manifest, list) or not manifest:
+                raise exception.CorruptImageTarball(
+                    image_id=image_id, reason='manifest.json lists no image')
+            for entry in manifest:
+                if not isinstance(entry, dict) or 'Config' not in entry:
+                    raise exception.CorruptImageTarball(
+                        image_id=image_id,
+                        reason='manifest.json entry without Config')
+                entry['RepoTags'] = None
+            with tarfile.open(dst, 'w') as tar_out:
+                for member in members:
+                    if member.name in ('manifest.json', 'repositories'):
+                        continue
+                    data = (tar_in.extractfile(member)
+                            if member.isfile() else None)
+                    tar_out.addfile(member, data)
+                body = json.dumps(manifest).encode()
+                info = tarfile.TarInfo('manifest.json')
+                info.size = len(body)
+                tar_out.addfile(info, io.BytesIO(body))
+    except (tarfile.TarError, EOFError, ValueError, KeyError) as exc:
+        raise exception.CorruptImageTarball(image_id=image_id, reason=exc)

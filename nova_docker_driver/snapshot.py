@@ -1,0 +1,86 @@
+"""Instance snapshots: docker commit, then docker save streamed into Glance.
+
+The image is stored as container_format ``docker``, disk_format ``raw``, so
+it boots again through this driver. A stopped container is committed as it
+is (Nova allows snapshots of stopped instances); a running one is paused for
+the commit so its filesystem is consistent.
+"""
+
+from nova.compute import task_states
+from nova.image import glance
+from oslo_log import log as logging
+
+from nova_docker_driver import images
+
+LOG = logging.getLogger(__name__)
+
+SNAPSHOT_REPOSITORY = 'nova-snapshot'
+
+
+class Snapshotter:
+
+    def __init__(self, backend, conf):
+        self._backend = backend
+        self._conf = conf
+        self._image_api = glance.API()
+
+    def take(self, context, instance, container_id, image_id,
+             update_task_state):
+        update_task_state(task_state=task_states.IMAGE_PENDING_UPLOAD)
+        committed = self._backend.commit(container_id, SNAPSHOT_REPOSITORY,
+                                         image_id)
+        ref = '%s:%s' % (SNAPSHOT_REPOSITORY, image_id)
+        try:
+            update_task_state(
+                task_state=task_states.IMAGE_UPLOADING,
+                expected_state=task_states.IMAGE_PENDING_UPLOAD)
+            metadata = self._metadata(context, instance, image_id)
+            # purge_props: the snapshot must not inherit docker_image from
+            # the base image, or it would boot the base image again.
+            self._image_api.update(context, image_id, metadata,
+                                   data=_Stream(self._backend.save_image(ref)),
+                                   purge_props=True)
+            LOG.info('Snapshot %s of the container uploaded as image %s',
+                     committed[:19], image_id, instance=instance)
+        finally:
+            # Glance holds the snapshot now; the engine keeps no copy.
+            self._backend.remove_image(ref)
+
+    def _metadata(self, context, instance, image_id):
+        record = self._image_api.get(context, image_id)
+        props = dict(record.get('properties') or {})
+        props.pop(images.ENGINE_REF_PROPERTY, None)
+        base = instance.image_meta.properties
+        if base.get('os_command_line'):
+            props['os_command_line'] = base.os_command_line
+        props.update({'image_location': 'snapshot',
+                      'image_state': 'available',
+                      'owner_id': instance.project_id})
+        return {'name': record.get('name'), 'container_format': 'docker',
+                'disk_format': 'raw', 'properties': props}
+
+
+class _Stream:
+    """A file-like wrapper over chunks, as Glance uploads want."""
+
+    def __init__(self, chunks):
+        self._chunks = iter(chunks)
+        self._buf = b''
+
+    def __iter__(self):
+        if self._buf:
+            yield self._buf
+            self._buf = b''
+        yield from self._chunks
+
+    def read(self, size=-1):
+        while size < 0 or len(self._buf) < size:
+            try:
+                self._buf += next(self._chunks)
+            except StopIteration:
+                break
+        if size < 0:
+            data, self._buf = self._buf, b''
+        else:
+            data, self._buf = self._buf[:size], self._buf[size:]
+        return data
