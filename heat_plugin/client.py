@@ -28,8 +28,8 @@ class DockerFleet(object):
     def engine_on(self, host_name):
         return docker_client.Engine(hosts.lookup(host_name, self.context))
 
-    def engine_at(self, url, tls=None):
-        return docker_client.Engine(docker_client.make_endpoint(url, tls))
+    def engine_at(self, url):
+        return docker_client.Engine(docker_client.make_endpoint(url))
 
     def place(self, what, **request):
         return placement.choose(self.context, what, **request)

@@ -40,6 +40,9 @@ ENGINE_OPTS = [
     cfg.IntOpt('stop_timeout', default=10, min=0,
                help='Seconds a container gets between SIGTERM and SIGKILL '
                     'on suspend and delete.'),
+    cfg.BoolOpt('pull_images', default=True,
+                help='Pull an image a host lacks before creating a container '
+                     'from it (off: such a create fails at once).'),
     cfg.FloatOpt('settle_seconds', default=1.0, min=0,
                  help='A container must have kept running this long after '
                       'its start before its resource is CREATE_COMPLETE, so '

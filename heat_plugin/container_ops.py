@@ -7,6 +7,7 @@ removed before the error goes up).
 
 import time
 
+from oslo_config import cfg
 from oslo_log import log as logging
 
 from heat_plugin import docker_client
@@ -14,11 +15,16 @@ from heat_plugin import exception
 from heat_plugin import tasks
 
 LOG = logging.getLogger(__name__)
+CONF = cfg.CONF
 
 
 def ensure_image(engine, image, host):
     if engine.image_present(image):
         return
+    if not CONF.heat_docker.pull_images:
+        raise exception.InvalidProperty(
+            field='image', reason='image %s is not on Docker host %s (and '
+            'pull_images is off)' % (image, host))
     try:
         engine.pull(image)
     except exception.DockerPluginError as e:

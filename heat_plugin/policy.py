@@ -36,8 +36,8 @@ _RULES = [
     (HOST_NETWORK, 'Run a container in the host\'s network namespace.'),
     (HOST_PID, 'Run a container in the host\'s pid namespace.'),
     (HOST_IPC, 'Run a container in the host\'s ipc namespace.'),
-    (ENDPOINT, 'Name a Docker endpoint (or TLS files) in a template instead '
-               'of letting the plugin place the resource.'),
+    (ENDPOINT, 'Name a Docker endpoint in a template instead of letting '
+               'the plugin place the resource.'),
     (NETWORK_OPTIONS, 'Pass driver options to a network (they can name '
                       'host bridges and interfaces).'),
     (VOLUME_OPTIONS, 'Pass driver options to a volume (the local driver '

@@ -1,7 +1,7 @@
 """What every OS::Docker::* resource shares: endpoint choice and policy.
 
-A resource either names an engine (``docker_endpoint``, optionally with
-``docker_tls``; admin-only by policy) or is placed on a registered host by
+A resource either names an engine (``docker_endpoint``; admin-only by
+policy) or is placed on a registered host by
 the scheduler. The choice is kept in resource data (``docker_host`` or
 ``docker_endpoint``, the URL only) so later actions reach the same engine.
 
@@ -19,31 +19,14 @@ from heat_plugin import hosts
 from heat_plugin import policy
 
 DOCKER_ENDPOINT = 'docker_endpoint'
-DOCKER_TLS = 'docker_tls'
-TLS_KEYS = (TLS_CA, TLS_CERT, TLS_KEY, TLS_VERIFY) = (
-    'ca_cert', 'client_cert', 'client_key', 'verify')
-
 ENDPOINT_SCHEMA = {
     DOCKER_ENDPOINT: properties.Schema(
         properties.Schema.STRING,
         'Docker engine to use instead of letting the plugin place the '
         'resource: unix://<socket> or tcp://<host>:<port> '
-        '(admin-only by policy docker:endpoint_override).'),
-    DOCKER_TLS: properties.Schema(
-        properties.Schema.MAP,
-        'TLS files on the heat-engine host for a tcp docker_endpoint '
-        '(default: [heat_docker] tls_* of heat.conf).',
-        schema={
-            TLS_CA: properties.Schema(properties.Schema.STRING,
-                                      'CA certificate file.'),
-            TLS_CERT: properties.Schema(properties.Schema.STRING,
-                                        'Client certificate file.'),
-            TLS_KEY: properties.Schema(properties.Schema.STRING,
-                                       'Client key file.'),
-            TLS_VERIFY: properties.Schema(properties.Schema.BOOLEAN,
-                                          'Verify the engine certificate.',
-                                          default=True),
-        }),
+        '(admin-only by policy docker:endpoint_override). tcp endpoints use '
+        'the TLS files of heat.conf [heat_docker]: TLS material never goes '
+        'in a template, so it cannot reach events or outputs.'),
 }
 
 
@@ -60,10 +43,9 @@ class DockerResource(resource.Resource):
     def policy_needs(self, props):
         """(rule, field, what) tuples these property values ask for."""
         needs = []
-        if props.get(DOCKER_ENDPOINT) or props.get(DOCKER_TLS):
-            field = (DOCKER_ENDPOINT if props.get(DOCKER_ENDPOINT)
-                     else DOCKER_TLS)
-            needs.append((policy.ENDPOINT, field, 'naming a Docker endpoint'))
+        if props.get(DOCKER_ENDPOINT):
+            needs.append((policy.ENDPOINT, DOCKER_ENDPOINT,
+                          'naming a Docker endpoint'))
         return needs
 
     def enforce_policy(self, props):
@@ -84,18 +66,9 @@ class DockerResource(resource.Resource):
         """Per-type checks of values (raise InvalidProperty)."""
         url = props.get(DOCKER_ENDPOINT)
         if url:
-            docker_client.make_endpoint(url, self._tls(props))
+            docker_client.make_endpoint(url)
 
     # Engines --------------------------------------------------------
-    @staticmethod
-    def _tls(props):
-        tls = props.get(DOCKER_TLS)
-        if not tls:
-            return None
-        return docker_client.TLSFiles(tls.get(TLS_CA), tls.get(TLS_CERT),
-                                      tls.get(TLS_KEY),
-                                      tls.get(TLS_VERIFY, True))
-
     def fleet(self):
         return self.client('docker')
 
@@ -103,7 +76,7 @@ class DockerResource(resource.Resource):
         """The Engine this resource lives on, or None if never placed."""
         url = self.data().get('docker_endpoint')
         if url:
-            return self.fleet().engine_at(url, self._tls(self._props()))
+            return self.fleet().engine_at(url)
         host = self.data().get('docker_host')
         if host:
             return self.fleet().engine_on(host)
@@ -117,7 +90,7 @@ class DockerResource(resource.Resource):
         """Place the resource (or take its named endpoint); remember where."""
         url = props.get(DOCKER_ENDPOINT)
         if url:
-            engine = self.fleet().engine_at(url, self._tls(props))
+            engine = self.fleet().engine_at(url)
             self.data_set('docker_endpoint', url)
             return engine
         name, _endpoint = self.fleet().place(

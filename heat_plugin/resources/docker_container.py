@@ -36,7 +36,7 @@ CAPABILITIES = [
     'SYS_CHROOT', 'SYS_MODULE', 'SYS_NICE', 'SYS_PACCT', 'SYS_PTRACE',
     'SYS_RAWIO', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'WAKE_ALARM']
 DEVICE_PATH = r'^/dev/[/_\-a-zA-Z0-9]+$'
-NAME_PATTERN = r'^[a-zA-Z0-9][a-zA-Z0-9_.-]*$'
+NAME_PATTERN = r'^([a-zA-Z0-9][a-zA-Z0-9_.-]*)?$'
 
 #: Properties Docker changes in place (rename / update API).
 UPDATABLE = ('name', 'memory', 'cpu_shares', 'cpu_quota', 'cpu_period',

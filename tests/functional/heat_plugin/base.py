@@ -26,6 +26,8 @@ class DockerStackTestCase(heat_rig.HeatStackTestCase):
         cfg.CONF.set_override('default_endpoint', docker_engine.docker_host(),
                               group='heat_docker')
         cfg.CONF.set_override('settle_seconds', 0.5, group='heat_docker')
+        # No registry is reachable here: never try one.
+        cfg.CONF.set_override('pull_images', False, group='heat_docker')
         # busybox httpd as pid 1 ignores SIGTERM; do not wait 10 s for it.
         cfg.CONF.set_override('stop_timeout', 1, group='heat_docker')
         hosts.FACTS.clear()
@@ -47,3 +49,28 @@ class DockerStackTestCase(heat_rig.HeatStackTestCase):
 
     def create_admin(self, template, **kw):
         return self.create_stack(template, ctx=self.admin_ctx, **kw)
+
+    def update_stack(self, stack, template, params=None):
+        new = self.parse(template, params=params, ctx=stack.context)
+        stack.update(new)
+        return stack
+
+    def create_rollback(self, template, ctx=None):
+        """Create with rollback on failure, as heat-engine does by default."""
+        stack = self.parse(template, ctx=ctx)
+        stack.disable_rollback = False
+        stack.stored_id = stack.store()
+        self.addCleanup(self._delete_quietly, stack)
+        stack.create()
+        return stack
+
+
+def events(stack, ctx=None):
+    """(resource, action, status, reason) of every event of ``stack``."""
+    from heat.objects import event as event_object
+    # A create rolled back clears stack.id; create_rollback keeps it.
+    stack_id = getattr(stack, 'stored_id', None) or stack.id
+    found = event_object.Event.get_all_by_stack(ctx or stack.context,
+                                                 stack_id)
+    return [(e.resource_name, e.resource_action, e.resource_status,
+             e.resource_status_reason or '') for e in found]

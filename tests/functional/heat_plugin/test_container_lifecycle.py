@@ -1,4 +1,6 @@
-"""OS::Docker::Container on Heat's engine and the real Docker engine."""
+"""OS::Docker::Container on Heat's engine and the real Docker engine:
+create, attributes, update in place and by replacement, suspend, resume,
+check, delete, and failures that roll back leaving nothing."""
 
 from tests.functional.heat_plugin import base  # noqa: I100 - rig first
 
@@ -9,37 +11,282 @@ resources:
     properties:
       image: dos/httpd
       port_specs: ["8080"]
+      port_bindings: {"8080/tcp": "127.0.0.1:"}
       env: [GREETING=hello]
       labels: {tier: web}
       memory: 67108864
+      pids_limit: 100
       restart_policy: {Name: on-failure, MaximumRetryCount: 2}
-outputs:
-  ip:
-    value: {get_attr: [web, network_ip]}
-  status:
-    value: {get_attr: [web, status]}
 '''
+
+IDLE = base.HOT + '''
+parameters:
+  name: {type: string, default: ""}
+  memory: {type: number, default: 33554432}
+  policy: {type: string, default: "no"}
+  env: {type: string, default: A=1}
+resources:
+  box:
+    type: OS::Docker::Container
+    properties:
+      image: dos/idle
+      name: {get_param: name}
+      memory: {get_param: memory}
+      cpu_shares: 512
+      restart_policy: {Name: {get_param: policy}}
+      env: [{get_param: env}]
+'''
+
+
+def _idle(**params):
+    """The IDLE template with parameter defaults replaced."""
+    text = IDLE
+    for key, value in params.items():
+        text = text.replace('%s: {type: %s, default: ' % (
+            key, 'number' if key == 'memory' else 'string'),
+            '%s: {type: %s, default: %s} #' % (
+                key, 'number' if key == 'memory' else 'string', value), 1)
+    return text
 
 
 class TestContainerLifecycle(base.DockerStackTestCase):
 
-    def test_create_and_delete(self):
+    def test_create_attributes_and_delete(self):
         stack = self.create_stack(TEMPLATE)
         self.assert_state(stack, 'CREATE')
         [c] = self.containers_of(stack)
         info = self.docker.api.inspect_container(c['Id'])
         self.assertTrue(info['State']['Running'])
         self.assertEqual(67108864, info['HostConfig']['Memory'])
+        self.assertEqual(100, info['HostConfig']['PidsLimit'])
         self.assertIn('GREETING=hello', info['Config']['Env'])
         self.assertEqual('web', info['Config']['Labels']['tier'])
         self.assertEqual('on-failure',
                          info['HostConfig']['RestartPolicy']['Name'])
-        self.assertEqual(c['Id'], stack['web'].resource_id)
         web = stack['web']
+        self.assertEqual(c['Id'], web.resource_id)
         self.assertEqual(info['NetworkSettings']['IPAddress'],
                          web.FnGetAtt('network_ip'))
+        self.assertEqual({'bridge': info['NetworkSettings']['IPAddress']},
+                         web.FnGetAtt('network_ips'))
+        host_port = info['NetworkSettings']['Ports']['8080/tcp'][0]['HostPort']
+        self.assertEqual({'8080/tcp': [host_port]}, web.FnGetAtt('ports'))
+        self.assertEqual(host_port, web.FnGetAtt('network_tcp_ports'))
         self.assertEqual('running', web.FnGetAtt('status'))
         self.assertEqual('none', web.FnGetAtt('health'))
+        self.assertEqual('default', web.FnGetAtt('docker_host'))
+        self.assertEqual(c['Id'], web.FnGetAtt('info')['Id'])
         self.delete_stack(stack)
         self.assert_state(stack, 'DELETE')
+        self.assertEqual({}, self.leftovers())
+
+    def test_logs_attributes(self):
+        stack = self.create_stack(base.HOT + '''
+resources:
+  talker:
+    type: OS::Docker::Container
+    properties:
+      image: dos/busybox
+      entrypoint: [sh, -c]
+      cmd: ["echo first; echo second; echo last; exec sleep 600"]
+      working_dir: /tmp
+      stop_signal_ignored: null
+'''.replace('      stop_signal_ignored: null\n', ''))
+        self.assert_state(stack, 'CREATE')
+        res = stack['talker']
+        self.assertEqual('first\nsecond\nlast\n', res.FnGetAtt('logs'))
+        self.assertEqual('first', res.FnGetAtt('logs_head'))
+        self.assertEqual('last', res.FnGetAtt('logs_tail'))
+        info = res.FnGetAtt('info')
+        self.assertEqual('/tmp', info['Config']['WorkingDir'])
+        self.assertEqual(['sh', '-c'], info['Config']['Entrypoint'])
+
+    def test_update_in_place_keeps_the_container(self):
+        stack = self.create_stack(_idle())
+        self.assert_state(stack, 'CREATE')
+        cid = stack['box'].resource_id
+        self.update_stack(stack, _idle(name='renamed-box', memory=67108864,
+                                       policy='always'))
+        self.assert_state(stack, 'UPDATE')
+        self.assertEqual(cid, stack['box'].resource_id)
+        info = self.docker.api.inspect_container(cid)
+        self.assertEqual('/renamed-box', info['Name'])
+        self.assertEqual(67108864, info['HostConfig']['Memory'])
+        self.assertEqual('always', info['HostConfig']['RestartPolicy']['Name'])
+        self.assertTrue(info['State']['Running'])
+
+    def test_update_that_docker_cannot_apply_replaces(self):
+        stack = self.create_stack(_idle(name='fixed-name'))
+        self.assert_state(stack, 'CREATE')
+        old = stack['box'].resource_id
+        self.update_stack(stack, _idle(name='fixed-name', env='A=2'))
+        self.assert_state(stack, 'UPDATE')
+        new = stack['box'].resource_id
+        self.assertNotEqual(old, new)
+        info = self.docker.api.inspect_container(new)
+        self.assertEqual('/fixed-name', info['Name'])
+        self.assertIn('A=2', info['Config']['Env'])
+        ids = [c['Id'] for c in self.containers_of(stack)]
+        self.assertEqual([new], ids)
+
+    def test_suspend_resume_and_check(self):
+        stack = self.create_stack(_idle())
+        cid = stack['box'].resource_id
+        stack.check()
+        self.assert_state(stack, 'CHECK')
+        stack.suspend()
+        self.assert_state(stack, 'SUSPEND')
+        self.assertFalse(
+            self.docker.api.inspect_container(cid)['State']['Running'])
+        stack.resume()
+        self.assert_state(stack, 'RESUME')
+        self.assertTrue(
+            self.docker.api.inspect_container(cid)['State']['Running'])
+        # Stopped behind Heat's back: check notices.
+        self.docker.api.stop(cid, timeout=1)
+        stack.check()
+        self.assert_state(stack, 'CHECK', 'FAILED')
+        self.assertIn('exited', stack['box'].status_reason)
+
+    def test_delete_is_idempotent(self):
+        stack = self.create_stack(_idle())
+        cid = stack['box'].resource_id
+        # Gone behind Heat's back: delete still completes.
+        self.docker.api.remove_container(cid, force=True)
+        self.delete_stack(stack)
+        self.assert_state(stack, 'DELETE')
+        self.assertEqual({}, self.leftovers())
+
+    def test_exit_during_create_fails_with_code_and_logs(self):
+        stack = self.create_rollback(base.HOT + '''
+resources:
+  bad:
+    type: OS::Docker::Container
+    properties:
+      image: dos/exit-fail
+''')
+        self.assert_state(stack, 'ROLLBACK')
+        failed = [e for e in base.events(stack)
+                  if e[:3] == ('bad', 'CREATE', 'FAILED')]
+        self.assertEqual(1, len(failed), base.events(stack))
+        reason = failed[0][3]
+        self.assertIn('exited with code 3', reason)
+        self.assertIn('exit-fail: failing on purpose', reason)
+        self.assertEqual({}, self.leftovers())
+
+    def test_exit_zero_during_create_fails_too(self):
+        # The old contrib plugin waited for its timeout here.
+        stack = self.create_stack(base.HOT + '''
+resources:
+  quick:
+    type: OS::Docker::Container
+    properties:
+      image: dos/busybox
+      cmd: [sh, -c, "echo done; exit 0"]
+''')
+        self.assert_state(stack, 'CREATE', 'FAILED')
+        self.assertIn('exited with code 0', stack.status_reason)
+        self.assertIn('done', stack.status_reason)
+        self.delete_stack(stack)
+        self.assertEqual({}, self.leftovers())
+
+    def test_missing_image_names_the_field_and_leaves_nothing(self):
+        stack = self.create_rollback(base.HOT + '''
+resources:
+  ghost:
+    type: OS::Docker::Container
+    properties:
+      image: dos/no-such-image
+''')
+        self.assert_state(stack, 'ROLLBACK')
+        reasons = ' '.join(e[3] for e in base.events(stack))
+        self.assertIn('Property image: image dos/no-such-image is not on '
+                      'Docker host default (and pull_images is off)', reasons)
+        self.assertEqual({}, self.leftovers())
+
+    def test_bad_values_fail_validation_naming_the_field(self):
+        cases = [
+            ('port_specs: ["80/xyz"]', 'port_specs'),
+            ('memory: 1024', 'memory'),
+            ('binds: ["nocolon"]', 'binds'),
+            ('dns: [not-an-ip]', 'dns'),
+            ('labels: {org.openstack.heat.stack: x}', 'labels'),
+            ('networks: [{network: n1, ipv4_address: 1.2.3}]', 'networks'),
+        ]
+        from heat.common import exception as heat_exception
+        for line, field in cases:
+            stack = self.parse(base.HOT + '''
+resources:
+  c:
+    type: OS::Docker::Container
+    properties:
+      image: dos/idle
+      %s
+''' % line)
+            err = self.assertRaises(heat_exception.StackValidationFailed,
+                                    stack.validate)
+            self.assertIn('Property %s:' % field, str(err))
+        self.assertEqual({}, self.leftovers())
+
+    def test_healthcheck_gates_create(self):
+        stack = self.create_stack(base.HOT + '''
+resources:
+  healthy:
+    type: OS::Docker::Container
+    properties:
+      image: dos/idle
+      healthcheck: {test: [CMD, "true"], interval: 0.5, retries: 1}
+''')
+        self.assert_state(stack, 'CREATE')
+        self.assertEqual('healthy', stack['healthy'].FnGetAtt('health'))
+
+    def test_unhealthy_container_fails_create(self):
+        stack = self.create_rollback(base.HOT + '''
+resources:
+  sick:
+    type: OS::Docker::Container
+    properties:
+      image: dos/idle
+      healthcheck: {test: [CMD-SHELL, "echo sick; exit 1"], interval: 0.5,
+                    retries: 1}
+''')
+        self.assert_state(stack, 'ROLLBACK')
+        reasons = ' '.join(e[3] for e in base.events(stack))
+        self.assertIn('unhealthy', reasons)
+        self.assertIn('sick', reasons)
+        self.assertEqual({}, self.leftovers())
+
+    def test_old_type_name_and_properties(self):
+        stack = self.create_stack(base.HOT + '''
+resources:
+  legacy:
+    type: DockerInc::Docker::Container
+    properties:
+      image: dos/idle
+      hostname: legacy-host
+      user: "0"
+      cmd: []
+      dns: [127.0.0.1]
+      tty: true
+      open_stdin: true
+      stdin_once: true
+      cap_drop: [NET_RAW]
+      read_only: true
+      cpu_shares: 256
+      cpu_set: "0"
+      volumes: {/scratch: {}}
+''')
+        self.assert_state(stack, 'CREATE')
+        info = self.docker.api.inspect_container(stack['legacy'].resource_id)
+        self.assertEqual('legacy-host', info['Config']['Hostname'])
+        self.assertTrue(info['Config']['Tty'])
+        self.assertTrue(info['Config']['OpenStdin'])
+        self.assertTrue(info['Config']['StdinOnce'])
+        self.assertEqual(['NET_RAW'], info['HostConfig']['CapDrop'])
+        self.assertTrue(info['HostConfig']['ReadonlyRootfs'])
+        self.assertEqual('0', info['HostConfig']['CpusetCpus'])
+        self.assertEqual(['127.0.0.1'], info['HostConfig']['Dns'])
+        self.assertIn('/scratch', info['Config']['Volumes'])
+        self.delete_stack(stack)
+        # The anonymous volume goes with the container.
         self.assertEqual({}, self.leftovers())
