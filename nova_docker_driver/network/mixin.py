@@ -62,10 +62,12 @@ def _metric(ifname):
 
 
 class NetworkMixin:
-    """plug_vifs / unplug_vifs / attach_interface / detach_interface."""
+    """plug_vifs / unplug_vifs / attach_interface / detach_interface.
 
-    def _container_pid(self, instance):
-        raise NotImplementedError('the driver provides _container_pid')
+    Needs ``self._container_pid(instance)`` from the driver class; it is
+    deliberately not defined here, so the mixin's place in the bases never
+    hides the driver's.
+    """
 
     # ------------------------------------------------------ ComputeDriver
     def plug_vifs(self, instance, network_info):

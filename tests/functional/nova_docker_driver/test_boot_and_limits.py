@@ -1,0 +1,61 @@
+"""Boot through the Nova API: the container runs under the flavor's limits."""
+
+from tests.functional.nova_docker_driver import base
+
+
+class TestBootAndLimits(base.DockerCloudTestCase):
+
+    def test_boot_runs_container_under_flavor_limits(self):
+        flavor = self._flavor(memory_mb=96, vcpu=2, extra_spec={
+            'docker:pids_limit': '77', 'docker:cpuset': '0'})
+        server = self._boot(flavor=flavor)
+        c = self._container(server)
+        self.assertTrue(c['State']['Running'])
+        labels = c['Config']['Labels']
+        self.assertEqual(server['id'],
+                         labels['org.openstack.nova.instance_uuid'])
+        self.assertEqual('compute1', labels['org.openstack.nova.host'])
+        # The engine's view of the limits.
+        hc = c['HostConfig']
+        self.assertEqual(96 * 1024 * 1024, hc['Memory'])
+        self.assertEqual(96 * 1024 * 1024, hc['MemorySwap'])
+        self.assertEqual(200000, hc['CpuQuota'])
+        self.assertEqual(100000, hc['CpuPeriod'])
+        self.assertEqual(2048, hc['CpuShares'])
+        self.assertEqual(77, hc['PidsLimit'])
+        self.assertEqual('0', hc['CpusetCpus'])
+        self.assertFalse(hc['Privileged'])
+        self.assertEqual('none', hc['NetworkMode'])
+        # The kernel's view, from the cgroup v1 files inside the container.
+        cg = '/sys/fs/cgroup'
+        self.assertEqual(str(96 * 1024 * 1024), self._read(
+            server, cg + '/memory/memory.limit_in_bytes'))
+        self.assertEqual('200000', self._read(
+            server, cg + '/cpu/cpu.cfs_quota_us'))
+        self.assertEqual('2048', self._read(server, cg + '/cpu/cpu.shares'))
+        self.assertEqual('77', self._read(server, cg + '/pids/pids.max'))
+        self.assertEqual('0', self._read(server, cg + '/cpuset/cpuset.cpus'))
+        # Nova sees it running on the Docker hypervisor.
+        server = self.admin_api.get_server(server['id'])
+        self.assertEqual(1, server['OS-EXT-STS:power_state'])
+        self._delete_server(server)
+        self.assertEqual([], self._containers(server))
+
+    def test_bad_cpuset_fails_with_a_fault_naming_the_spec(self):
+        flavor = self._flavor(extra_spec={'docker:cpuset': '0-63'})
+        server = self._boot(flavor=flavor, expected_state='ERROR')
+        self.assertIn('docker:cpuset', self._fault(server))
+        self.assertEqual([], self._containers(server))
+
+    def test_hypervisor_reports_docker(self):
+        hyp = self.admin_api.api_get(
+            '/os-hypervisors/detail').body['hypervisors'][0]
+        self.assertEqual('docker', hyp['hypervisor_type'])
+        self.assertGreater(hyp['hypervisor_version'], 1000)
+        rp = self._get_provider_uuid_by_host('compute1')
+        inv = self._get_provider_inventory(rp)
+        self.assertEqual({'VCPU', 'MEMORY_MB', 'DISK_GB'}, set(inv))
+        self.assertEqual(self.docker.info()['NCPU'], inv['VCPU']['total'])
+        traits = self._get_provider_traits(rp)
+        self.assertIn('CUSTOM_HYPERVISOR_DOCKER', traits)
+        self.assertIn('HW_ARCH_X86_64', traits)
