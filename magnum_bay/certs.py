@@ -23,11 +23,13 @@ LEAF_DAYS = 825
 class KeyPair:
     """A PEM certificate and its PEM private key."""
 
-    __slots__ = ('cert_pem', 'key_pem')
+    __slots__ = ('cert_pem', 'key_pem', 'passphrase')
 
-    def __init__(self, cert_pem, key_pem):
+    def __init__(self, cert_pem, key_pem, passphrase=None):
         self.cert_pem = cert_pem
         self.key_pem = key_pem
+        # Magnum keeps its cluster CA key encrypted with a passphrase.
+        self.passphrase = passphrase
 
     def __repr__(self):
         return '<KeyPair %s key=***>' % subject_of(self.cert_pem)
@@ -40,8 +42,16 @@ class KeyPair:
 
     @property
     def key(self):
+        password = self.passphrase
+        if isinstance(password, str):
+            password = password.encode()
         return serialization.load_pem_private_key(self.key_pem.encode(),
-                                                  password=None)
+                                                  password=password or None)
+
+    @property
+    def plain_key_pem(self):
+        """The private key unencrypted (for files a service reads)."""
+        return _pem_key(self.key)
 
 
 def subject_of(cert_pem):
@@ -148,6 +158,27 @@ def issue(ca, common_name, server=False, client=False, names=(),
                                         critical=False)
     cert = builder.sign(ca.key, hashes.SHA256())
     return KeyPair(_pem_cert(cert), _pem_key(key))
+
+
+def public_key_pem(pair):
+    return pair.key.public_key().public_bytes(
+        serialization.Encoding.PEM,
+        serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def new_key_pem():
+    """A bare private key (PEM), e.g. a service-account signing key."""
+    return _pem_key(_new_key())
+
+
+def spki_sha256(cert_pem):
+    """kubeadm's discovery hash: sha256 of the CA's SubjectPublicKeyInfo."""
+    import hashlib
+    cert = x509.load_pem_x509_certificate(cert_pem.encode())
+    der = cert.public_key().public_bytes(
+        serialization.Encoding.DER,
+        serialization.PublicFormat.SubjectPublicKeyInfo)
+    return 'sha256:' + hashlib.sha256(der).hexdigest()
 
 
 def verify(ca_cert_pem, cert_pem):

@@ -145,13 +145,7 @@ class NodeHost:
         return self.api.inspect_network(found[0]['Id']) if found else None
 
     def free_address(self, network, taken):
-        cfg = network['IPAM']['Config'][0]
-        subnet = ipaddress.ip_network(cfg['Subnet'])
-        used = set(taken) | {cfg.get('Gateway')}
-        for host in subnet.hosts():
-            if str(host) not in used:
-                return str(host)
-        raise exception.BayError('no free address left in %s' % subnet)
+        return free_address(network, taken)
 
     # -- nodes ------------------------------------------------------------
 
@@ -199,10 +193,17 @@ class NodeHost:
         self.api.start(ident)
 
     def restart(self, ident):
-        self.api.restart(ident, timeout=5)
+        self.api.restart(ident, timeout=2)
 
     def put_files(self, ident, files):
         self.api.put_archive(ident, '/', _tar(files))
+
+    def exec(self, ident, cmd):
+        """Run a command in a node; return (exit code, output text)."""
+        exec_id = self.api.exec_create(ident, cmd)['Id']
+        out = self.api.exec_start(exec_id)
+        code = self.api.exec_inspect(exec_id)['ExitCode']
+        return code, out.decode(errors='replace')
 
     def kill(self, ident):
         self.api.kill(ident)
@@ -258,6 +259,17 @@ class NodeHost:
             self.api.remove_volume(name, force=True)
         except docker.errors.NotFound:
             pass
+
+
+def free_address(network, taken):
+    """The first address of the network's subnet not in ``taken``."""
+    cfg = network['IPAM']['Config'][0]
+    subnet = ipaddress.ip_network(cfg['Subnet'])
+    used = set(taken) | {cfg.get('Gateway')}
+    for host in subnet.hosts():
+        if str(host) not in used:
+            return str(host)
+    raise exception.BayError('no free address left in %s' % subnet)
 
 
 def remove_cgroups(name, attempts=20):

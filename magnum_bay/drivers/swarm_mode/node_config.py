@@ -22,7 +22,11 @@ def command(name, role, port, tls, storage_driver=None):
         cmd += ['--host', 'tcp://0.0.0.0:%d' % port]
     if storage_driver:
         cmd += ['--storage-driver', storage_driver]
-    return cmd
+    # A killed node leaves dockerd's and containerd's pid files behind in
+    # its filesystem; a restarted dockerd refuses to start while they exist.
+    return ['sh', '-c', 'rm -f /var/run/docker.pid '
+            '/var/run/docker/containerd/containerd.pid; exec "$@"',
+            'bay-node'] + cmd
 
 
 def tls_files(ca_cert_pem, server_pair):

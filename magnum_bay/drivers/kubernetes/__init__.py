@@ -1,0 +1,1 @@
+"""Kubernetes bays: kubeadm-built control plane in operator-supplied nodes."""

@@ -1,0 +1,1 @@
+"""Mesos bays: ZooKeeper + mesos-master on masters, mesos-agent on workers."""
