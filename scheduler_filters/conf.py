@@ -69,6 +69,16 @@ reclaim_opts = [
     cfg.BoolOpt('mark_borrowed', default=True,
                 help='Set instance metadata docker_share:borrowed on '
                      'instances beyond their project\'s entitlement.'),
+    cfg.FloatOpt('cpu_allocation_ratio', default=1.0, min=0.0001,
+                 help='The computes\' cpu_allocation_ratio: the compute '
+                      'API reports physical vCPUs, the scheduler sees '
+                      'them times this ratio; set both alike.'),
+    cfg.FloatOpt('ram_allocation_ratio', default=1.0, min=0.0001,
+                 help='The computes\' ram_allocation_ratio (see '
+                      'cpu_allocation_ratio).'),
+    cfg.StrOpt('os_cloud',
+               help='Cloud name in clouds.yaml for the compute API '
+                    '(openstacksdk); unset: the OS_* environment.'),
     cfg.IntOpt('max_actions_per_cycle', default=20, min=1,
                help='Bound on reclaim actions in one cycle (YARN-style '
                     'bounded rounds).'),

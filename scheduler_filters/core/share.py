@@ -90,17 +90,28 @@ class Pool:
         return self.used.get(node) or dict.fromkeys(self.resources, 0)
 
     def _lendable(self, siblings, me, r):
-        """What siblings of ``me`` can still lend of resource r."""
+        """What siblings of ``me`` can still lend of resource r.
+
+        Idle entitlement of lending siblings (up to their limits), less what
+        all siblings - ``me`` included - already use beyond their own
+        entitlement: borrowing is assumed to be served at the lowest level
+        first, so current borrowers have taken that much of the lending.
+        """
         lend = 0.0
         borrowed = 0.0
         for s in siblings:
-            if s is me:
-                continue
             idle = self.ent[s][r] - self.usage_of(s)[r]
-            if idle > 0 and s.lend:
-                lend += min(idle, s.lend_limit.get(r, INF))
-            elif idle < 0:
+            if idle > 0:
+                if s is not me and s.lend:
+                    lend += min(idle, s.lend_limit.get(r, INF))
+            else:
                 borrowed += -idle
+        if me is None:  # unlisted projects borrow at the top level
+            borrowed += max(0.0, self.unlisted_used[r]
+                            - self.unlisted_ent[r])
+        elif me.parent is None and self.plan.unlisted == 'borrow':
+            borrowed += max(0.0, self.unlisted_used[r]
+                            - self.unlisted_ent[r])
         return max(0.0, lend - borrowed)
 
     def decide(self, project_id, demand):

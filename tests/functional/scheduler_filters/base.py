@@ -105,14 +105,18 @@ class SchedulerCloud(nova_rig.NovaCloudTestCase):
                    shuffle_best_same_weighed_hosts=False,
                    group='filter_scheduler')
         self.flags(instances=-1, cores=-1, ram=-1, group='quota')
+        # The initial ratios too: compute nodes are created with them and
+        # only a periodic task (not run here) would apply the others.
         self.flags(cpu_allocation_ratio=1.0, ram_allocation_ratio=1.0,
-                   disk_allocation_ratio=1.0)
+                   disk_allocation_ratio=1.0, initial_cpu_allocation_ratio=1.0,
+                   initial_ram_allocation_ratio=1.0,
+                   initial_disk_allocation_ratio=1.0)
         if self.plan is not None:
             self.flags(share_plan_file=self.plan_path,
                        share_plan_check_interval=0,
                        capacity_cache_seconds=0, group='docker_scheduler')
         for group, values in self.extra_flags.items():
-            self.flags(group=group, **values)
+            self.flags(group=None if group == 'DEFAULT' else group, **values)
         super()._setup_services()
 
     # helpers

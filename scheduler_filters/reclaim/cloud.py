@@ -1,0 +1,177 @@
+"""The compute API as the reclaim service sees it.
+
+``Cloud`` is the abstract interface; ``ComputeAPICloud`` implements it on
+any client with ``get(path)``, ``post(path, body)`` and ``delete(path)``
+returning decoded JSON, so the same REST calls run against a real cloud
+(through an openstacksdk / keystoneauth adapter, ``KeystoneTransport``) and
+against Nova's API in the functional tests.
+"""
+
+import abc
+import dataclasses
+import datetime
+
+from scheduler_filters import exception
+from scheduler_filters.core import facts
+
+#: 2.47 embeds the flavor in server details; 2.87 is the last that shows
+#: vcpus and memory in hypervisor details.
+MICROVERSION = '2.87'
+
+ACTIONS = ('shelve', 'stop', 'delete')
+# States in which a server holds no compute capacity.
+_FREE_STATES = frozenset(('SHELVED_OFFLOADED', 'DELETED'))
+
+
+@dataclasses.dataclass
+class Server:
+    id: str
+    name: str
+    project_id: str
+    status: str
+    host: str | None
+    created: datetime.datetime
+    vcpus: int
+    memory_mb: int
+    disk_gb: int
+    metadata: dict
+    fault: str = ''
+
+    @property
+    def holds_capacity(self):
+        return bool(self.host) and self.status not in _FREE_STATES
+
+    def amounts(self):
+        return {facts.VCPU: self.vcpus, facts.MEMORY_MB: self.memory_mb,
+                facts.DISK_GB: self.disk_gb, facts.INSTANCES: 1}
+
+
+class Cloud(metaclass=abc.ABCMeta):
+    @abc.abstractmethod
+    def servers(self):
+        """Every server of every project (list of Server)."""
+
+    @abc.abstractmethod
+    def hosts(self):
+        """[{'name', 'total': {resource: n}, 'used': {resource: n}}] of
+        every hypervisor that is up."""
+
+    @abc.abstractmethod
+    def act(self, server_id, action):
+        """Shelve, stop or delete a server."""
+
+    @abc.abstractmethod
+    def set_metadata(self, server_id, metadata):
+        """Merge ``metadata`` into the server's metadata."""
+
+    @abc.abstractmethod
+    def delete_metadata(self, server_id, key):
+        """Remove one metadata key."""
+
+
+class ComputeAPICloud(Cloud):
+    def __init__(self, transport, cpu_allocation_ratio=1.0,
+                 ram_allocation_ratio=1.0):
+        self.t = transport
+        self.ratios = {facts.VCPU: cpu_allocation_ratio,
+                       facts.MEMORY_MB: ram_allocation_ratio,
+                       facts.DISK_GB: 1.0}
+
+    def servers(self):
+        out = []
+        path = '/servers/detail?all_tenants=1'
+        marker = None
+        for _page in range(10000):  # bounded: at most 10M servers
+            page = self.t.get(path + ('&marker=%s' % marker if marker
+                                      else ''))['servers']
+            for s in page:
+                out.append(_server(s))
+            if not page or len(page) < 1000:
+                break
+            marker = page[-1]['id']
+        return out
+
+    def hosts(self):
+        hyps = self.t.get('/os-hypervisors/detail')['hypervisors']
+        out = []
+        for h in hyps:
+            if h.get('state', 'up') != 'up':
+                continue
+            out.append({
+                'name': (h.get('service') or {}).get('host')
+                or h.get('hypervisor_hostname'),
+                'total': {
+                    facts.VCPU: int(int(h.get('vcpus') or 0)
+                                    * self.ratios[facts.VCPU]),
+                    facts.MEMORY_MB: int(int(h.get('memory_mb') or 0)
+                                         * self.ratios[facts.MEMORY_MB]),
+                    facts.DISK_GB: int(h.get('local_gb') or 0)},
+                'used': {facts.VCPU: int(h.get('vcpus_used') or 0),
+                         facts.MEMORY_MB: int(h.get('memory_mb_used') or 0),
+                         facts.DISK_GB: int(h.get('local_gb_used') or 0)}})
+        return out
+
+    def act(self, server_id, action):
+        if action == 'delete':
+            self.t.delete('/servers/%s' % server_id)
+        elif action == 'shelve':
+            self.t.post('/servers/%s/action' % server_id, {'shelve': None})
+        elif action == 'stop':
+            self.t.post('/servers/%s/action' % server_id, {'os-stop': None})
+        else:
+            raise exception.ReclaimError(
+                what=server_id, reason='unknown action %r (known: %s)'
+                % (action, ', '.join(ACTIONS)))
+
+    def set_metadata(self, server_id, metadata):
+        self.t.post('/servers/%s/metadata' % server_id,
+                    {'metadata': metadata})
+
+    def delete_metadata(self, server_id, key):
+        self.t.delete('/servers/%s/metadata/%s' % (server_id, key))
+
+
+class KeystoneTransport:
+    """get/post/delete on a keystoneauth Adapter (``conn.compute`` of
+    openstacksdk), at ``MICROVERSION``."""
+
+    def __init__(self, adapter):
+        self.adapter = adapter
+
+    def _call(self, method, path, body=None):
+        kwargs = {'microversion': MICROVERSION}
+        if body is not None:
+            kwargs['json'] = body
+        resp = getattr(self.adapter, method)(path, **kwargs)
+        if resp.status_code >= 400:
+            raise exception.ReclaimError(
+                what='%s %s' % (method.upper(), path),
+                reason='HTTP %s: %s' % (resp.status_code, resp.text[:300]))
+        return resp.json() if resp.content else {}
+
+    def get(self, path):
+        return self._call('get', path)
+
+    def post(self, path, body):
+        return self._call('post', path, body)
+
+    def delete(self, path):
+        return self._call('delete', path)
+
+
+def _server(s):
+    flavor = s.get('flavor') or {}
+    fault = (s.get('fault') or {}).get('message', '')
+    created = s.get('created') or '1970-01-01T00:00:00Z'
+    return Server(
+        id=s['id'], name=s.get('name', ''),
+        project_id=s.get('tenant_id') or s.get('project_id'),
+        status=s.get('status', ''),
+        host=s.get('OS-EXT-SRV-ATTR:host'),
+        created=datetime.datetime.fromisoformat(created.replace('Z',
+                                                                '+00:00')),
+        vcpus=int(flavor.get('vcpus') or 0),
+        memory_mb=int(flavor.get('ram') or 0),
+        disk_gb=int(flavor.get('disk') or 0)
+        + int(flavor.get('ephemeral') or 0),
+        metadata=dict(s.get('metadata') or {}), fault=fault)

@@ -1,0 +1,257 @@
+"""One reclaim cycle: mark borrowers, find unmet owner demand, reclaim.
+
+Unmet demand is what Nova shows: a server of a project that failed with
+"No valid host" while the project was within its entitlement (it asked for
+what it owns, and others' borrowed instances stood in the way). After the
+grace period, if the demand is still there, the borrowers' instances are
+reclaimed - lowest priority first (instance metadata, then plan node
+priority), newest first - just until the owner's failed servers would fit
+on some host again, at most ``max_actions`` per cycle (bounded rounds, as
+YARN's preemption). The owner then boots again and gets its share.
+"""
+
+import datetime
+import logging
+import time
+
+from scheduler_filters import exception
+from scheduler_filters.core import facts
+from scheduler_filters.core import loader
+from scheduler_filters.core import plan as plan_mod
+from scheduler_filters.core import share
+from scheduler_filters.reclaim import audit as audit_mod
+from scheduler_filters.reclaim import cloud as cloud_mod
+
+LOG = logging.getLogger(__name__)
+
+BORROWED_KEY = 'docker_share:borrowed'
+NO_VALID_HOST = 'No valid host'
+_PHYSICAL = (facts.VCPU, facts.MEMORY_MB, facts.DISK_GB)
+_EPS = 1e-9
+
+
+def _utcnow():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+class Reclaimer:
+    def __init__(self, cloud, plans, grace_period=120.0, action='shelve',
+                 dry_run=False, audit=None, demand_window=600.0,
+                 priority_key='docker_share:priority', mark_borrowed=True,
+                 max_actions=20, clock=time.monotonic, wallclock=_utcnow):
+        if action not in cloud_mod.ACTIONS:
+            raise exception.ReclaimError(
+                what='action', reason='%r is not one of %s'
+                % (action, ', '.join(cloud_mod.ACTIONS)))
+        if action == 'stop':
+            LOG.warning('reclaim action "stop": Nova keeps the placement '
+                        'allocations of stopped instances, so stopping '
+                        'frees the host but not scheduler capacity; use '
+                        'shelve (with shelved_offload_time=0) or delete')
+        self.cloud = cloud
+        self.plans = plans
+        self.grace = grace_period
+        self.action = action
+        self.dry_run = dry_run
+        self.audit = audit or audit_mod.AuditLog()
+        self.demand_window = demand_window
+        self.priority_key = priority_key
+        self.mark = mark_borrowed
+        self.max_actions = max_actions
+        self.clock = clock
+        self.wallclock = wallclock
+        self.pending = {}   # project -> monotonic time demand was first seen
+        self.served = set()  # failed server ids whose demand was handled
+        self.cycles = 0
+
+    def _config(self):
+        if isinstance(self.plans, loader.PlanStore):
+            return self.plans.get()
+        return self.plans
+
+    def cycle(self):
+        """Run one cycle; returns the list of audit records it wrote."""
+        self.cycles += 1
+        first = len(self.audit.records)
+        plan, _aggs = self._config().active(self.wallclock())
+        servers = self.cloud.servers()
+        hosts = self.cloud.hosts()
+        capacity = {r: sum(h['total'][r] for h in hosts) for r in _PHYSICAL}
+        holding = [s for s in servers if s.holds_capacity]
+        usage = {}
+        for s in holding:
+            u = usage.setdefault(s.project_id, {})
+            for r, v in s.amounts().items():
+                u[r] = u.get(r, 0) + v
+        pool = share.Pool(plan, capacity, usage)
+        borrowed = self._borrowed(pool, plan, holding)
+        if self.mark:
+            self._mark(holding, borrowed)
+        demand = self._demand(pool, plan, servers)
+        now = self.clock()
+        for project in list(self.pending):
+            if project not in demand:
+                del self.pending[project]
+                self.audit.write('demand-gone', project=project)
+        for project, failed in demand.items():
+            if project not in self.pending:
+                self.pending[project] = now
+                self.audit.write(
+                    'demand-seen', project=project,
+                    servers=[s.id for s in failed], grace=self.grace)
+        actions = 0
+        for project in sorted(self.pending,
+                              key=lambda p: self.pending[p]):
+            if now - self.pending[project] < self.grace:
+                continue
+            actions += self._reclaim_for(project, demand[project], hosts,
+                                         holding, borrowed, plan,
+                                         self.max_actions - actions)
+            del self.pending[project]
+            self.served.update(s.id for s in demand[project])
+            if actions >= self.max_actions:
+                break
+        return self.audit.records[first:]
+
+    def _borrowed(self, pool, plan, holding):
+        """Ids of servers running on borrowed capacity: per project, its
+        newest servers covering what it uses beyond its entitlement."""
+        by_project = {}
+        for s in holding:
+            by_project.setdefault(s.project_id, []).append(s)
+        out = {}
+        unlisted = []
+        for project, servers in by_project.items():
+            node = plan.node_for(project)
+            if node is None:
+                unlisted.extend(servers)
+                continue
+            over = pool.borrowed_amount(node)
+            out.update(_newest_covering(servers, over, node))
+        if unlisted:
+            over = {r: max(0.0, pool.unlisted_used[r] - pool.unlisted_ent[r])
+                    for r in pool.resources}
+            out.update(_newest_covering(unlisted, over, None))
+        return out  # id -> node (None for unlisted)
+
+    def _mark(self, holding, borrowed):
+        for s in holding:
+            marked = s.metadata.get(BORROWED_KEY) == 'true'
+            if s.id in borrowed and not marked:
+                self._change(s, 'mark-borrowed', lambda s=s: self.cloud
+                             .set_metadata(s.id, {BORROWED_KEY: 'true'}))
+            elif s.id not in borrowed and marked:
+                self._change(s, 'unmark-borrowed', lambda s=s: self.cloud
+                             .delete_metadata(s.id, BORROWED_KEY))
+
+    def _change(self, server, event, fn):
+        self.audit.write(event if not self.dry_run else 'would-' + event,
+                         server=server.id, project=server.project_id)
+        if not self.dry_run:
+            fn()
+
+    def _demand(self, pool, plan, servers):
+        """{project: [failed servers]} of owners asking within their share."""
+        cutoff = self.wallclock() - datetime.timedelta(
+            seconds=self.demand_window)
+        out = {}
+        asked = {}
+        for s in sorted(servers, key=lambda s: s.created):
+            if (s.status != 'ERROR' or s.holds_capacity
+                    or NO_VALID_HOST not in s.fault or s.id in self.served
+                    or s.created < cutoff):
+                continue
+            node = plan.node_for(s.project_id)
+            if node is None:
+                continue  # unlisted projects own nothing to reclaim
+            used = pool.usage_of(node)
+            extra = asked.setdefault(s.project_id, {})
+            amounts = s.amounts()
+            within = all(used[r] + extra.get(r, 0) + amounts.get(r, 0)
+                         <= pool.ent[node][r] + _EPS for r in pool.resources)
+            if not within:
+                continue  # asking beyond its share is not reclaimable demand
+            for r, v in amounts.items():
+                extra[r] = extra.get(r, 0) + v
+            out.setdefault(s.project_id, []).append(s)
+        return out
+
+    def _reclaim_for(self, project, failed, hosts, holding, borrowed, plan,
+                     budget):
+        free = {h['name']: {r: h['total'][r] - h['used'][r]
+                            for r in _PHYSICAL} for h in hosts}
+        if _fits(failed, free):
+            self.audit.write('no-reclaim-needed', project=project,
+                             reason='the failed servers fit now; the owner '
+                                    'can boot again')
+            return 0
+        victims = sorted(
+            (s for s in holding if s.id in borrowed
+             and s.project_id != project),
+            key=lambda s: (self._priority(s), _node_priority(borrowed[s.id]),
+                           -s.created.timestamp()))
+        done = 0
+        for s in victims:
+            if done >= budget:
+                self.audit.write('reclaim-bounded', project=project,
+                                 budget=budget)
+                break
+            event = 'reclaim' if not self.dry_run else 'would-reclaim'
+            self.audit.write(event, project=project, server=s.id,
+                             borrower=s.project_id, action=self.action,
+                             host=s.host, priority=self._priority(s))
+            if not self.dry_run:
+                try:
+                    self.cloud.act(s.id, self.action)
+                except Exception as e:
+                    self.audit.write('reclaim-failed', server=s.id,
+                                     error=str(e))
+                    continue
+            done += 1
+            if s.host in free:
+                for r in _PHYSICAL:
+                    free[s.host][r] += s.amounts()[r]
+            if _fits(failed, free):
+                break
+        return done
+
+    def _priority(self, server):
+        value = server.metadata.get(self.priority_key, 0)
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            LOG.warning('server %s: %s=%r is not a whole number; using 0',
+                        server.id, self.priority_key, value)
+            return 0
+
+
+def _node_priority(node):
+    return node.priority if isinstance(node, plan_mod.Node) else -1
+
+
+def _newest_covering(servers, over, node):
+    out = {}
+    remaining = {r: v for r, v in over.items() if v > _EPS}
+    for s in sorted(servers, key=lambda s: s.created, reverse=True):
+        if not any(v > _EPS for v in remaining.values()):
+            break
+        out[s.id] = node
+        amounts = s.amounts()
+        for r in remaining:
+            remaining[r] -= amounts.get(r, 0)
+    return out
+
+
+def _fits(failed, free):
+    """First-fit of the failed servers into the hosts' free capacity."""
+    free = {h: dict(v) for h, v in free.items()}
+    for s in sorted(failed, key=lambda s: -s.vcpus):
+        need = s.amounts()
+        for room in free.values():
+            if all(room[r] >= need[r] for r in _PHYSICAL):
+                for r in _PHYSICAL:
+                    room[r] -= need[r]
+                break
+        else:
+            return False
+    return True

@@ -1,0 +1,100 @@
+"""``docker-share-reclaim``: the reclaim service's command line.
+
+    docker-share-reclaim --config-file /etc/nova/docker-share-reclaim.conf
+    docker-share-reclaim --config-file ... --once --dry-run
+
+Options live in ``[docker_share_reclaim]`` (see ``scheduler_filters.conf``).
+It acts through the compute API with openstacksdk (clouds.yaml entry
+``os_cloud`` or the OS_* environment) and needs an admin (or a role allowed
+to list all projects' servers and to shelve/stop/delete them).
+"""
+
+import logging
+import signal
+import sys
+import threading
+
+from oslo_config import cfg
+
+from scheduler_filters import conf as sf_conf
+from scheduler_filters import exception
+from scheduler_filters.core import loader
+from scheduler_filters.reclaim import audit as audit_mod
+from scheduler_filters.reclaim import cloud as cloud_mod
+from scheduler_filters.reclaim import engine
+
+LOG = logging.getLogger(__name__)
+
+cli_opts = [
+    cfg.BoolOpt('once', default=False,
+                help='Run one cycle and exit (the grace period then needs '
+                     'a long-running service; --once is for dry runs).'),
+    cfg.BoolOpt('dry-run', default=False,
+                help='Override [docker_share_reclaim] dry_run to true.'),
+]
+
+
+def build(conf, cloud=None):
+    """A Reclaimer from options; ``cloud`` defaults to the compute API."""
+    opts = conf.docker_share_reclaim
+    if not opts.share_plan_file:
+        raise exception.ReclaimError(
+            what='[docker_share_reclaim] share_plan_file',
+            reason='not set')
+    if cloud is None:
+        import openstack
+        conn = openstack.connect(cloud=opts.os_cloud)
+        cloud = cloud_mod.ComputeAPICloud(
+            cloud_mod.KeystoneTransport(conn.compute),
+            opts.cpu_allocation_ratio, opts.ram_allocation_ratio)
+    store = loader.store_for(opts.share_plan_file)
+    store.get()  # fail at start-up, not at the first cycle
+    return engine.Reclaimer(
+        cloud, store, grace_period=opts.grace_period, action=opts.action,
+        dry_run=opts.dry_run or conf.dry_run,
+        audit=audit_mod.AuditLog(opts.audit_log),
+        demand_window=opts.demand_window, priority_key=opts.priority_key,
+        mark_borrowed=opts.mark_borrowed,
+        max_actions=opts.max_actions_per_cycle)
+
+
+def run(reclaimer, interval, stop, max_cycles=None):
+    """Cycle every ``interval`` s until ``stop`` is set; errors in one
+    cycle are logged and the next cycle runs (the service stays up)."""
+    cycles = 0
+    while not stop.is_set():
+        try:
+            reclaimer.cycle()
+        except Exception:
+            LOG.exception('reclaim cycle failed; retrying next interval')
+        cycles += 1
+        if max_cycles is not None and cycles >= max_cycles:
+            break
+        stop.wait(interval)
+    return cycles
+
+
+def main(argv=None):
+    conf = cfg.ConfigOpts()
+    sf_conf.register_opts(conf)
+    conf.register_cli_opts(cli_opts)
+    conf(sys.argv[1:] if argv is None else argv,
+         project='docker-share-reclaim')
+    logging.basicConfig(level=logging.INFO,
+                        format='%(asctime)s %(levelname)s %(name)s '
+                               '%(message)s')
+    try:
+        reclaimer = build(conf)
+    except exception.SchedulerFiltersError as e:
+        LOG.error('%s', e)
+        return 2
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    run(reclaimer, conf.docker_share_reclaim.interval, stop,
+        max_cycles=1 if conf.once else None)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""TenantShareFilter and the reclaim service against real Nova.
+
+A project tree borrows idle capacity, the owner's boot then fails for lack
+of room, the reclaim service (acting through Nova's API) shelves the
+borrower's lowest-priority borrowed instances after the grace period, and
+the owner boots its owned share.
+"""
+
+import time
+
+import pytest
+
+from scheduler_filters.core import plan as plan_mod
+from scheduler_filters.reclaim import cloud as cloud_mod
+from scheduler_filters.reclaim import engine
+from tests.functional.scheduler_filters import base
+
+PLAN = """
+version: 1
+resources: [VCPU, instances]
+capacity: {instances: 100}
+unlisted_projects: deny
+projects:
+  - name: research
+    owns: {VCPU: 8, instances: 50}
+    priority: 5
+    children:
+      - name: research-a
+        owns: {VCPU: 4, instances: 25}
+      - name: research-b
+        owns: {VCPU: 4, instances: 25}
+  - name: ops
+    owns: {VCPU: 8, instances: 50}
+    borrow: false
+"""
+
+FLEET = {'host-%d' % i: dict(arch='x86_64', vcpus=4, memory_mb=8192)
+         for i in range(1, 5)}
+
+
+class NovaAPITransport:
+    """The reclaim service's transport on Nova's functional API client:
+    the same REST calls the service makes through openstacksdk."""
+
+    def __init__(self, api):
+        self.api = api
+
+    def _with_version(self, fn, *args):
+        saved = self.api.microversion
+        self.api.microversion = cloud_mod.MICROVERSION
+        try:
+            return fn(*args)
+        finally:
+            self.api.microversion = saved
+
+    def get(self, path):
+        return self._with_version(self.api.api_get, path).body
+
+    def post(self, path, body):
+        return self._with_version(self.api.api_post, path, body).body
+
+    def delete(self, path):
+        return self._with_version(self.api.api_delete, path)
+
+
+@pytest.mark.slow
+class TestTenantShare(base.SchedulerCloud):
+    fleet = FLEET
+    plan = PLAN
+    extra_flags = {'DEFAULT': {'shelved_offload_time': 0}}
+
+    def setUp(self):
+        super().setUp()
+        self.c2 = self.flavor('c2', 2, 1024)
+        self.img = self.image('x86', docker_platforms='linux/amd64')
+        self.apis = {p: self.project_api(p)
+                     for p in ('research-a', 'research-b', 'ops', 'guest')}
+        self.cloud = cloud_mod.ComputeAPICloud(
+            NovaAPITransport(self.admin_api))
+
+    def boot(self, project, expected='ACTIVE', name=None):
+        return super().boot(self.img, self.c2, api=self.apis[project],
+                            expected=expected, name=name)
+
+    def reclaimer(self, **kw):
+        kw.setdefault('grace_period', 1.0)
+        return engine.Reclaimer(self.cloud, plan_mod.loads(PLAN), **kw)
+
+    def test_refusals_name_the_reason(self):
+        # ops may not borrow: beyond its 8 VCPU it is refused although the
+        # cloud has room.
+        for _ in range(4):
+            self.boot('ops')
+        server = self.boot('ops', expected='ERROR')
+        self.assertIn('TenantShareFilter', server['fault']['message'])
+        self.assertIn('may not borrow', server['fault']['message'])
+        # An unlisted project is refused by this plan.
+        server = self.boot('guest', expected='ERROR')
+        self.assertIn('not in the share plan', server['fault']['message'])
+
+    def _fill_with_research_a(self):
+        """research-a takes its 4, borrows research-b's 4 and ops' 8."""
+        servers = [self.boot('research-a', name='ra-%d' % i)
+                   for i in range(8)]
+        self.assertEqual(16, sum(
+            h['vcpus_used'] for h in self.cloud.t.get(
+                '/os-hypervisors/detail')['hypervisors']))
+        return servers
+
+    def test_borrow_reclaim_and_owner_gets_share_back(self):
+        servers = self._fill_with_research_a()
+        # The cloud is full: research-a cannot borrow more (nothing idle).
+        self.boot('research-a', expected='ERROR')
+        # Give one older borrowed instance the lowest priority: it goes
+        # first although it is not the newest.
+        low = servers[5]
+        self.cloud.set_metadata(low['id'], {'docker_share:priority': '-1'})
+
+        # The owner asks for 2 x 2 VCPU within its share: no room left.
+        failed = [self.boot('ops', expected='ERROR') for _ in range(2)]
+        for f in failed:
+            self.assertIn('No valid host', f['fault']['message'])
+
+        r = self.reclaimer()
+        first = r.cycle()
+        events = [e['event'] for e in first]
+        self.assertIn('demand-seen', events)
+        self.assertNotIn('reclaim', events)  # grace period not over
+        # Instances beyond research-a's entitlement (4 VCPU = 2 servers)
+        # are marked as borrowed: the 6 newest.
+        marked = {e['server'] for e in first if e['event'] ==
+                  'mark-borrowed'}
+        self.assertEqual({s['id'] for s in servers[2:]}, marked)
+        meta = self.admin_api.get_server(servers[7]['id'])['metadata']
+        self.assertEqual('true', meta.get('docker_share:borrowed'))
+        self.assertNotIn('docker_share:borrowed', self.admin_api.get_server(
+            servers[0]['id'])['metadata'])
+
+        deadline = time.monotonic() + 10
+        reclaimed = []
+        while not reclaimed and time.monotonic() < deadline:
+            time.sleep(0.3)
+            reclaimed = [e for e in r.cycle() if e['event'] == 'reclaim']
+        self.assertEqual(2, len(reclaimed), reclaimed)
+        # Lowest priority first, then the newest.
+        self.assertEqual([low['id'], servers[7]['id']],
+                         [e['server'] for e in reclaimed])
+        for e in reclaimed:
+            self.assertEqual('research-a', e['borrower'])
+            self._wait_for_state_change(
+                self.admin_api.get_server(e['server']), 'SHELVED_OFFLOADED')
+
+        # The owner boots its share now.
+        for _ in range(2):
+            self.boot('ops')
+        # And the demand is served: no further reclaim.
+        later = r.cycle()
+        self.assertNotIn('reclaim', [e['event'] for e in later])
+
+    def test_dry_run_changes_nothing(self):
+        servers = self._fill_with_research_a()
+        self.boot('ops', expected='ERROR')
+        r = self.reclaimer(grace_period=0.0, dry_run=True)
+        records = r.cycle()
+        events = [e['event'] for e in records]
+        self.assertIn('would-reclaim', events)
+        self.assertIn('would-mark-borrowed', events)
+        self.assertNotIn('reclaim', events)
+        for s in servers:
+            got = self.admin_api.get_server(s['id'])
+            self.assertEqual('ACTIVE', got['status'])
+            self.assertNotIn('docker_share:borrowed', got['metadata'])
