@@ -300,6 +300,9 @@ class _Parser:
             self.fail(where, 'duplicate name %r' % name)
         names.add(name)
         project_id = data.get('project_id', name)
+        if isinstance(project_id, int) and not isinstance(project_id, bool):
+            # An all-digit project id reads as a number in YAML.
+            project_id = str(project_id)
         if not isinstance(project_id, str) or not project_id:
             self.fail(where + '.project_id', 'expected a non-empty string')
         if project_id in plan.by_project:

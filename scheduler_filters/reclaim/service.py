@@ -37,18 +37,32 @@ cli_opts = [
 def build(conf, cloud=None):
     """A Reclaimer from options; ``cloud`` defaults to the compute API."""
     opts = conf.docker_share_reclaim
+    for opt in sf_conf.reclaim_opts:
+        # oslo.config checks values on first access: check them all now.
+        try:
+            getattr(opts, opt.name)
+        except ValueError as e:
+            raise exception.ReclaimError(
+                what='[docker_share_reclaim] %s' % opt.name,
+                reason=str(e)) from None
     if not opts.share_plan_file:
         raise exception.ReclaimError(
             what='[docker_share_reclaim] share_plan_file',
             reason='not set')
-    if cloud is None:
-        import openstack
-        conn = openstack.connect(cloud=opts.os_cloud)
-        cloud = cloud_mod.ComputeAPICloud(
-            cloud_mod.KeystoneTransport(conn.compute),
-            opts.cpu_allocation_ratio, opts.ram_allocation_ratio)
     store = loader.store_for(opts.share_plan_file)
     store.get()  # fail at start-up, not at the first cycle
+    if cloud is None:
+        import openstack
+        try:
+            conn = openstack.connect(cloud=opts.os_cloud)
+            adapter = conn.compute
+        except Exception as e:
+            raise exception.ReclaimError(
+                what='compute API connection (os_cloud=%s)' % opts.os_cloud,
+                reason=str(e)) from None
+        cloud = cloud_mod.ComputeAPICloud(
+            cloud_mod.KeystoneTransport(adapter),
+            opts.cpu_allocation_ratio, opts.ram_allocation_ratio)
     return engine.Reclaimer(
         cloud, store, grace_period=opts.grace_period, action=opts.action,
         dry_run=opts.dry_run or conf.dry_run,
