@@ -71,4 +71,7 @@ def register_opts(conf):
 
 
 def list_opts():
-    return [(GROUP, ALL_OPTS)]
+    # One entry point for the whole driver: the networking part's options
+    # (and its privsep section) are listed with these.
+    from nova_docker_driver.network import conf as network_conf
+    return [(GROUP, ALL_OPTS)] + network_conf.list_opts()

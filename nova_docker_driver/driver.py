@@ -11,6 +11,7 @@ compute host); its name (``nova-<uuid>``) is only for people reading
 ``docker ps``: the driver never finds a container by name.
 """
 
+import contextlib
 import shlex
 import threading
 import time
@@ -36,6 +37,7 @@ from nova_docker_driver import hostinfo
 from nova_docker_driver import images
 from nova_docker_driver import inject
 from nova_docker_driver import limits
+from nova_docker_driver.network import mixin
 from nova_docker_driver import snapshot
 
 CONF = nova.conf.CONF
@@ -62,28 +64,13 @@ POWER_STATES = {
 }
 
 
-class _NetworkHooks:
-    """Networking hooks the driver calls around container starts and stops.
+class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
+    """Docker containers as Nova instances.
 
-    The networking part (plug/unplug of veths into the container's netns)
-    provides the real implementation; these defaults do nothing.
+    Networking (plug/unplug_vifs, attach/detach_interface and the
+    _wire_network/_unwire_network hooks called here around every container
+    start and removal) comes from ``network.mixin.NetworkMixin``.
     """
-
-    def _wire_network(self, instance, network_info):
-        pass
-
-    def _unwire_network(self, instance, network_info):
-        pass
-
-    def plug_vifs(self, instance, network_info):
-        pass
-
-    def unplug_vifs(self, instance, network_info):
-        pass
-
-
-class DockerDriver(_NetworkHooks, driver.ComputeDriver):
-    """Docker containers as Nova instances."""
 
     capabilities = dict(
         driver.ComputeDriver.capabilities,
@@ -324,35 +311,13 @@ class DockerDriver(_NetworkHooks, driver.ComputeDriver):
                         instance=instance)
         self._backend.put_archive(container_id, '/', data)
 
-    def _vif_events(self, network_info):
-        if not CONF.vif_plugging_timeout:
-            return []
-        return [('network-vif-plugged', vif['id'])
-                for vif in network_info or []
-                if vif.get('active', True) is False]
-
-    def _neutron_failed(self, event_name, instance):
-        LOG.error('Neutron reported failure on event %s', event_name,
-                  instance=instance)
-        if CONF.vif_plugging_is_fatal:
-            raise nova_exc.VirtualInterfaceCreateException()
-
     def _start(self, instance, container_id, network_info, wait_events=False):
         """Start the container and wire its network (after every start)."""
-        events = self._vif_events(network_info) if wait_events else []
-        try:
-            with self.virtapi.wait_for_instance_event(
-                    instance, events, timeout=CONF.vif_plugging_timeout,
-                    error_callback=self._neutron_failed):
-                self.plug_vifs(instance, network_info)
-                self._backend.start(container_id)
-                self._wire_network(instance, network_info)
-        except nova_exc.InstanceEventTimeout:
-            if CONF.vif_plugging_is_fatal:
-                raise nova_exc.VirtualInterfaceCreateException()
-            LOG.warning('Timed out waiting for network-vif-plugged; '
-                        'continuing as vif_plugging_is_fatal is False',
-                        instance=instance)
+        waiter = (self._vifs_plugged(instance, network_info) if wait_events
+                  else contextlib.nullcontext())
+        with waiter:
+            self._backend.start(container_id)
+            self._wire_network(instance, network_info)
 
     def spawn(self, context, instance, image_meta, injected_files,
               admin_password, allocations, network_info=None,

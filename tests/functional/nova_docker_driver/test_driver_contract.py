@@ -14,6 +14,8 @@ from nova import test  # noqa: E402
 from nova.tests import fixtures as nova_fixtures  # noqa: E402
 from nova.tests.unit.virt import test_virt_drivers  # noqa: E402
 
+from nova_docker_driver.network import privsep  # noqa: E402
+
 # The Nova test image every contract test boots.
 TEST_IMAGE = 'cedef40a-ed67-4d10-800e-17455edce175'
 
@@ -63,6 +65,12 @@ class DockerDriverContractTestCase(test_virt_drivers._VirtDriverTestCase,
         # The instance metadata written into containers asks Neutron for
         # security groups; Nova's own fixture answers.
         self.useFixture(nova_fixtures.NeutronFixture(self))
+        # Nova's test port is an OVS port; there is no Open vSwitch here, so
+        # it is wired as a plain veth (tap strategy) into the container, by
+        # root in this process (Nova's TestCase forbids a privsep daemon).
+        self.flags(vif_type_map={'ovs': 'tap'}, group='docker_network')
+        privsep.run_in_process()
+        self.addCleanup(privsep.run_in_process, False)
         # The test image becomes a Docker image already in the engine.
         self.image_service.images[TEST_IMAGE] = helpers.engine_image(
             TEST_IMAGE, 'dos/idle:latest')
