@@ -155,15 +155,22 @@ class SwarmModeDriver(base.BayDriver):
         creds.rotate()
         with self._swarm(context, cluster) as bay:
             nodes = context.host.list_nodes(cluster['uuid'])
-            order = ([n for n in nodes if n.role != fields.ROLE_MASTER] +
-                     [n for n in nodes if n.role == fields.ROLE_MASTER])
             ca = creds.ca()
-            for node in order:
-                context.progress('re-keying %s' % node.name)
+
+            def rekey(node):
                 server = creds.server(node.name, [node.address])
                 context.host.put_files(node.id, node_config.tls_files(
                     ca.cert_pem, server))
                 context.host.restart(node.id)
+            # dockerd reads its certificates at start only. Workers restart
+            # together; managers one by one so the raft quorum holds.
+            workers = [n for n in nodes if n.role != fields.ROLE_MASTER]
+            context.progress('re-keying %d workers' % len(workers))
+            common.parallel(rekey, workers)
+            bay.wait_engines(workers)
+            for node in (n for n in nodes if n.role == fields.ROLE_MASTER):
+                context.progress('re-keying %s' % node.name)
+                rekey(node)
                 bay.wait_engines([node])
             bay.wait_swarm_ready([n.name for n in nodes])
         creds.finish_rotation()
@@ -413,7 +420,10 @@ class _SwarmBay:
                                       for n in group], image=image,
                             addresses={n.name: n.address for n in group})
         self.wait_engines(fresh)
-        self.wait_swarm_ready([n.name for n in fresh])
+        # A restarted manager sees every node as unknown until it heartbeats
+        # again, so wait for the whole swarm, not just the new containers.
+        self.wait_swarm_ready([n.name for n in
+                               self.host.list_nodes(self.cluster['uuid'])])
         leader = self._require_leader()
         for n in group:
             for node_id in ids[n.name]:

@@ -1,0 +1,55 @@
+"""Fixtures for bay tests: the node image (built once, cached by content) and
+a bay service on a fresh SQLite database that deletes its bays afterwards."""
+
+import os
+import sys
+
+import pytest
+
+from magnum_bay import conf as bay_conf
+from magnum_bay import service as bay_service
+from magnum_bay.db import api as db_api
+from magnum_bay.engine import nodes as engine_nodes
+from tests.rig import docker_engine
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+
+
+def _node_image_module():
+    sys.path.insert(0, os.path.join(ROOT, 'tools'))
+    try:
+        import node_image
+    finally:
+        sys.path.pop(0)
+    return node_image
+
+
+@pytest.fixture(scope='session')
+def node_image(docker_client):
+    """dos/bay-node:latest (and :v2); debootstrap only on the very first run.
+
+    Session-scoped, so it is made before any test's cleanup snapshot and the
+    cleanup never removes it.
+    """
+    module = _node_image_module()
+    module.build(docker_client)
+    return module.REF, module.REF_V2
+
+
+@pytest.fixture
+def bays(docker, node_image, tmp_path):
+    """A BayService on its own database; every bay left is deleted."""
+    conf = bay_conf.CONF
+    conf.set_override('state_dir', str(tmp_path / 'bay'), 'bay')
+    svc = bay_service.BayService(
+        conf, db=db_api.Connection('sqlite:///%s' % (tmp_path / 'b.sqlite')),
+        host=engine_nodes.NodeHost(docker_engine.docker_host()))
+    yield svc
+    try:
+        for cluster in svc.list_clusters():
+            svc.delete_cluster(cluster['uuid'])
+    finally:
+        svc.close()
+        svc.db.close()
+        conf.clear_override('state_dir', 'bay')

@@ -1,0 +1,192 @@
+"""Swarm-mode bays on the real engine: Docker-in-Docker nodes, a real swarm.
+
+Nothing is faked: the nodes run Debian's dockerd inside containers, the
+swarm is Docker's own, and the user reaches the manager over TLS with the
+client certificate ``cluster config`` hands out.
+"""
+
+import glob
+import logging
+import os
+
+import docker as docker_sdk
+import pytest
+import requests
+
+from magnum_bay import fields
+from magnum_bay.engine import node_api
+
+pytestmark = [pytest.mark.slow, pytest.mark.docker]
+
+
+def _user_client(bays, cluster, folder):
+    """A docker client as a user would make it from ``cluster config``."""
+    files = bays.config_files(cluster['uuid'])
+    os.makedirs(folder, exist_ok=True)
+    for name, text in files.items():
+        with open(os.path.join(folder, name), 'w') as f:
+            f.write(text)
+    tls = docker_sdk.tls.TLSConfig(
+        client_cert=(os.path.join(folder, 'cert.pem'),
+                     os.path.join(folder, 'key.pem')),
+        ca_cert=os.path.join(folder, 'ca.pem'), verify=True)
+    client = docker_sdk.DockerClient(
+        base_url=cluster['api_address'].replace('tcp://', 'https://'),
+        tls=tls, version='1.41', timeout=30)
+    client.api.trust_env = False
+    return client
+
+
+def _ready(client):
+    return sorted(n.attrs['Description']['Hostname'] for n in
+                  client.nodes.list()
+                  if n.attrs['Status']['State'] == 'ready')
+
+
+def _wait_running(client, service, want, attempts=200):
+    import time
+    for _ in range(attempts):
+        tasks = [t for t in client.api.tasks(filters={'service': service})
+                 if t['Status']['State'] == 'running'
+                 and t['DesiredState'] == 'running']
+        if len(tasks) >= want:
+            return tasks
+        time.sleep(0.25)
+    raise AssertionError('service %s has %d running tasks, wanted %d'
+                         % (service, len(tasks), want))
+
+
+def test_lifecycle_create_service_resize_kill_repair_delete(
+        bays, node_image, docker, docker_cleanup, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    image, _v2 = node_image
+    bays.create_template(name='swarm', coe='swarm-mode', image_id=image,
+                         master_count=1, node_count=2)
+    cluster = bays.create_cluster('bay1', 'swarm')
+    assert cluster['status'] == fields.CREATE_COMPLETE, cluster
+    assert cluster['health_status'] == fields.HEALTHY, cluster
+    uuid = cluster['uuid']
+    names = sorted(n.name for n in bays.host.list_nodes(uuid))
+    assert len(names) == 3 and sum('master' in n for n in names) == 1
+
+    # The user's view, over TLS with the client certificate.
+    user = _user_client(bays, cluster, str(tmp_path / 'cfg'))
+    assert _ready(user) == names
+    # Without a client certificate the manager refuses the handshake.
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(cluster['api_address'].replace('tcp://', 'https://')
+                     + '/_ping', verify=False, timeout=10)
+
+    # A replicated service spreads over several nodes.
+    bays.load_image(uuid, 'dos/idle:latest')
+    service = user.services.create('dos/idle:latest', name='idle',
+                                   mode=docker_sdk.types.ServiceMode(
+                                       'replicated', replicas=3))
+    tasks = _wait_running(user, service.id, 3)
+    assert len({t['NodeID'] for t in tasks}) >= 2, tasks
+
+    # Resize up to 3 workers and back to 2: the removed node is drained
+    # first, its replica moves, and its container and volume go.
+    cluster = bays.resize_cluster(uuid, 3)
+    assert cluster['status'] == fields.UPDATE_COMPLETE, cluster
+    assert cluster['health_status'] == fields.HEALTHY, cluster
+    assert len(_ready(user)) == 4
+    bays.load_image(uuid, 'dos/idle:latest')
+    cluster = bays.resize_cluster(uuid, 2)
+    assert cluster['status'] == fields.UPDATE_COMPLETE, cluster
+    assert bays.get_cluster(uuid)['node_count'] == 2
+    assert _ready(user) == names
+    assert len(_wait_running(user, service.id, 3)) == 3
+    assert bays.host.get_node(names[-1].replace('worker-1', 'worker-2')) \
+        is None
+
+    # A killed node makes the bay UNHEALTHY, naming it; repair heals it.
+    victim = [n for n in names if n.endswith('worker-0')][0]
+    bays.host.kill(victim)
+    cluster = bays.get_cluster(uuid, refresh=True)
+    assert cluster['health_status'] == fields.UNHEALTHY
+    assert victim in cluster['health_status_reason']['summary']
+    assert cluster['health_status_reason']['%s.Ready' % victim] == 'False'
+    cluster = bays.repair_cluster(uuid)
+    assert cluster['status'] == fields.UPDATE_COMPLETE, cluster
+    assert cluster['health_status'] == fields.HEALTHY, cluster
+
+    # So does a resize after a node died.
+    other = [n for n in names if n.endswith('worker-1')][0]
+    bays.host.kill(other)
+    assert bays.get_cluster(uuid, refresh=True)['health_status'] == \
+        fields.UNHEALTHY
+    cluster = bays.resize_cluster(uuid, 3)
+    assert cluster['health_status'] == fields.HEALTHY, cluster
+    assert len(_ready(user)) == 4
+    user.close()
+
+    # Delete leaves nothing: containers, volumes, network, certificates,
+    # the nodes' cgroups, or the database rows.
+    assert bays.db.count_certificates(uuid) > 0
+    assert bays.delete_cluster(uuid) is None
+    assert bays.host.leftovers(uuid) == {'containers': [], 'volumes': [],
+                                         'networks': []}
+    assert docker_cleanup.leftovers(docker) == {
+        'containers': set(), 'networks': set(), 'volumes': set(),
+        'images': set()}
+    assert bays.db.count_certificates(uuid) == 0
+    assert bays.list_clusters() == []
+    assert not [p for n in names
+                for p in glob.glob('/sys/fs/cgroup/*/%s' % n)]
+    # Keys never reach the logs.
+    assert 'PRIVATE KEY' not in caplog.text
+
+
+def test_rolling_upgrade_and_ca_rotation(bays, node_image, tmp_path):
+    image, image_v2 = node_image
+    bays.create_template(name='v1', coe='swarm-mode', image_id=image,
+                         node_count=2)
+    bays.create_template(name='v2', coe='swarm-mode', image_id=image_v2)
+    cluster = bays.create_cluster('bay2', 'v1')
+    assert cluster['health_status'] == fields.HEALTHY, cluster
+    uuid = cluster['uuid']
+    user = _user_client(bays, cluster, str(tmp_path / 'old'))
+    before = {n.attrs['Description']['Hostname']: n.id
+              for n in user.nodes.list()}
+    bays.load_image(uuid, 'dos/idle:latest')
+
+    cluster = bays.upgrade_cluster(uuid, 'v2', max_batch_size=2)
+    assert cluster['status'] == fields.UPDATE_COMPLETE, cluster
+    assert cluster['health_status'] == fields.HEALTHY, \
+        cluster['health_status_reason']
+    v2_id = bays.host.client.images.get(image_v2).id
+    nodes = bays.host.list_nodes(uuid)
+    assert {n.image_id for n in nodes} == {v2_id}
+    # Same swarm nodes (identity kept in each node's volume), same data.
+    after = {n.attrs['Description']['Hostname']: n.id
+             for n in user.nodes.list()}
+    assert after == before
+    assert all(n.attrs['Status']['State'] == 'ready'
+               for n in user.nodes.list())
+    with node_api.tls_files(bays.db.get_certificates(uuid)['ca']['cert_pem'],
+                            _admin(bays, cluster)) as paths:
+        engines = node_api.NodeEngines(2376, paths)
+        for n in nodes:
+            assert engines.client(n.address).images.get('dos/idle:latest')
+        engines.close()
+    assert bays.get_template('v2')['uuid'] == bays.get_cluster(
+        uuid)['cluster_template_id']
+
+    # CA rotation: the old client certificate stops working, a new
+    # ``cluster config`` works, the swarm stays whole.
+    cluster = bays.rotate_ca(uuid)
+    assert cluster['status'] == fields.UPDATE_COMPLETE, cluster
+    assert cluster['health_status'] == fields.HEALTHY, cluster
+    with pytest.raises(Exception):
+        user.nodes.list()
+    user.close()
+    fresh = _user_client(bays, cluster, str(tmp_path / 'new'))
+    assert len(_ready(fresh)) == 3
+    fresh.close()
+    assert 'ca-previous' not in bays.db.get_certificates(uuid)
+
+
+def _admin(bays, cluster):
+    from magnum_bay import credentials
+    return credentials.BayCredentials(bays.db, cluster).admin()
