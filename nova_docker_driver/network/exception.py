@@ -1,14 +1,17 @@
 """Every error of the networking part, each with a message template.
 
-Wiring errors derive from Nova's ``VirtualInterfaceCreateException`` so that
-a failed plug during a build aborts it (no reschedule) with our message as
-the instance fault, and attach_interface reports it to the API user.
+They derive from Nova's ``InvalidInput``: the compute manager aborts a build
+that raises it (no reschedule) and records our message as the instance
+fault. ``VirtualInterfaceCreateException`` would also abort, but with a
+fixed "Failed to allocate the network(s)" fault that hides the cause.
+attach_interface failures become Nova's InterfaceAttachFailed either way
+(the port is then unbound again by Nova).
 """
 
 from nova import exception as nova_exc
 
 
-class VifWiringFailed(nova_exc.VirtualInterfaceCreateException):
+class VifWiringFailed(nova_exc.InvalidInput):
     msg_fmt = ('Could not wire port %(port_id)s into instance '
                '%(instance_uuid)s: %(reason)s')
 
