@@ -121,6 +121,11 @@ stop() {
         echo "docker engine not running"
     fi
     rm -f "$PIDFILE" "$SOCK"
+    # dockerd bind-mounts its data root onto itself and leaves the mount
+    # behind; without this `make clean` cannot remove .state/.
+    if mountpoint -q "$STATE/docker"; then
+        umount "$STATE/docker" || true
+    fi
 }
 
 status() {
