@@ -245,7 +245,7 @@ def test_clean_removes_instances_images_shim_and_config(tmp_path):
     stack.env.update(HARNESS_DOCKER_PS='c1 c2', HARNESS_DOCKER_IMAGES='i1')
     stack.run('settings', 'clean')
     docker = stack.calls_of('docker')
-    assert any('ps -aq --filter label=org.openstack.nova.instance' in c
+    assert any('ps -aq --filter label=org.openstack.nova.instance_uuid' in c
                for c in docker)
     assert docker[-3].endswith('rm -f c1 c2')
     assert docker[-1].endswith('rmi -f i1')
@@ -275,3 +275,11 @@ def test_no_phase_touches_anything_when_nothing_is_enabled(tmp_path, phase):
     # install always installs the project (the plugin was enabled).
     expected = {'install': {'setup_develop', 'nova-docker-shim', 'sudo'}}
     assert {c.split()[0] for c in stack.calls} <= expected.get(phase, set())
+
+
+def test_clean_filters_on_the_label_the_driver_sets(tmp_path):
+    import nova_docker_driver.driver as driver
+    stack = _stack(tmp_path, ALL, None, 'settings')
+    stack.run('settings', 'clean')
+    assert any('--filter label=%s' % driver.LABEL_UUID in c
+               for c in stack.calls_of('docker'))

@@ -1,0 +1,58 @@
+"""The all-in-one cloud: ``python -m tools.aio start|stop|status|env``.
+
+start   engines, RabbitMQ, Keystone, Placement, Nova (api, conductor,
+        scheduler, two computes with the Docker driver), Glance, Heat (api,
+        engine with the OS::Docker plugin); idempotent; health-checked
+stop    every service process (the Docker engines stay up)
+status  one line per service: pid, running, healthy
+env     shell lines that point the openstack CLI at this cloud
+"""
+
+import argparse
+import sys
+
+from tools.aio import cloud as cloud_mod
+from tools.aio import layout
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog='python -m tools.aio', description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='\n'.join(__doc__.splitlines()[2:]))
+    parser.add_argument('action', choices=['start', 'stop', 'status', 'env'])
+    parser.add_argument('--compute-driver',
+                        help='nova.virt driver for the computes '
+                             '(default docker.DockerDriver)')
+    args = parser.parse_args(argv)
+    lay = layout.Layout()
+    cloud = cloud_mod.Cloud(lay, compute_driver=args.compute_driver)
+    if args.action == 'start':
+        try:
+            cloud.start()
+        except cloud_mod.StartError as exc:
+            print('all-in-one did not start: %s' % exc, file=sys.stderr)
+            return 1
+        print('use it: eval "$(%s -m tools.aio env)"; openstack server list'
+              % sys.executable)
+        return 0
+    if args.action == 'stop':
+        stopped = cloud.stop()
+        print('stopped: %s' % (', '.join(stopped) or 'nothing was running'))
+        return 0
+    if args.action == 'status':
+        bad = 0
+        for name, pid, running, ok in cloud.status():
+            print('%-24s %-8s %-8s %s' % (name, pid or '-',
+                                          'running' if running else 'stopped',
+                                          'healthy' if ok else 'UNHEALTHY'))
+            bad += not ok
+        return 1 if bad else 0
+    if args.action == 'env':
+        print('export OS_CLIENT_CONFIG_FILE=%s OS_CLOUD=aio-admin'
+              % lay.clouds_yaml)
+        return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,281 @@
+"""One-time and per-start steps of the all-in-one: engines, databases,
+Keystone's users and catalog, cell discovery, flavors and the sample images,
+and the health probes the start-up loop polls.
+"""
+
+import concurrent.futures
+import http.client
+import importlib.util
+import os
+import subprocess
+import time
+
+from tools.aio import layout as layout_mod
+from tools.aio import procs
+from tools.aio import services
+
+# Glance images made from local Docker images (built by tools/build_images.py).
+SAMPLE_IMAGES = {'dos-idle': 'dos/idle:latest', 'dos-httpd': 'dos/httpd:latest'}
+FLAVORS = [
+    # name, ram MB, vcpus, disk GB
+    ('docker.tiny', 64, 1, 1),
+    ('docker.small', 256, 1, 2),
+    ('docker.big', 8192, 2, 4),
+]
+CATALOG = [
+    # service name, type, port name, path
+    ('nova', 'compute', 'nova-api', '/v2.1'),
+    ('placement', 'placement', 'placement', ''),
+    ('glance', 'image', 'glance', ''),
+    ('heat', 'orchestration', 'heat-api', '/v1/$(project_id)s'),
+]
+SERVICE_USERS = ('nova', 'placement', 'glance', 'heat')
+
+
+def heat_plugin_dir():
+    """heat_plugin/resources of the installed package (not imported: it
+    needs Heat, which this process does not load)."""
+    spec = importlib.util.find_spec('heat_plugin.resources')
+    return list(spec.submodule_search_locations)[0]
+
+
+def start_engines(lay):
+    script = os.path.join(layout_mod.ROOT, 'tools', 'docker-engine.sh')
+    for engine in lay.engines:
+        subprocess.run([script, 'start'], env=engine.env(), check=True,
+                       stdout=subprocess.DEVNULL, timeout=120)
+
+
+def _manage(lay, log, *argv, ok_codes=(0,)):
+    env = services.base_env(lay)
+    procs.run([os.path.join(lay.bin, argv[0])] + list(argv[1:]),
+              os.path.join(lay.logs, log), env=env, ok_codes=ok_codes)
+
+
+def sync_databases(lay):
+    """Every service's schema, in parallel (they are separate databases)."""
+    os.makedirs(lay.data, exist_ok=True)
+    kconf = lay.conf('keystone', 'keystone.conf')
+    nconf = lay.conf('nova', 'nova.conf')
+
+    def keystone():
+        for folder in ('fernet', 'credential'):
+            os.makedirs(lay.conf('keystone', folder), mode=0o700,
+                        exist_ok=True)
+        _manage(lay, 'keystone-manage.log', 'keystone-manage',
+                '--config-file', kconf, 'db_sync')
+        user = ['--keystone-user', 'root', '--keystone-group', 'root']
+        _manage(lay, 'keystone-manage.log', 'keystone-manage',
+                '--config-file', kconf, 'fernet_setup', *user)
+        _manage(lay, 'keystone-manage.log', 'keystone-manage',
+                '--config-file', kconf, 'credential_setup', *user)
+        _manage(lay, 'keystone-manage.log', 'keystone-manage',
+                '--config-file', kconf, 'bootstrap',
+                '--bootstrap-password', layout_mod.ADMIN_PASSWORD,
+                '--bootstrap-admin-url', lay.auth_url,
+                '--bootstrap-public-url', lay.auth_url,
+                '--bootstrap-internal-url', lay.auth_url,
+                '--bootstrap-region-id', layout_mod.REGION)
+
+    def nova():
+        log = 'nova-manage.log'
+        _manage(lay, log, 'nova-manage', '--config-file', nconf,
+                'api_db', 'sync')
+        _manage(lay, log, 'nova-manage', '--config-file', nconf,
+                'cell_v2', 'map_cell0', '--database_connection',
+                lay.sqlite('nova_cell0'))
+        _manage(lay, log, 'nova-manage', '--config-file', nconf,
+                'cell_v2', 'create_cell', '--name', 'cell1',
+                # 2: the cell exists (a start interrupted after this step)
+                ok_codes=(0, 2))
+        _manage(lay, log, 'nova-manage', '--config-file', nconf,
+                'db', 'sync')
+
+    def placement():
+        _manage(lay, 'placement-manage.log', 'placement-manage',
+                '--config-file', lay.conf('placement', 'placement.conf'),
+                'db', 'sync')
+
+    def glance():
+        _manage(lay, 'glance-manage.log', 'glance-manage',
+                '--config-file', lay.conf('glance', 'glance-api.conf'),
+                'db_sync')
+
+    def heat():
+        _manage(lay, 'heat-manage.log', 'heat-manage',
+                '--config-file', lay.conf('heat', 'heat.conf'), 'db_sync')
+
+    jobs = [keystone, nova, placement, glance, heat]
+    with concurrent.futures.ThreadPoolExecutor(len(jobs)) as pool:
+        for future in [pool.submit(job) for job in jobs]:
+            future.result()
+
+
+def admin_session(lay, tries=20):
+    from keystoneauth1 import exceptions
+    from keystoneauth1.identity import v3
+    from keystoneauth1 import session as ks_session
+    auth = v3.Password(auth_url=lay.auth_url, username='admin',
+                       password=layout_mod.ADMIN_PASSWORD,
+                       project_name='admin', user_domain_name='Default',
+                       project_domain_name='Default')
+    sess = ks_session.Session(auth=auth, timeout=30)
+    for attempt in range(tries):
+        try:
+            sess.get_token()
+            return sess
+        except exceptions.ClientException:
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.5)
+
+
+def identity(lay, sess):
+    """Service users, the demo project and user, and the service catalog."""
+    from keystoneclient.v3 import client
+    ks = client.Client(session=sess, interface='public')
+
+    def get_or_create(manager, name, **kw):
+        found = [x for x in manager.list() if x.name == name]
+        return found[0] if found else manager.create(name=name, **kw)
+
+    service_project = get_or_create(ks.projects, 'service',
+                                    domain='default')
+    demo_project = get_or_create(ks.projects, 'demo', domain='default')
+    roles = {r.name: r for r in ks.roles.list()}
+    for name in SERVICE_USERS:
+        user = get_or_create(ks.users, name, domain='default',
+                             password=layout_mod.SERVICE_PASSWORD,
+                             default_project=service_project)
+        ks.roles.grant(roles['admin'], user=user, project=service_project)
+    demo = get_or_create(ks.users, 'demo', domain='default',
+                         password=layout_mod.DEMO_PASSWORD,
+                         default_project=demo_project)
+    ks.roles.grant(roles['member'], user=demo, project=demo_project)
+    for name, kind, port, path in CATALOG:
+        service = get_or_create(ks.services, name, type=kind)
+        existing = {e.interface for e in ks.endpoints.list(service=service)}
+        for interface in ('public', 'internal'):
+            if interface not in existing:
+                ks.endpoints.create(service, lay.url(port, path),
+                                    interface=interface,
+                                    region=layout_mod.REGION)
+
+
+def http_ok(port, path='/'):
+    conn = http.client.HTTPConnection('127.0.0.1', port, timeout=3)
+    try:
+        conn.request('GET', path)
+        return conn.getresponse().status < 500
+    except OSError:
+        return False
+    finally:
+        conn.close()
+
+
+def rpc_up(lay, sess, svc):
+    """The service has reported in: Nova's os-services or Heat's services."""
+    from keystoneauth1 import exceptions
+    if sess is None:
+        return False
+    try:
+        return _rpc_up(sess, svc)
+    except exceptions.ClientException:
+        # Heat's services call goes to heat-engine over RPC: while the engine
+        # is not up yet it times out.
+        return False
+
+
+def _rpc_up(sess, svc):
+    if svc.rpc_binary == 'heat-engine':
+        resp = sess.get('/services', raise_exc=False, timeout=5,
+                        endpoint_filter={'service_type': 'orchestration',
+                                         'interface': 'public'})
+        if resp.status_code != 200:
+            return False
+        return any(s['binary'] == 'heat-engine' and s['status'] == 'up'
+                   for s in resp.json()['services'])
+    resp = sess.get('/os-services?binary=%s&host=%s' % (svc.rpc_binary,
+                                                         svc.rpc_host),
+                    raise_exc=False, timeout=10,
+                    endpoint_filter={'service_type': 'compute',
+                                     'interface': 'public'})
+    if resp.status_code != 200:
+        return False
+    return any(s['state'] == 'up' for s in resp.json()['services'])
+
+
+def discover_hosts(lay, sess):
+    """Map the compute hosts into cell1 so the scheduler can pick them."""
+    hosts = {e.host for e in lay.engines}
+    for _ in range(60):
+        _manage(lay, 'nova-manage.log', 'nova-manage', '--config-file',
+                lay.conf('nova', 'nova.conf'), 'cell_v2', 'discover_hosts')
+        resp = sess.get('/os-hypervisors', endpoint_filter={
+            'service_type': 'compute', 'interface': 'public'})
+        seen = {h['hypervisor_hostname'] for h in resp.json()['hypervisors']}
+        seen |= {h.split('.')[0] for h in seen}
+        if hosts <= seen:
+            return
+        time.sleep(1)
+    raise RuntimeError('compute hosts %s never showed as hypervisors'
+                       % sorted(hosts))
+
+
+def build_local_images(lay):
+    env = dict(os.environ, DOCKER_HOST=lay.engines[0].endpoint)
+    subprocess.run([os.path.join(lay.bin, 'python'),
+                    os.path.join(layout_mod.ROOT, 'tools', 'build_images.py')],
+                   env=env, check=True, stdout=subprocess.DEVNULL,
+                   timeout=300)
+
+
+def upload_docker_image(lay, sess, name, ref, **properties):
+    """``docker save`` a local image into Glance as container_format
+    docker; nothing is uploaded when Glance already has the name."""
+    image_ep = {'service_type': 'image', 'interface': 'public'}
+    found = sess.get('/v2/images?name=%s' % name,
+                     endpoint_filter=image_ep).json()['images']
+    if found and found[0]['status'] == 'active':
+        return found[0]['id']
+    for stale in found:
+        sess.delete('/v2/images/%s' % stale['id'], endpoint_filter=image_ep)
+    tarball = os.path.join(lay.data, 'upload-%s.tar' % name)
+    subprocess.run(['docker', '-H', lay.engines[0].endpoint, 'save', '-o',
+                    tarball, ref], check=True, timeout=300)
+    try:
+        body = dict(name=name, container_format='docker', disk_format='raw',
+                    visibility='public', hypervisor_type='docker',
+                    hw_architecture=os.uname().machine, docker_image=ref,
+                    **properties)
+        image = sess.post('/v2/images', json=body,
+                          endpoint_filter=image_ep).json()
+        with open(tarball, 'rb') as data:
+            sess.put('/v2/images/%s/file' % image['id'], data=data,
+                     headers={'Content-Type': 'application/octet-stream'},
+                     endpoint_filter=image_ep)
+    finally:
+        os.unlink(tarball)
+    return image['id']
+
+
+def content(lay, sess):
+    compute = {'service_type': 'compute', 'interface': 'public'}
+    have = {f['name'] for f in sess.get(
+        '/flavors', endpoint_filter=compute).json()['flavors']}
+    for name, ram, vcpus, disk in FLAVORS:
+        if name not in have:
+            sess.post('/flavors', endpoint_filter=compute, json={'flavor': {
+                'name': name, 'ram': ram, 'vcpus': vcpus, 'disk': disk}})
+    build_local_images(lay)
+    for name, ref in SAMPLE_IMAGES.items():
+        upload_docker_image(lay, sess, name, ref)
+
+
+def stop_epmd(lay):
+    port = lay.port('epmd')
+    if not services.tcp_open(port):
+        return
+    env = dict(os.environ, ERL_EPMD_PORT=str(port))
+    subprocess.run([services.EPMD, '-kill'], env=env, timeout=30,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -1,0 +1,260 @@
+"""The config files of every all-in-one service, as data, then written.
+
+Each ``*_conf(layout)`` returns ``{section: {option: value}}`` (a list value
+becomes one line per item, for multi-valued options); ``write_all`` renders
+them into ``$DOS_STATE/aio/etc``. Services that authenticate to Keystone do
+so as their own service user in the ``service`` project.
+"""
+
+import os
+
+from tools.aio import layout as layout_mod
+
+NOVA_COMPUTE_DRIVER = 'docker.DockerDriver'
+FAKE_COMPUTE_DRIVER = 'fake.FakeDriver'
+SCHEDULER_FILTERS = ['scheduler_filters.ArchitectureFilter',
+                     'scheduler_filters.TenantShareFilter']
+SCHEDULER_WEIGHERS = ['scheduler_filters.TenantShareWeigher',
+                      'scheduler_filters.BinPackWeigher']
+NOVA_FILTERS = ['ComputeFilter', 'ComputeCapabilitiesFilter',
+                'ImagePropertiesFilter', 'ServerGroupAntiAffinityFilter',
+                'ServerGroupAffinityFilter']
+
+
+def _authtoken(lay, user):
+    return {
+        'www_authenticate_uri': lay.auth_url,
+        'auth_url': lay.auth_url,
+        'auth_type': 'password',
+        'username': user,
+        'password': layout_mod.SERVICE_PASSWORD,
+        'project_name': 'service',
+        'user_domain_name': 'Default',
+        'project_domain_name': 'Default',
+        'region_name': layout_mod.REGION,
+        # No memcached here: keystonemiddleware caches in-process.
+        'memcached_servers': '',
+    }
+
+
+def _service_auth(lay, user):
+    auth = _authtoken(lay, user)
+    del auth['www_authenticate_uri'], auth['memcached_servers']
+    auth['valid_interfaces'] = 'public'
+    return auth
+
+
+def keystone_conf(lay):
+    return {
+        'DEFAULT': {'use_stderr': 'true'},
+        'database': {'connection': lay.sqlite('keystone')},
+        'token': {'provider': 'fernet'},
+        'fernet_tokens': {'key_repository': lay.conf('keystone', 'fernet')},
+        'fernet_receipts': {
+            'key_repository': lay.conf('keystone', 'fernet')},
+        'credential': {
+            'key_repository': lay.conf('keystone', 'credential')},
+    }
+
+
+def placement_conf(lay):
+    return {
+        'DEFAULT': {'use_stderr': 'true'},
+        'placement_database': {'connection': lay.sqlite('placement')},
+        'api': {'auth_strategy': 'keystone'},
+        'keystone_authtoken': _authtoken(lay, 'placement'),
+    }
+
+
+def _nova_common(lay, host, state_path):
+    return {
+        'DEFAULT': {
+            'transport_url': lay.transport_url,
+            'host': host,
+            'state_path': state_path,
+            'my_ip': '127.0.0.1',
+            'use_stderr': 'true',
+        },
+        'api': {'auth_strategy': 'keystone'},
+        'keystone_authtoken': _authtoken(lay, 'nova'),
+        'placement': _service_auth(lay, 'nova'),
+        'glance': {'valid_interfaces': 'public',
+                   'region_name': layout_mod.REGION},
+        'service_user': dict(_service_auth(lay, 'nova'),
+                             send_service_user_token='false'),
+        'oslo_concurrency': {'lock_path': os.path.join(state_path, 'locks')},
+        'vnc': {'enabled': 'false'},
+        'spice': {'enabled': 'false'},
+    }
+
+
+def nova_conf(lay, filters=True):
+    """nova-api, nova-conductor and nova-scheduler (the controller)."""
+    conf = _nova_common(lay, 'aio-controller', os.path.join(lay.data, 'nova'))
+    conf['api_database'] = {'connection': lay.sqlite('nova_api')}
+    conf['database'] = {'connection': lay.sqlite('nova_cell1')}
+    conf['wsgi'] = {'api_paste_config': os.path.join(
+        lay.venv, 'etc', 'nova', 'api-paste.ini')}
+    conf['conductor'] = {'workers': '1'}
+    conf['scheduler'] = {'workers': '1',
+                         # computes appear without a manual discover_hosts
+                         'discover_hosts_in_cells_interval': '2'}
+    sched = {'enabled_filters': ','.join(NOVA_FILTERS)}
+    if filters:
+        sched['available_filters'] = (['nova.scheduler.filters.all_filters']
+                                      + SCHEDULER_FILTERS)
+        sched['enabled_filters'] = ','.join(
+            NOVA_FILTERS + [f.rsplit('.', 1)[1] for f in SCHEDULER_FILTERS])
+        sched['weight_classes'] = ','.join(
+            ['nova.scheduler.weights.all_weighers'] + SCHEDULER_WEIGHERS)
+    conf['filter_scheduler'] = sched
+    return conf
+
+
+def nova_compute_conf(lay, engine, driver=NOVA_COMPUTE_DRIVER):
+    """One nova-compute host: its own host name, state and engine."""
+    state_path = os.path.join(lay.data, 'nova-' + engine.host)
+    conf = _nova_common(lay, engine.host, state_path)
+    conf['DEFAULT'].update({
+        'compute_driver': driver,
+        'instances_path': os.path.join(state_path, 'instances'),
+    })
+    conf['docker'] = {
+        'endpoint': engine.endpoint,
+        'image_cache_dir': os.path.join(state_path, 'docker-images'),
+    }
+    return conf
+
+
+def glance_conf(lay):
+    store = os.path.join(lay.data, 'glance')
+    return {
+        'DEFAULT': {
+            'use_stderr': 'true',
+            'worker_self_reference_url': lay.url('glance'),
+            'enabled_import_methods': '[]',
+            'node_staging_uri': 'file://' + os.path.join(store, 'staging'),
+        },
+        'database': {'connection': lay.sqlite('glance')},
+        'glance_store': {'stores': 'file', 'default_store': 'file',
+                         'filesystem_store_datadir': os.path.join(
+                             store, 'images')},
+        'os_glance_staging_store': {
+            'filesystem_store_datadir': os.path.join(store, 'staging')},
+        'os_glance_tasks_store': {
+            'filesystem_store_datadir': os.path.join(store, 'tasks')},
+        'keystone_authtoken': _authtoken(lay, 'glance'),
+        'paste_deploy': {
+            'flavor': 'keystone',
+            'config_file': os.path.join(lay.venv, 'etc', 'glance',
+                                        'glance-api-paste.ini')},
+        'oslo_concurrency': {'lock_path': os.path.join(store, 'locks')},
+    }
+
+
+def heat_conf(lay, plugin_dir=None):
+    venv_etc = os.path.join(lay.venv, 'etc', 'heat')
+    conf = {
+        'DEFAULT': {
+            'transport_url': lay.transport_url,
+            'use_stderr': 'true',
+            'num_engine_workers': '1',
+            'environment_dir': os.path.join(venv_etc, 'environment.d'),
+            'template_dir': os.path.join(venv_etc, 'templates'),
+            'heat_metadata_server_url': lay.url('heat-api'),
+            'heat_waitcondition_server_url': lay.url(
+                'heat-api', '/v1/waitcondition'),
+            'region_name_for_services': layout_mod.REGION,
+            'host': 'aio-controller',
+        },
+        'database': {'connection': lay.sqlite('heat')},
+        'keystone_authtoken': _authtoken(lay, 'heat'),
+        'trustee': {
+            'auth_type': 'password', 'auth_url': lay.auth_url,
+            'username': 'heat', 'password': layout_mod.SERVICE_PASSWORD,
+            'user_domain_name': 'Default'},
+        'clients_keystone': {'auth_uri': lay.url('keystone')},
+        'paste_deploy': {'api_paste_config': os.path.join(
+            venv_etc, 'api-paste.ini')},
+        'heat_api': {'workers': '1'},
+        'oslo_concurrency': {'lock_path': os.path.join(
+            lay.data, 'heat', 'locks')},
+    }
+    if plugin_dir:
+        conf['DEFAULT']['plugin_dirs'] = plugin_dir
+        conf['heat_docker'] = {'default_endpoint': lay.engines[0].endpoint}
+        conf['docker_hosts'] = {'hosts': ','.join(
+            '%s=%s' % (e.host, e.endpoint) for e in lay.engines)}
+    return conf
+
+
+def clouds_yaml(lay):
+    def cloud(user, password, project):
+        return {
+            'auth': {'auth_url': lay.auth_url, 'username': user,
+                     'password': password, 'project_name': project,
+                     'user_domain_name': 'Default',
+                     'project_domain_name': 'Default'},
+            'region_name': layout_mod.REGION,
+            'identity_api_version': 3,
+            'interface': 'public',
+        }
+    return {'clouds': {
+        'aio-admin': cloud('admin', layout_mod.ADMIN_PASSWORD, 'admin'),
+        'aio-demo': cloud('demo', layout_mod.DEMO_PASSWORD, 'demo'),
+    }}
+
+
+def render_ini(sections):
+    lines = []
+    for section, options in sections.items():
+        lines.append('[%s]' % section)
+        for key, value in options.items():
+            values = value if isinstance(value, list) else [value]
+            for item in values:
+                lines.append('%s = %s' % (key, item))
+        lines.append('')
+    return '\n'.join(lines)
+
+
+def _write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def write_all(lay, compute_driver=NOVA_COMPUTE_DRIVER, heat_plugin_dir=None,
+              scheduler_filters=True):
+    """Write every file; returns {name: path}."""
+    import yaml
+    files = {
+        'keystone': (lay.conf('keystone', 'keystone.conf'),
+                     keystone_conf(lay)),
+        'placement': (lay.conf('placement', 'placement.conf'),
+                      placement_conf(lay)),
+        'nova': (lay.conf('nova', 'nova.conf'),
+                 nova_conf(lay, filters=scheduler_filters)),
+        'glance': (lay.conf('glance', 'glance-api.conf'), glance_conf(lay)),
+        'heat': (lay.conf('heat', 'heat.conf'),
+                 heat_conf(lay, heat_plugin_dir)),
+    }
+    for engine in lay.engines:
+        files['nova-' + engine.host] = (
+            lay.conf('nova', 'nova-%s.conf' % engine.host),
+            nova_compute_conf(lay, engine, compute_driver))
+    written = {}
+    for name, (path, sections) in files.items():
+        _write(path, render_ini(sections))
+        written[name] = path
+        # The services write into these but do not create them.
+        for section, option in (('DEFAULT', 'state_path'),
+                                ('DEFAULT', 'instances_path'),
+                                ('oslo_concurrency', 'lock_path')):
+            folder = sections.get(section, {}).get(option)
+            if folder:
+                os.makedirs(folder, exist_ok=True)
+    _write(lay.clouds_yaml, yaml.safe_dump(clouds_yaml(lay)))
+    written['clouds.yaml'] = lay.clouds_yaml
+    return written

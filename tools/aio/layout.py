@@ -1,0 +1,128 @@
+"""Where the all-in-one keeps everything, and which ports it listens on.
+
+All state lives under ``$DOS_STATE/aio`` (etc/, data/, logs/, run/), so one
+``rm -rf`` forgets the cloud and nothing is written outside it. Every port is
+bound on 127.0.0.1 only.
+"""
+
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__))))
+VENV = os.path.dirname(os.path.dirname(sys.executable))
+
+# Offsets from the port base (AIO_PORT_BASE, default 25000).
+PORTS = {
+    'keystone': 0,
+    'placement': 1,
+    'nova-api': 2,
+    'glance': 3,
+    'heat-api': 4,
+    'rabbitmq': 10,
+    'rabbitmq-dist': 11,
+    'epmd': 12,
+}
+
+ADMIN_PASSWORD = 'aio-admin'
+SERVICE_PASSWORD = 'aio-service'
+DEMO_PASSWORD = 'aio-demo'
+REGION = 'RegionOne'
+
+
+class Layout:
+    """Paths and ports of one all-in-one cloud."""
+
+    def __init__(self, state=None, port_base=None, engines=None):
+        state = state or os.environ.get('DOS_STATE') or os.path.join(
+            ROOT, '.state')
+        self.state = os.path.abspath(state)
+        self.base = os.path.join(self.state, 'aio')
+        self.etc = os.path.join(self.base, 'etc')
+        self.data = os.path.join(self.base, 'data')
+        self.logs = os.path.join(self.base, 'logs')
+        self.run = os.path.join(self.base, 'run')
+        self.port_base = int(port_base or os.environ.get('AIO_PORT_BASE')
+                             or 25000)
+        self.engines = engines or default_engines(self.state)
+        self.venv = VENV
+        self.bin = os.path.join(VENV, 'bin')
+
+    def port(self, name):
+        return self.port_base + PORTS[name]
+
+    def url(self, name, path=''):
+        return 'http://127.0.0.1:%d%s' % (self.port(name), path)
+
+    @property
+    def auth_url(self):
+        return self.url('keystone', '/v3')
+
+    @property
+    def transport_url(self):
+        return 'rabbit://guest:guest@127.0.0.1:%d/' % self.port('rabbitmq')
+
+    def sqlite(self, name):
+        return 'sqlite:///%s' % os.path.join(self.data, name + '.sqlite')
+
+    def conf(self, *parts):
+        return os.path.join(self.etc, *parts)
+
+    @property
+    def clouds_yaml(self):
+        return self.conf('clouds.yaml')
+
+    @property
+    def bootstrapped_marker(self):
+        return os.path.join(self.data, 'bootstrapped')
+
+    def makedirs(self):
+        for path in (self.etc, self.data, self.logs, self.run):
+            os.makedirs(path, exist_ok=True)
+
+    def client_env(self, cloud='aio-admin'):
+        """Environment for openstack / nova / heat CLIs against this cloud."""
+        env = dict(os.environ)
+        for key in list(env):
+            if key.startswith('OS_'):
+                del env[key]
+        env.update(OS_CLIENT_CONFIG_FILE=self.clouds_yaml, OS_CLOUD=cloud,
+                   PATH=self.bin + os.pathsep + env.get('PATH', ''))
+        return env
+
+
+class Engine:
+    """One Docker engine, for one compute host."""
+
+    def __init__(self, host, state, bridge, cidr):
+        self.host = host
+        self.state = state
+        self.bridge = bridge
+        self.cidr = cidr
+
+    @property
+    def endpoint(self):
+        return 'unix://%s' % os.path.join(self.state, 'docker.sock')
+
+    def env(self):
+        return dict(os.environ, DOS_STATE=self.state,
+                    DOCKER_BRIDGE_NAME=self.bridge,
+                    DOCKER_BRIDGE_CIDR=self.cidr)
+
+
+def default_engines(state):
+    """compute1 on the project's engine, compute2 on a second one.
+
+    AIO_ENGINE2_STATE / _BRIDGE / _CIDR move the second engine (a developer
+    running several clouds on one machine gives each its own).
+    """
+    first = Engine('compute1', state,
+                   os.environ.get('DOCKER_BRIDGE_NAME', 'dos0'),
+                   os.environ.get('DOCKER_BRIDGE_CIDR', '172.31.250.1/24'))
+    second = Engine(
+        'compute2',
+        os.environ.get('AIO_ENGINE2_STATE')
+        or os.path.join(state, 'aio', 'engine2'),
+        os.environ.get('AIO_ENGINE2_BRIDGE', 'dos1'),
+        os.environ.get('AIO_ENGINE2_CIDR', '172.31.246.1/24'))
+    return [first, second]

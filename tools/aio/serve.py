@@ -1,0 +1,71 @@
+"""Serve one OpenStack WSGI application with gunicorn on 127.0.0.1.
+
+    python -m tools.aio.serve --port P --app module:attr [-- oslo args]
+
+gunicorn's own command line would end up in ``sys.argv``, which some
+services' WSGI modules hand to oslo.config (heat-api does); this launcher
+gives them a clean ``sys.argv`` (the program name and the oslo arguments
+after ``--``) before it imports the application, in the worker.
+gunicorn is used (not wsgiref) because Glance needs chunked request bodies.
+"""
+
+import argparse
+import importlib
+import sys
+
+from gunicorn.app import base
+
+
+class Server(base.BaseApplication):
+    def __init__(self, app_path, prog, oslo_args, options):
+        self.app_path = app_path
+        self.prog_name = prog
+        self.oslo_args = oslo_args
+        self.options = options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            if key in self.cfg.settings:
+                self.cfg.set(key, value)
+
+    def load(self):
+        sys.argv = [self.prog_name] + self.oslo_args
+        if self.options.pop('neutron_fixture', False):
+            from tools.aio import neutron
+            neutron.install()
+        module, attr = self.app_path.split(':')
+        return getattr(importlib.import_module(module), attr)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    oslo_args = []
+    if '--' in argv:
+        cut = argv.index('--')
+        argv, oslo_args = argv[:cut], argv[cut + 1:]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--app', required=True)
+    parser.add_argument('--port', type=int, required=True)
+    parser.add_argument('--name', default='openstack-api')
+    parser.add_argument('--threads', type=int, default=8)
+    parser.add_argument('--neutron-fixture', action='store_true',
+                        help="install Nova's NeutronFixture (nova-api)")
+    args = parser.parse_args(argv)
+    Server(args.app, args.name, oslo_args, {
+        'bind': '127.0.0.1:%d' % args.port,
+        'workers': 1,
+        'worker_class': 'gthread',
+        'threads': args.threads,
+        # Image uploads and boots can hold a request for a while.
+        'timeout': 300,
+        'graceful_timeout': 5,
+        'proc_name': args.name,
+        'accesslog': '-',
+        'errorlog': '-',
+        'neutron_fixture': args.neutron_fixture,
+    }).run()
+
+
+if __name__ == '__main__':
+    main()

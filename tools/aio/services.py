@@ -1,0 +1,151 @@
+"""The all-in-one's services: how each starts and how it is judged healthy.
+
+The table is plain data; ``cloud.py`` starts the entries in order and polls
+their health checks.
+"""
+
+import os
+import socket
+
+from tools.aio import layout as layout_mod
+
+RABBIT_SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server'
+EPMD = '/usr/bin/epmd'
+
+
+class Service:
+    """One long-running process.
+
+    kind: 'tcp' (health = the port accepts), 'http' (health = GET answers
+    below 500), 'rpc' (health = the service reports up through an API;
+    checked by the cloud, which holds a token).
+    """
+
+    def __init__(self, name, argv, env=None, kind='rpc', port=None,
+                 path='/', rpc_binary=None, rpc_host=None):
+        self.name = name
+        self.argv = argv
+        self.env = env or {}
+        self.kind = kind
+        self.port = port
+        self.path = path
+        self.rpc_binary = rpc_binary
+        self.rpc_host = rpc_host
+
+
+def base_env(lay):
+    env = dict(os.environ)
+    env.update(
+        PYTHONPATH=layout_mod.ROOT,
+        OS_NOVA_DISABLE_EVENTLET_PATCHING='1',
+        PBR_VERSION=env.get('PBR_VERSION', '0.1.0'),
+        PATH=lay.bin + os.pathsep + env.get('PATH', ''),
+    )
+    # The services must not pick up a caller's cloud credentials.
+    for key in [k for k in env if k.startswith('OS_CLOUD')
+                or k.startswith('OS_AUTH')]:
+        del env[key]
+    return env
+
+
+def rabbit_env(lay):
+    base = os.path.join(lay.data, 'rabbitmq')
+    env = base_env(lay)
+    env.update(
+        HOME=base,
+        RABBITMQ_NODENAME='dos-aio-%d@localhost' % lay.port_base,
+        RABBITMQ_MNESIA_BASE=os.path.join(base, 'mnesia'),
+        RABBITMQ_LOG_BASE=lay.logs,
+        RABBITMQ_LOGS='-',
+        RABBITMQ_CONFIG_FILE=os.path.join(lay.etc, 'rabbitmq', 'rabbitmq'),
+        RABBITMQ_ENABLED_PLUGINS_FILE=os.path.join(
+            lay.etc, 'rabbitmq', 'enabled_plugins'),
+        RABBITMQ_PID_FILE=os.path.join(lay.run, 'rabbitmq-beam.pid'),
+        RABBITMQ_DIST_PORT=str(lay.port('rabbitmq-dist')),
+        ERL_EPMD_ADDRESS='127.0.0.1',
+        ERL_EPMD_PORT=str(lay.port('epmd')),
+        RABBITMQ_SERVER_ERL_ARGS='-kernel inet_dist_use_interface {127,0,0,1}',
+    )
+    return env
+
+
+def write_rabbit_config(lay):
+    folder = os.path.join(lay.etc, 'rabbitmq')
+    os.makedirs(folder, exist_ok=True)
+    os.makedirs(os.path.join(lay.data, 'rabbitmq', 'mnesia'), exist_ok=True)
+    with open(os.path.join(folder, 'rabbitmq.conf'), 'w') as f:
+        f.write('listeners.tcp.1 = 127.0.0.1:%d\n'
+                # guest may log in, but only over loopback (the default).
+                'loopback_users.guest = true\n'
+                'log.console = true\n'
+                'log.file = false\n' % lay.port('rabbitmq'))
+    with open(os.path.join(folder, 'enabled_plugins'), 'w') as f:
+        f.write('[].\n')
+
+
+def _api(lay, name, app, *, env=None, oslo_args=(), neutron_fixture=False,
+         path='/'):
+    argv = [os.path.join(lay.bin, 'python'), '-m', 'tools.aio.serve',
+            '--name', name, '--port', str(lay.port(name)), '--app', app]
+    if neutron_fixture:
+        argv.append('--neutron-fixture')
+    if oslo_args:
+        argv += ['--'] + list(oslo_args)
+    return Service(name, argv, env=env, kind='http', port=lay.port(name),
+                   path=path)
+
+
+def _nova(lay, binary, conf, host):
+    argv = [os.path.join(lay.bin, 'python'), '-m', 'tools.aio.nova_service',
+            binary, '--config-file', conf]
+    name = binary if host == 'aio-controller' else '%s-%s' % (binary, host)
+    return Service(name, argv, rpc_binary=binary, rpc_host=host)
+
+
+def table(lay):
+    """Every service, in start order, grouped in waves that start together."""
+    nova_conf = lay.conf('nova', 'nova.conf')
+    heat_conf = lay.conf('heat', 'heat.conf')
+    broker = [Service('rabbitmq', [RABBIT_SERVER], env=rabbit_env(lay),
+                      kind='tcp', port=lay.port('rabbitmq'))]
+    identity = [_api(lay, 'keystone', 'keystone.wsgi.api:application',
+                     env={'OS_KEYSTONE_CONFIG_DIR': lay.conf('keystone')},
+                     path='/v3')]
+    apis = [
+        _api(lay, 'placement', 'placement.wsgi.api:application',
+             env={'OS_PLACEMENT_CONFIG_DIR': lay.conf('placement')}),
+        _api(lay, 'nova-api', 'nova.wsgi.osapi_compute:application',
+             # The first file is the paste pipeline (read by PasteDeploy).
+             env={'OS_NOVA_CONFIG_DIR': lay.conf('nova'),
+                  'OS_NOVA_CONFIG_FILES': '%s;nova.conf' % os.path.join(
+                      lay.venv, 'etc', 'nova', 'api-paste.ini')},
+             neutron_fixture=True),
+        _api(lay, 'glance', 'glance.wsgi.api:application',
+             env={'OS_GLANCE_CONFIG_DIR': lay.conf('glance')}),
+        _api(lay, 'heat-api', 'heat.wsgi.api:application',
+             oslo_args=['--config-file', heat_conf]),
+    ]
+    workers = [
+        _nova(lay, 'nova-conductor', nova_conf, 'aio-controller'),
+        _nova(lay, 'nova-scheduler', nova_conf, 'aio-controller'),
+        Service('heat-engine', [os.path.join(lay.bin, 'heat-engine'),
+                                '--config-file', heat_conf],
+                rpc_binary='heat-engine', rpc_host='aio-controller'),
+    ]
+    for engine in lay.engines:
+        workers.append(_nova(
+            lay, 'nova-compute',
+            lay.conf('nova', 'nova-%s.conf' % engine.host), engine.host))
+    return [broker, identity, apis, workers]
+
+
+def all_services(lay):
+    return [svc for wave in table(lay) for svc in wave]
+
+
+def tcp_open(port, timeout=1.0):
+    try:
+        with socket.create_connection(('127.0.0.1', port), timeout=timeout):
+            return True
+    except OSError:
+        return False
