@@ -357,6 +357,14 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
 
     def destroy(self, context, instance, network_info, block_device_info=None,
                 destroy_disks=True, destroy_secrets=True):
+        if (instance.task_state == task_states.RESIZE_REVERTING and
+                instance.host == self._host):
+            # Nova destroys the resize target before finish_revert_migration
+            # on the source; here both are this host and the one container,
+            # which keeps running and gets its old limits back there.
+            LOG.info('Keeping the container through the resize revert',
+                     instance=instance)
+            return
         # Idempotent: a missing container is already destroyed.
         self._remove(instance, network_info or [])
 

@@ -32,6 +32,9 @@ class DockerCloudTestCase(nova_rig.NovaCloudTestCase):
         helpers.engine_flags(self, self.tmp)
         helpers.allow_noload_warning()
         self.flags(allow_resize_to_same_host=True)
+        # Images whose first process ignores SIGTERM (sleep) are killed
+        # after this many seconds on a clean stop, not Nova's default 60.
+        self.flags(shutdown_timeout=3)
         self.glance.create(None, helpers.engine_image(
             IDLE_IMAGE, 'dos/idle:latest', name='idle'))
         self.glance.create(None, helpers.engine_image(

@@ -125,3 +125,16 @@ def test_interface_names_and_metrics():
     assert mixin._free_ifname('eth2', {'eth0'}) == 'eth2'
     assert mixin._metric('eth0') == 100
     assert mixin._metric('eth3') == 103
+
+
+def test_vif_type_map_picks_another_strategy():
+    from oslo_config import cfg
+    conf = cfg.CONF
+    spec = vif_mod.from_vif(make_vif(vif_type='ovs', bridge='br-int'))
+    conf.set_override('vif_type_map', {'ovs': 'tap'}, group='docker_network')
+    try:
+        assert isinstance(plugger.for_spec(spec), plugger.TapPlugger)
+    finally:
+        conf.clear_override('vif_type_map', group='docker_network')
+    with pytest.raises(exception.VifTypeUnsupported):
+        plugger.for_spec(spec)

@@ -1,0 +1,104 @@
+"""Resize changes the limits of the running container; snapshots go to
+Glance as docker save tarballs and boot again."""
+
+from tests.functional.nova_docker_driver import base
+
+MiB = 1024 * 1024
+
+
+class TestResize(base.DockerCloudTestCase):
+
+    def _limits(self, server):
+        hc = self._container(server)['HostConfig']
+        cg = '/sys/fs/cgroup'
+        return (hc['Memory'], hc['CpuQuota'], hc['CpuShares'],
+                int(self._read(server, cg + '/memory/memory.limit_in_bytes')),
+                int(self._read(server, cg + '/cpu/cpu.cfs_quota_us')),
+                int(self._read(server, cg + '/cpu/cpu.shares')))
+
+    def test_resize_changes_limits_live_then_confirm_and_revert(self):
+        small = self._flavor(memory_mb=64, vcpu=1)
+        big = self._flavor(memory_mb=160, vcpu=2)
+        server = self._boot(flavor=small)
+        started = self._container(server)['State']['StartedAt']
+        self.assertEqual((64 * MiB, 100000, 1024, 64 * MiB, 100000, 1024),
+                         self._limits(server))
+
+        server = self._resize_server(server, big)
+        self.assertEqual((160 * MiB, 200000, 2048, 160 * MiB, 200000, 2048),
+                         self._limits(server))
+        # The same process kept running: no restart.
+        self.assertEqual(started,
+                         self._container(server)['State']['StartedAt'])
+        self._confirm_resize(server)
+        self.assertEqual(160 * MiB, self._limits(server)[3])
+
+        server = self._resize_server(server, small)
+        self.assertEqual(64 * MiB, self._limits(server)[3])
+        self._revert_resize(server)
+        self.assertEqual((160 * MiB, 200000, 2048, 160 * MiB, 200000, 2048),
+                         self._limits(server))
+        self.assertEqual(started,
+                         self._container(server)['State']['StartedAt'])
+        self.assertTrue(self._container(server)['State']['Running'])
+
+
+class TestSnapshot(base.DockerCloudTestCase):
+
+    def setUp(self):
+        super().setUp()
+        # Nova's Glance fixture drops uploaded data and ignores
+        # purge_props; keep both, as Glance does.
+        glance = self.glance
+        real_update = glance.update
+
+        def update(context, image_id, metadata, data=None,
+                   purge_props=False):
+            if data is not None:
+                glance._imagedata[image_id] = b''.join(iter(data))
+            if purge_props and 'properties' in metadata:
+                glance.images[image_id]['properties'] = {}
+            return real_update(context, image_id, metadata,
+                               purge_props=False)
+        glance.update = update
+
+    def _snapshot(self, server, name):
+        self._snapshot_server(server, name)
+
+        def uploaded():
+            found = [i for i in self.glance.images.values()
+                     if i['name'] == name]
+            return (found and found[0].get('container_format') and
+                    found[0]['id'] in self.glance._imagedata)
+        # The upload runs in the compute's task pool.
+        self._wait(uploaded, what='snapshot upload')
+        self._wait_for_state_change(server, server['status'])
+        return [i for i in self.glance.images.values()
+                if i['name'] == name][0]
+
+    def test_snapshot_running_and_stopped_then_boot_it(self):
+        engine_images = {i['Id'] for i in self.docker.api.images()}
+        server = self._boot(image=base.BUSYBOX_IMAGE)
+        self._exec(server, 'sh', '-c', 'echo snap-data > /root/state')
+        image = self._snapshot(server, 'snap-running')
+        self.assertEqual('docker', image['container_format'])
+        self.assertEqual('raw', image['disk_format'])
+        self.assertNotIn('docker_image', image['properties'])
+        self.assertEqual('sleep 3600',
+                         image['properties']['os_command_line'])
+        data = self.glance._imagedata[image['id']]
+        self.assertGreater(len(data), 1000)
+        # The engine keeps no copy of the snapshot.
+        self.assertEqual(engine_images,
+                         {i['Id'] for i in self.docker.api.images()})
+        self.assertTrue(self._container(server)['State']['Running'])
+
+        # A stopped instance snapshots too (Nova allows it).
+        self._stop_server(server)
+        stopped = self._snapshot(self._show_server(server), 'snap-stopped')
+        self.assertGreater(len(self.glance._imagedata[stopped['id']]), 1000)
+
+        clone = self._boot(image=image['id'])
+        self.assertEqual('snap-data', self._read(clone, '/root/state'))
+        self.assertEqual(['sleep', '3600'],
+                         self._container(clone)['Config']['Cmd'])
