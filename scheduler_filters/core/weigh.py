@@ -59,8 +59,11 @@ def binpack_score(host, demand, mode=PACK):
 
 
 def binpack_raw(totals, used, demand, mode=PACK):
-    """``binpack_score`` on tuples (VCPU, MEMORY_MB, DISK_GB): the Nova
-    weigher calls this directly to avoid building objects per host."""
+    """``binpack_score`` on tuples (VCPU, MEMORY_MB, DISK_GB).
+
+    ``binpack_many`` is the same arithmetic unrolled for many hosts (the
+    Nova weigher's hot loop); a unit test keeps the two equal.
+    """
     dot = dd = ff = util = 0.0
     n = 0
     for total, u, dem in zip(totals, used, demand):
@@ -99,3 +102,48 @@ def share_score(decision):
         return 0.0
     base = 0.0 if decision.borrowed else 1.0
     return base + 0.5 * max(-1.0, min(1.0, decision.headroom))
+
+
+def binpack_many(rows, demand, mode=PACK):
+    """Scores for many hosts; ``rows`` yields (vcpu_total, vcpu_used,
+    ram_total, ram_used, disk_total, disk_used)."""
+    dv, dm, dd_ = demand
+    sqrt = math.sqrt
+    out = []
+    append = out.append
+    spread = mode == SPREAD
+    for vt, vu, mt, mu, kt, ku in rows:
+        dot = dd = ff = util = 0.0
+        n = 0
+        if vt:
+            d = dv / vt
+            f = (vt - vu) / vt
+            dot += d * f
+            dd += d * d
+            ff += f * f
+            util += 1.0 - f + d
+            n += 1
+        if mt:
+            d = dm / mt
+            f = (mt - mu) / mt
+            dot += d * f
+            dd += d * d
+            ff += f * f
+            util += 1.0 - f + d
+            n += 1
+        if kt:
+            d = dd_ / kt
+            f = (kt - ku) / kt
+            dot += d * f
+            dd += d * d
+            ff += f * f
+            util += 1.0 - f + d
+            n += 1
+        if not n:
+            append(0.0)
+        elif spread:
+            append(dot / sqrt(dd) if dd else sqrt(ff / n))
+        else:
+            align = dot / sqrt(dd * ff) if dd and ff > 0 else 0.0
+            append(util / n + ALIGNMENT * align)
+    return out

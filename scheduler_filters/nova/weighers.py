@@ -17,9 +17,7 @@ class BinPackWeigher(weights.BaseHostWeigher):
     """Multi-resource packing (or spreading for anti-affinity groups)."""
 
     def weight_multiplier(self, host_state):
-        return utils.get_weight_multiplier(
-            host_state, 'binpack_weight_multiplier',
-            CONF.docker_scheduler.binpack_weight_multiplier)
+        return _multiplier(host_state, 'binpack_weight_multiplier')
 
     def _weigh_object(self, host_state, spec_obj):
         return self.weigh_objects([_Wrap(host_state)], spec_obj)[0]
@@ -28,29 +26,24 @@ class BinPackWeigher(weights.BaseHostWeigher):
         req = state.for_request(spec_obj).request
         mode = weigh.packing_mode(req, CONF.docker_scheduler.packing_mode)
         demand = (req.vcpus, req.memory_mb, req.disk_gb)
-        raw = weigh.binpack_raw
-        out = []
-        for w in weighed_obj_list:
-            h = w.obj
-            cpu_ratio = h.cpu_allocation_ratio or 1.0
-            ram_ratio = h.ram_allocation_ratio or 1.0
-            disk_ratio = h.disk_allocation_ratio or 1.0
-            ram = h.total_usable_ram_mb
-            out.append(raw(
-                (h.vcpus_total * cpu_ratio, ram * ram_ratio,
-                 h.total_usable_disk_gb * disk_ratio),
-                (h.vcpus_used, ram - h.free_ram_mb, h.disk_mb_used / 1024.0),
-                demand, mode))
-        return out
+        return weigh.binpack_many(_rows(weighed_obj_list), demand, mode)
+
+
+def _rows(weighed_obj_list):
+    for w in weighed_obj_list:
+        h = w.obj
+        ram = h.total_usable_ram_mb
+        yield (h.vcpus_total * (h.cpu_allocation_ratio or 1.0), h.vcpus_used,
+               ram * (h.ram_allocation_ratio or 1.0), ram - h.free_ram_mb,
+               h.total_usable_disk_gb * (h.disk_allocation_ratio or 1.0),
+               h.disk_mb_used / 1024.0)
 
 
 class TenantShareWeigher(weights.BaseHostWeigher):
     """Prefer pools where the project places on its own entitlement."""
 
     def weight_multiplier(self, host_state):
-        return utils.get_weight_multiplier(
-            host_state, 'tenant_share_weight_multiplier',
-            CONF.docker_scheduler.tenant_share_weight_multiplier)
+        return _multiplier(host_state, 'tenant_share_weight_multiplier')
 
     def _weigh_object(self, host_state, spec_obj):
         return self.weigh_objects([_Wrap(host_state)], spec_obj)[0]
@@ -70,9 +63,7 @@ class EmulationWeigher(weights.BaseHostWeigher):
     """Native hosts over hosts that would run the image under emulation."""
 
     def weight_multiplier(self, host_state):
-        return utils.get_weight_multiplier(
-            host_state, 'emulation_weight_multiplier',
-            CONF.docker_scheduler.emulation_weight_multiplier)
+        return _multiplier(host_state, 'emulation_weight_multiplier')
 
     def _weigh_object(self, host_state, spec_obj):
         return self.weigh_objects([_Wrap(host_state)], spec_obj)[0]
@@ -84,6 +75,13 @@ class EmulationWeigher(weights.BaseHostWeigher):
         host_arch = translate.host_architectures
         return [1.0 if host_arch(w.obj)[0] & archs else 0.0
                 for w in weighed_obj_list]
+
+
+def _multiplier(host_state, name):
+    default = getattr(CONF.docker_scheduler, name)
+    if not host_state.aggregates:
+        return default  # the common case, without Nova's metadata walk
+    return utils.get_weight_multiplier(host_state, name, default)
 
 
 class _Wrap:

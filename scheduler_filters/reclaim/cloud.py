@@ -36,6 +36,7 @@ class Server:
     disk_gb: int
     metadata: dict
     fault: str = ''
+    updated: datetime.datetime | None = None
 
     @property
     def holds_capacity(self):
@@ -162,16 +163,25 @@ class KeystoneTransport:
 def _server(s):
     flavor = s.get('flavor') or {}
     fault = (s.get('fault') or {}).get('message', '')
-    created = s.get('created') or '1970-01-01T00:00:00Z'
+    created = _when(s.get('created')) or datetime.datetime(
+        1970, 1, 1, tzinfo=datetime.timezone.utc)
     return Server(
         id=s['id'], name=s.get('name', ''),
         project_id=s.get('tenant_id') or s.get('project_id'),
         status=s.get('status', ''),
         host=s.get('OS-EXT-SRV-ATTR:host'),
-        created=datetime.datetime.fromisoformat(created.replace('Z',
-                                                                '+00:00')),
+        created=created, updated=_when(s.get('updated')),
         vcpus=int(flavor.get('vcpus') or 0),
         memory_mb=int(flavor.get('ram') or 0),
         disk_gb=int(flavor.get('disk') or 0)
         + int(flavor.get('ephemeral') or 0),
         metadata=dict(s.get('metadata') or {}), fault=fault)
+
+
+def _when(value):
+    if not value:
+        return None
+    when = datetime.datetime.fromisoformat(value.replace('Z', '+00:00'))
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return when

@@ -93,12 +93,22 @@ class Reclaimer:
             if project not in demand:
                 del self.pending[project]
                 self.audit.write('demand-gone', project=project)
+        wall = self.wallclock()
         for project, failed in demand.items():
             if project not in self.pending:
-                self.pending[project] = now
+                # The demand began when the first failed server went to
+                # ERROR (its 'updated' time), not when this cycle saw it.
+                # The API gives whole seconds: round up, so the grace
+                # period is never cut short (at worst 1 s late).
+                began = min((_ceil_second(s.updated) if s.updated else wall)
+                            for s in failed)
+                age = max(0.0, min((wall - began).total_seconds(),
+                                   self.grace))
+                self.pending[project] = now - age
                 self.audit.write(
                     'demand-seen', project=project,
-                    servers=[s.id for s in failed], grace=self.grace)
+                    servers=[s.id for s in failed], grace=self.grace,
+                    age=round(age, 3))
         actions = 0
         for project in sorted(self.pending,
                               key=lambda p: self.pending[p]):
@@ -223,6 +233,12 @@ class Reclaimer:
             LOG.warning('server %s: %s=%r is not a whole number; using 0',
                         server.id, self.priority_key, value)
             return 0
+
+
+def _ceil_second(when):
+    if when.microsecond:
+        return when
+    return when + datetime.timedelta(seconds=1)
 
 
 def _node_priority(node):

@@ -13,6 +13,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 
 from oslo_config import cfg
 
@@ -73,9 +74,11 @@ def build(conf, cloud=None):
 
 
 def run(reclaimer, interval, stop, max_cycles=None):
-    """Cycle every ``interval`` s until ``stop`` is set; errors in one
-    cycle are logged and the next cycle runs (the service stays up)."""
+    """Cycle every ``interval`` s (fixed rate: a slow cycle does not push
+    the next one back by its own length) until ``stop`` is set; errors in
+    one cycle are logged and the next cycle runs (the service stays up)."""
     cycles = 0
+    next_at = time.monotonic()
     while not stop.is_set():
         try:
             reclaimer.cycle()
@@ -84,7 +87,8 @@ def run(reclaimer, interval, stop, max_cycles=None):
         cycles += 1
         if max_cycles is not None and cycles >= max_cycles:
             break
-        stop.wait(interval)
+        next_at = max(next_at + interval, time.monotonic())
+        stop.wait(max(0.0, next_at - time.monotonic()))
     return cycles
 
 

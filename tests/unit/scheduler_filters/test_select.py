@@ -131,3 +131,22 @@ def test_share_plan_filters_hosts():
     assert select.select_hosts(hosts, req('stranger'), cfg) == []
     d = select.share_decision(hosts, req('stranger'), cfg)
     assert 'not in the share plan' in d.reason
+
+
+def test_binpack_many_equals_binpack_raw():
+    import random
+
+    from scheduler_filters.core import weigh
+    rnd = random.Random(3)
+    rows = []
+    for _ in range(200):
+        vt, mt, kt = (rnd.choice([0, 8, 32]), rnd.choice([0, 4096, 65536]),
+                      rnd.choice([0, 100]))
+        rows.append((vt, rnd.randint(0, vt), mt, rnd.randint(0, mt), kt,
+                     rnd.randint(0, kt)))
+    for mode in weigh.PACKING_MODES:
+        demand = (2, 2048, 10)
+        many = weigh.binpack_many(rows, demand, mode)
+        one = [weigh.binpack_raw((r[0], r[2], r[4]), (r[1], r[3], r[5]),
+                                 demand, mode) for r in rows]
+        assert many == pytest.approx(one)
