@@ -8,13 +8,14 @@ GROUP = cfg.OptGroup('bay', title='Bay service')
 
 
 def _default_state_dir():
-    return os.path.join(os.environ.get('DOS_STATE') or
-                        os.path.join(os.getcwd(), '.state'), 'bay')
+    if os.environ.get('DOS_STATE'):
+        return os.path.join(os.environ['DOS_STATE'], 'bay')
+    return os.path.join(os.path.expanduser('~'), '.docker-bay')
 
 
 OPTS = [
     cfg.StrOpt('state_dir', default=_default_state_dir(),
-               sample_default='$DOS_STATE/bay',
+               sample_default='$DOS_STATE/bay or ~/.docker-bay',
                help='Folder for the bay database and credentials fetched '
                     'by "cluster config".'),
     cfg.StrOpt('connection', default=None,

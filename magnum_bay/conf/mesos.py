@@ -9,10 +9,14 @@ OPTS = [
                help='Node image with mesos-master, mesos-agent and '
                     'ZooKeeper. Not built by this project: no Mesos '
                     'binaries are available on this machine.'),
-    cfg.IntOpt('master_port', default=5050, min=1, max=65535),
-    cfg.IntOpt('agent_port', default=5051, min=1, max=65535),
-    cfg.IntOpt('zookeeper_port', default=2181, min=1, max=65535),
-    cfg.ListOpt('containerizers', default=['docker', 'mesos']),
+    cfg.IntOpt('master_port', default=5050, min=1, max=65535,
+               help='Port of mesos-master (MESOS_PORT on masters).'),
+    cfg.IntOpt('agent_port', default=5051, min=1, max=65535,
+               help='Port of mesos-agent (MESOS_PORT on workers).'),
+    cfg.IntOpt('zookeeper_port', default=2181, min=1, max=65535,
+               help='ZooKeeper client port on the masters.'),
+    cfg.ListOpt('containerizers', default=['docker', 'mesos'],
+                help='MESOS_CONTAINERIZERS of the agents.'),
 ]
 
 
