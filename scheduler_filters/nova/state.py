@@ -95,18 +95,17 @@ def for_request(spec_obj):
 class ShareView:
     """Share decisions for one instance, per pool (default + aggregates)."""
 
-    def __init__(self, default, by_aggregate):
+    def __init__(self, default, by_aggregate, by_host):
         self.default = default
         self.by_aggregate = by_aggregate  # name -> Decision
+        self.by_host = by_host  # host name -> Decision (aggregate pools)
         self.decisions = [default] + list(by_aggregate.values())
 
     def decision(self, host_state):
-        if self.by_aggregate:
-            for agg in host_state.aggregates or ():
-                d = self.by_aggregate.get(agg.name)
-                if d is not None:
-                    return d
-        return self.default
+        # Membership comes from the database read for this request, not
+        # from the HostManager's aggregate cache, which Nova updates
+        # asynchronously: pool capacity and membership stay consistent.
+        return self.by_host.get(host_state.host, self.default)
 
 
 def usage_source():
@@ -140,7 +139,9 @@ def _build_share(spec_obj, request):
     source = usage_source()
     demand = request.demand()
     agg_decisions = {}
-    agg_usage_total = {}
+    agg_by_host = {}
+    agg_cap = {}
+    agg_used = {}  # project -> usage inside aggregate pools
     if agg_plans:
         from nova import objects
         aggs = {a.name: a for a in objects.AggregateList.get_all(context)}
@@ -151,36 +152,47 @@ def _build_share(spec_obj, request):
                 LOG.warning('share plan names aggregate %s, which does not '
                             'exist', name)
                 continue
+            # A host in several planned aggregates follows the first.
             hosts = set(agg.hosts or ()) - taken
             taken |= hosts
             capacity, per_project = source.hosts_view(context, hosts)
             pool = share.Pool(aplan, capacity, per_project)
-            agg_decisions[name] = pool.decide(request.project_id, demand)
+            decision = agg_decisions[name] = pool.decide(request.project_id,
+                                                         demand)
+            for host in hosts:
+                agg_by_host[host] = decision
+            _add(agg_cap, capacity)
             for pid, amounts in per_project.items():
-                t = agg_usage_total.setdefault(pid, {})
-                for r, v in amounts.items():
-                    t[r] = t.get(r, 0) + v
-    capacity, used = source.fleet(context)
+                _add(agg_used.setdefault(pid, {}), amounts)
+    fleet_cap, fleet_used = source.fleet(context)
+    # The default pool is the fleet less the aggregate pools.
+    capacity = {r: max(0, v - agg_cap.get(r, 0))
+                for r, v in fleet_cap.items()}
     listed = [n.project_id for n in _nodes(plan)]
     usage = source.project_usage(context, listed)
-    # Unlisted projects: whatever the fleet uses beyond the listed ones.
-    unlisted = {r: max(0, used.get(r, 0) - sum(u.get(r, 0)
-                                               for u in usage.values()))
-                for r in used}
-    # Any key the plan does not list counts as unlisted usage.
-    usage[_UNLISTED_KEY] = unlisted
-    if agg_usage_total:
-        # The default pool excludes what runs in aggregate pools.
-        for pid, amounts in agg_usage_total.items():
-            if pid in usage:
-                for r, v in amounts.items():
-                    usage[pid][r] = max(0, usage[pid].get(r, 0) - v)
+    for pid, amounts in agg_used.items():
+        if pid in usage:
+            for r, v in amounts.items():
+                usage[pid][r] = max(0, usage[pid].get(r, 0) - v)
+    agg_total = {}
+    for amounts in agg_used.values():
+        _add(agg_total, amounts)
+    # Unlisted projects: whatever the default pool uses beyond the listed.
+    usage[_UNLISTED_KEY] = {
+        r: max(0, v - agg_total.get(r, 0)
+               - sum(u.get(r, 0) for u in usage.values()))
+        for r, v in fleet_used.items()}
     default = share.Pool(plan, capacity, usage).decide(request.project_id,
                                                        demand)
     if not default.allowed:
         LOG.info('TenantShareFilter: project %s refused in the default '
                  'pool: %s', request.project_id, default.reason)
-    return ShareView(default, agg_decisions)
+    return ShareView(default, agg_decisions, agg_by_host)
+
+
+def _add(total, amounts):
+    for r, v in amounts.items():
+        total[r] = total.get(r, 0) + v
 
 
 def _nodes(plan):

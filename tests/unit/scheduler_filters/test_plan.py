@@ -122,3 +122,12 @@ def test_invalid_plans_name_the_node(text, node, fragment):
     assert 'plan.yaml' in msg
     assert 'at %s:' % node in msg, msg
     assert fragment in msg, msg
+
+
+def test_shipped_example_plan_is_valid():
+    import os
+    path = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'etc',
+                        'scheduler_filters', 'share-plan.yaml.example')
+    cfg = plan.load_file(path)
+    assert cfg.plan.node_for('ops').borrow is False
+    assert cfg.windows[0].name == 'night'
