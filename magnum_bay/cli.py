@@ -1,8 +1,9 @@
 """docker-bay: cluster templates and clusters, in the style of ``openstack coe``.
 
     docker-bay cluster template create|list|show|delete
-    docker-bay cluster create|list|show|resize|upgrade|repair|rotate-ca|
-                       image-load|delete|config
+    docker-bay cluster create|list|show|update|resize|upgrade|repair|
+                       rotate-ca|image-load|stats|delete|config
+    docker-bay cluster nodegroup create|list|delete
 
 Long operations wait by default and print progress on stderr; ``--no-wait``
 hands the operation to a detached worker process and returns at once.
@@ -25,6 +26,24 @@ TEMPLATE_COLUMNS = ['uuid', 'name', 'coe', 'image_id', 'master_count',
                     'node_count', 'tls_disabled']
 CLUSTER_COLUMNS = ['uuid', 'name', 'status', 'health_status', 'master_count',
                    'node_count']
+NODEGROUP_COLUMNS = ['uuid', 'name', 'role', 'node_count', 'image_id',
+                     'flavor_id', 'is_default']
+
+
+def _node_count(attributes):
+    """``node_count=N`` from ``cluster update <c> replace node_count=N``."""
+    values = dict(a.split('=', 1) for a in attributes if '=' in a)
+    unknown = set(values) - {'node_count'} or {
+        a for a in attributes if '=' not in a}
+    if unknown:
+        raise exception.InvalidParameter(
+            field=sorted(unknown)[0], reason='only node_count=N can be '
+            'replaced (it resizes the default worker nodegroup)')
+    try:
+        return int(values['node_count'])
+    except (KeyError, ValueError):
+        raise exception.InvalidParameter(field='node_count',
+                                         reason='must be an integer')
 
 
 def _labels(text):
@@ -114,6 +133,25 @@ def _parser():
     cu.add_argument('--nodegroup')
     for verb in ('repair', 'rotate-ca'):
         cluster.add_parser(verb, parents=[common]).add_argument('cluster')
+    cup = cluster.add_parser('update', parents=[common])
+    cup.add_argument('cluster')
+    cup.add_argument('op', choices=('replace',))
+    cup.add_argument('attributes', nargs='+', metavar='node_count=N',
+                     help='only node_count can be changed (a resize)')
+    cluster.add_parser('stats', parents=[common]).add_argument('cluster')
+    ng = cluster.add_parser('nodegroup').add_subparsers(dest='nverb',
+                                                        required=True)
+    ngc = ng.add_parser('create', parents=[common])
+    ngc.add_argument('cluster')
+    ngc.add_argument('name')
+    ngc.add_argument('--node-count', type=int, default=1)
+    ngc.add_argument('--image', dest='image_id')
+    ngc.add_argument('--flavor', dest='flavor_id')
+    ngc.add_argument('--labels', type=_labels)
+    ng.add_parser('list', parents=[common]).add_argument('cluster')
+    ngd = ng.add_parser('delete', parents=[common])
+    ngd.add_argument('cluster')
+    ngd.add_argument('name')
     ci = cluster.add_parser('image-load', parents=[common])
     ci.add_argument('cluster')
     ci.add_argument('image')
@@ -125,7 +163,7 @@ def _parser():
     cf.add_argument('--force', action='store_true')
     cf.add_argument('--renew', action='store_true',
                     help='issue a new client certificate')
-    for sub in (cc, cr, cu, cd, ci) + tuple(
+    for sub in (cc, cr, cu, cd, ci, cup, ngc, ngd) + tuple(
             cluster.choices[v] for v in ('repair', 'rotate-ca')):
         sub.add_argument('--no-wait', action='store_true')
     return p
@@ -214,6 +252,15 @@ def _dispatch(svc, args, argv, fmt, stdout, stderr):
         return 0
     if args.verb == 'config':
         return _config(svc, args, stdout)
+    if args.verb == 'stats':
+        rows = [{'metric': k, 'value': v, 'unit': u}
+                for k, (v, u) in sorted(svc.monitor(args.cluster).items())]
+        output.listing(rows, ['metric', 'value', 'unit'], fmt, stdout)
+        return 0
+    if args.verb == 'nodegroup' and args.nverb == 'list':
+        output.listing(svc.list_nodegroups(args.cluster), NODEGROUP_COLUMNS,
+                       fmt, stdout)
+        return 0
     if not wait:
         log = _detach(argv)
         stderr.write('running in the background; log: %s\n' % log)
@@ -233,6 +280,15 @@ def _dispatch(svc, args, argv, fmt, stdout, stderr):
     elif args.verb == 'upgrade':
         cluster = svc.upgrade_cluster(args.cluster, args.cluster_template,
                                       args.max_batch_size, args.nodegroup)
+    elif args.verb == 'update':
+        cluster = svc.resize_cluster(args.cluster, _node_count(
+            args.attributes))
+    elif args.verb == 'nodegroup' and args.nverb == 'create':
+        cluster = svc.create_nodegroup(
+            args.cluster, args.name, args.node_count, args.image_id,
+            args.flavor_id, labels=args.labels)
+    elif args.verb == 'nodegroup':
+        cluster = svc.delete_nodegroup(args.cluster, args.name)
     elif args.verb == 'repair':
         cluster = svc.repair_cluster(args.cluster)
     elif args.verb == 'rotate-ca':

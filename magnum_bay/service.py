@@ -302,6 +302,81 @@ class BayService:
             drv.delete_cluster(ctx, c)
         return self._run(cluster, 'DELETE', work, wait)
 
+    # -- nodegroups -------------------------------------------------------
+
+    def list_nodegroups(self, ident):
+        return self.db.list_nodegroups(self.db.get_cluster(ident)['uuid'])
+
+    def create_nodegroup(self, ident, name, node_count=1, image_id=None,
+                         flavor_id=None, role=fields.ROLE_WORKER,
+                         labels=None, wait=True):
+        cluster = self._updatable(ident, 'nodegroup create')
+        if not name:
+            raise exception.InvalidParameter(field='name',
+                                             reason='a name is required')
+        if any(n['name'] == name for n in
+               self.db.list_nodegroups(cluster['uuid'])):
+            raise exception.Conflict(what='nodegroup %s' % name,
+                                     reason='the cluster has one already')
+        if role != fields.ROLE_WORKER:
+            raise exception.InvalidParameter(
+                field='role', reason='only worker nodegroups can be added')
+        if node_count is None or node_count < 1:
+            raise exception.InvalidParameter(
+                field='node_count', reason='must be at least 1, got %s'
+                % node_count)
+        template = self.db.get_template(cluster['cluster_template_id'])
+        image_id = image_id or template['image_id']
+        if not self.host.image_exists(image_id):
+            raise exception.InvalidParameter(
+                field='image_id', reason='node image %r is not on the Docker '
+                'engine' % image_id)
+        from magnum_bay.drivers import common
+        common.flavor_limits(self.conf, flavor_id)
+        driver = self.driver(cluster['coe'])
+        if not driver.nodegroups_supported:
+            raise exception.NotSupported(operation='nodegroup create',
+                                         coe=cluster['coe'])
+        values = dict(name=name, role=role, node_count=node_count,
+                      min_node_count=1, is_default=False, image_id=image_id,
+                      flavor_id=flavor_id, labels=labels or {})
+
+        def work(ctx, drv, c):
+            ng = self.db.create_nodegroup(c['uuid'], values)
+            return drv.create_nodegroup(ctx, c, ng)
+        return self._run(cluster, 'UPDATE', work, wait, refresh=True)
+
+    def delete_nodegroup(self, ident, name, wait=True):
+        cluster = self._updatable(ident, 'nodegroup delete')
+        ng = next((n for n in self.db.list_nodegroups(cluster['uuid'])
+                   if n['name'] == name), None)
+        if ng is None:
+            raise exception.InvalidParameter(
+                field='nodegroup', reason='no nodegroup %r' % name)
+        if ng['is_default']:
+            raise exception.InvalidParameter(
+                field='nodegroup', reason='%s is a default nodegroup; '
+                'resize it instead' % name)
+
+        def work(ctx, drv, c):
+            out = drv.delete_nodegroup(ctx, c, ng)
+            self.db.destroy_nodegroup(ng['uuid'])
+            return out
+        return self._run(cluster, 'UPDATE', work, wait, refresh=True)
+
+    def monitor(self, ident):
+        """Magnum-style metrics {name: (value, unit)} of a running bay."""
+        cluster = self._updatable(ident, 'monitoring')
+        mon = self.driver(cluster['coe']).get_monitor(self._context(),
+                                                      cluster)
+        if mon is None:
+            raise exception.NotSupported(operation='monitoring',
+                                         coe=cluster['coe'])
+        mon.pull_data()
+        return {name: (mon.compute_metric_value(name),
+                       mon.get_metric_unit(name))
+                for name in mon.get_metric_names()}
+
     def _updatable(self, ident, operation):
         cluster = self.db.get_cluster(ident)
         if cluster['status'] not in fields.UPDATABLE:

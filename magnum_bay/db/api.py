@@ -149,6 +149,29 @@ class Connection:
                     models.NodeGroup.cluster_id == cluster_uuid).order_by(
                     models.NodeGroup.id))]
 
+    def create_nodegroup(self, cluster_uuid, values):
+        with self._session(write=True) as s:
+            cluster = self._find(s, models.Cluster, cluster_uuid,
+                                 exception.BayNotFound)
+            exists = s.scalars(sa.select(models.NodeGroup).where(
+                models.NodeGroup.cluster_id == cluster.uuid,
+                models.NodeGroup.name == values['name'])).first()
+            if exists is not None:
+                raise exception.Conflict(
+                    what='nodegroup %s' % values['name'],
+                    reason='the cluster has a nodegroup of that name')
+            row = models.NodeGroup(uuid=uuidutils.generate_uuid(),
+                                   cluster_id=cluster.uuid,
+                                   project_id=cluster.project_id, **values)
+            s.add(row)
+            s.flush()
+            return row.as_dict()
+
+    def destroy_nodegroup(self, uuid):
+        with self._session(write=True) as s:
+            s.execute(sa.delete(models.NodeGroup).where(
+                models.NodeGroup.uuid == uuid))
+
     def update_nodegroup(self, uuid, values):
         with self._session(write=True) as s:
             row = s.scalars(sa.select(models.NodeGroup).where(

@@ -17,6 +17,8 @@ class BayDriver(metaclass=abc.ABCMeta):
     coe = None
     # Magnum's (server_type, os, coe) triples.
     provides = ()
+    # Whether create_nodegroup / delete_nodegroup do something.
+    nodegroups_supported = False
 
     def __init__(self, conf):
         self.conf = conf

@@ -29,6 +29,7 @@ class SwarmModeDriver(base.BayDriver):
     coe = fields.SWARM_MODE
     provides = [{'server_type': fields.SERVER_TYPE, 'os': 'docker',
                  'coe': fields.SWARM_MODE}]
+    nodegroups_supported = True
 
     @property
     def opts(self):
@@ -145,6 +146,37 @@ class SwarmModeDriver(base.BayDriver):
                 if group:
                     bay.replace(group, image)
             return bay.addresses()
+
+    def create_nodegroup(self, context, cluster, nodegroup):
+        """Add a worker nodegroup (its own image and flavor) to the swarm."""
+        if nodegroup['role'] == fields.ROLE_MASTER:
+            raise exception.NotSupported(operation='a second master '
+                                         'nodegroup', coe=self.coe)
+        with self._swarm(context, cluster) as bay:
+            network = context.host.network(cluster['uuid'])
+            used = {n.index for n in context.host.list_nodes(cluster['uuid'])
+                    if n.role == fields.ROLE_WORKER}
+            free = (i for i in range(10 ** 6) if i not in used)
+            plan = [(nodegroup, next(free))
+                    for _ in range(nodegroup['node_count'])]
+            context.progress('adding nodegroup %s (%d nodes)'
+                             % (nodegroup['name'], len(plan)))
+            added = bay.launch(network, plan)
+            bay.wait_engines(added)
+            bay.join(added)
+            bay.wait_swarm_ready([n.name for n in added])
+            return bay.addresses()
+
+    def delete_nodegroup(self, context, cluster, nodegroup):
+        with self._swarm(context, cluster) as bay:
+            for node in context.host.list_nodes(cluster['uuid']):
+                if node.nodegroup == nodegroup['name']:
+                    bay.drain_and_remove(node)
+            return bay.addresses()
+
+    def get_monitor(self, context, cluster):
+        from magnum_bay.drivers.swarm_mode import monitor
+        return monitor.SwarmMonitor(self, context, cluster)
 
     def delete_cluster(self, context, cluster):
         context.progress('removing node containers, volumes and network')

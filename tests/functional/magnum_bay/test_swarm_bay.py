@@ -190,3 +190,56 @@ def test_rolling_upgrade_and_ca_rotation(bays, node_image, tmp_path):
 def _admin(bays, cluster):
     from magnum_bay import credentials
     return credentials.BayCredentials(bays.db, cluster).admin()
+
+
+def test_nodegroup_with_own_image_and_flavor_and_monitor(bays, node_image,
+                                                         tmp_path):
+    from magnum_bay import exception
+    image, image_v2 = node_image
+    bays.create_template(name='t', coe='swarm-mode', image_id=image)
+    cluster = bays.create_cluster('bay3', 't')
+    uuid = cluster['uuid']
+    with pytest.raises(exception.InvalidParameter) as err:
+        bays.create_nodegroup(uuid, 'big', node_count=0)
+    assert err.value.field == 'node_count'
+    with pytest.raises(exception.InvalidParameter) as err:
+        bays.create_nodegroup(uuid, 'big', image_id='dos/none:latest')
+    assert err.value.field == 'image_id'
+    with pytest.raises(exception.Conflict):
+        bays.create_nodegroup(uuid, 'default-worker')
+    assert len(bays.list_nodegroups(uuid)) == 2
+
+    cluster = bays.create_nodegroup(uuid, 'small-v2', node_count=1,
+                                    image_id=image_v2, flavor_id='small')
+    assert cluster['status'] == fields.UPDATE_COMPLETE, cluster
+    assert cluster['health_status'] == fields.HEALTHY, cluster
+    extra = [n for n in bays.host.list_nodes(uuid)
+             if n.nodegroup == 'small-v2']
+    assert len(extra) == 1
+    assert extra[0].image_id == bays.host.client.images.get(image_v2).id
+    host_cfg = extra[0].attrs['HostConfig']
+    assert host_cfg['Memory'] == 512 * 1024 * 1024
+    assert host_cfg['NanoCpus'] == 10 ** 9
+
+    user = _user_client(bays, cluster, str(tmp_path / 'cfg'))
+    assert len(_ready(user)) == 3
+    bays.load_image(uuid, 'dos/idle:latest')
+    svc = user.services.create(
+        'dos/idle:latest', name='reserved',
+        resources=docker_sdk.types.Resources(mem_reservation=64 * 2 ** 20))
+    _wait_running(user, svc.id, 1)
+    metrics = bays.monitor(uuid)
+    assert metrics['nodes'] == (3, 'count')
+    assert metrics['running_tasks'][0] >= 1
+    assert 0 < metrics['memory_util'][0] < 100
+
+    cluster = bays.delete_nodegroup(uuid, 'small-v2')
+    assert cluster['health_status'] == fields.HEALTHY, cluster
+    assert [n['name'] for n in bays.list_nodegroups(uuid)] == [
+        'default-master', 'default-worker']
+    assert not [n for n in bays.host.list_nodes(uuid)
+                if n.nodegroup == 'small-v2']
+    assert len(_ready(user)) == 2
+    user.close()
+    with pytest.raises(exception.InvalidParameter):
+        bays.delete_nodegroup(uuid, 'default-worker')

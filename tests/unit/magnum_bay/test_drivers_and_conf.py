@@ -65,3 +65,11 @@ def test_node_command_uses_tls_and_its_own_cgroup():
     assert cmd[cmd.index('--cgroup-parent') + 1] == '/bay-x-master-0'
     plain = node_config.command('n', 'worker', 2375, tls=False)
     assert '--tlsverify' not in plain
+
+
+def test_cli_update_accepts_only_node_count():
+    from magnum_bay import cli
+    assert cli._node_count(['node_count=4']) == 4
+    for bad in (['master_count=3'], ['node_count=x'], ['node_count']):
+        with pytest.raises(exception.InvalidParameter):
+            cli._node_count(bad)

@@ -1,0 +1,57 @@
+"""Usage figures of a swarm-mode bay, the way Magnum's monitors report them.
+
+``pull_data`` asks the manager for the nodes' resources and the running
+tasks' reservations; ``compute_metric_value`` turns them into Magnum's
+``memory_util`` and ``cpu_util`` (percent of the swarm reserved).
+"""
+
+
+class SwarmMonitor:
+    METRICS = {'memory_util': '%', 'cpu_util': '%', 'nodes': 'count',
+               'running_tasks': 'count'}
+
+    def __init__(self, driver, context, cluster):
+        self.driver = driver
+        self.context = context
+        self.cluster = cluster
+        self.data = {}
+
+    def get_metric_names(self):
+        return sorted(self.METRICS)
+
+    def get_metric_unit(self, name):
+        return self.METRICS[name]
+
+    def pull_data(self):
+        with self.driver._swarm(self.context, self.cluster) as bay:
+            leader = bay._require_leader()
+            api = bay.engines.client(leader).api
+            nodes = api.nodes()
+            tasks = [t for t in api.tasks(filters={
+                'desired-state': 'running'})
+                if t['Status']['State'] == 'running']
+        self.data = {
+            'nodes': len(nodes),
+            'mem_total': sum(n['Description']['Resources']['MemoryBytes']
+                             for n in nodes),
+            'cpu_total': sum(n['Description']['Resources']['NanoCPUs']
+                             for n in nodes),
+            'mem_reserved': sum(_reservation(t, 'MemoryBytes')
+                                for t in tasks),
+            'cpu_reserved': sum(_reservation(t, 'NanoCPUs') for t in tasks),
+            'running_tasks': len(tasks),
+        }
+        return self.data
+
+    def compute_metric_value(self, name):
+        d = self.data
+        if name == 'memory_util':
+            return 100.0 * d['mem_reserved'] / d['mem_total']
+        if name == 'cpu_util':
+            return 100.0 * d['cpu_reserved'] / d['cpu_total']
+        return d[name]
+
+
+def _reservation(task, key):
+    res = task['Spec'].get('Resources') or {}
+    return (res.get('Reservations') or {}).get(key, 0)
