@@ -9,8 +9,12 @@ OPTS = [
                help='Node image used when a template names none; it must '
                     'hold dockerd (tools/node_image.py builds one).'),
     cfg.IntOpt('api_port', default=2376, min=1, max=65535,
-               help='Port of each node\'s Docker API (TLS unless the '
-                    'template has tls_disabled).'),
+               help='Port of each node\'s Docker API over TLS.'),
+    cfg.IntOpt('plain_api_port', default=2375, min=1, max=65535,
+               help='Port of the node\'s Docker API when the template has '
+                    'tls_disabled. dockerd waits 15 s before it serves an '
+                    'unauthenticated TCP socket, so such bays start that '
+                    'much slower.'),
     cfg.FloatOpt('heartbeat_seconds', default=1.0, min=0.1,
                  help='Swarm dispatcher heartbeat; a dead node shows as '
                       'down after a few heartbeats.'),

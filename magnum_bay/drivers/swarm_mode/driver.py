@@ -254,7 +254,7 @@ class SwarmModeDriver(base.BayDriver):
                 finally:
                     engines.close()
         else:
-            engines = node_api.NodeEngines(self.opts.api_port, None)
+            engines = node_api.NodeEngines(self.opts.plain_api_port, None)
             try:
                 yield _SwarmBay(self, context, cluster, template, engines)
             finally:
@@ -295,6 +295,7 @@ class _SwarmBay:
         self.template = template
         self.engines = engines
         self.tls = not template['tls_disabled']
+        self.port = engines.port
         self.interval = driver.conf.bay.poll_interval
 
     # -- nodes ------------------------------------------------------------
@@ -334,7 +335,7 @@ class _SwarmBay:
                 self.cluster['uuid'], network, role, index,
                 image or ng.get('image_id') or self.template['image_id'],
                 node_config.command(
-                    name, role, self.driver.opts.api_port, self.tls,
+                    name, role, self.port, self.tls,
                     self.template.get('docker_storage_driver')),
                 address, files=files, nodegroup=ng['name'], mem_limit=mem,
                 nano_cpus=cpus, env=node_config.env(self.template))
@@ -505,7 +506,7 @@ class _SwarmBay:
         nodes = self.host.list_nodes(self.cluster['uuid'])
         masters = [n.address for n in nodes if n.role == fields.ROLE_MASTER]
         workers = [n.address for n in nodes if n.role != fields.ROLE_MASTER]
-        url = ('tcp://%s:%d' % (masters[0], self.driver.opts.api_port)
+        url = ('tcp://%s:%d' % (masters[0], self.port)
                if masters else None)
         return {'api_address': url, 'master_addresses': masters,
                 'node_addresses': workers}

@@ -243,3 +243,24 @@ def test_nodegroup_with_own_image_and_flavor_and_monitor(bays, node_image,
     user.close()
     with pytest.raises(exception.InvalidParameter):
         bays.delete_nodegroup(uuid, 'default-worker')
+
+
+def test_tls_disabled_bay_serves_plain_tcp(bays, node_image):
+    """tls_disabled: no certificates handed out, the API is plain TCP.
+
+    (dockerd itself waits 15 s before serving an unauthenticated TCP
+    socket, so this bay takes that much longer to come up.)"""
+    image, _v2 = node_image
+    bays.create_template(name='plain', coe='swarm-mode', image_id=image,
+                         tls_disabled=True)
+    cluster = bays.create_cluster('bay4', 'plain')
+    assert cluster['health_status'] == fields.HEALTHY, cluster
+    assert cluster['api_address'].endswith(':2375')
+    files = bays.config_files(cluster['uuid'])
+    assert sorted(files) == ['env.sh']
+    assert 'DOCKER_TLS_VERIFY' not in files['env.sh']
+    client = docker_sdk.DockerClient(base_url=cluster['api_address'],
+                                     version='1.41', timeout=30)
+    client.api.trust_env = False
+    assert len(client.nodes.list()) == 2
+    client.close()
