@@ -18,7 +18,7 @@ from scheduler_filters.core import weigh
 EMULATION_MULTIPLIER = 4.0
 SHARE_MULTIPLIER = 2.0
 BINPACK_MULTIPLIER = 1.0
-GROUP_MULTIPLIER = 1.0
+GROUP_MULTIPLIER = 2.0  # soft (anti-)affinity beats packing
 
 GROUP_POLICIES = frozenset(('affinity', 'anti-affinity', 'soft-affinity',
                             'soft-anti-affinity'))

@@ -26,7 +26,15 @@ class BinPackWeigher(weights.BaseHostWeigher):
         req = state.for_request(spec_obj).request
         mode = weigh.packing_mode(req, CONF.docker_scheduler.packing_mode)
         demand = (req.vcpus, req.memory_mb, req.disk_gb)
-        return weigh.binpack_many(_rows(weighed_obj_list), demand, mode)
+        scores = weigh.binpack_many(_rows(weighed_obj_list), demand, mode)
+        if req.group_policy == 'soft-anti-affinity' and req.group_hosts:
+            # Spread scores are in [0, 1]: a host already holding a member
+            # of the group ranks below every host that does not.
+            members = req.group_hosts
+            for i, w in enumerate(weighed_obj_list):
+                if w.obj.host in members:
+                    scores[i] -= 1.0
+        return scores
 
 
 def _rows(weighed_obj_list):

@@ -25,7 +25,12 @@ FILTERS = ['ComputeFilter', 'ServerGroupAntiAffinityFilter',
            'TenantShareFilter']
 WEIGHERS = ['scheduler_filters.BinPackWeigher',
             'scheduler_filters.EmulationWeigher',
-            'scheduler_filters.TenantShareWeigher']
+            'scheduler_filters.TenantShareWeigher',
+            # Nova refuses soft-anti-affinity groups unless this weigher
+            # is configured; its multiplier is 0 below, so any spreading
+            # the tests see is BinPackWeigher's spread mode.
+            'nova.scheduler.weights.affinity.'
+            'ServerGroupSoftAntiAffinityWeigher']
 
 
 class FleetDriver(fake.FakeDriver):
@@ -103,6 +108,7 @@ class SchedulerCloud(nova_rig.NovaCloudTestCase):
             'scheduler_filters.TenantShareFilter'], group='filter_scheduler')
         self.flags(enabled_filters=FILTERS, weight_classes=WEIGHERS,
                    shuffle_best_same_weighed_hosts=False,
+                   soft_anti_affinity_weight_multiplier=0.0,
                    group='filter_scheduler')
         self.flags(instances=-1, cores=-1, ram=-1, group='quota')
         # The initial ratios too: compute nodes are created with them and

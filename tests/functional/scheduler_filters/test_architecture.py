@@ -62,3 +62,22 @@ class TestArchitectureFilter(base.SchedulerCloud):
         img = self.image('win', docker_platforms='windows/amd64')
         server = self.boot(img, expected='ERROR')
         self.assertIn('only linux platforms', server['fault']['message'])
+
+    def test_packing_by_default_spreading_for_anti_affinity_groups(self):
+        x86 = self.image('x86', hw_architecture='x86_64')
+        small = self.flavor('small', 1, 512)
+        packed = {self.host_of(self.boot(x86, small)) for _ in range(3)}
+        self.assertEqual(1, len(packed))  # BinPackWeigher fills one host
+        group = self.api.post_server_groups(
+            {'name': 'spread', 'policy': 'soft-anti-affinity'})
+        spread = []
+        for _ in range(3):
+            body = self._build_server(image_uuid=x86, flavor_id=small,
+                                      networks='none')
+            created = self.api.post_server(
+                {'server': body, 'os:scheduler_hints': {'group': group['id']}})
+            spread.append(self.host_of(
+                self._wait_for_state_change(created, 'ACTIVE')))
+        # Three different native x86 hosts (the emulating host stays last).
+        self.assertEqual(3, len(set(spread)))
+        self.assertLessEqual(set(spread), {'x86-1', 'x86-2', 'x86-3'})
