@@ -18,6 +18,10 @@ OPTS = [
     cfg.FloatOpt('heartbeat_seconds', default=1.0, min=0.1,
                  help='Swarm dispatcher heartbeat; a dead node shows as '
                       'down after a few heartbeats.'),
+    cfg.IntOpt('node_start_timeout', default=60, min=1,
+               help='Seconds a node\'s dockerd may take to answer after its '
+                    'container started (tls_disabled adds dockerd\'s own '
+                    '15 s).'),
     cfg.IntOpt('drain_timeout', default=30, min=1,
                help='Seconds to wait for tasks to leave a drained node '
                     'before it is removed.'),

@@ -76,8 +76,13 @@ class NodeEngines:
             c.close()
         self._clients.clear()
 
-    def wait_ready(self, name, address, deadline, interval):
-        """Wait until the node's engine answers /_ping, or fail naming it."""
+    def wait_ready(self, name, address, deadline, interval, dead=None):
+        """Wait until the node's engine answers /_ping, or fail naming it.
+
+        ``dead()`` returns a reason when the node can no longer come up (its
+        container exited), so a broken node fails at once, not at the
+        deadline.
+        """
         last = None
         while True:
             try:
@@ -85,6 +90,9 @@ class NodeEngines:
                 return
             except UNREACHABLE as e:
                 last = e
+            reason = dead() if dead else None
+            if reason:
+                raise exception.NodeFailed(node=name, reason=reason)
             if time.monotonic() > deadline:
                 raise exception.NodeFailed(
                     node=name, reason='its Docker engine at %s did not '

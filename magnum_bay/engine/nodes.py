@@ -198,6 +198,19 @@ class NodeHost:
     def put_files(self, ident, files):
         self.api.put_archive(ident, '/', _tar(files))
 
+    def why_dead(self, ident):
+        """None while the node runs; else its state and last log lines."""
+        try:
+            info = self.api.inspect_container(ident)
+        except docker.errors.NotFound:
+            return 'its container is gone'
+        state = info['State']
+        if state['Running'] or state['Status'] == 'created':
+            return None
+        tail = self.api.logs(ident, tail=3).decode(errors='replace').strip()
+        return 'its container %s (exit code %s): %s' % (
+            state['Status'], state['ExitCode'], tail or 'no output')
+
     def exec(self, ident, cmd):
         """Run a command in a node; return (exit code, output text)."""
         exec_id = self.api.exec_create(ident, cmd)['Id']

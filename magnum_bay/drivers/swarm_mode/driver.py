@@ -349,9 +349,10 @@ class _SwarmBay:
         return nodes.node_name(self.cluster['uuid'], role, index)
 
     def wait_engines(self, nodes):
-        deadline = self.context.until(60)
+        deadline = self.context.until(self.driver.opts.node_start_timeout)
         common.parallel(lambda n: self.engines.wait_ready(
-            n.name, n.address, deadline, self.interval), nodes)
+            n.name, n.address, deadline, self.interval,
+            dead=lambda: self.host.why_dead(n.id)), nodes)
 
     def engine_version(self, address):
         return self.engines.client(address).api.version().get('Version')

@@ -117,3 +117,21 @@ def test_operations_on_a_missing_or_busy_cluster(bays):
     assert 'CREATE_IN_PROGRESS' in str(err.value)
     with pytest.raises(exception.Conflict):
         bays.delete_template('ok')
+
+
+def test_image_without_dockerd_fails_fast_with_the_reason(bays, docker,
+                                                          docker_cleanup):
+    """A node image that cannot run dockerd: CREATE_FAILED naming the node
+    and what it printed, at once (not at the create timeout); delete then
+    removes everything."""
+    bays.create_template(name='ok', coe='swarm-mode',
+                         image_id='dos/busybox:latest')
+    cluster = bays.create_cluster('broken', 'ok', create_timeout=30)
+    assert cluster['status'] == 'CREATE_FAILED'
+    reason = cluster['status_reason']
+    assert 'master-0' in reason or 'worker-0' in reason
+    assert 'exit code' in reason and 'dockerd' in reason
+    assert bays.get_cluster('broken', refresh=True)['health_status'] in (
+        'UNKNOWN', 'UNHEALTHY')
+    assert bays.delete_cluster(cluster['uuid']) is None
+    _nothing_left(bays, docker, docker_cleanup)
