@@ -451,9 +451,12 @@ class BayService:
                 updates = work(ctx, driver, cluster) or {}
             except Exception as e:
                 # The reason is what the user reads in "cluster show".
-                if not isinstance(e, exception.BayError):
-                    LOG.exception('%s of cluster %s failed', action, uuid)
                 reason = str(e) or type(e).__name__
+                if isinstance(e, exception.BayError):
+                    LOG.warning('%s of cluster %s failed: %s', action,
+                                cluster['name'], reason)
+                else:
+                    LOG.exception('%s of cluster %s failed', action, uuid)
                 self.db.update_cluster(uuid, {
                     'status': '%s_FAILED' % action,
                     'status_reason': reason})

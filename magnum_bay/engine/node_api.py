@@ -114,10 +114,22 @@ class NodeEngines:
     def join_tokens(self, address):
         return self.client(address).api.inspect_swarm()['JoinTokens']
 
-    def swarm_join(self, address, manager_address, token):
-        self.client(address).api.join_swarm(
-            remote_addrs=['%s:2377' % manager_address], join_token=token,
-            advertise_addr=address, listen_addr='0.0.0.0:2377')
+    def swarm_join(self, address, manager_address, token, attempts=5):
+        """Join a swarm; retried, because a manager that has just been
+        made answers joins with transient errors on a loaded host."""
+        for attempt in range(attempts):
+            try:
+                self.client(address).api.join_swarm(
+                    remote_addrs=['%s:2377' % manager_address],
+                    join_token=token, advertise_addr=address,
+                    listen_addr='0.0.0.0:2377')
+                return
+            except docker.errors.APIError as e:
+                if 'already part of a swarm' in str(e):
+                    return
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.5 * (attempt + 1))
 
     def swarm_leave(self, address, force=False):
         self.client(address).api.leave_swarm(force=force)

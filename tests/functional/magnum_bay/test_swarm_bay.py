@@ -19,6 +19,12 @@ from magnum_bay.engine import node_api
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
 
 
+def _why(cluster):
+    return '%s: %s / %s: %s' % (
+        cluster['status'], cluster['status_reason'],
+        cluster['health_status'], cluster['health_status_reason'])
+
+
 def _user_client(bays, cluster, folder):
     """A docker client as a user would make it from ``cluster config``."""
     files = bays.config_files(cluster['uuid'])
@@ -63,8 +69,8 @@ def test_lifecycle_create_service_resize_kill_repair_delete(
     bays.create_template(name='swarm', coe='swarm-mode', image_id=image,
                          master_count=1, node_count=2)
     cluster = bays.create_cluster('bay1', 'swarm')
-    assert cluster['status'] == fields.CREATE_COMPLETE, cluster
-    assert cluster['health_status'] == fields.HEALTHY, cluster
+    assert cluster['status'] == fields.CREATE_COMPLETE, _why(cluster)
+    assert cluster['health_status'] == fields.HEALTHY, _why(cluster)
     uuid = cluster['uuid']
     names = sorted(n.name for n in bays.host.list_nodes(uuid))
     assert len(names) == 3 and sum('master' in n for n in names) == 1
@@ -88,12 +94,12 @@ def test_lifecycle_create_service_resize_kill_repair_delete(
     # Resize up to 3 workers and back to 2: the removed node is drained
     # first, its replica moves, and its container and volume go.
     cluster = bays.resize_cluster(uuid, 3)
-    assert cluster['status'] == fields.UPDATE_COMPLETE, cluster
-    assert cluster['health_status'] == fields.HEALTHY, cluster
+    assert cluster['status'] == fields.UPDATE_COMPLETE, _why(cluster)
+    assert cluster['health_status'] == fields.HEALTHY, _why(cluster)
     assert len(_ready(user)) == 4
     bays.load_image(uuid, 'dos/idle:latest')
     cluster = bays.resize_cluster(uuid, 2)
-    assert cluster['status'] == fields.UPDATE_COMPLETE, cluster
+    assert cluster['status'] == fields.UPDATE_COMPLETE, _why(cluster)
     assert bays.get_cluster(uuid)['node_count'] == 2
     assert _ready(user) == names
     assert len(_wait_running(user, service.id, 3)) == 3
@@ -108,8 +114,8 @@ def test_lifecycle_create_service_resize_kill_repair_delete(
     assert victim in cluster['health_status_reason']['summary']
     assert cluster['health_status_reason']['%s.Ready' % victim] == 'False'
     cluster = bays.repair_cluster(uuid)
-    assert cluster['status'] == fields.UPDATE_COMPLETE, cluster
-    assert cluster['health_status'] == fields.HEALTHY, cluster
+    assert cluster['status'] == fields.UPDATE_COMPLETE, _why(cluster)
+    assert cluster['health_status'] == fields.HEALTHY, _why(cluster)
 
     # So does a resize after a node died.
     other = [n for n in names if n.endswith('worker-1')][0]
@@ -117,7 +123,7 @@ def test_lifecycle_create_service_resize_kill_repair_delete(
     assert bays.get_cluster(uuid, refresh=True)['health_status'] == \
         fields.UNHEALTHY
     cluster = bays.resize_cluster(uuid, 3)
-    assert cluster['health_status'] == fields.HEALTHY, cluster
+    assert cluster['health_status'] == fields.HEALTHY, _why(cluster)
     assert len(_ready(user)) == 4
     user.close()
 
@@ -144,7 +150,7 @@ def test_rolling_upgrade_and_ca_rotation(bays, node_image, tmp_path):
                          node_count=2)
     bays.create_template(name='v2', coe='swarm-mode', image_id=image_v2)
     cluster = bays.create_cluster('bay2', 'v1')
-    assert cluster['health_status'] == fields.HEALTHY, cluster
+    assert cluster['health_status'] == fields.HEALTHY, _why(cluster)
     uuid = cluster['uuid']
     user = _user_client(bays, cluster, str(tmp_path / 'old'))
     before = {n.attrs['Description']['Hostname']: n.id
@@ -152,7 +158,7 @@ def test_rolling_upgrade_and_ca_rotation(bays, node_image, tmp_path):
     bays.load_image(uuid, 'dos/idle:latest')
 
     cluster = bays.upgrade_cluster(uuid, 'v2', max_batch_size=2)
-    assert cluster['status'] == fields.UPDATE_COMPLETE, cluster
+    assert cluster['status'] == fields.UPDATE_COMPLETE, _why(cluster)
     assert cluster['health_status'] == fields.HEALTHY, \
         cluster['health_status_reason']
     v2_id = bays.host.client.images.get(image_v2).id
@@ -176,8 +182,8 @@ def test_rolling_upgrade_and_ca_rotation(bays, node_image, tmp_path):
     # CA rotation: the old client certificate stops working, a new
     # ``cluster config`` works, the swarm stays whole.
     cluster = bays.rotate_ca(uuid)
-    assert cluster['status'] == fields.UPDATE_COMPLETE, cluster
-    assert cluster['health_status'] == fields.HEALTHY, cluster
+    assert cluster['status'] == fields.UPDATE_COMPLETE, _why(cluster)
+    assert cluster['health_status'] == fields.HEALTHY, _why(cluster)
     with pytest.raises(Exception):
         user.nodes.list()
     user.close()
@@ -211,8 +217,8 @@ def test_nodegroup_with_own_image_and_flavor_and_monitor(bays, node_image,
 
     cluster = bays.create_nodegroup(uuid, 'small-v2', node_count=1,
                                     image_id=image_v2, flavor_id='small')
-    assert cluster['status'] == fields.UPDATE_COMPLETE, cluster
-    assert cluster['health_status'] == fields.HEALTHY, cluster
+    assert cluster['status'] == fields.UPDATE_COMPLETE, _why(cluster)
+    assert cluster['health_status'] == fields.HEALTHY, _why(cluster)
     extra = [n for n in bays.host.list_nodes(uuid)
              if n.nodegroup == 'small-v2']
     assert len(extra) == 1
@@ -234,7 +240,7 @@ def test_nodegroup_with_own_image_and_flavor_and_monitor(bays, node_image,
     assert 0 < metrics['memory_util'][0] < 100
 
     cluster = bays.delete_nodegroup(uuid, 'small-v2')
-    assert cluster['health_status'] == fields.HEALTHY, cluster
+    assert cluster['health_status'] == fields.HEALTHY, _why(cluster)
     assert [n['name'] for n in bays.list_nodegroups(uuid)] == [
         'default-master', 'default-worker']
     assert not [n for n in bays.host.list_nodes(uuid)
@@ -254,7 +260,7 @@ def test_tls_disabled_bay_serves_plain_tcp(bays, node_image):
     bays.create_template(name='plain', coe='swarm-mode', image_id=image,
                          tls_disabled=True)
     cluster = bays.create_cluster('bay4', 'plain')
-    assert cluster['health_status'] == fields.HEALTHY, cluster
+    assert cluster['health_status'] == fields.HEALTHY, _why(cluster)
     assert cluster['api_address'].endswith(':2375')
     files = bays.config_files(cluster['uuid'])
     assert sorted(files) == ['env.sh']
