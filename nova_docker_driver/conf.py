@@ -37,6 +37,10 @@ IMAGE_OPTS = [
                help='Where Glance image tarballs are staged while they are '
                     'loaded into the engine (each is deleted once loaded; '
                     'the loaded image is the cache, tagged by image id).'),
+    cfg.StrOpt('instances_dir', default='$state_path/docker-instances',
+               help='Per-instance host directories (the config-drive tree '
+                    'bind-mounted read-only into containers of a local '
+                    'engine); removed with the instance.'),
     cfg.StrOpt('image_repository', default='nova-glance',
                help='Engine repository under which images loaded from '
                     'Glance are tagged (<repository>:<glance image id>).'),

@@ -12,7 +12,9 @@ compute host); its name (``nova-<uuid>``) is only for people reading
 """
 
 import contextlib
+import os
 import shlex
+import shutil
 import threading
 import time
 
@@ -64,6 +66,32 @@ POWER_STATES = {
 }
 
 
+class _Background:
+    """Run one function in a thread; result() returns or raises its outcome."""
+
+    def __init__(self, func, *args):
+        self._outcome = None
+        self._thread = threading.Thread(target=self._run, args=(func, args),
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self, func, args):
+        try:
+            self._outcome = (True, func(*args))
+        except BaseException as exc:  # handed to the caller
+            self._outcome = (False, exc)
+
+    def wait(self):
+        self._thread.join()
+
+    def result(self):
+        self._thread.join()
+        ok, value = self._outcome
+        if not ok:
+            raise value
+        return value
+
+
 class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
     """Docker containers as Nova instances.
 
@@ -89,6 +117,9 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         #: Containers labelled for this host that Nova does not know.
         self.unknown_containers = []
         self._disk_quota = None
+        # Refreshed by the resource tracker's periodic get_available_resource
+        # so a spawn does not ask the engine again.
+        self._host_cpus = None
         self._lock = threading.Lock()
 
     # -- lookup -----------------------------------------------------------
@@ -175,6 +206,7 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
     def get_available_resource(self, nodename):
         info = self._backend.info()
         version = self._backend.version()
+        self._host_cpus = info.get('NCPU') or 1
         return hostinfo.available_resource(info, version, nodename)
 
     def update_provider_tree(self, provider_tree, nodename, allocations=None):
@@ -264,7 +296,9 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
 
     def _limits(self, instance, flavor=None):
         flavor = flavor or instance.flavor
-        host_cpus = self._backend.info().get('NCPU') or 1
+        if self._host_cpus is None:
+            self._host_cpus = self._backend.info().get('NCPU') or 1
+        host_cpus = self._host_cpus
         return limits.for_flavor(flavor, CONF, host_cpus,
                                  disk_quota=self._disk_quota_enabled())
 
@@ -272,31 +306,62 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         cmdline = image_meta.properties.get('os_command_line')
         return shlex.split(cmdline) if cmdline else None
 
+    def _instance_dir(self, instance):
+        return os.path.join(CONF.docker.instances_dir, instance.uuid)
+
     def _create(self, context, instance, image_meta, injected_files,
                 network_info):
         """Create (not start) the container; remove it again on failure."""
-        ref = self._images.resolve(context, image_meta)
-        spec_limits = self._limits(instance)
-        labels = self._labels(instance)
-        labels.update({LABEL_NAME: instance.name,
-                       LABEL_PROJECT: instance.project_id or '',
-                       LABEL_IMAGE: image_meta.id or ''})
-        spec = backend_base.ContainerSpec(
-            name='nova-%s' % instance.uuid, image=ref, labels=labels,
-            limits=spec_limits,
-            hostname=getattr(instance, 'hostname', None) or instance.name,
-            command=self._command(image_meta))
-        container_id = self._backend.create(spec)
+        # The metadata (a Neutron call and some CPU) is built in a second
+        # thread while the image is resolved and the container created:
+        # spawn time is what a tenant waits for.
+        for attr in ('metadata', 'system_metadata', 'flavor', 'user_data'):
+            getattr(instance, attr)  # loaded here, not in both threads
+        drive = _Background(inject.config_drive_files, instance,
+                            injected_files, network_info)
+        local = self._backend.is_local()
+        root = os.path.join(self._instance_dir(instance), 'config_drive')
+        container_id = None
         try:
-            self._inject(container_id, instance, image_meta, ref,
-                         injected_files, network_info)
+            ref = self._images.resolve(context, image_meta)
+            labels = self._labels(instance)
+            labels.update({LABEL_NAME: instance.name,
+                           LABEL_PROJECT: instance.project_id or '',
+                           LABEL_IMAGE: image_meta.id or ''})
+            spec = backend_base.ContainerSpec(
+                name='nova-%s' % instance.uuid, image=ref, labels=labels,
+                limits=self._limits(instance),
+                hostname=getattr(instance, 'hostname', None) or instance.name,
+                command=self._command(image_meta),
+                # The engine needs the source to exist only at start.
+                readonly_binds={root: inject.CONFIG_DRIVE_DIR} if local
+                else None)
+            container_id = self._backend.create(spec)
+            files = drive.result()
+            if local:
+                # A leftover of an earlier failed attempt goes first.
+                self._remove_instance_dir(instance)
+                inject.write_tree(root, files)
+            else:
+                self._backend.put_archive(container_id, '/',
+                                          inject.tree_archive(files))
+            self._inject_personal(container_id, instance, image_meta, ref,
+                                  injected_files)
         except Exception:
-            self._backend.remove(container_id)
+            drive.wait()
+            if container_id:
+                self._backend.remove(container_id)
+            self._remove_instance_dir(instance)
             raise
         return container_id
 
-    def _inject(self, container_id, instance, image_meta, ref,
-                injected_files, network_info):
+    def _remove_instance_dir(self, instance):
+        shutil.rmtree(self._instance_dir(instance), ignore_errors=True)
+
+    def _inject_personal(self, container_id, instance, image_meta, ref,
+                         injected_files):
+        if not injected_files and not getattr(instance, 'key_data', None):
+            return
         image_user = (image_meta.properties.get('os_admin_user') or
                       self._backend.image_config(ref).get('User') or 'root')
         image_user = image_user.split(':', 1)[0]
@@ -304,12 +369,13 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         if getattr(instance, 'key_data', None):
             raw = self._backend.get_file(container_id, '/etc/passwd')
             passwd = raw.decode('utf-8', 'replace') if raw else None
-        data, problem = inject.instance_files(
-            instance, injected_files, network_info, passwd, image_user)
+        data, problem = inject.personal_archive(
+            instance, injected_files, passwd, image_user)
         if problem:
             LOG.warning('Key pair not injected: %s', problem,
                         instance=instance)
-        self._backend.put_archive(container_id, '/', data)
+        if data:
+            self._backend.put_archive(container_id, '/', data)
 
     def _start(self, instance, container_id, network_info, wait_events=False):
         """Start the container and wire its network (after every start)."""
@@ -317,7 +383,8 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
                   else contextlib.nullcontext())
         with waiter:
             self._backend.start(container_id)
-            self._wire_network(instance, network_info)
+            if network_info:
+                self._wire_network(instance, network_info)
 
     def spawn(self, context, instance, image_meta, injected_files,
               admin_password, allocations, network_info=None,
@@ -354,6 +421,7 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
                     container_id = state.id if state else None
                 if container_id:
                     self._backend.remove(container_id)
+                self._remove_instance_dir(instance)
 
     def destroy(self, context, instance, network_info, block_device_info=None,
                 destroy_disks=True, destroy_secrets=True):

@@ -1,19 +1,21 @@
-"""Instance data written into the container before it first starts.
+"""Instance data made available inside the container before it first starts.
 
 - The whole config-drive tree (meta_data.json, user_data, network_data.json,
   vendor data, EC2 metadata, personality files under openstack/content) at
   ``/var/lib/cloud/seed/config_drive``, where cloud-init's ConfigDrive
   datasource looks first; images without cloud-init read the files there.
-- Each injected (personality) file at its own path.
-- The instance's key pair in ``~/.ssh/authorized_keys`` of the image's user
-  (image property ``os_admin_user``, else the image's USER, else root),
-  owned by that user.
-
-Everything travels as one tar archive through the engine, so no host path
-is ever mounted into the container.
+  With a local engine the tree is written to
+  ``[docker] instances_dir/<uuid>/config_drive`` and bind-mounted read-only
+  (the driver chooses the path, never the tenant; snapshots do not capture
+  it); with a remote engine it is copied in through the Engine API.
+- Each injected (personality) file at its own path, and the instance's key
+  pair in ``~/.ssh/authorized_keys`` of the image's user (image property
+  ``os_admin_user``, else the image's USER, else root), owned by that user:
+  one archive through the Engine API, only when there is something to copy.
 """
 
 import io
+import os
 import posixpath
 import tarfile
 import time
@@ -69,10 +71,8 @@ def passwd_entry(passwd_text, user):
     return None
 
 
-def instance_files(instance, injected_files, network_info, passwd_text,
-                   image_user):
-    """The tar archive (bytes) to extract at / in the container."""
-    tar = TarBuilder()
+def config_drive_files(instance, injected_files, network_info):
+    """[(relative path, bytes, mode)] of the config-drive tree."""
     # InstanceMetadata works on a detached copy of the instance: load what
     # it reads while the instance can still reach the database.
     for attr in ('metadata', 'system_metadata', 'flavor', 'user_data'):
@@ -87,13 +87,42 @@ def instance_files(instance, injected_files, network_info, passwd_text,
                     if network_info else None)
     md = instance_metadata.InstanceMetadata(
         instance, content=injected_files or [], network_info=network_info)
+    files = []
     for path, value in md.metadata_for_config_drive():
-        tar.add_file(posixpath.join(CONFIG_DRIVE_DIR, path), value,
-                     mode=0o600 if 'user' in path or 'content' in path
-                     else 0o644)
+        if isinstance(value, str):
+            value = value.encode()
+        private = 'user' in path or 'content' in path
+        files.append((path, value, 0o600 if private else 0o644))
+    return files
+
+
+def write_tree(root, files):
+    """Write config-drive files under a fresh host directory ``root``."""
+    os.makedirs(root, mode=0o755)
+    for path, data, mode in files:
+        target = os.path.join(root, path)
+        os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        with os.fdopen(fd, 'wb') as f:
+            f.write(data)
+
+
+def tree_archive(files):
+    """The config-drive tree as an archive to extract at / (remote engine)."""
+    tar = TarBuilder()
+    for path, data, mode in files:
+        tar.add_file(posixpath.join(CONFIG_DRIVE_DIR, path), data, mode=mode)
+    return tar.getvalue()
+
+
+def personal_archive(instance, injected_files, passwd_text, image_user):
+    """(archive or None, problem): injected files and the key pair."""
+    key = getattr(instance, 'key_data', None)
+    if not injected_files and not key:
+        return None, None
+    tar = TarBuilder()
     for path, contents in injected_files or []:
         tar.add_file(path, contents)
-    key = getattr(instance, 'key_data', None)
     if key:
         user = image_user or 'root'
         entry = passwd_entry(passwd_text, user) or (

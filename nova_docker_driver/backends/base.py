@@ -31,6 +31,8 @@ class ContainerSpec:
     hostname: str
     command: list = None
     environment: dict = None
+    #: Read-only bind mounts chosen by the driver: {host path: container path}.
+    readonly_binds: dict = None
 
 
 @dataclasses.dataclass
@@ -52,6 +54,10 @@ class EngineBackend(metaclass=abc.ABCMeta):
     @abc.abstractmethod
     def endpoint(self):
         """Where the engine is, for messages."""
+
+    @abc.abstractmethod
+    def is_local(self):
+        """True when host paths of this machine are the engine's too."""
 
     @abc.abstractmethod
     def version(self):

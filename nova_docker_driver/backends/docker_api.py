@@ -43,6 +43,9 @@ class DockerAPIBackend(base.EngineBackend):
     def endpoint(self):
         return self._conf.endpoint
 
+    def is_local(self):
+        return self._conf.endpoint.startswith('unix://')
+
     def _tls(self):
         conf = self._conf
         if not (conf.tls_verify or conf.tls_cert):
@@ -108,9 +111,11 @@ class DockerAPIBackend(base.EngineBackend):
         raw = self.inspect_raw(container_id)
         return _state(raw) if raw else None
 
-    def _host_config(self, limits):
+    def _host_config(self, limits, readonly_binds=None):
         api = self.api
         kwargs = dict(
+            binds={host: {'bind': inside, 'mode': 'ro'}
+                   for host, inside in (readonly_binds or {}).items()},
             # The driver wires networking itself (veths into the netns).
             network_mode='none',
             mem_limit=limits.memory_bytes,
@@ -137,7 +142,7 @@ class DockerAPIBackend(base.EngineBackend):
             hostname=spec.hostname[:63] if spec.hostname else None,
             command=spec.command, environment=spec.environment,
             network_disabled=False, detach=True,
-            host_config=self._host_config(spec.limits))
+            host_config=self._host_config(spec.limits, spec.readonly_binds))
         return created['Id']
 
     def start(self, container_id):

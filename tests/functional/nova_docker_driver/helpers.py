@@ -53,6 +53,8 @@ def engine_flags(test, tmpdir):
     test.flags(endpoint=docker_engine.docker_host(), group='docker')
     test.flags(image_cache_dir=os.path.join(tmpdir, 'image-cache'),
                group='docker')
+    test.flags(instances_dir=os.path.join(tmpdir, 'instances'),
+               group='docker')
 
 
 def engine_image(image_id, ref, name=None, **props):
