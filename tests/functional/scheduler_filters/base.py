@@ -12,6 +12,7 @@ import warnings
 # The rig first: it decides how Nova's test package patches threading.
 from tests.rig import nova as nova_rig  # noqa: I100
 
+from nova import conf as nova_conf  # noqa: E402
 from nova import context as nova_context  # noqa: E402
 from nova.objects import fields as obj_fields  # noqa: E402
 from nova.tests.functional.api import client as api_client  # noqa: E402
@@ -76,9 +77,12 @@ class SchedulerCloud(nova_rig.NovaCloudTestCase):
         return tuple(self.fleet)
 
     def setUp(self):
-        fleet = self.fleet
-        driver_cls = type('Fleet', (FleetDriver,), {'fleet': fleet})
-        self.compute_driver = lambda virtapi: driver_cls(virtapi)
+        self._fleet_driver = type('Fleet', (FleetDriver,),
+                                  {'fleet': self.fleet})
+        # CONF.host names the compute being started while Nova builds its
+        # driver.
+        self.compute_driver = lambda virtapi: self.driver_for_host(
+            virtapi, nova_conf.CONF.host)
         sf_state.reset()
         tmp = tempfile.mkdtemp(prefix='sched-plan-')
         self.plan_path = os.path.join(tmp, 'share-plan.yaml')
@@ -94,6 +98,9 @@ class SchedulerCloud(nova_rig.NovaCloudTestCase):
             category=sqla_exc.SADeprecationWarning)
         self.addCleanup(sf_state.reset)
         self.ctxt = nova_context.get_admin_context()
+
+    def driver_for_host(self, virtapi, host):
+        return self._fleet_driver(virtapi)
 
     def write_plan(self, text):
         tmp = self.plan_path + '.tmp'

@@ -1,5 +1,7 @@
 """ArchitectureFilter + EmulationWeigher in Nova's real scheduler."""
 
+import pytest
+
 from tests.functional.scheduler_filters import base
 
 FLEET = {
@@ -13,6 +15,7 @@ FLEET = {
 }
 
 
+@pytest.mark.slow
 class TestArchitectureFilter(base.SchedulerCloud):
     fleet = FLEET
 
