@@ -112,26 +112,41 @@ def select_hosts(hosts, request, share_plan=None, usage=None,
     decisions = {}
     if share_plan is not None:
         config = _as_config(share_plan)
-        by_host, _pools = share.pools_for(hosts, config, usage, now)
-        cache = {}
-        for h in hosts:
-            pool = by_host[h.name]
-            d = cache.get(id(pool))
-            if d is None:
-                d = cache[id(pool)] = pool.decide(request.project_id,
-                                                  total_demand)
-            decisions[h.name] = d
+        by_host, pools = share.pools_for(hosts, config, usage, now)
+        if len(pools) == 1:
+            # One pool (no aggregate plans): one decision for every host.
+            d = pools[0].decide(request.project_id, total_demand)
+            if not d.allowed:
+                return []
+            decisions = dict.fromkeys((h.name for h in hosts), d)
+        else:
+            cache = {}
+            for h in hosts:
+                pool = by_host[h.name]
+                d = cache.get(id(pool))
+                if d is None:
+                    d = cache[id(pool)] = pool.decide(request.project_id,
+                                                      total_demand)
+                decisions[h.name] = d
+    need_v = per_instance[facts.VCPU]
+    need_m = per_instance[facts.MEMORY_MB]
+    need_d = per_instance[facts.DISK_GB]
     passing = []
     for h in hosts:
-        if not arch_passes(h, archs):
+        if archs is not None and not (h.architectures & archs
+                                      or h.emulated_architectures & archs):
             continue
-        if check_capacity and not fits(h, per_instance):
+        if check_capacity and (
+                (need_v and h.vcpus_total - h.vcpus_used < need_v)
+                or (need_m and h.memory_mb_total - h.memory_mb_used < need_m)
+                or (need_d and h.disk_gb_total - h.disk_gb_used < need_d)):
             continue
-        if not group_passes(h, request):
+        if request.group_policy and not group_passes(h, request):
             continue
-        d = decisions.get(h.name)
-        if d is not None and not d.allowed:
-            continue
+        if decisions:
+            d = decisions.get(h.name)
+            if d is not None and not d.allowed:
+                continue
         passing.append(h)
     return order(passing, request, decisions, packing)
 
@@ -144,18 +159,21 @@ def order(hosts, request, decisions=None, packing=weigh.PACK):
     mode = weigh.packing_mode(request, packing)
     demand = request.demand(per_instance=True)
     columns = [
-        (EMULATION_MULTIPLIER,
-         [weigh.emulation_score(h, request) for h in hosts]),
-        (BINPACK_MULTIPLIER,
-         [weigh.binpack_score(h, demand, mode) for h in hosts]),
+        (BINPACK_MULTIPLIER, weigh.binpack_many(
+            [(h.vcpus_total, h.vcpus_used, h.memory_mb_total,
+              h.memory_mb_used, h.disk_gb_total, h.disk_gb_used)
+             for h in hosts],
+            (demand[facts.VCPU], demand[facts.MEMORY_MB],
+             demand[facts.DISK_GB]), mode)),
     ]
-    if decisions:
+    if request.architectures is not None:
+        columns.append((EMULATION_MULTIPLIER,
+                        [weigh.emulation_score(h, request) for h in hosts]))
+    if decisions and len({id(d) for d in decisions.values()}) > 1:
+        # A single pool gives every host the same share score: skip it.
         columns.append((SHARE_MULTIPLIER,
                         [weigh.share_score(decisions.get(h.name))
                          for h in hosts]))
-    if request.group_hosts:
-        columns.append((GROUP_MULTIPLIER,
-                        [weigh.group_score(h, request) for h in hosts]))
     totals = [0.0] * len(hosts)
     for mult, raw in columns:
         for i, v in enumerate(weigh.normalize(raw)):

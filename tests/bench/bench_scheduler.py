@@ -71,6 +71,21 @@ def _nova():
     return conf
 
 
+def _noop_weighers(n):
+    """n weighers that return 0 for every host: what Nova's weight handler
+    itself costs (wrapping, normalising, multipliers, debug dicts)."""
+    from nova.scheduler import weights
+
+    class Noop(weights.BaseHostWeigher):
+        def _weigh_object(self, host_state, spec):
+            return 0.0
+
+        def weigh_objects(self, weighed_obj_list, spec):
+            return [0.0] * len(weighed_obj_list)
+
+    return [Noop() for _ in range(n)]
+
+
 class MemoryUsage:
     """In-memory usage source for the cost benchmark (see module doc)."""
 
@@ -238,6 +253,13 @@ def bench_cost(conf):
         def core_select():
             return select.select_hosts(facts_hosts, core_req, share_cfg)
 
+        noop = _noop_weighers(len(ours_w))
+        our_passing = list(share_f.filter_all(
+            arch_f.filter_all(hosts, spec()), spec()))
+
+        def handler_only():
+            return handler.get_weighed_objects(noop, our_passing, spec())
+
         passed_ours = len(our_all())
         passed_base = len(base_filters())
         figs = {}
@@ -249,6 +271,7 @@ def bench_cost(conf):
                          ('RAMWeigher_weigh_objects', ram_weigh_only),
                          ('ours_total', our_all),
                          ('core_select_hosts', core_select),
+                         ('nova_handler_noop_weighers', handler_only),
                          ('builtin_total', base_filters)):
             best, p50 = _time(fn, rounds)
             figs[name] = {'best_ms': round(best * 1e3, 3),
@@ -262,12 +285,16 @@ def bench_cost(conf):
                + f['TenantShareFilter']['p50_ms']), 2)
         figs['ratio_builtin_total_over_ours_total'] = round(
             f['builtin_total']['p50_ms'] / f['ours_total']['p50_ms'], 2)
+        figs['ours_total_less_nova_handler_ms'] = round(
+            f['ours_total']['p50_ms']
+            - f['nova_handler_noop_weighers']['p50_ms'], 3)
         figs['hosts_passing'] = {'ours': passed_ours, 'builtin': passed_base}
         results[n] = figs
         print('cost n=%-5d ours: arch %.3f us/host, share %.3f us/host, '
               'total %.1f ms | built-ins: image %.3f, isolation %.3f '
               'us/host, total %.1f ms | filters %.1fx cheaper, total '
-              '%.1fx | core select_hosts %.1f ms' % (
+              '%.1fx | core select_hosts %.1f ms | Nova weight handler '
+              'alone %.1f ms' % (
                   n, f['ArchitectureFilter']['us_per_host'],
                   f['TenantShareFilter']['us_per_host'],
                   f['ours_total']['p50_ms'],
@@ -276,7 +303,8 @@ def bench_cost(conf):
                   f['builtin_total']['p50_ms'],
                   figs['ratio_builtin_filters_over_ours'],
                   figs['ratio_builtin_total_over_ours_total'],
-                  f['core_select_hosts']['p50_ms']), flush=True)
+                  f['core_select_hosts']['p50_ms'],
+                  f['nova_handler_noop_weighers']['p50_ms']), flush=True)
     conf.clear_override('share_plan_file', 'docker_scheduler')
     state.reset()
     return results
