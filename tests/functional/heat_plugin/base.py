@@ -2,6 +2,8 @@
 
 from tests.rig import heat as heat_rig  # noqa: I100 - first, see the rig
 
+import os  # noqa: E402
+
 import pytest  # noqa: E402
 from oslo_config import cfg  # noqa: E402
 
@@ -11,6 +13,10 @@ from heat_plugin import policy  # noqa: E402
 from tests.rig import docker_engine  # noqa: E402
 
 HOT = 'heat_template_version: 2021-04-16\n'
+
+
+def _find_file(name):
+    return name if os.path.isabs(name) and os.path.exists(name) else None
 
 
 class DockerStackTestCase(heat_rig.HeatStackTestCase):
@@ -31,6 +37,8 @@ class DockerStackTestCase(heat_rig.HeatStackTestCase):
         # busybox httpd as pid 1 ignores SIGTERM; do not wait 10 s for it.
         cfg.CONF.set_override('stop_timeout', 1, group='heat_docker')
         hosts.FACTS.clear()
+        # Heat's base mocks find_file; policy files need the real lookup.
+        self.mock_find_file.side_effect = _find_file
         policy.reset()
         self.addCleanup(policy.reset)
         self.addCleanup(hosts.FACTS.clear)

@@ -1,0 +1,78 @@
+"""Item 7: an OS::Heat::ResourceGroup of 20 containers scales down and up,
+its nested stacks run by Heat's real engine service in-process."""
+
+from tests.functional.heat_plugin import base  # noqa: I100 - rig first
+
+import os  # noqa: E402
+
+import pytest  # noqa: E402
+
+from heat.common import template_format  # noqa: E402
+from heat.engine import stack as stack_mod  # noqa: E402
+
+from tests.functional.heat_plugin import local_engine  # noqa: E402
+
+EXAMPLES = os.path.join(os.path.dirname(__file__), '..', '..', '..',
+                        'examples')
+
+
+def example(name):
+    with open(os.path.join(EXAMPLES, name)) as f:
+        return f.read()
+
+
+class TestResourceGroup(base.DockerStackTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.engine = local_engine.LocalEngine()
+        self.engine.install(self)
+
+    def service_create(self, name, template, params):
+        """Create through the engine service, as heat-api asks it to."""
+        ident = self.engine.service.create_stack(
+            self.ctx, name, template_format.parse(template), params, {},
+            {'disable_rollback': True})
+        stack = stack_mod.Stack.load(self.ctx, stack_id=ident['stack_id'])
+        self.addCleanup(self._delete_quietly, stack)
+        return stack
+
+    def service_update(self, stack, template, params):
+        """Update through the engine service, as heat-api asks it to."""
+        self.engine.service.update_stack(
+            stack.context, dict(stack.identifier()),
+            template_format.parse(template), params, {}, {})
+        return stack_mod.Stack.load(stack.context, stack_id=stack.id)
+
+    def workers(self):
+        found = self.docker.api.containers(
+            filters={'label': 'role=worker', 'status': 'running'})
+        return {c['Labels']['index']: c['Id'] for c in found}
+
+    @pytest.mark.slow
+    def test_twenty_containers_scale_down_and_up(self):
+        template = example('scaled_group.yaml')
+        stack = self.service_create('group', template, {'count': 20})
+        self.assert_state(stack, 'CREATE')
+        first = self.workers()
+        self.assertEqual({str(i) for i in range(20)}, set(first))
+        self.assertEqual(sorted(first.values()),
+                         sorted(stack['workers'].FnGetAtt('refs')))
+
+        stack = self.service_update(stack, template, {'count': 7})
+        self.assert_state(stack, 'UPDATE')
+        down = self.workers()
+        self.assertEqual({str(i) for i in range(7)}, set(down))
+        # Scaling down keeps the survivors as they were.
+        self.assertEqual({k: first[k] for k in down}, down)
+
+        stack = self.service_update(stack, template, {'count': 20})
+        self.assert_state(stack, 'UPDATE')
+        up = self.workers()
+        self.assertEqual({str(i) for i in range(20)}, set(up))
+        self.assertEqual(down, {k: up[k] for k in down})
+
+        self.delete_stack(stack)
+        self.assert_state(stack, 'DELETE')
+        self.assertEqual({}, self.workers())
+        self.assertEqual({}, self.leftovers())
