@@ -75,10 +75,22 @@ class RequestState:
         self.lock = threading.Lock()
 
     def share(self):
-        """ShareView for this request, or None when no plan is configured."""
+        """ShareView for this request, or None when no plan is configured.
+
+        When no decision can be made (no valid plan was ever loaded,
+        placement unreachable) the request is refused with the reason: the
+        scheduler stays up and nothing is placed against the plan's will.
+        """
         with self.lock:
             if not self._share_built:
-                self._share = _build_share(self.spec_obj, self.request)
+                try:
+                    self._share = _build_share(self.spec_obj, self.request)
+                except Exception as e:
+                    LOG.exception('TenantShareFilter cannot decide for '
+                                  'project %s', self.request.project_id)
+                    reason = 'cannot decide: %s' % e
+                    refused = share.Decision(False, False, None, reason)
+                    self._share = ShareView(refused, {}, {})
                 self._share_built = True
             return self._share
 

@@ -170,3 +170,35 @@ class TestTenantShare(base.SchedulerCloud):
             got = self.admin_api.get_server(s['id'])
             self.assertEqual('ACTIVE', got['status'])
             self.assertNotIn('docker_share:borrowed', got['metadata'])
+
+
+BROKEN = PLAN.replace('owns: {VCPU: 4, instances: 25}\n      - name: research-b',
+                      'owns: {VCPU: 40, instances: 25}\n      - name: research-b')
+
+
+@pytest.mark.slow
+class TestBadPlans(base.SchedulerCloud):
+    """A bad plan never takes the scheduler down."""
+
+    fleet = {'host-1': dict(arch='x86_64', vcpus=4)}
+    plan = BROKEN
+
+    def test_refuse_until_valid_then_keep_last_good(self):
+        img = self.image('x86', hw_architecture='x86_64')
+        c1 = self.flavor('c1', 1, 256)
+        ops = self.project_api('ops')
+        # No valid plan was ever loaded: refused with the node at fault.
+        server = self.boot(img, c1, api=ops, expected='ERROR')
+        message = server['fault']['message']
+        self.assertIn('TenantShareFilter', message)
+        self.assertIn('research.owns.VCPU', message)
+        # Fixed: the scheduler, still up, places.
+        self.write_plan(PLAN)
+        self.boot(img, c1, api=ops)
+        # Broken again: the last good plan stays in force (ops is listed,
+        # the unlisted guest is still refused by it).
+        self.write_plan('version: 1\nprojects: [oops')
+        self.boot(img, c1, api=ops)
+        server = self.boot(img, c1, api=self.project_api('guest'),
+                           expected='ERROR')
+        self.assertIn('not in the share plan', server['fault']['message'])
