@@ -58,7 +58,7 @@ class NodeFailed(BayError):
 
 
 class OperationTimeout(BayError):
-    msg_fmt = '%(operation)s did not finish within %(seconds)s s: %(reason)s'
+    msg_fmt = '%(operation)s did not finish within %(seconds)s seconds: %(reason)s'
 
 
 class InvalidState(BayError):

@@ -37,7 +37,7 @@ def parallel(func, items):
         return list(pool.map(func, items))
 
 
-def wait_for(check, deadline, interval, what):
+def wait_for(check, deadline, interval, what, seconds='its'):
     """Poll check() until it returns a true value; time out naming ``what``.
 
     check returns (done, detail); detail goes into the timeout message.
@@ -48,7 +48,7 @@ def wait_for(check, deadline, interval, what):
         if done:
             return detail
         if time.monotonic() > deadline:
-            raise exception.OperationTimeout(operation=what, seconds='the',
+            raise exception.OperationTimeout(operation=what, seconds=seconds,
                                              reason=detail)
         time.sleep(interval)
 

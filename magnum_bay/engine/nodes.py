@@ -129,16 +129,30 @@ class NodeHost:
         if found:
             return self.api.inspect_network(found[0]['Id'])
         labels = {LABEL_BAY: bay_uuid}
-        probe = self.api.create_network(name, driver='bridge', labels=labels)
+        probe = self._create_network(name, labels)
         info = self.api.inspect_network(probe['Id'])
         self.api.remove_network(probe['Id'])
         cfg = info['IPAM']['Config'][0]
         pool = docker_types.IPAMPool(subnet=cfg['Subnet'],
                                      gateway=cfg.get('Gateway'))
-        created = self.api.create_network(
-            name, driver='bridge', labels=labels,
-            ipam=docker_types.IPAMConfig(pool_configs=[pool]))
+        created = self._create_network(
+            name, labels, ipam=docker_types.IPAMConfig(pool_configs=[pool]))
         return self.api.inspect_network(created['Id'])
+
+    def _create_network(self, name, labels, ipam=None, attempts=3):
+        # Another dockerd on the same host (re)making its iptables chains
+        # can make this one's rule insertion fail for a moment.
+        for attempt in range(attempts):
+            try:
+                return self.api.create_network(name, driver='bridge',
+                                               labels=labels, ipam=ipam)
+            except docker.errors.APIError as e:
+                if 'iptables' not in str(e) or attempt == attempts - 1:
+                    raise
+                leftover = self.api.networks(names=[name])
+                for net in leftover:
+                    self.api.remove_network(net['Id'])
+                time.sleep(0.5)
 
     def network(self, bay_uuid):
         found = self.api.networks(names=[network_name(bay_uuid)])

@@ -87,7 +87,8 @@ class KubernetesDriver(image_nodes.OperatorImageDriver):
             ready = [k for k, v in reasons.items() if k.endswith('.Ready')
                      and v == 'True']
             return len(ready) >= want, reasons.get('summary')
-        common.wait_for(check, context.until(600), 2, 'Kubernetes nodes')
+        common.wait_for(check, context.until(600), 2, 'Kubernetes nodes',
+                        600)
 
     def health(self, api_client):
         """(health, reasons) from the nodes' Ready condition."""

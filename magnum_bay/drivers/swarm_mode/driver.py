@@ -404,10 +404,15 @@ class _SwarmBay:
             entries = self._swarm_entries(leader)
             missing = [n for n in names if not any(
                 e['Status']['State'] == 'ready' for e in entries.get(n, ()))]
+            for name in missing:
+                # A node whose container died will never be ready.
+                reason = self.host.why_dead(name)
+                if reason:
+                    raise exception.NodeFailed(node=name, reason=reason)
             return not missing, 'not ready: %s' % ', '.join(missing)
 
         common.wait_for(check, self.context.until(90), self.interval,
-                        'swarm formation')
+                        'swarm formation', 90)
 
     def drain_and_remove(self, node):
         """Drain a node, let its tasks move, then take it out and remove it."""
@@ -421,7 +426,8 @@ class _SwarmBay:
             common.wait_for(
                 lambda: (not self.engines.running_tasks(leader, node_id),
                          'tasks still on %s' % node.name),
-                deadline, self.interval, 'draining %s' % node.name)
+                deadline, self.interval, 'draining %s' % node.name,
+                self.driver.opts.drain_timeout)
         if node.running:
             try:
                 self.engines.swarm_leave(node.address,
