@@ -120,6 +120,7 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         # Refreshed by the resource tracker's periodic get_available_resource
         # so a spawn does not ask the engine again.
         self._host_cpus = None
+        self._last_facts = None
         self._lock = threading.Lock()
 
     # -- lookup -----------------------------------------------------------
@@ -203,15 +204,30 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
     def get_available_nodes(self, refresh=False):
         return [self._nodename]
 
+    def _engine_facts(self):
+        """(info, version) of the engine; the last ones while it is down.
+
+        The host's capacity does not change when its engine restarts; a
+        resource update (also the one that runs when a failed build gives
+        back its claim) must not fail because of it.
+        """
+        try:
+            facts = (self._backend.info(), self._backend.version())
+        except exception.EngineUnavailable as exc:
+            if self._last_facts is None:
+                raise
+            LOG.warning('%s; reporting the resources last seen', exc)
+            return self._last_facts
+        self._last_facts = facts
+        self._host_cpus = facts[0].get('NCPU') or 1
+        return facts
+
     def get_available_resource(self, nodename):
-        info = self._backend.info()
-        version = self._backend.version()
-        self._host_cpus = info.get('NCPU') or 1
+        info, version = self._engine_facts()
         return hostinfo.available_resource(info, version, nodename)
 
     def update_provider_tree(self, provider_tree, nodename, allocations=None):
-        info = self._backend.info()
-        version = self._backend.version()
+        info, version = self._engine_facts()
         vcpus = info.get('NCPU') or 1
         memory_mb = info.get('MemTotal', 0) // limits.MiB
         disk_gb = max(hostinfo.disk_gb(info)[0], 1)
@@ -349,9 +365,14 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
                                   injected_files)
         except Exception:
             drive.wait()
-            if container_id:
-                self._backend.remove(container_id)
             self._remove_instance_dir(instance)
+            if container_id:
+                try:
+                    self._backend.remove(container_id)
+                except Exception as exc:
+                    # Keep the first error; destroy removes it later.
+                    LOG.warning('Could not remove container %s yet: %s',
+                                container_id[:12], exc, instance=instance)
             raise
         return container_id
 
@@ -403,7 +424,13 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         except Exception as exc:
             LOG.error('Starting the container failed: %s', exc,
                       instance=instance)
-            self._remove(instance, network_info, container_id)
+            try:
+                self._remove(instance, network_info, container_id)
+            except Exception as cleanup_exc:
+                # Nova's build cleanup (destroy) tries again, and delete
+                # does once the engine is back.
+                LOG.warning('Could not remove the container yet: %s',
+                            cleanup_exc, instance=instance)
             if isinstance(exc, exception.EngineUnavailable):
                 raise exception.SpawnAborted(instance_uuid=instance.uuid,
                                              reason=exc)

@@ -84,3 +84,93 @@ def save_image(client, ref):
 def containers_for_host(client, host):
     return client.api.containers(
         all=True, filters={'label': '%s=%s' % (LABEL_HOST, host)})
+
+
+class EngineProxy:
+    """A unix socket in front of the real engine that can 'stop' the engine.
+
+    The driver under test talks to the engine through it. ``fail_on`` is a
+    request fragment (``b'/start'``): the first request containing it makes
+    the proxy drop every connection and stop listening, as an engine that
+    died at that moment; ``resume()`` brings it back. Real Docker answers
+    every request that passes.
+    """
+
+    def __init__(self, path, target, fail_on=None):
+        import socket
+        import threading
+        self.path, self.target, self.fail_on = path, target, fail_on
+        self._socket_mod = socket
+        self._threading = threading
+        self._conns = []
+        self.tripped = threading.Event()
+        self._listen()
+
+    def _listen(self):
+        socket = self._socket_mod
+        self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        if os.path.exists(self.path):
+            os.unlink(self.path)
+        self._server.bind(self.path)
+        self._server.listen(64)
+        self._threading.Thread(target=self._accept, args=(self._server,),
+                               daemon=True).start()
+
+    def endpoint(self):
+        return 'unix://%s' % self.path
+
+    def _accept(self, server):
+        while True:
+            try:
+                client, _ = server.accept()
+            except OSError:
+                return
+            upstream = self._socket_mod.socket(self._socket_mod.AF_UNIX)
+            upstream.connect(self.target)
+            self._conns += [client, upstream]
+            for src, dst, check in ((client, upstream, True),
+                                    (upstream, client, False)):
+                self._threading.Thread(target=self._pipe,
+                                       args=(src, dst, check),
+                                       daemon=True).start()
+
+    def _pipe(self, src, dst, check):
+        while True:
+            try:
+                data = src.recv(65536)
+            except OSError:
+                data = b''
+            if (data and check and self.fail_on and
+                    not self.tripped.is_set() and self.fail_on in data):
+                self.stop()
+                return
+            if not data:
+                for s in (src, dst):
+                    try:
+                        s.close()
+                    except OSError:
+                        pass
+                return
+            try:
+                dst.sendall(data)
+            except OSError:
+                return
+
+    def stop(self):
+        self.tripped.set()
+        try:
+            self._server.close()
+        finally:
+            for s in self._conns:
+                try:
+                    s.shutdown(self._socket_mod.SHUT_RDWR)
+                    s.close()
+                except OSError:
+                    pass
+            self._conns = []
+            if os.path.exists(self.path):
+                os.unlink(self.path)
+
+    def resume(self):
+        self.fail_on = None
+        self._listen()

@@ -1,0 +1,90 @@
+"""Self-healing: changes made outside Nova, an engine that goes away, and
+containers Nova does not know."""
+
+import os
+
+from tests.functional.nova_docker_driver import base
+from tests.functional.nova_docker_driver import helpers
+from tests.rig import docker_engine
+
+
+class TestOutsideChanges(base.DockerCloudTestCase):
+    # The power-state sync casts a stop while it holds the instance lock;
+    # run casts as casts, as in a real cloud.
+    CAST_AS_CALL = False
+
+    def test_container_killed_outside_shows_shutoff(self):
+        server = self._boot()
+        self.docker.api.kill(self._container(server)['Id'])
+        self.assertEqual(4, self.driver.get_info(
+            self._instance(server)).state)
+        # Nova's periodic power-state sync acts on what the driver reports.
+        self._sync_power_states()
+        server = self._wait_for_state_change(server, 'SHUTOFF')
+        self.assertEqual(4, server['OS-EXT-STS:power_state'])
+        # And it starts again through the API, same container.
+        self._start_server(server)
+        self._wait_for_state_change(server, 'ACTIVE')
+        self.assertTrue(self._container(server)['State']['Running'])
+
+    def test_container_that_exits_by_itself_shows_shutoff(self):
+        server = self._boot()
+        self._exec(server, 'kill', '-TERM', '1')
+        self._wait(lambda: not self._container(server)['State']['Running'],
+                   what='container exit')
+        self._sync_power_states()
+        self._wait_for_state_change(server, 'SHUTOFF')
+
+    def test_init_host_reports_unknown_containers_and_keeps_them(self):
+        known = self._boot()
+        stray = self.docker.api.create_container(
+            'dos/idle:latest', labels={
+                'org.openstack.nova.host': 'compute1',
+                'org.openstack.nova.instance_uuid':
+                    '00000000-0000-4000-8000-00000000beef'})['Id']
+        self.driver.init_host('compute1')
+        reported = [c.id for c in self.driver.unknown_containers]
+        self.assertEqual([stray], reported)
+        # Nothing was removed, Nova's own instance is still fine.
+        self.docker.api.inspect_container(stray)
+        self.assertTrue(self._container(known)['State']['Running'])
+
+
+class TestEngineStopsDuringBoot(base.DockerCloudTestCase):
+    """The engine goes away after create, before start."""
+
+    def _setup_services(self):
+        tmp = self.useFixture(helpers.fixtures.TempDir()).path
+        target = docker_engine.docker_host()[len('unix://'):]
+        self.proxy = helpers.EngineProxy(os.path.join(tmp, 'engine.sock'),
+                                         target, fail_on=b'/start')
+        self.addCleanup(self.proxy.stop)
+        super()._setup_services()
+        # The compute's driver builds its client at the first call, after
+        # this point (init_host runs in super(); the proxy passes that).
+        self.flags(endpoint=self.proxy.endpoint(), group='docker')
+
+    def _setup_compute_service(self):
+        self.flags(endpoint=self.proxy.endpoint(), group='docker')
+        return super()._setup_compute_service()
+
+    def test_engine_gone_gives_error_with_clear_fault_then_clean_delete(self):
+        server = self._boot(expected_state='ERROR')
+        self.assertTrue(self.proxy.tripped.is_set())
+        fault = self._fault(server)
+        self.assertIn('Docker engine at unix://', fault)
+        self.assertIn('is unavailable', fault)
+        # The engine comes back: the half-made container is still there.
+        self.proxy.resume()
+        self.assertEqual(1, len(self._containers(server)))
+        # Nova clears the host of an aborted build, so deleting it is an
+        # API-only delete; the compute's periodic clean-up of deleted
+        # instances still on the hypervisor ("reap", the default) removes
+        # the container through the driver.
+        self._delete_server(server)
+        from nova import context as nova_context
+        self.computes['compute1'].manager._cleanup_running_deleted_instances(
+            nova_context.get_admin_context())
+        self.assertEqual([], self._containers(server))
+        self.assertFalse(os.path.exists(os.path.join(
+            self.tmp, 'instances', server['id'])))
