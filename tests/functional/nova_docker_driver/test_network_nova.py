@@ -82,6 +82,9 @@ class NetworkNovaTestCase(nova_rig.NovaCloudTestCase):
         warnings.filterwarnings('ignore', message='The noload',
                                 category=sqla_exc.SADeprecationWarning)
         tmp = self.useFixture(fixtures.TempDir()).path
+        # Room for 20 one-vCPU servers on this two-core host.
+        self.flags(cpu_allocation_ratio=16.0)
+        self.flags(instances=30, cores=40, group='quota')
         self.flags(endpoint=docker_engine.docker_host(), group='docker')
         self.flags(image_cache_dir=os.path.join(tmp, 'images'),
                    group='docker')
@@ -115,9 +118,10 @@ class NetworkNovaTestCase(nova_rig.NovaCloudTestCase):
         self.port_ids.append(port['id'])
         return port
 
-    def _boot(self, *ports, expected='ACTIVE'):
-        body = self._build_server(image_uuid=IMAGE, networks=[
-            {'port': p['id']} for p in ports])
+    def _boot(self, *ports, expected='ACTIVE', flavor=None):
+        body = self._build_server(image_uuid=IMAGE, flavor_id=flavor,
+                                  networks=[{'port': p['id']}
+                                            for p in ports])
         server = self.api.post_server({'server': body})
         return self._wait_for_state_change(server, expected,
                                            max_retries=60)
@@ -283,3 +287,32 @@ class NetworkNovaTestCase(nova_rig.NovaCloudTestCase):
                          self.api.get_server(server['id'])['status'])
         self._delete_server(server)
         self._assert_no_links(server, [p1, bad])
+
+    @pytest.mark.slow
+    def test_twenty_concurrent_boots_with_ports_then_no_veth_left(self):
+        flavor = self.admin_api.post_flavor({'flavor': {
+            'name': 'c64', 'ram': 64, 'vcpus': 1, 'disk': 1}})['id']
+        ports = [self._port(ip='192.168.1.%d' % (100 + i))
+                 for i in range(20)]
+        servers = []
+        for port in ports:
+            body = self._build_server(image_uuid=IMAGE, flavor_id=flavor,
+                                      networks=[{'port': port['id']}])
+            servers.append(self.api.post_server({'server': body}))
+        for server in servers:
+            self._wait_for_state_change(server, 'ACTIVE', max_retries=240)
+        for server, port in zip(servers, ports):
+            eth0 = self._inside(server, 'ip', 'addr', 'show', 'eth0')
+            self.assertIn(port['mac_address'], eth0)
+            self.assertIn(port['fixed_ips'][0]['ip_address'] + '/24', eth0)
+            self.assertEqual(
+                [vif_mod.host_name(port['id'])],
+                linux_net.host_links_with_alias(
+                    plugger.alias_for(server['id'])))
+        for server in servers:
+            self.api.delete_server(server['id'])
+        for server in servers:
+            self._wait_until_deleted(server)
+        for server, port in zip(servers, ports):
+            self.assertIsNone(self._container(server))
+            self._assert_no_links(server, [port])
