@@ -125,7 +125,7 @@ class NodeHost:
         networks with a configured subnet accept fixed container addresses.
         """
         name = network_name(bay_uuid)
-        found = self.api.networks(names=[name])
+        found = self._networks_named(name)
         if found:
             return self.api.inspect_network(found[0]['Id'])
         labels = {LABEL_BAY: bay_uuid}
@@ -149,14 +149,18 @@ class NodeHost:
             except docker.errors.APIError as e:
                 if 'iptables' not in str(e) or attempt == attempts - 1:
                     raise
-                leftover = self.api.networks(names=[name])
-                for net in leftover:
+                for net in self._networks_named(name):
                     self.api.remove_network(net['Id'])
                 time.sleep(0.5)
 
     def network(self, bay_uuid):
-        found = self.api.networks(names=[network_name(bay_uuid)])
+        found = self._networks_named(network_name(bay_uuid))
         return self.api.inspect_network(found[0]['Id']) if found else None
+
+    def _networks_named(self, name):
+        # The API's name filter matches substrings; keep exact names only.
+        return [n for n in self.api.networks(names=[name])
+                if n['Name'] == name]
 
     def free_address(self, network, taken):
         return free_address(network, taken)
