@@ -30,6 +30,10 @@ class EngineCleanup(fixtures.Fixture):
         return self.before.leftovers(self.client)
 
     def _clean(self):
+        # An engine restart re-creates its built-in networks with new ids.
+        self.before.networks |= {
+            n['Id'] for n in self.client.api.networks()
+            if n['Name'] in docker_engine.BUILTIN_NETWORKS}
         docker_engine.remove_new(self.client, self.before)
         self.client.close()
 

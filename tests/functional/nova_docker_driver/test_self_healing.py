@@ -2,7 +2,11 @@
 containers Nova does not know."""
 
 import os
+import subprocess
 
+import pytest
+
+from nova_docker_driver import exception
 from tests.functional.nova_docker_driver import base
 from tests.functional.nova_docker_driver import helpers
 from tests.rig import docker_engine
@@ -88,3 +92,37 @@ class TestEngineStopsDuringBoot(base.DockerCloudTestCase):
         self.assertEqual([], self._containers(server))
         self.assertFalse(os.path.exists(os.path.join(
             self.tmp, 'instances', server['id'])))
+
+
+@pytest.mark.slow
+class TestEngineRestart(base.DockerCloudTestCase):
+    CAST_AS_CALL = False
+
+    def _engine(self, action):
+        subprocess.run([os.path.join(docker_engine.ROOT, 'tools',
+                                     'docker-engine.sh'), action],
+                       check=True, capture_output=True, timeout=120)
+
+    def test_instances_survive_an_engine_restart(self):
+        server = self._boot()
+        cid = self._container(server)['Id']
+        self._engine('stop')
+        try:
+            # While it is down Nova's view is unchanged: nothing is deleted.
+            self.assertRaises(exception.EngineUnavailable,
+                              self.driver.get_info, self._instance(server))
+        finally:
+            self._engine('start')
+        # The engine stopped the container; the driver says so, and Nova's
+        # power sync follows.
+        self.assertEqual(4, self.driver.get_info(
+            self._instance(server)).state)
+        self._sync_power_states()
+        self._wait_for_state_change(server, 'SHUTOFF')
+        # Nothing lost: the same container starts again, with its data.
+        self._start_server(server)
+        self._wait_for_state_change(server, 'ACTIVE')
+        self.assertEqual(cid, self._container(server)['Id'])
+        self.assertIn(server['id'], self._read(
+            server, '/var/lib/cloud/seed/config_drive/openstack/latest/'
+                    'meta_data.json'))
