@@ -251,7 +251,7 @@ def _dispatch(svc, args, argv, fmt, stdout, stderr):
                                     refresh=not args.no_refresh), fmt, stdout)
         return 0
     if args.verb == 'config':
-        return _config(svc, args, stdout)
+        return _config(svc, args, stdout, stderr)
     if args.verb == 'stats':
         rows = [{'metric': k, 'value': v, 'unit': u}
                 for k, (v, u) in sorted(svc.monitor(args.cluster).items())]
@@ -328,8 +328,13 @@ def _template(svc, args, fmt, stdout, stderr):
     return 0
 
 
-def _config(svc, args, stdout):
+def _config(svc, args, stdout, stderr):
     files = svc.config_files(args.cluster, renew=args.renew)
+    # Swarm nodes run with every capability and the host's cgroup tree:
+    # whoever holds these credentials can become root on the Docker host.
+    stderr.write('WARNING: these credentials control the bay\'s nodes, '
+                 'which run with near-privileged rights on the Docker '
+                 'host; hand them to administrators only.\n')
     os.makedirs(args.dir, exist_ok=True)
     for name in files:
         path = os.path.join(args.dir, name)
