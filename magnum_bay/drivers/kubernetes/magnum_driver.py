@@ -119,6 +119,18 @@ class Driver(magnum_driver.Driver):
             host.close()
 
     def update_cluster_status(self, context, cluster, use_admin_ctx=False):
+        if cluster.status == magnum_fields.ClusterStatus.DELETE_IN_PROGRESS:
+            # Magnum's periodic job destroys the row once it reads
+            # DELETE_COMPLETE; that is when no node is left on the engine.
+            host = self._host()
+            try:
+                left = host.leftovers(cluster.uuid)
+            finally:
+                host.close()
+            if not any(left.values()):
+                cluster.status = magnum_fields.ClusterStatus.DELETE_COMPLETE
+                cluster.save()
+            return
         if not cluster.api_address:
             return
         magnum_cert = _pair(cert_manager.get_cluster_magnum_cert(
@@ -159,8 +171,8 @@ class Driver(magnum_driver.Driver):
             host.remove_bay(cluster.uuid)
         finally:
             host.close()
-        # Nothing runs asynchronously: the cluster is gone now.
-        cluster.status = magnum_fields.ClusterStatus.DELETE_COMPLETE
+        # Magnum's conductor marks the cluster DELETE_IN_PROGRESS after this
+        # returns; update_cluster_status then reports DELETE_COMPLETE.
 
     def resize_cluster(self, context, cluster, resize_manager, node_count,
                        nodes_to_remove, nodegroup=None):

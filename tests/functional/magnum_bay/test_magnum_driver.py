@@ -18,6 +18,8 @@ from magnum.conductor.handlers.common import cert_manager
 from magnum.common import cert_manager as cert_backend
 from magnum.drivers.common import driver as magnum_driver
 from magnum import objects
+from magnum.service import periodic
+from oslo_service import loopingcall
 
 from magnum_bay import certs
 from magnum_bay import conf as bay_conf
@@ -126,3 +128,13 @@ class MagnumDriverTest(magnum_rig.MagnumDbTestCase):
         self.assertIn('kubeadm', loaded.status_reason)
         self.assertEqual({'containers': [], 'volumes': [], 'networks': []},
                          host.leftovers(cluster.uuid))
+
+        # Magnum's delete: the conductor, then its periodic status job,
+        # which removes the cluster once the driver says DELETE_COMPLETE.
+        handler.cluster_delete(self.context, cluster.uuid)
+        loaded = objects.Cluster.get_by_uuid(self.context, cluster.uuid)
+        self.assertEqual('DELETE_IN_PROGRESS', loaded.status)
+        self.assertRaises(loopingcall.LoopingCallDone,
+                          periodic.ClusterUpdateJob(self.context,
+                                                    loaded).update_status)
+        self.assertEqual([], objects.Cluster.list(self.context))
