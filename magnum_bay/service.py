@@ -118,6 +118,13 @@ class BayService:
             raise exception.InvalidParameter(
                 field='docker_volume_size',
                 reason='must be at least 1 (GB), got %s' % size)
+        if size is not None:
+            # Refused rather than silently ignored: a node's Docker storage
+            # is a local volume, which the local driver cannot size.
+            raise exception.InvalidParameter(
+                field='docker_volume_size', reason='cannot be enforced: node '
+                'storage is a local Docker volume without a size limit; '
+                'leave it unset')
         driver.validate_template(self._context(), values)
 
     def list_templates(self):

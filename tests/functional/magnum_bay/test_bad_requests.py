@@ -40,6 +40,8 @@ def _nothing_left(bays, docker, snapshot):
      'not supported'),
     (dict(GOOD, server_type='bm'), 'server_type', 'container'),
     (dict(GOOD, docker_volume_size=0), 'docker_volume_size', 'at least 1'),
+    (dict(GOOD, docker_volume_size=10), 'docker_volume_size',
+     'cannot be enforced'),
     (dict(GOOD, name=''), 'name', 'required'),
     (dict(GOOD, color='blue'), 'color', 'not a cluster template field'),
 ])
