@@ -9,6 +9,8 @@ container behind. Long operations move the cluster through
 caller's thread (``wait=True``) or on a worker thread.
 """
 
+import os
+import socket
 import threading
 import time
 
@@ -139,10 +141,31 @@ class BayService:
     # -- clusters ---------------------------------------------------------
 
     def list_clusters(self):
-        return self.db.list_clusters()
+        return [self._settle(c) for c in self.db.list_clusters()]
+
+    def _settle(self, cluster):
+        """Fail an *_IN_PROGRESS cluster whose operation's process is gone.
+
+        Operations run in the process that asked for them (or a detached
+        worker); if that process died, nothing will ever finish the
+        operation, so the cluster says so instead of hanging forever.
+        """
+        if cluster['status'] not in fields.IN_PROGRESS:
+            return cluster
+        owner = (cluster.get('driver_state') or {}).get('operation') or {}
+        if owner.get('host') != socket.gethostname() or not owner.get('pid'):
+            return cluster
+        if owner['pid'] == os.getpid() or _alive(owner['pid']):
+            return cluster
+        action = cluster['status'].rsplit('_', 2)[0]
+        return self.db.update_cluster(cluster['uuid'], {
+            'status': '%s_FAILED' % action,
+            'status_reason': 'the process that ran the %s (pid %d) ended '
+            'before it finished; last step: %s' % (
+                action.lower(), owner['pid'], cluster['status_reason'])})
 
     def get_cluster(self, ident, refresh=False):
-        cluster = self.db.get_cluster(ident)
+        cluster = self._settle(self.db.get_cluster(ident))
         if refresh and cluster['status'] in fields.COMPLETE + (
                 fields.UPDATE_FAILED,):
             cluster = self.refresh_health(cluster['uuid'])
@@ -447,9 +470,12 @@ class BayService:
     def _run(self, cluster, action, work, wait, timeout_minutes=None,
              refresh=False):
         uuid = cluster['uuid']
+        owner = {'host': socket.gethostname(), 'pid': os.getpid()}
         cluster = self.db.update_cluster(uuid, {
             'status': '%s_IN_PROGRESS' % action,
-            'status_reason': '%s started' % action.lower()})
+            'status_reason': '%s started' % action.lower(),
+            'driver_state': dict(cluster.get('driver_state') or {},
+                                 operation=owner)})
         driver = self.driver(cluster['coe'])
         ctx = self._context(cluster, timeout_minutes)
 
@@ -501,3 +527,18 @@ class BayService:
             body()
         finally:
             self._threads.pop(uuid, None)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie has exited; it only waits for its parent to reap it.
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except (OSError, IndexError):
+        return True

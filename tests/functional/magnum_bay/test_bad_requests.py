@@ -121,6 +121,7 @@ def test_operations_on_a_missing_or_busy_cluster(bays):
         bays.delete_template('ok')
 
 
+@pytest.mark.slow
 def test_image_without_dockerd_fails_fast_with_the_reason(bays, docker,
                                                           docker_cleanup):
     """A node image that cannot run dockerd: CREATE_FAILED naming the node
@@ -137,3 +138,29 @@ def test_image_without_dockerd_fails_fast_with_the_reason(bays, docker,
         'UNKNOWN', 'UNHEALTHY')
     assert bays.delete_cluster(cluster['uuid']) is None
     _nothing_left(bays, docker, docker_cleanup)
+
+
+def test_operation_whose_process_died_is_failed_not_hanging(bays):
+    """A create left IN_PROGRESS by a process that died says so."""
+    import os
+    import socket
+    import subprocess
+    bays.create_template(name='ok', **GOOD)
+    tmpl = bays.get_template('ok')
+    gone = subprocess.Popen(['true'])
+    gone.wait()
+    row = bays.db.create_cluster(dict(
+        name='orphan', cluster_template_id=tmpl['uuid'], coe='swarm-mode',
+        status='CREATE_IN_PROGRESS', status_reason='joining 2 workers',
+        driver_state={'operation': {'host': socket.gethostname(),
+                                    'pid': gone.pid}}), [])
+    mine = bays.db.create_cluster(dict(
+        name='mine', cluster_template_id=tmpl['uuid'], coe='swarm-mode',
+        status='CREATE_IN_PROGRESS', status_reason='x',
+        driver_state={'operation': {'host': socket.gethostname(),
+                                    'pid': os.getpid()}}), [])
+    got = bays.get_cluster(row['uuid'])
+    assert got['status'] == 'CREATE_FAILED'
+    assert 'pid %d' % gone.pid in got['status_reason']
+    assert 'joining 2 workers' in got['status_reason']
+    assert bays.get_cluster(mine['uuid'])['status'] == 'CREATE_IN_PROGRESS'
