@@ -17,6 +17,7 @@ import os
 import threading
 
 import docker
+import docker.constants
 from docker import errors as docker_errors
 from docker import tls as docker_tls
 from oslo_config import cfg
@@ -103,8 +104,12 @@ _pool_lock = threading.Lock()
 
 def _new_client(endpoint):
     opts = CONF.heat_docker
+    auto = opts.api_version == 'auto'
+    # Negotiation happens in the constructor; it is done below, once the
+    # session ignores the environment.
     kwargs = dict(base_url=endpoint.url, timeout=opts.api_timeout,
-                  version=opts.api_version,
+                  version=docker.constants.MINIMUM_DOCKER_API_VERSION
+                  if auto else opts.api_version,
                   max_pool_size=max(opts.max_workers, 10))
     if endpoint.tls is not None:
         t = endpoint.tls
@@ -113,7 +118,14 @@ def _new_client(endpoint):
         kwargs['tls'] = docker_tls.TLSConfig(
             client_cert=client_cert, ca_cert=t.ca_cert,
             verify=t.ca_cert if (t.verify and t.ca_cert) else bool(t.verify))
-    return docker.APIClient(**kwargs)
+    client = docker.APIClient(**kwargs)
+    # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE in the environment
+    # replace the session's CA (and proxies apply too): the engine's CA
+    # from heat.conf must win, and an engine is never reached via a proxy.
+    client.trust_env = False
+    if auto:
+        client._version = client._retrieve_server_version()
+    return client
 
 
 def api_for(endpoint):

@@ -17,6 +17,7 @@ from oslo_log import log as logging
 from heat_plugin import docker_client
 from heat_plugin import exception
 from heat_plugin import hosts as hosts_mod
+from scheduler_filters.core import arch
 from scheduler_filters.core import facts
 from scheduler_filters.core import plan as plan_mod
 from scheduler_filters.core import select
@@ -107,6 +108,10 @@ def choose(context, what, vcpus=0, memory_mb=0, image=None, networks=(),
             LOG.warning('Docker host %s left out of placement: %s', name, e)
             unreachable.append(name)
     archs = image_architectures(image, candidates.values()) if image else None
+    try:
+        archs = arch.canonicalize_all(archs, 'image') if archs else None
+    except sched_exception.SchedulerFiltersError as e:
+        raise exception.NoValidHost(what=what, reason=str(e)) from None
     request = facts.RequestFacts(
         project_id=context.project_id or context.tenant_id or 'unknown',
         vcpus=vcpus, memory_mb=memory_mb, architectures=archs)
@@ -117,15 +122,27 @@ def choose(context, what, vcpus=0, memory_mb=0, image=None, networks=(),
     except sched_exception.SchedulerFiltersError as e:
         raise exception.NoValidHost(what=what, reason=str(e)) from None
     if not ranked:
-        reason = ('no host has room for %d vCPU / %d MiB%s, the '
-                  'architecture %s, or share left for project %s'
-                  % (vcpus, memory_mb,
-                     '' if not unreachable else
-                     ' (unreachable: %s)' % ', '.join(unreachable),
-                     '/'.join(sorted(archs)) if archs else 'any',
-                     request.project_id))
-        raise exception.NoValidHost(what=what, reason=reason)
+        raise exception.NoValidHost(
+            what=what, reason=_why_none(host_facts, request, unreachable))
     chosen = ranked[0].name
     hosts_mod.FACTS.record(chosen, request.project_id, vcpus, memory_mb)
     LOG.info('Placed %s on Docker host %s', what, chosen)
     return chosen, candidates[chosen]
+
+
+def _why_none(host_facts, request, unreachable):
+    """The first filter that left no host, in words."""
+    if not host_facts:
+        return 'no host answers (unreachable: %s)' % ', '.join(unreachable)
+    archs = request.architectures
+    if not any(select.arch_passes(h, archs) for h in host_facts):
+        return ('no host runs the architecture %s of the image (hosts: %s)'
+                % ('/'.join(sorted(archs)), ', '.join(
+                    '%s=%s' % (h.name, '/'.join(sorted(h.architectures)))
+                    for h in host_facts)))
+    demand = request.demand(per_instance=True)
+    if not any(select.fits(h, demand) for h in host_facts):
+        return ('no host has room for %d vCPU / %d MiB'
+                % (request.vcpus, request.memory_mb))
+    return ('the share plan leaves project %s no share on the hosts that '
+            'fit' % request.project_id)

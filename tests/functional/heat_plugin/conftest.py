@@ -1,0 +1,24 @@
+"""Session fixtures of the Heat plugin tests."""
+
+import pytest
+
+from tests.functional.heat_plugin import second_engine as second_mod
+from tests.rig import docker_engine
+
+
+@pytest.fixture(scope='session')
+def second_engine():
+    """A second real Docker engine on tcp+TLS, stopped after the session."""
+    engine = second_mod.SecondEngine().start()
+    yield engine
+    engine.stop()
+
+
+@pytest.fixture
+def second_docker(second_engine):
+    """Its client, with cleanup of whatever a test made there."""
+    client = second_engine.client()
+    before = docker_engine.Snapshot(client)
+    yield client, before
+    docker_engine.remove_new(client, before)
+    client.close()
