@@ -24,10 +24,22 @@ OPTS = [
     cfg.DictOpt('vif_type_map', default={},
                 help='Wire VIFs of one Nova vif_type with the strategy of '
                      'another, as <vif_type>:<strategy> pairs (strategies: '
-                     'bridge, tap, ethernet). For hosts whose ports Neutron '
+                     'bridge, tap, ethernet, ovs). For hosts whose ports Neutron '
                      'binds as a type this driver has no strategy for, for '
                      'example ovs:tap on a host without Open vSwitch where '
                      'something else routes the tap devices.'),
+    cfg.StrOpt('ovsdb_connection',
+               help='ovsdb the OVS strategy talks to, as ovs-vsctl --db '
+                    'takes it (unix:<socket> or tcp:<ip>:<port>); unset: '
+                    'ovs-vsctl\'s default socket.'),
+    cfg.StrOpt('ovs_datapath_type', default='system',
+               choices=['system', 'netdev'],
+               help='Datapath type of an integration bridge the OVS '
+                    'strategy has to create (netdev: the user-space '
+                    'datapath, for hosts without the openvswitch kernel '
+                    'module).'),
+    cfg.IntOpt('ovs_vsctl_timeout', default=30, min=1,
+               help='Seconds one ovs-vsctl call may wait for ovsdb.'),
     cfg.IntOpt('route_metric', default=100, min=1, max=65000,
                help='Metric of the default and subnet routes of the '
                     'first interface (eth0); interface ethN uses this '

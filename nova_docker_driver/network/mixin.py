@@ -29,6 +29,7 @@ from oslo_log import log as logging
 
 from nova_docker_driver.network import exception
 from nova_docker_driver.network import linux_net
+from nova_docker_driver.network import ovsdb
 from nova_docker_driver.network import plugger as plugger_mod
 from nova_docker_driver.network import vif as vif_mod
 
@@ -124,6 +125,14 @@ class NetworkMixin:
         alias = plugger_mod.alias_for(instance.uuid)
         for name in linux_net.host_links_with_alias(alias):
             linux_net.delete_link(name)
+        if ovsdb.reachable():
+            # OVS ports outlive their links: sweep them by instance too.
+            try:
+                for name in ovsdb.ports_of_instance(instance.uuid):
+                    ovsdb.del_port(name)
+            except ovsdb.OvsUnavailable as err:
+                LOG.warning('Could not remove OVS ports of the instance: '
+                            '%s', err, instance=instance)
 
     @contextlib.contextmanager
     def _vifs_plugged(self, instance, network_info):
@@ -183,7 +192,7 @@ class NetworkMixin:
                     port = spec.port_id
                     current = by_mac.get(spec.mac)
                     if current:
-                        strategy.refresh(spec, pid, current,
+                        strategy.refresh(spec, instance.uuid, pid, current,
                                          _metric(current))
                         continue
                     preferred = ('eth%d' % len(used) if keep_others
@@ -215,6 +224,11 @@ class NetworkMixin:
         port_id = vif.get('id')
         if not port_id:
             return
-        linux_net.delete_link(vif.get('devname') or
-                              vif_mod.host_name(port_id))
+        name = vif.get('devname') or vif_mod.host_name(port_id)
+        if vif.get('type') == 'ovs' and ovsdb.reachable():
+            try:
+                ovsdb.del_port(name)
+            except ovsdb.OvsUnavailable as err:
+                LOG.warning('Could not remove OVS port %s: %s', name, err)
+        linux_net.delete_link(name)
         linux_net.delete_link(vif_mod.peer_name(port_id))

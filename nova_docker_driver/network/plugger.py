@@ -9,12 +9,15 @@ the pair it made, so no half-made veth is left.
 import abc
 
 from oslo_config import cfg
+from oslo_log import log as logging
 
 from nova_docker_driver.network import conf as net_conf
 from nova_docker_driver.network import exception
 from nova_docker_driver.network import linux_net
+from nova_docker_driver.network import ovsdb
 
 CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
 net_conf.register_opts(CONF)
 
 
@@ -30,8 +33,11 @@ class VifPlugger(abc.ABC):
     vif_types = ()
 
     @abc.abstractmethod
-    def attach_host_end(self, spec):
+    def attach_host_end(self, spec, instance_uuid):
         """Attach the (existing) host end to the host's network; set it up."""
+
+    def detach_host_end(self, spec):
+        """Undo what attach_host_end recorded outside the link itself."""
 
     def check(self, spec):
         """Refuse a spec this strategy cannot wire (before touching links)."""
@@ -46,23 +52,30 @@ class VifPlugger(abc.ABC):
         linux_net.create_veth(spec.host_name, spec.peer_name, spec.mtu,
                               alias_for(instance_uuid))
         try:
-            self.attach_host_end(spec)
+            self.attach_host_end(spec, instance_uuid)
             linux_net.wire_peer(pid, spec.peer_name,
                                 spec.netns_config(ifname, metric))
         except Exception:
-            linux_net.delete_link(spec.host_name)
+            self.unplug(spec)
             raise
 
-    def refresh(self, spec, pid, ifname, metric):
+    def refresh(self, spec, instance_uuid, pid, ifname, metric):
         """Re-apply config to a peer already in the container."""
         self.check(spec)
         if linux_net.host_link(spec.host_name) is not None:
-            self.attach_host_end(spec)
+            self.attach_host_end(spec, instance_uuid)
         linux_net.configure_in_netns(pid, ifname,
                                      spec.netns_config(ifname, metric))
 
     def unplug(self, spec):
         """Delete the pair from the host side; idempotent."""
+        try:
+            self.detach_host_end(spec)
+        except Exception as err:
+            # The links go anyway: a record left in a switch is less harm
+            # than a veth left on the host.
+            LOG.warning('Could not detach port %s from its switch: %s',
+                        spec.port_id, err)
         gone = linux_net.delete_link(spec.host_name)
         # A pair made but never moved has its peer on the host too.
         linux_net.delete_link(spec.peer_name)
@@ -89,7 +102,7 @@ class BridgePlugger(VifPlugger):
                 value=spec.bridge,
                 reason='a bridge VIF needs the name of its bridge')
 
-    def attach_host_end(self, spec):
+    def attach_host_end(self, spec, instance_uuid):
         linux_net.ensure_bridge(spec.bridge,
                                 CONF.docker_network.create_bridges)
         linux_net.set_host_end(spec.host_name, master=spec.bridge)
@@ -104,11 +117,45 @@ class TapPlugger(VifPlugger):
 
     vif_types = ('tap', 'ethernet')
 
-    def attach_host_end(self, spec):
+    def attach_host_end(self, spec, instance_uuid):
         linux_net.set_host_end(spec.host_name)
 
 
-PLUGGERS = (BridgePlugger(), TapPlugger())
+class OvsPlugger(VifPlugger):
+    """Host end as a port of the OVS integration bridge (OVS agent, OVN).
+
+    The port carries the external ids the agent or ovn-controller binds by;
+    the bridge (``br-int`` unless the port's binding names another) is
+    created if missing, as os-vif does.
+    """
+
+    vif_types = ('ovs',)
+
+    def check(self, spec):
+        if not spec.bridge:
+            raise exception.InvalidVif(
+                port_id=spec.port_id, field='network.bridge',
+                value=spec.bridge,
+                reason='an OVS VIF needs the name of its integration bridge')
+        if not ovsdb.available():
+            raise exception.InvalidVif(
+                port_id=spec.port_id, field='vif_type', value=spec.vif_type,
+                reason='Open vSwitch (ovs-vsctl) is not installed on this '
+                       'host; install it or map the type with '
+                       '[docker_network] vif_type_map')
+
+    def attach_host_end(self, spec, instance_uuid):
+        ovsdb.add_port(spec.bridge, spec.host_name, spec.port_id, spec.mac,
+                       instance_uuid)
+        linux_net.set_host_end(spec.host_name)
+
+    def detach_host_end(self, spec):
+        # The link dies with the container's namespace; the OVS record of
+        # the port does not, so it is removed by name.
+        ovsdb.del_port(spec.host_name)
+
+
+PLUGGERS = (BridgePlugger(), TapPlugger(), OvsPlugger())
 
 
 def supported_types():

@@ -328,7 +328,7 @@ def test_kernel_refusal_mid_plug_leaves_no_veth(net, bridge):
 @pytest.mark.parametrize('change, field', [
     (dict(address='01:00:5e:00:00:01'), 'address'),
     (dict(address='not-a-mac'), 'address'),
-    (dict(type='ovs'), 'vif_type'),
+    (dict(type='vhostuser'), 'vif_type'),
     (dict(bridge='a-much-too-long-bridge'), 'network.bridge'),
     (dict(ip='10.0.0.9'), 'fixed_ips.address'),
     (dict(mtu=20), 'network.mtu'),

@@ -110,9 +110,11 @@ def test_plugger_by_type_and_unsupported_type():
                       plugger.BridgePlugger)
     tap = vif_mod.from_vif(make_vif(vif_type='tap', bridge=None))
     assert isinstance(plugger.for_spec(tap), plugger.TapPlugger)
+    ovs = vif_mod.from_vif(make_vif(vif_type='ovs', bridge='br-int'))
+    assert isinstance(plugger.for_spec(ovs), plugger.OvsPlugger)
     with pytest.raises(exception.VifTypeUnsupported) as err:
-        plugger.for_spec(vif_mod.from_vif(make_vif(vif_type='ovs')))
-    assert "'ovs'" in str(err.value) and 'bridge' in str(err.value)
+        plugger.for_spec(vif_mod.from_vif(make_vif(vif_type='vhostuser')))
+    assert "'vhostuser'" in str(err.value) and 'bridge' in str(err.value)
     with pytest.raises(exception.InvalidVif) as err:
         plugger.BridgePlugger().check(
             vif_mod.from_vif(make_vif(bridge=None)))
@@ -136,5 +138,4 @@ def test_vif_type_map_picks_another_strategy():
         assert isinstance(plugger.for_spec(spec), plugger.TapPlugger)
     finally:
         conf.clear_override('vif_type_map', group='docker_network')
-    with pytest.raises(exception.VifTypeUnsupported):
-        plugger.for_spec(spec)
+    assert isinstance(plugger.for_spec(spec), plugger.OvsPlugger)
