@@ -20,6 +20,11 @@ class EngineError(DockerDriverError):
     msg_fmt = 'Docker engine refused %(action)s: %(reason)s'
 
 
+class TLSConfigInvalid(DockerDriverError):
+    msg_fmt = ('[docker] tls_ca / tls_cert / tls_key / tls_verify are '
+               'invalid: %(reason)s')
+
+
 class ContainerNotFound(DockerDriverError):
     msg_fmt = 'No container for instance %(uuid)s on host %(host)s'
 

@@ -60,9 +60,13 @@ class DockerAPIBackend(base.EngineBackend):
         # engine is down, and report the engine as unavailable.
         with self._lock:
             if self._client is None:
+                try:
+                    tls = self._tls()
+                except docker_errors.TLSParameterError as exc:
+                    raise exception.TLSConfigInvalid(reason=exc)
                 self._client = docker.APIClient(
                     base_url=self._conf.endpoint, version=MIN_API_VERSION,
-                    timeout=self._conf.api_timeout, tls=self._tls(),
+                    timeout=self._conf.api_timeout, tls=tls,
                     max_pool_size=64)
             return self._client
 
