@@ -518,7 +518,7 @@ class BayService:
             thread.start()
             return cluster
         try:
-            return self.db.get_cluster(uuid)
+            return self.with_counts(self.db.get_cluster(uuid))
         except exception.BayNotFound:
             return None
 

@@ -26,7 +26,7 @@ OPTS = [
                     'default $DOCKER_HOST.'),
     cfg.IntOpt('default_create_timeout', default=10, min=1,
                help='Minutes a create may take when the bay names none.'),
-    cfg.FloatOpt('poll_interval', default=0.25, min=0.05,
+    cfg.FloatOpt('poll_interval', default=0.1, min=0.05,
                  help='Seconds between checks while waiting for nodes.'),
     cfg.DictOpt('flavors',
                 default={'tiny': '256:0.5', 'small': '512:1',

@@ -8,6 +8,7 @@ Upgrade replaces node containers a batch at a time, keeping each node's
 node. Health comes from the swarm's own node list plus the containers' state.
 """
 
+import concurrent.futures
 import contextlib
 import time
 
@@ -70,18 +71,37 @@ class SwarmModeDriver(base.BayDriver):
                 plan += [(ng, i) for i in range(ng['node_count'])]
             context.progress('starting %d node containers' % len(plan))
             nodes = bay.launch(network, plan)
-            bay.wait_engines(nodes)
             masters = [n for n in nodes if n.role == fields.ROLE_MASTER]
             workers = [n for n in nodes if n.role != fields.ROLE_MASTER]
-            context.progress('swarm init on %s' % masters[0].name)
-            swarm_id, tokens = bay.engines.swarm_init(
-                masters[0].address, self.opts.heartbeat_seconds)
-            for m in masters[1:]:
-                bay.engines.swarm_join(m.address, masters[0].address,
-                                       tokens['Manager'])
-            context.progress('joining %d workers' % len(workers))
-            common.parallel(lambda w: bay.engines.swarm_join(
-                w.address, masters[0].address, tokens['Worker']), workers)
+            # Pipelined: the swarm is made as soon as the first manager's
+            # engine answers, and each worker joins as soon as its own
+            # engine answers, instead of every step waiting for all nodes.
+            with concurrent.futures.ThreadPoolExecutor(
+                    max_workers=1 + len(workers)) as pool:
+                def init():
+                    bay.wait_engines(masters[:1])
+                    context.progress('swarm init on %s' % masters[0].name)
+                    return bay.engines.swarm_init(
+                        masters[0].address, self.opts.heartbeat_seconds)
+
+                made = pool.submit(init)
+
+                def join(worker):
+                    bay.wait_engines([worker])
+                    tokens = made.result()[1]
+                    bay.engines.swarm_join(worker.address,
+                                           masters[0].address,
+                                           tokens['Worker'])
+                context.progress('%d workers join as their engines answer'
+                                 % len(workers))
+                joins = [pool.submit(join, w) for w in workers]
+                swarm_id, tokens = made.result()
+                bay.wait_engines(masters[1:])
+                for m in masters[1:]:
+                    bay.engines.swarm_join(m.address, masters[0].address,
+                                           tokens['Manager'])
+                for j in joins:
+                    j.result()
             bay.wait_swarm_ready([n.name for n in nodes])
             return dict(bay.addresses(), driver_state={
                 'network': network['Name'], 'swarm_id': swarm_id},

@@ -270,3 +270,21 @@ def test_tls_disabled_bay_serves_plain_tcp(bays, node_image):
     client.api.trust_env = False
     assert len(client.nodes.list()) == 2
     client.close()
+
+
+def test_three_managers_form_a_quorum(bays, node_image, tmp_path):
+    image, _v2 = node_image
+    bays.create_template(name='ha', coe='swarm-mode', image_id=image,
+                         master_count=3, node_count=1)
+    cluster = bays.create_cluster('bay5', 'ha')
+    assert cluster['health_status'] == fields.HEALTHY, _why(cluster)
+    assert cluster['master_count'] == 3 and len(
+        cluster['master_addresses']) == 3
+    user = _user_client(bays, cluster, str(tmp_path / 'cfg'))
+    managers = [n.attrs for n in user.nodes.list()
+                if n.attrs['Spec']['Role'] == 'manager']
+    assert len(managers) == 3
+    assert sorted(m['ManagerStatus']['Reachability'] for m in managers) == [
+        'reachable'] * 3
+    assert sum(bool(m['ManagerStatus'].get('Leader')) for m in managers) == 1
+    user.close()
