@@ -66,7 +66,11 @@ class DockerResource(resource.Resource):
         """Per-type checks of values (raise InvalidProperty)."""
         url = props.get(DOCKER_ENDPOINT)
         if url:
-            docker_client.make_endpoint(url)
+            try:
+                docker_client.make_endpoint(url)
+            except exception.EndpointError as e:
+                raise exception.InvalidProperty(field=DOCKER_ENDPOINT,
+                                                reason=str(e)) from None
 
     # Engines --------------------------------------------------------
     def fleet(self):

@@ -284,6 +284,10 @@ class DockerContainer(resource_base.DockerResource):
         if result is not None:
             cid, self._started = result
             self.resource_id_set(cid)
+        elif not self.resource_id:
+            # The engine restarted mid-create: find the container by name.
+            info = self.engine().inspect(self.data()['container_name'])
+            self.resource_id_set(info['Id'])
         return self._running_and_ready('being created')
 
     def _running_and_ready(self, while_, settle=True):
@@ -415,6 +419,13 @@ class DockerContainer(resource_base.DockerResource):
             return None
         if name == self.HOST:
             return self.host_name()
+        try:
+            return self._live_attribute(name)
+        except exception.NotFound:
+            # Removed behind Heat's back: no value rather than an error.
+            return None
+
+    def _live_attribute(self, name):
         engine = self.engine()
         if name in (self.LOGS, self.LOGS_HEAD, self.LOGS_TAIL):
             text = engine.logs(self.resource_id)

@@ -151,8 +151,9 @@ resources:
     def test_delete_is_idempotent(self):
         stack = self.create_stack(_idle())
         cid = stack['box'].resource_id
-        # Gone behind Heat's back: delete still completes.
+        # Gone behind Heat's back: attributes are empty, delete completes.
         self.docker.api.remove_container(cid, force=True)
+        self.assertIsNone(stack['box'].FnGetAtt('status'))
         self.delete_stack(stack)
         self.assert_state(stack, 'DELETE')
         self.assertEqual({}, self.leftovers())
@@ -226,6 +227,15 @@ resources:
             err = self.assertRaises(heat_exception.StackValidationFailed,
                                     stack.validate)
             self.assertIn('Property %s:' % field, str(err))
+        stack = self.parse(base.HOT + '''
+resources:
+  c:
+    type: OS::Docker::Container
+    properties: {image: dos/idle, docker_endpoint: "ftp://engine"}
+''', ctx=self.admin_ctx)
+        err = self.assertRaises(heat_exception.StackValidationFailed,
+                                stack.validate)
+        self.assertIn('Property docker_endpoint:', str(err))
         self.assertEqual({}, self.leftovers())
 
     def test_healthcheck_gates_create(self):
