@@ -21,3 +21,8 @@ class UsageSource(metaclass=abc.ABCMeta):
     def hosts_view(self, context, hosts):
         """(capacity, {project_id: {resource: amount}}) on those hosts only
         (for per-aggregate pools)."""
+
+    def instance_allocation(self, context, instance_uuid):
+        """{resource: amount} the instance already holds (a move or resize
+        re-schedules an existing instance); {} for a new one."""
+        return {}

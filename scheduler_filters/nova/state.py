@@ -150,6 +150,14 @@ def _build_share(spec_obj, request):
     context = spec_obj._context
     source = usage_source()
     demand = request.demand()
+    # A move or resize re-schedules an instance that already holds its
+    # allocation (counted in the project's usage): only growth is demand,
+    # so an operator can always migrate a project that is at its share.
+    held = source.instance_allocation(
+        context, spec_obj.instance_uuid if spec_obj.obj_attr_is_set(
+            'instance_uuid') else None)
+    if held:
+        demand = {r: max(0, v - held.get(r, 0)) for r, v in demand.items()}
     agg_decisions = {}
     agg_by_host = {}
     agg_cap = {}

@@ -19,6 +19,7 @@ import threading
 import time
 
 from nova import context as nova_context
+from nova import exception as nova_exception
 from nova import objects
 from nova.scheduler.client import report
 
@@ -56,6 +57,35 @@ class PlacementUsage(usage.UsageSource):
             out[pid] = _amounts(resp.json().get('usages', {}))
             self._usage[pid] = (now, out[pid])
         return out
+
+    def instance_allocation(self, context, instance_uuid):
+        """What an existing instance holds (its current flavor) when it is
+        scheduled again (migrate, resize, evacuate). Read from Nova's
+        database: during a move placement has already handed the source
+        allocation to the migration record, so the instance's own
+        allocations are empty then, while the project's usage still
+        counts them."""
+        if not instance_uuid:
+            return {}
+        try:
+            im = objects.InstanceMapping.get_by_instance_uuid(
+                context, instance_uuid)
+        except nova_exception.InstanceMappingNotFound:
+            return {}
+        if im.cell_mapping is None:
+            return {}  # a new boot: not in a cell until it is scheduled
+        with nova_context.target_cell(context, im.cell_mapping) as cctxt:
+            try:
+                inst = objects.Instance.get_by_uuid(
+                    cctxt, instance_uuid, expected_attrs=['flavor'])
+            except nova_exception.InstanceNotFound:
+                return {}
+        if not inst.host:
+            return {}  # shelved-offloaded or never placed: holds nothing
+        f = inst.flavor
+        return {facts.VCPU: f.vcpus, facts.MEMORY_MB: f.memory_mb,
+                facts.DISK_GB: f.root_gb + f.ephemeral_gb,
+                facts.INSTANCES: 1}
 
     def fleet(self, context):
         now = time.monotonic()
