@@ -6,6 +6,8 @@ start   engines, RabbitMQ, Keystone, Placement, Nova (api, conductor,
 stop    every service process (the Docker engines stay up)
 status  one line per service: pid, running, healthy
 env     shell lines that point the openstack CLI at this cloud
+showcase  boot a Docker image with Nova, spread two servers over the two
+        hosts, create a Heat stack of containers; then delete them
 """
 
 import argparse
@@ -20,10 +22,12 @@ def main(argv=None):
         prog='python -m tools.aio', description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog='\n'.join(__doc__.splitlines()[2:]))
-    parser.add_argument('action', choices=['start', 'stop', 'status', 'env'])
+    parser.add_argument('action', choices=['start', 'stop', 'status', 'env', 'showcase'])
     parser.add_argument('--compute-driver',
                         help='nova.virt driver for the computes '
                              '(default docker.DockerDriver)')
+    parser.add_argument('--keep', action='store_true',
+                        help='showcase: leave what it created')
     args = parser.parse_args(argv)
     lay = layout.Layout()
     cloud = cloud_mod.Cloud(lay, compute_driver=args.compute_driver)
@@ -48,6 +52,10 @@ def main(argv=None):
                                           'healthy' if ok else 'UNHEALTHY'))
             bad += not ok
         return 1 if bad else 0
+    if args.action == 'showcase':
+        from tools.aio import showcase
+        showcase.Showcase(lay).run(keep=args.keep)
+        return 0
     if args.action == 'env':
         print('export OS_CLIENT_CONFIG_FILE=%s OS_CLOUD=aio-admin'
               % lay.clouds_yaml)

@@ -232,7 +232,12 @@ def build_local_images(lay):
 
 def upload_docker_image(lay, sess, name, ref, **properties):
     """``docker save`` a local image into Glance as container_format
-    docker; nothing is uploaded when Glance already has the name."""
+    docker; nothing is uploaded when Glance already has the name.
+
+    No ``docker_image`` property: that would tell the driver to use an
+    engine-local image, which only the first engine has; without it every
+    compute loads the tarball from Glance.
+    """
     image_ep = {'service_type': 'image', 'interface': 'public'}
     found = sess.get('/v2/images?name=%s' % name,
                      endpoint_filter=image_ep).json()['images']
@@ -246,8 +251,7 @@ def upload_docker_image(lay, sess, name, ref, **properties):
     try:
         body = dict(name=name, container_format='docker', disk_format='raw',
                     visibility='public', hypervisor_type='docker',
-                    hw_architecture=os.uname().machine, docker_image=ref,
-                    **properties)
+                    hw_architecture=os.uname().machine, **properties)
         image = sess.post('/v2/images', json=body,
                           endpoint_filter=image_ep).json()
         with open(tarball, 'rb') as data:

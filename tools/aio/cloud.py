@@ -53,6 +53,7 @@ class Cloud:
     def start(self):
         lay = self.lay
         lay.makedirs()
+        self.times = {}
         t0 = time.monotonic()
         self.log('all-in-one under %s (logs in %s)' % (lay.base, lay.logs))
         self._timed('engines', bootstrap.start_engines, lay)
@@ -67,6 +68,9 @@ class Cloud:
         session = bootstrap.admin_session(lay)
         if first:
             self._timed('identity bootstrap', bootstrap.identity, lay, session)
+            # A token carries the catalog it was issued with: get one that
+            # lists the endpoints just created.
+            session = bootstrap.admin_session(lay)
         self._timed('apis', self._start_wave, apis)
         self._timed('workers', self._start_wave, workers, session)
         self._timed('cell discovery', bootstrap.discover_hosts, lay, session)

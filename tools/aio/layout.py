@@ -33,18 +33,21 @@ REGION = 'RegionOne'
 class Layout:
     """Paths and ports of one all-in-one cloud."""
 
-    def __init__(self, state=None, port_base=None, engines=None):
+    def __init__(self, state=None, port_base=None, engines=None, home=None):
         state = state or os.environ.get('DOS_STATE') or os.path.join(
             ROOT, '.state')
         self.state = os.path.abspath(state)
-        self.base = os.path.join(self.state, 'aio')
+        # AIO_HOME lets a second cloud (the end-to-end tests') live beside
+        # the first one.
+        self.base = os.path.abspath(home or os.environ.get('AIO_HOME')
+                                    or os.path.join(self.state, 'aio'))
         self.etc = os.path.join(self.base, 'etc')
         self.data = os.path.join(self.base, 'data')
         self.logs = os.path.join(self.base, 'logs')
         self.run = os.path.join(self.base, 'run')
         self.port_base = int(port_base or os.environ.get('AIO_PORT_BASE')
                              or 25000)
-        self.engines = engines or default_engines(self.state)
+        self.engines = engines or default_engines(self.state, self.base)
         self.venv = VENV
         self.bin = os.path.join(VENV, 'bin')
 
@@ -110,7 +113,7 @@ class Engine:
                     DOCKER_BRIDGE_CIDR=self.cidr)
 
 
-def default_engines(state):
+def default_engines(state, base):
     """compute1 on the project's engine, compute2 on a second one.
 
     AIO_ENGINE2_STATE / _BRIDGE / _CIDR move the second engine (a developer
@@ -122,7 +125,7 @@ def default_engines(state):
     second = Engine(
         'compute2',
         os.environ.get('AIO_ENGINE2_STATE')
-        or os.path.join(state, 'aio', 'engine2'),
+        or os.path.join(base, 'engine2'),
         os.environ.get('AIO_ENGINE2_BRIDGE', 'dos1'),
         os.environ.get('AIO_ENGINE2_CIDR', '172.31.246.1/24'))
     return [first, second]

@@ -1,0 +1,349 @@
+"""End to end over HTTP against the all-in-one cloud (tools/aio).
+
+One cloud for the module, in its own folder ($DOS_STATE/aio-e2e) and ports
+(26000+), on the test engine and a second engine: real RabbitMQ, Keystone,
+Placement, Nova (two Docker computes), Glance and Heat processes. The tests
+talk to it only through python-openstackclient, novaclient and heatclient.
+The fixture stops every process and removes the cloud's folder even when a
+test fails, and checks that nothing is left on either engine.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import time
+import uuid
+
+import docker as docker_sdk
+import pytest
+
+from tests.rig import docker_engine
+from tools.aio import bootstrap
+from tools.aio import cloud as cloud_mod
+from tools.aio import layout as layout_mod
+from tools.aio import procs
+from tools.aio import services
+
+pytestmark = [pytest.mark.slow, pytest.mark.docker]
+
+LABEL_UUID = 'org.openstack.nova.instance_uuid'
+# novaclient wants an explicit microversion: the newest it knows.
+_NOVA_VERSION = __import__('novaclient').API_MAX_VERSION.get_string()
+
+
+def _engines(state, home):
+    engines = layout_mod.default_engines(state, home)
+    # The first compute uses the test engine (DOCKER_HOST).
+    sock = docker_engine.docker_host()
+    if sock.startswith('unix://'):
+        engines[0].state = os.path.dirname(sock[len('unix://'):])
+    return engines
+
+
+@pytest.fixture(scope='module')
+def aio():
+    state = os.environ.get('DOS_STATE') or os.path.join(layout_mod.ROOT,
+                                                        '.state')
+    home = os.path.join(state, 'aio-e2e')
+    shutil.rmtree(home, ignore_errors=True)
+    lay = layout_mod.Layout(
+        state=state, home=home,
+        port_base=int(os.environ.get('AIO_E2E_PORT_BASE', '26000')),
+        engines=_engines(state, home))
+    for engine in lay.engines:
+        subprocess.run([os.path.join(layout_mod.ROOT, 'tools',
+                                     'docker-engine.sh'), 'start'],
+                       env=engine.env(), check=True, stdout=subprocess.DEVNULL)
+    clients = [docker_sdk.DockerClient(base_url=e.endpoint)
+               for e in lay.engines]
+    docker_engine.ensure_images(clients[0])
+    before = [docker_engine.Snapshot(c) for c in clients]
+    cloud = cloud_mod.Cloud(lay, log=lambda *a: None)
+    try:
+        cloud.start()
+        yield Aio(lay, cloud, clients)
+    finally:
+        try:
+            _delete_everything(lay)
+        finally:
+            cloud.stop()
+            running = [s.name for s in services.all_services(lay)
+                       if procs.Process(lay, s.name).running()]
+            left = [b.leftovers(c) for b, c in zip(before, clients)]
+            for b, c in zip(before, clients):
+                docker_engine.remove_new(c, b)
+                c.close()
+            shutil.rmtree(home, ignore_errors=True)
+        assert not running, 'still running after stop: %s' % running
+        assert not any(left), 'left on the engines: %s' % left
+
+
+def _delete_everything(lay):
+    """Best effort: servers and stacks the tests may have left."""
+    if not services.tcp_open(lay.port('nova-api')):
+        return
+    aio = Aio(lay, None, [])
+    try:
+        nova = aio.nova('aio-admin')
+        heats = [aio.heat(cloud) for cloud in ('aio-admin', 'aio-demo')]
+        for heat in heats:
+            for stack in heat.stacks.list():
+                heat.stacks.delete(stack.id)
+        for server in nova.servers.list(search_opts={'all_tenants': 1}):
+            server.delete()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if not nova.servers.list(search_opts={'all_tenants': 1}) and \
+                    not any(list(h.stacks.list()) for h in heats):
+                return
+            time.sleep(1)
+    except Exception as exc:  # noqa: BLE001 - teardown reports, never hides
+        print('clean-up of the e2e cloud failed: %r' % exc)
+
+
+class Aio:
+    def __init__(self, lay, cloud, clients):
+        self.lay = lay
+        self.cloud = cloud
+        self.engines = {e.host: c for e, c in zip(lay.engines, clients)}
+
+    def openstack(self, *args, cloud='aio-admin', check=True):
+        proc = subprocess.run(
+            [os.path.join(self.lay.bin, 'openstack')] + list(args),
+            env=self.lay.client_env(cloud), capture_output=True, text=True,
+            timeout=300)
+        if check and proc.returncode != 0:
+            raise AssertionError('openstack %s failed: %s'
+                                 % (' '.join(args), proc.stderr[-2000:]))
+        return proc
+
+    def openstack_json(self, *args, cloud='aio-admin'):
+        return json.loads(self.openstack(*args, '-f', 'json',
+                                         cloud=cloud).stdout)
+
+    def session(self, cloud='aio-admin'):
+        from keystoneauth1 import session as ks_session
+        from openstack import config
+        region = config.OpenStackConfig(
+            config_files=[self.lay.clouds_yaml]).get_one(cloud)
+        return ks_session.Session(auth=region.get_auth())
+
+    def nova(self, cloud='aio-admin'):
+        from novaclient import client
+        return client.Client(_NOVA_VERSION, session=self.session(cloud))
+
+    def heat(self, cloud='aio-demo'):
+        from heatclient import client
+        return client.Client('1', session=self.session(cloud))
+
+    def containers_of(self, server_id):
+        found = {}
+        for host, client in self.engines.items():
+            for c in client.containers.list(
+                    all=True, filters={'label': '%s=%s' % (LABEL_UUID,
+                                                           server_id)}):
+                found[host] = c
+        return found
+
+
+def _wait(check, timeout=180, what='condition'):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(1)
+    raise AssertionError('timed out waiting for %s' % what)
+
+
+def test_every_service_is_up_and_both_computes_are_docker(aio):
+    services_ = aio.openstack_json('compute', 'service', 'list')
+    state = {(s['Binary'], s['Host']): s['State'] for s in services_}
+    assert state == {
+        ('nova-scheduler', 'aio-controller'): 'up',
+        ('nova-conductor', 'aio-controller'): 'up',
+        ('nova-compute', 'compute1'): 'up',
+        ('nova-compute', 'compute2'): 'up'}
+    hypervisors = aio.openstack_json('hypervisor', 'list')
+    assert sorted((h['Hypervisor Hostname'], h['Hypervisor Type'])
+                  for h in hypervisors) == [('compute1', 'docker'),
+                                            ('compute2', 'docker')]
+    engines = aio.heat(cloud='aio-admin').services.list()
+    assert [s.status for s in engines if s.binary == 'heat-engine'] == ['up']
+    # Every port is bound on loopback only.
+    for name in ('keystone', 'placement', 'nova-api', 'glance', 'heat-api',
+                 'rabbitmq'):
+        out = subprocess.run(['ss', '-Hltn', 'sport = :%d'
+                              % aio.lay.port(name)],
+                             capture_output=True, text=True).stdout
+        assert out.strip(), name
+        assert all(' 127.0.0.1:' in line for line in out.splitlines()), out
+
+
+def test_server_create_of_a_docker_image_runs_a_container(aio):
+    name = 'e2e-' + uuid.uuid4().hex[:6]
+    server = aio.openstack_json(
+        'server', 'create', '--image', 'dos-idle', '--flavor', 'docker.tiny',
+        '--nic', 'none', '--wait', name, cloud='aio-demo')
+    assert server['status'] == 'ACTIVE'
+    containers = aio.containers_of(server['id'])
+    assert len(containers) == 1
+    (container,) = containers.values()
+    assert container.status == 'running'
+    # 64 MB flavor: the memory limit reached the container.
+    assert container.attrs['HostConfig']['Memory'] == 64 * 1024 * 1024
+    aio.openstack('server', 'delete', '--wait', server['id'],
+                  cloud='aio-demo')
+    assert aio.containers_of(server['id']) == {}
+
+
+def test_anti_affinity_puts_servers_on_both_hosts(aio):
+    nova = aio.nova('aio-demo')
+    group = nova.server_groups.create(name='spread', policy='anti-affinity')
+    image = aio.openstack_json('image', 'show', 'dos-idle')['id']
+    flavor = nova.flavors.find(name='docker.tiny')
+    servers = [nova.servers.create(
+        'spread-%d' % i, image, flavor, nics='none',
+        scheduler_hints={'group': group.id}) for i in range(2)]
+    try:
+        for server in servers:
+            _wait(lambda: nova.servers.get(server.id).status in
+                  ('ACTIVE', 'ERROR'), what='server %s' % server.id)
+        hosts = set()
+        for server in servers:
+            server = nova.servers.get(server.id)
+            assert server.status == 'ACTIVE', getattr(server, 'fault', None)
+            hosts |= set(aio.containers_of(server.id))
+        assert hosts == {'compute1', 'compute2'}
+    finally:
+        for server in servers:
+            server.delete()
+        _wait(lambda: not [s for s in nova.servers.list()
+                           if s.name.startswith('spread-')],
+              what='spread servers deleted')
+        nova.server_groups.delete(group.id)
+    for server in servers:
+        assert aio.containers_of(server.id) == {}
+
+
+def test_image_for_another_architecture_finds_no_host(aio):
+    sess = aio.session()
+    image_id = bootstrap.upload_docker_image(
+        aio.lay, sess, 'e2e-arm64', 'dos/busybox:latest')
+    sess.patch('/v2/images/%s' % image_id, endpoint_filter={
+        'service_type': 'image'}, json=[{
+            'op': 'replace', 'path': '/hw_architecture', 'value': 'aarch64'}],
+        headers={'Content-Type':
+                 'application/openstack-images-v2.1-json-patch'})
+    try:
+        proc = aio.openstack('server', 'create', '--image', image_id,
+                             '--flavor', 'docker.tiny', '--nic', 'none',
+                             '--wait', 'e2e-arm', check=False)
+        assert proc.returncode != 0
+        server = aio.openstack_json('server', 'show', 'e2e-arm')
+        assert server['status'] == 'ERROR'
+        assert 'No valid host' in json.dumps(server.get('fault'))
+        assert aio.containers_of(server['id']) == {}
+        aio.openstack('server', 'delete', '--wait', server['id'])
+    finally:
+        aio.openstack('image', 'delete', image_id)
+
+
+def test_bad_input_names_the_field_and_leaves_nothing(aio):
+    proc = aio.openstack('server', 'create', '--image', 'no-such-image',
+                         '--flavor', 'docker.tiny', '--nic', 'none', 'bad',
+                         check=False)
+    assert proc.returncode != 0
+    assert 'no-such-image' in proc.stderr
+    proc = aio.openstack('server', 'create', '--image', 'dos-idle',
+                         '--flavor', 'no-such-flavor', '--nic', 'none', 'bad',
+                         check=False)
+    assert proc.returncode != 0
+    assert 'no-such-flavor' in proc.stderr
+    assert aio.openstack_json('server', 'list', '--all-projects') == []
+
+
+TEMPLATE = '''
+heat_template_version: 2018-08-31
+resources:
+  web:
+    type: OS::Docker::Container
+    properties:
+      image: dos/httpd
+  worker:
+    type: OS::Docker::Container
+    properties:
+      image: dos/idle
+      env: [{list_join: ['', ['WEB=', {get_attr: [web, network_ip]}]]}]
+outputs:
+  web_ip: {value: {get_attr: [web, network_ip]}}
+  web_host: {value: {get_attr: [web, docker_host]}}
+'''
+
+
+def test_heat_stack_of_containers(aio):
+    heat = aio.heat()
+    stack_id = heat.stacks.create(stack_name='e2e-stack',
+                                  template=TEMPLATE)['stack']['id']
+    stack = _wait(lambda: (lambda s: s if s.stack_status != 'CREATE_IN_PROGRESS'
+                           else None)(heat.stacks.get(stack_id)),
+                  what='stack create')
+    try:
+        assert stack.stack_status == 'CREATE_COMPLETE', \
+            stack.stack_status_reason
+        outputs = {o['output_key']: o['output_value'] for o in stack.outputs}
+        client = aio.engines[outputs['web_host']]
+        running = {c.name: c for c in client.containers.list()}
+        worker = [c for n, c in running.items() if '-worker-' in n]
+        assert len(worker) == 1
+        assert 'WEB=%s' % outputs['web_ip'] in \
+            worker[0].attrs['Config']['Env']
+    finally:
+        heat.stacks.delete(stack_id)
+        _wait(lambda: heat.stacks.get(stack_id).stack_status in
+              ('DELETE_COMPLETE', 'DELETE_FAILED'), what='stack delete')
+    assert heat.stacks.get(stack_id).stack_status == 'DELETE_COMPLETE'
+    for client in aio.engines.values():
+        assert not [c for c in client.containers.list(all=True)
+                    if c.name.startswith('e2e-stack-')]
+
+
+def test_tenant_cannot_ask_heat_for_a_privileged_container(aio, tmp_path):
+    template = '''
+heat_template_version: 2018-08-31
+resources:
+  root:
+    type: OS::Docker::Container
+    properties: {image: dos/idle, privileged: true}
+'''
+    path = tmp_path / 'priv.yaml'
+    path.write_text(template)
+    proc = aio.openstack('stack', 'create', '-t', str(path), '--wait',
+                         'e2e-priv', cloud='aio-demo', check=False)
+    assert proc.returncode != 0
+    assert 'Property privileged' in proc.stderr
+    assert 'docker:container:privileged' in proc.stderr
+    for client in aio.engines.values():
+        assert not [c for c in client.containers.list(all=True)
+                    if c.name.startswith('e2e-priv')]
+    aio.openstack('stack', 'delete', '-y', '--wait', 'e2e-priv',
+                  cloud='aio-demo', check=False)
+
+
+def test_second_start_finds_the_running_cloud(aio):
+    times = aio.cloud.start()
+    assert times['first_start'] is False
+    assert 'db sync' not in times and 'identity bootstrap' not in times
+    assert all(ok for _n, _p, _r, ok in aio.cloud.status())
+
+
+def test_restart_reuses_the_databases(aio):
+    before = aio.openstack_json('image', 'list')
+    stopped = aio.cloud.stop()
+    assert {'keystone', 'nova-api', 'rabbitmq', 'heat-engine',
+            'nova-compute-compute1'} <= set(stopped)
+    assert not any(r for _n, _p, r, _ok in aio.cloud.status())
+    times = aio.cloud.start()
+    assert times['first_start'] is False
+    assert aio.openstack_json('image', 'list') == before

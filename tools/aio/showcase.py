@@ -1,0 +1,125 @@
+"""The showcase on a running all-in-one, with the openstack CLI.
+
+Each step prints the command it runs and what came back, and how long it
+took: the services, a Docker image booted as a Nova server (``--nic none``:
+Neutron cannot run here), two servers spread over the two compute hosts by
+an anti-affinity group, and a Heat stack of two containers. Everything it
+creates is deleted at the end (``--keep`` leaves it).
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+
+class Showcase:
+    def __init__(self, lay, out=sys.stdout):
+        self.lay = lay
+        self.out = out
+
+    def say(self, text=''):
+        print(text, file=self.out, flush=True)
+
+    def cli(self, *args, cloud='aio-demo', show=True, fmt_json=False):
+        argv = ['openstack'] + list(args) + (['-f', 'json'] if fmt_json
+                                             else [])
+        if show:
+            self.say('$ OS_CLOUD=%s %s' % (cloud, ' '.join(argv)))
+        t0 = time.monotonic()
+        proc = subprocess.run(argv, env=self.lay.client_env(cloud),
+                              capture_output=True, text=True, timeout=600)
+        took = time.monotonic() - t0
+        if proc.returncode != 0:
+            raise RuntimeError('%s failed: %s' % (' '.join(argv),
+                                                   proc.stderr[-2000:]))
+        if show and not fmt_json:
+            self.say(proc.stdout.rstrip())
+        if show:
+            self.say('  (%.1f s)' % took)
+        return json.loads(proc.stdout) if fmt_json else proc.stdout
+
+    def docker_ps(self, host):
+        engine = [e for e in self.lay.engines if e.host == host][0]
+        out = subprocess.run(
+            ['docker', '-H', engine.endpoint, 'ps', '--format',
+             '{{.Names}}  {{.Image}}  {{.Status}}'],
+            capture_output=True, text=True, timeout=60).stdout
+        self.say('$ docker -H %s ps   # the engine of %s' % (engine.endpoint,
+                                                             host))
+        self.say(out.rstrip())
+
+    def run(self, keep=False):
+        made_servers, made_stacks, group = [], [], None
+        try:
+            self.say('== The cloud')
+            self.cli('compute', 'service', 'list', '-c', 'Binary', '-c',
+                     'Host', '-c', 'State', cloud='aio-admin')
+            self.cli('hypervisor', 'list', cloud='aio-admin')
+            self.cli('image', 'list', '--long', '-c', 'Name', '-c',
+                     'Container Format', '-c', 'Status')
+
+            self.say('\n== A Docker image booted as a Nova server')
+            server = self.cli('server', 'create', '--image', 'dos-idle',
+                              '--flavor', 'docker.tiny', '--nic', 'none',
+                              '--wait', 'showcase-1', fmt_json=True)
+            made_servers.append(server['id'])
+            host = self.cli('server', 'show', server['id'], '-c',
+                            'OS-EXT-SRV-ATTR:host', cloud='aio-admin',
+                            fmt_json=True, show=False)['OS-EXT-SRV-ATTR:host']
+            self.say('showcase-1 is %s on %s' % (server['status'], host))
+            self.docker_ps(host)
+
+            self.say('\n== The scheduler: anti-affinity over two hosts')
+            group = self.cli('server', 'group', 'create', '--policy',
+                             'anti-affinity', 'showcase-spread',
+                             fmt_json=True)
+            hosts = []
+            for i in (2, 3):
+                server = self.cli(
+                    'server', 'create', '--image', 'dos-idle', '--flavor',
+                    'docker.tiny', '--nic', 'none', '--hint',
+                    'group=%s' % group['id'], '--wait', 'showcase-%d' % i,
+                    fmt_json=True)
+                made_servers.append(server['id'])
+                hosts.append(self.cli(
+                    'server', 'show', server['id'], cloud='aio-admin',
+                    fmt_json=True, show=False)['OS-EXT-SRV-ATTR:host'])
+            self.say('showcase-2 on %s, showcase-3 on %s' % tuple(hosts))
+
+            self.say('\n== A Heat stack of containers')
+            template = os.path.join(self.lay.data, 'showcase-stack.yaml')
+            with open(template, 'w') as f:
+                f.write(STACK)
+            self.cli('stack', 'create', '-t', template, '--wait',
+                     'showcase-stack', show=True)
+            made_stacks.append('showcase-stack')
+            self.cli('stack', 'output', 'show', 'showcase-stack', '--all')
+        finally:
+            if not keep:
+                self.say('\n== Clean-up')
+                for stack in made_stacks:
+                    self.cli('stack', 'delete', '-y', '--wait', stack)
+                for server in made_servers:
+                    self.cli('server', 'delete', '--wait', server)
+                if group:
+                    self.cli('server', 'group', 'delete', group['id'])
+
+
+STACK = '''heat_template_version: 2018-08-31
+description: a web container and a client that knows its address
+resources:
+  web:
+    type: OS::Docker::Container
+    properties:
+      image: dos/httpd
+  client:
+    type: OS::Docker::Container
+    properties:
+      image: dos/idle
+      env: [{list_join: ['', ['WEB_URL=http://', {get_attr: [web, network_ip]}, ':8080/']]}]
+outputs:
+  web_ip: {value: {get_attr: [web, network_ip]}}
+  web_host: {value: {get_attr: [web, docker_host]}}
+'''
