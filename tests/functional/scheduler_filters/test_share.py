@@ -220,3 +220,50 @@ class TestBadPlans(base.SchedulerCloud):
         server = self.boot(img, c1, api=self.project_api('guest'),
                            expected='ERROR')
         self.assertIn('not in the share plan', server['fault']['message'])
+
+
+def _window_plan(start, end):
+    return """
+version: 1
+resources: [VCPU]
+unlisted_projects: deny
+projects:
+  - name: ops
+    owns: {VCPU: 0}
+    borrow: false
+  - name: research
+    owns: {VCPU: 4}
+    lend: false
+schedule:
+  - name: ops-hours
+    from: "%s"
+    to: "%s"
+    projects:
+      - name: ops
+        owns: {VCPU: 4}
+        borrow: false
+      - name: research
+        owns: {VCPU: 0}
+""" % (start.strftime('%H:%M'), end.strftime('%H:%M'))
+
+
+@pytest.mark.slow
+class TestTimeOfDayPlans(base.SchedulerCloud):
+    fleet = {'host-1': dict(arch='x86_64', vcpus=4)}
+    plan = 'version: 1\nprojects: []\n'
+
+    def test_the_plan_in_force_follows_the_clock(self):
+        import datetime
+        now = datetime.datetime.now(datetime.timezone.utc)
+        hour = datetime.timedelta(hours=1)
+        img = self.image('x86', hw_architecture='x86_64')
+        c1 = self.flavor('c1', 1, 256)
+        ops = self.project_api('ops')
+        # A window around now gives ops 4 VCPU: it places.
+        self.write_plan(_window_plan(now - hour, now + hour))
+        self.boot(img, c1, api=ops)
+        # The same window later today: outside it ops owns nothing and
+        # may not borrow.
+        self.write_plan(_window_plan(now + 2 * hour, now + 3 * hour))
+        server = self.boot(img, c1, api=ops, expected='ERROR')
+        self.assertIn('may not borrow', server['fault']['message'])
