@@ -28,8 +28,10 @@ LOG = logging.getLogger(__name__)
 
 cli_opts = [
     cfg.BoolOpt('once', default=False,
-                help='Run one cycle and exit (the grace period then needs '
-                     'a long-running service; --once is for dry runs).'),
+                help='Run one cycle and exit. The grace period counts from '
+                     'the failed servers\' timestamps, so --once from cron '
+                     'reclaims too; a cycle never reclaims when the failed '
+                     'servers already fit.'),
     cfg.BoolOpt('dry-run', default=False,
                 help='Override [docker_share_reclaim] dry_run to true.'),
 ]
