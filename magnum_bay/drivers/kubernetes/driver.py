@@ -5,7 +5,6 @@ Configuration, certificates and validation are real and run anywhere
 kubelet, containerd); without it the request fails before anything exists.
 """
 
-import time
 
 from magnum_bay import exception
 from magnum_bay import fields
@@ -131,7 +130,3 @@ class KubernetesDriver(image_nodes.OperatorImageDriver):
         return {'config': kubeconfig.render(
             cluster['name'], cluster['api_address'], ca_cert_pem, 'admin',
             client_pair)}
-
-
-def _elapsed(start):
-    return time.monotonic() - start

@@ -10,7 +10,6 @@ node. Health comes from the swarm's own node list plus the containers' state.
 
 import concurrent.futures
 import contextlib
-import time
 
 from oslo_log import log as logging
 
@@ -20,6 +19,7 @@ from magnum_bay.drivers import base
 from magnum_bay.drivers import common
 from magnum_bay.drivers.swarm_mode import node_config
 from magnum_bay.engine import node_api
+from magnum_bay.engine import nodes as engine_nodes
 
 LOG = logging.getLogger(__name__)
 
@@ -365,8 +365,7 @@ class _SwarmBay:
         return common.parallel(make, specs)
 
     def host_name(self, role, index):
-        from magnum_bay.engine import nodes
-        return nodes.node_name(self.cluster['uuid'], role, index)
+        return engine_nodes.node_name(self.cluster['uuid'], role, index)
 
     def wait_engines(self, nodes):
         deadline = self.context.until(self.driver.opts.node_start_timeout)
@@ -571,7 +570,3 @@ class _SwarmBay:
             reasons['summary'] = '; '.join(problems)
             return fields.UNHEALTHY, reasons
         return fields.HEALTHY, reasons
-
-
-def _elapsed(start):
-    return '%.1f s' % (time.monotonic() - start)
