@@ -23,7 +23,8 @@ from cryptography.x509.oid import NameOID
 from tests.rig import docker_engine
 
 BRIDGE = os.environ.get('DOS_HEAT2_BRIDGE', 'dosheat2')
-BRIDGE_CIDR = os.environ.get('DOS_HEAT2_CIDR', '172.31.246.1/24')
+# 172.31.246.0/24 is the all-in-one demo's second engine (tools/aio).
+BRIDGE_CIDR = os.environ.get('DOS_HEAT2_CIDR', '172.31.244.1/24')
 
 
 def _state_dir():
@@ -118,6 +119,7 @@ class SecondEngine(object):
         self.port = None
         self.proc = None
         self.pki = None
+        self.made_bridge = False
 
     @property
     def tcp_url(self):
@@ -139,6 +141,7 @@ class SecondEngine(object):
             subprocess.check_call(['ip', 'addr', 'add', BRIDGE_CIDR, 'dev',
                                    BRIDGE])
             subprocess.check_call(['ip', 'link', 'set', BRIDGE, 'up'])
+            self.made_bridge = True
         for stale in (self.sock, os.path.join(self.dir, 'docker.pid')):
             if os.path.exists(stale):
                 os.unlink(stale)
@@ -185,3 +188,8 @@ class SecondEngine(object):
             self.proc.kill()
             self.proc.wait()
         self.proc = None
+        if self.made_bridge:
+            # Leave no address range taken behind for other engines.
+            subprocess.call(['ip', 'link', 'del', BRIDGE],
+                            stderr=subprocess.DEVNULL)
+            self.made_bridge = False
