@@ -35,6 +35,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 
+from scheduler_filters.core import usage as usage_mod  # noqa: E402
 from tests.bench import common  # noqa: E402
 
 SIZES = (1000, 5000, 10000)
@@ -86,7 +87,7 @@ def _noop_weighers(n):
     return [Noop() for _ in range(n)]
 
 
-class MemoryUsage:
+class MemoryUsage(usage_mod.UsageSource):
     """In-memory usage source for the cost benchmark (see module doc)."""
 
     def __init__(self, capacity, used, per_project):
