@@ -408,8 +408,10 @@ class _SwarmBay:
     def _swarm_entries(self, leader):
         entries = {}
         for entry in self.engines.swarm_nodes(leader):
-            entries.setdefault(entry['Description']['Hostname'],
-                               []).append(entry)
+            # A node that has only just joined has no description yet.
+            hostname = (entry.get('Description') or {}).get('Hostname')
+            if hostname:
+                entries.setdefault(hostname, []).append(entry)
         return entries
 
     def wait_swarm_ready(self, names):

@@ -32,10 +32,8 @@ class SwarmMonitor:
                 if t['Status']['State'] == 'running']
         self.data = {
             'nodes': len(nodes),
-            'mem_total': sum(n['Description']['Resources']['MemoryBytes']
-                             for n in nodes),
-            'cpu_total': sum(n['Description']['Resources']['NanoCPUs']
-                             for n in nodes),
+            'mem_total': sum(_resource(n, 'MemoryBytes') for n in nodes),
+            'cpu_total': sum(_resource(n, 'NanoCPUs') for n in nodes),
             'mem_reserved': sum(_reservation(t, 'MemoryBytes')
                                 for t in tasks),
             'cpu_reserved': sum(_reservation(t, 'NanoCPUs') for t in tasks),
@@ -46,10 +44,16 @@ class SwarmMonitor:
     def compute_metric_value(self, name):
         d = self.data
         if name == 'memory_util':
-            return 100.0 * d['mem_reserved'] / d['mem_total']
+            return 100.0 * d['mem_reserved'] / max(d['mem_total'], 1)
         if name == 'cpu_util':
-            return 100.0 * d['cpu_reserved'] / d['cpu_total']
+            return 100.0 * d['cpu_reserved'] / max(d['cpu_total'], 1)
         return d[name]
+
+
+def _resource(node, key):
+    # A node that has only just joined has no description yet.
+    desc = node.get('Description') or {}
+    return (desc.get('Resources') or {}).get(key, 0)
 
 
 def _reservation(task, key):
