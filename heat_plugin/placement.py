@@ -4,8 +4,8 @@ The request (project, CPUs and memory from the container's limits, the
 image's architectures) and the registered hosts' facts go through
 ``scheduler_filters.core.select.select_hosts``, the same logic behind the
 Nova filters and weighers: architecture, tenant share plan, packing.
-A container that uses a network or volume of its stack is pinned to the host
-that holds it.
+A container that uses a network, volume or container (volumes_from, links)
+is pinned to the host that holds it.
 """
 
 import os
@@ -65,6 +65,8 @@ def hosts_holding(kind, ref, candidates):
         try:
             if kind == 'network':
                 engine.inspect_network(ref)
+            elif kind == 'container':
+                engine.inspect(ref)
             else:
                 engine.inspect_volume(ref)
             out.add(name)
@@ -74,7 +76,7 @@ def hosts_holding(kind, ref, candidates):
 
 
 def choose(context, what, vcpus=0, memory_mb=0, image=None, networks=(),
-           volumes=()):
+           volumes=(), containers=()):
     """(host name, Endpoint) for one new resource, best host first.
 
     ``what`` names the resource in errors ("container web").
@@ -89,6 +91,14 @@ def choose(context, what, vcpus=0, memory_mb=0, image=None, networks=(),
                 field='networks',
                 reason='network %r exists on no registered Docker host'
                 % (net,))
+        candidates = {n: e for n, e in candidates.items() if n in holding}
+    for ref in containers:
+        holding = hosts_holding('container', ref, candidates)
+        if not holding:
+            raise exception.InvalidProperty(
+                field='volumes_from/links',
+                reason='container %r exists on no registered Docker host'
+                % (ref,))
         candidates = {n: e for n, e in candidates.items() if n in holding}
     for vol in volumes:
         holding = hosts_holding('volume', vol, candidates)

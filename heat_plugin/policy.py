@@ -25,6 +25,7 @@ HOST_NETWORK = 'docker:container:host_network'
 HOST_PID = 'docker:container:host_pid'
 HOST_IPC = 'docker:container:host_ipc'
 ENDPOINT = 'docker:endpoint_override'
+FOREIGN = 'docker:container:other_projects'
 NETWORK_OPTIONS = 'docker:network:driver_options'
 VOLUME_OPTIONS = 'docker:volume:driver_options'
 
@@ -38,6 +39,8 @@ _RULES = [
     (HOST_IPC, 'Run a container in the host\'s ipc namespace.'),
     (ENDPOINT, 'Name a Docker endpoint in a template instead of letting '
                'the plugin place the resource.'),
+    (FOREIGN, 'Use another project\'s container (volumes_from, links) or '
+              'join another project\'s network.'),
     (NETWORK_OPTIONS, 'Pass driver options to a network (they can name '
                       'host bridges and interfaces).'),
     (VOLUME_OPTIONS, 'Pass driver options to a volume (the local driver '

@@ -18,8 +18,10 @@ from oslo_config import cfg
 
 from heat_plugin import container_ops
 from heat_plugin import container_spec
+from heat_plugin import docker_client
 from heat_plugin import exception
 from heat_plugin import hosts
+from heat_plugin import policy
 from heat_plugin import resource_base
 from heat_plugin import tasks
 
@@ -267,15 +269,50 @@ class DockerContainer(resource_base.DockerResource):
             volumes = [m['source'] for m in props.get('mounts') or []
                        if m.get('type', 'volume') == 'volume'
                        and m.get('source')]
+            others = ([c.split(':')[0] for c in props.get('volumes_from')
+                       or []] + list(props.get('links') or {}))
             engine = self.choose_engine(
                 props, vcpus=vcpus, memory_mb=memory_mb,
-                image=props['image'], networks=networks, volumes=volumes)
+                image=props['image'], networks=networks, volumes=volumes,
+                containers=others)
+            self._check_references(engine, props)
         except exception.InvalidProperty as e:
             raise resource_base.validation_error(e) from None
         self.data_set('container_name', name)
         return tasks.submit(self.task_key('create'),
                             container_ops.create_and_start, engine,
                             self.host_name(), create_kwargs, extra)
+
+    def _check_references(self, engine, props):
+        """Containers and networks of other projects are off limits.
+
+        A container that mounts another project's volumes (volumes_from),
+        links to its containers or joins its networks reaches its data;
+        only what carries this project's label (or, for networks, no
+        project label at all: the operator's) may be used.
+        """
+        project = self.context.project_id or ''
+        refs = [('volumes_from', c.split(':')[0], engine.inspect)
+                for c in props.get('volumes_from') or []]
+        refs += [('links', c, engine.inspect)
+                 for c in (props.get('links') or {})]
+        refs += [('networks', n['network'], engine.inspect_network)
+                 for n in props.get('networks') or []
+                 if n['network'] not in ('bridge', 'none', 'host')]
+        for field, ref, inspect in refs:
+            try:
+                found = inspect(ref)
+            except exception.NotFound:
+                raise exception.InvalidProperty(
+                    field=field, reason='%s does not exist on Docker host %s'
+                    % (ref, self.host_name())) from None
+            labels = (found.get('Config') or found).get('Labels') or {}
+            owner = labels.get(docker_client.LABEL_PROJECT)
+            is_network = field == 'networks'
+            if owner == project or (is_network and owner is None):
+                continue
+            policy.enforce(self.context, policy.FOREIGN, field,
+                           'using %s of another project' % ref)
 
     def check_create_complete(self, key):
         finished, result = tasks.done(key)

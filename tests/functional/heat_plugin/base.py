@@ -58,6 +58,23 @@ class DockerStackTestCase(heat_rig.HeatStackTestCase):
     def create_admin(self, template, **kw):
         return self.create_stack(template, ctx=self.admin_ctx, **kw)
 
+    def create_as(self, ctx, template):
+        """Create a stack owned by ``ctx``'s project (the rig's stacks all
+        belong to the default test project)."""
+        from heat.common import template_format
+        from heat.engine import environment
+        from heat.engine import stack as stack_mod
+        from heat.engine import template as template_mod
+        from heat.tests import utils
+        tmpl = template_mod.Template(template_format.parse(template),
+                                     env=environment.Environment({}))
+        tmpl.store(ctx)
+        stack = stack_mod.Stack(ctx, utils.random_name(), tmpl)
+        stack.store()
+        self.addCleanup(self._delete_quietly, stack)
+        stack.create()
+        return stack
+
     def update_stack(self, stack, template, params=None):
         new = self.parse(template, params=params, ctx=stack.context)
         stack.update(new)

@@ -145,3 +145,60 @@ class TestTenantSafety(base.DockerStackTestCase):
         stack = self.parse(_container(['privileged: true']))
         self.assertRaises(heat_exception.StackValidationFailed,
                           stack.validate)
+
+
+class TestOtherProjects(base.DockerStackTestCase):
+    """A project cannot reach another project's containers or networks."""
+
+    OWNER = base.HOT + '''
+resources:
+  net:
+    type: OS::Docker::Network
+    properties: {name: owner-net}
+  data:
+    type: OS::Docker::Container
+    properties:
+      image: dos/idle
+      name: owner-data
+      volumes: {/secret: {}}
+  member:
+    type: OS::Docker::Container
+    properties:
+      image: dos/idle
+      networks: [{network: {get_resource: net}}]
+'''
+    INTRUDER = base.HOT + '''
+resources:
+  c:
+    type: OS::Docker::Container
+    properties:
+      image: dos/idle
+      %s
+'''
+
+    def test_other_projects_are_off_limits(self):
+        from heat.tests import utils
+        owner = self.create_stack(self.OWNER)
+        self.assert_state(owner, 'CREATE')
+        snapshot = docker_engine.Snapshot(self.docker)
+        other = utils.dummy_context(tenant_id='other_project')
+        for line, field in (('volumes_from: [owner-data]', 'volumes_from'),
+                            ('links: {owner-data: db}', 'links'),
+                            ('networks: [{network: owner-net}]',
+                             'networks')):
+            stack = self.create_as(other, self.INTRUDER % line)
+            self.assert_state(stack, 'CREATE', 'FAILED')
+            self.assertIn('Property %s:' % field, stack.status_reason)
+            self.assertIn('docker:container:other_projects',
+                          stack.status_reason)
+            left = snapshot.leftovers(self.docker)
+            self.assertEqual([], [k for k, v in left.items() if v], line)
+            # The same project may; so may an admin of another one.
+            mine = self.create_stack(self.INTRUDER % line)
+            self.assert_state(mine, 'CREATE')
+            self.delete_stack(mine)
+            admin = utils.dummy_context(tenant_id='other_project',
+                                        roles=['admin'])
+            theirs = self.create_as(admin, self.INTRUDER % line)
+            self.assert_state(theirs, 'CREATE')
+            self.delete_stack(theirs)
