@@ -68,3 +68,17 @@ run: setup
 
 clean: docker-stop
 	rm -rf $(DOS_STATE)
+
+# The all-in-one cloud (tools/aio): real Keystone, Placement, Nova with two
+# Docker computes, Glance, Heat with the plugin, RabbitMQ; all on 127.0.0.1,
+# state and logs under $(DOS_STATE)/aio. `make aio` starts it (idempotent)
+# and runs the showcase; `make aio-stop` stops every service process.
+.PHONY: aio aio-stop
+aio: setup
+	@dpkg-query -W -f='$${Status}' rabbitmq-server 2>/dev/null | grep -q "ok installed" || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rabbitmq-server)
+	@$(PY) -m tools.aio start
+	@$(PY) -m tools.aio showcase
+
+aio-stop:
+	@$(PY) -m tools.aio stop

@@ -331,6 +331,38 @@ resources:
                   cloud='aio-demo', check=False)
 
 
+def test_devstack_extra_phase_uploads_a_bootable_image(aio, tmp_path):
+    """The plugin's extra phase, with the real docker CLI and engine and the
+    real openstack CLI against this cloud's Glance."""
+    from tests.unit.devstack.harness import Stack
+    env = aio.lay.client_env('aio-admin')
+    stack = Stack(tmp_path, services='key,n-api,n-cpu,g-api', real_docker=True,
+                  real_openstack=True,
+                  env={'DOCKER_ENDPOINT': aio.lay.engines[0].endpoint,
+                       'OS_CLIENT_CONFIG_FILE': env['OS_CLIENT_CONFIG_FILE'],
+                       'OS_CLOUD': 'aio-admin', 'PATH': env['PATH'],
+                       'DOS_SAMPLE_GLANCE_IMAGE': 'devstack-idle'})
+    stack.run('settings', 'extra')
+    image = aio.openstack_json('image', 'show', 'devstack-idle')
+    try:
+        assert image['container_format'] == 'docker'
+        assert image['disk_format'] == 'raw'
+        assert image['properties']['hypervisor_type'] == 'docker'
+        assert 'docker_image' not in image['properties']
+        # A second extra phase (a re-stack) uploads nothing new.
+        stack.run('settings', 'extra')
+        assert len([i for i in aio.openstack_json('image', 'list')
+                    if i['Name'] == 'devstack-idle']) == 1
+        server = aio.openstack_json(
+            'server', 'create', '--image', image['id'], '--flavor',
+            'docker.tiny', '--nic', 'none', '--wait', 'from-devstack')
+        assert server['status'] == 'ACTIVE'
+        assert len(aio.containers_of(server['id'])) == 1
+        aio.openstack('server', 'delete', '--wait', server['id'])
+    finally:
+        aio.openstack('image', 'delete', image['id'])
+
+
 def test_second_start_finds_the_running_cloud(aio):
     times = aio.cloud.start()
     assert times['first_start'] is False

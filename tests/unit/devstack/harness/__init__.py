@@ -50,7 +50,7 @@ class Stack:
     """One harness work tree: run steps, then read the files and calls."""
 
     def __init__(self, work, services=DEFAULT_SERVICES, real_docker=False,
-                 env=None):
+                 real_openstack=False, env=None):
         self.work = str(work)
         self.bin = os.path.join(self.work, 'bin')
         os.makedirs(self.bin, exist_ok=True)
@@ -67,7 +67,7 @@ class Stack:
         path = os.environ['PATH']
         if not real_docker:
             path = STUB_BIN + os.pathsep + path
-        else:
+        elif not real_openstack:
             # the real docker CLI; only openstack (Glance) is recorded.
             glance_bin = os.path.join(self.work, 'glance-bin')
             os.makedirs(glance_bin, exist_ok=True)
