@@ -1,0 +1,170 @@
+"""The all-in-one's parts on their own: generated configs (read back with the
+services' own option definitions), the port layout, the process manager."""
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+from oslo_config import cfg
+
+from nova_docker_driver import conf as driver_conf
+from tests.unit.devstack.harness import Ini
+from tools.aio import configs
+from tools.aio import layout
+from tools.aio import procs
+from tools.aio import services
+
+
+def _layout(tmp_path):
+    return layout.Layout(state=str(tmp_path), port_base=27000,
+                         home=str(tmp_path / 'aio'))
+
+
+def _written(tmp_path):
+    lay = _layout(tmp_path)
+    files = configs.write_all(lay, heat_plugin_dir='/x/heat_plugin/resources')
+    return lay, files
+
+
+def _nova(path):
+    import nova.conf.compute
+    import nova.conf.scheduler
+    conf = cfg.ConfigOpts()
+    nova.conf.compute.register_opts(conf)
+    nova.conf.scheduler.register_opts(conf)
+    driver_conf.register_opts(conf)
+    conf([], project='nova', default_config_files=[path])
+    return conf
+
+
+def test_scheduler_config_as_nova_reads_it(tmp_path):
+    _lay, files = _written(tmp_path)
+    fs = _nova(files['nova']).filter_scheduler
+    assert fs.available_filters == ['nova.scheduler.filters.all_filters'] + \
+        configs.SCHEDULER_FILTERS
+    assert fs.enabled_filters[-2:] == ['ArchitectureFilter',
+                                       'TenantShareFilter']
+    assert fs.weight_classes[1:] == configs.SCHEDULER_WEIGHERS
+
+
+def test_each_compute_has_its_own_host_state_and_engine(tmp_path):
+    lay, files = _written(tmp_path)
+    seen = set()
+    for engine in lay.engines:
+        conf = _nova(files['nova-' + engine.host])
+        assert conf.compute_driver == 'docker.DockerDriver'
+        assert conf.docker.endpoint == engine.endpoint
+        ini = Ini(files['nova-' + engine.host])
+        assert ini.get('DEFAULT', 'host') == engine.host
+        # No database: computes go through the conductor.
+        assert 'database' not in ini.sections
+        seen.add((ini.get('DEFAULT', 'state_path'), engine.endpoint))
+        assert set(ini.sections['docker']) <= {o.name for o in
+                                               driver_conf.ALL_OPTS}
+        assert os.path.isdir(ini.get('DEFAULT', 'state_path'))
+    assert len({s for s, _e in seen}) == len({e for _s, e in seen}) == 2
+
+
+def test_heat_conf_loads_the_plugin_and_knows_both_engines(tmp_path):
+    from heat_plugin import conf as heat_conf
+    lay, files = _written(tmp_path)
+    ini = Ini(files['heat'])
+    assert ini.get('DEFAULT', 'plugin_dirs') == '/x/heat_plugin/resources'
+    known = {g.name: {o.name for o in opts} for g, opts in
+             heat_conf.list_opts()}
+    for group in ('heat_docker', 'docker_hosts'):
+        assert set(ini.sections[group]) <= known[group]
+    assert ini.get('docker_hosts', 'hosts') == ','.join(
+        '%s=%s' % (e.host, e.endpoint) for e in lay.engines)
+
+
+def test_every_url_is_loopback_and_every_port_distinct(tmp_path):
+    lay, files = _written(tmp_path)
+    ports = [lay.port(name) for name in layout.PORTS]
+    assert len(set(ports)) == len(ports)
+    for name in files:
+        if name == 'clouds.yaml':
+            continue
+        for section in Ini(files[name]).sections.values():
+            for values in section.values():
+                for value in values:
+                    if '://' in value and value.startswith(('http', 'rabbit')):
+                        assert '@127.0.0.1:' in value or \
+                            '//127.0.0.1:' in value, value
+    rabbit = open(os.path.join(lay.etc, 'rabbitmq', 'rabbitmq.conf')) \
+        if os.path.exists(os.path.join(lay.etc, 'rabbitmq')) else None
+    assert rabbit is None or '127.0.0.1' in rabbit.read()
+
+
+def test_rabbit_listens_on_loopback_only(tmp_path):
+    lay = _layout(tmp_path)
+    services.write_rabbit_config(lay)
+    text = open(os.path.join(lay.etc, 'rabbitmq', 'rabbitmq.conf')).read()
+    assert 'listeners.tcp.1 = 127.0.0.1:%d' % lay.port('rabbitmq') in text
+    env = services.rabbit_env(lay)
+    assert env['ERL_EPMD_ADDRESS'] == '127.0.0.1'
+    assert '{127,0,0,1}' in env['RABBITMQ_SERVER_ERL_ARGS']
+
+
+def test_start_order_and_commands_exist(tmp_path):
+    lay = _layout(tmp_path)
+    waves = [[s.name for s in wave] for wave in services.table(lay)]
+    assert waves[0] == ['rabbitmq'] and waves[1] == ['keystone']
+    assert {'nova-compute-compute1', 'nova-compute-compute2', 'heat-engine',
+            'nova-conductor', 'nova-scheduler'} == set(waves[3])
+    for svc in services.all_services(lay):
+        assert os.access(svc.argv[0], os.X_OK), svc.argv[0]
+
+
+def test_stop_ends_the_whole_process_group(tmp_path):
+    lay = _layout(tmp_path)
+    lay.makedirs()
+    proc = procs.Process(lay, 'sleeper')
+    # A parent with a child in its group: both must go.
+    pid = proc.start(['bash', '-c', 'sleep 60 & echo "pid-of-child=$!"; wait'])
+    assert proc.running() and proc.pid() == pid
+    found = []
+    for _ in range(200):
+        found = re.findall(r'pid-of-child=(\d+)', open(proc.logfile).read())
+        if found:
+            break
+        time.sleep(0.05)
+    child = int(found[0])
+    assert proc.start(['false']) == pid          # already running: no second
+    assert proc.stop(timeout=5) is True
+    assert not proc.running()
+    assert not os.path.exists(proc.pidfile)
+    assert not os.path.exists('/proc/%d' % child) or \
+        open('/proc/%d/stat' % child).read().split(') ')[1][0] == 'Z'
+
+
+def test_a_recycled_pid_is_never_taken_for_the_service(tmp_path):
+    lay = _layout(tmp_path)
+    lay.makedirs()
+    bystander = subprocess.Popen([sys.executable, '-c',
+                                  'import time; time.sleep(30)'])
+    try:
+        proc = procs.Process(lay, 'ghost')
+        # The pid file names a live process, but with another start time.
+        with open(proc.pidfile, 'w') as f:
+            f.write('%d 1\n' % bystander.pid)
+        assert not proc.running()
+        assert proc.stop() is False
+        assert bystander.poll() is None
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
+def test_one_shot_command_failure_names_the_command_and_log(tmp_path):
+    log = str(tmp_path / 'x.log')
+    try:
+        procs.run(['bash', '-c', 'echo boom; exit 3'], log)
+    except RuntimeError as exc:
+        assert 'bash failed (exit 3)' in str(exc)
+        assert 'boom' in str(exc) and log in str(exc)
+    else:
+        raise AssertionError('no error')
+    procs.run(['bash', '-c', 'exit 2'], log, ok_codes=(0, 2))
