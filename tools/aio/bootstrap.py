@@ -109,6 +109,18 @@ def sync_databases(lay):
     with concurrent.futures.ThreadPoolExecutor(len(jobs)) as pool:
         for future in [pool.submit(job) for job in jobs]:
             future.result()
+    wal_mode(lay)
+
+
+def wal_mode(lay):
+    """Write-ahead logging on every database: readers no longer block the
+    writer (the mode is stored in the file, so once is enough)."""
+    import sqlite3
+    for name in sorted(os.listdir(lay.data)):
+        if name.endswith('.sqlite'):
+            with sqlite3.connect(os.path.join(lay.data, name),
+                                 timeout=60) as db:
+                db.execute('PRAGMA journal_mode=WAL')
 
 
 def admin_session(lay, tries=20):

@@ -66,7 +66,11 @@ class Layout:
         return 'rabbit://guest:guest@127.0.0.1:%d/' % self.port('rabbitmq')
 
     def sqlite(self, name):
-        return 'sqlite:///%s' % os.path.join(self.data, name + '.sqlite')
+        # Several processes write each database (nova-api, conductor,
+        # scheduler): give a writer up to a minute to get the lock instead of
+        # sqlite3's 5 s, which a busy machine exceeds.
+        return 'sqlite:///%s?timeout=60' % os.path.join(self.data,
+                                                         name + '.sqlite')
 
     def conf(self, *parts):
         return os.path.join(self.etc, *parts)
