@@ -4,6 +4,8 @@ check, delete, and failures that roll back leaving nothing."""
 
 from tests.functional.heat_plugin import base  # noqa: I100 - rig first
 
+import pytest  # noqa: E402
+
 TEMPLATE = base.HOT + '''
 resources:
   web:
@@ -115,6 +117,7 @@ resources:
         self.assertEqual('always', info['HostConfig']['RestartPolicy']['Name'])
         self.assertTrue(info['State']['Running'])
 
+    @pytest.mark.slow
     def test_update_that_docker_cannot_apply_replaces(self):
         stack = self.create_stack(_idle(name='fixed-name'))
         self.assert_state(stack, 'CREATE')

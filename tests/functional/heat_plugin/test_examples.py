@@ -4,6 +4,8 @@ containers."""
 
 from tests.functional.heat_plugin import base  # noqa: I100 - rig first
 
+import pytest  # noqa: E402
+
 import os  # noqa: E402
 
 EXAMPLES = os.path.join(os.path.dirname(__file__), '..', '..', '..',
@@ -23,6 +25,7 @@ class TestExamples(base.DockerStackTestCase):
         out = api.exec_start(ex['Id']).decode()
         return api.exec_inspect(ex['Id'])['ExitCode'], out
 
+    @pytest.mark.slow
     def test_web_with_network_and_volume(self):
         stack = self.create_stack(example('web_with_network_and_volume.yaml'))
         self.assert_state(stack, 'CREATE')

@@ -176,6 +176,7 @@ resources:
       %s
 '''
 
+    @pytest.mark.slow
     def test_other_projects_are_off_limits(self):
         from heat.tests import utils
         owner = self.create_stack(self.OWNER)
