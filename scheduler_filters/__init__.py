@@ -13,6 +13,7 @@ _NOVA_CLASSES = {
     'TenantShareWeigher': 'scheduler_filters.nova.weighers',
     'BinPackWeigher': 'scheduler_filters.nova.weighers',
     'EmulationWeigher': 'scheduler_filters.nova.weighers',
+    'DockerHostWeigher': 'scheduler_filters.nova.weighers',
 }
 
 

@@ -85,6 +85,43 @@ class EmulationWeigher(weights.BaseHostWeigher):
                 for w in weighed_obj_list]
 
 
+class DockerHostWeigher(weights.BaseHostWeigher):
+    """Emulation, share and packing in one weigher, for large fleets.
+
+    Nova's weight handler costs several microseconds per host per weigher
+    (wrapping, normalising, multipliers, debug dictionaries), more than
+    these weighers themselves. This one computes the three columns,
+    normalises each as Nova would and sums them with the configured
+    multipliers: the same order as enabling the three separately, for a
+    third of the handler's cost. (Per-aggregate multiplier overrides are
+    not applied here; use the separate weighers for those.)
+    """
+
+    def _weigh_object(self, host_state, spec_obj):
+        return self.weigh_objects([_Wrap(host_state)], spec_obj)[0]
+
+    def weigh_objects(self, weighed_obj_list, spec_obj):
+        opts = CONF.docker_scheduler
+        n = len(weighed_obj_list)
+        total = [0.0] * n
+        columns = [
+            (opts.binpack_weight_multiplier,
+             BinPackWeigher.weigh_objects(self, weighed_obj_list, spec_obj)),
+            (opts.emulation_weight_multiplier,
+             EmulationWeigher.weigh_objects(self, weighed_obj_list,
+                                            spec_obj)),
+            (opts.tenant_share_weight_multiplier,
+             TenantShareWeigher.weigh_objects(self, weighed_obj_list,
+                                              spec_obj)),
+        ]
+        for mult, raw in columns:
+            if not mult:
+                continue
+            for i, v in enumerate(weigh.normalize(raw)):
+                total[i] += mult * v
+        return total
+
+
 def _multiplier(host_state, name):
     default = getattr(CONF.docker_scheduler, name)
     if not host_state.aggregates:

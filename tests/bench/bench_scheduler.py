@@ -199,6 +199,7 @@ def bench_cost(conf):
     ours_w = [our_weighers.BinPackWeigher(), our_weighers.EmulationWeigher(),
               our_weighers.TenantShareWeigher()]
     base_w = [ram.RAMWeigher()]
+    combined_w = [our_weighers.DockerHostWeigher()]
     results = {}
     for n in SIZES:
         hosts = make_hosts(n)
@@ -233,6 +234,12 @@ def bench_cost(conf):
             out = list(arch_f.filter_all(hosts, s))
             out = list(share_f.filter_all(out, s))
             return handler.get_weighed_objects(ours_w, out, s)
+
+        def our_all_combined():
+            s = spec()
+            out = list(arch_f.filter_all(hosts, s))
+            out = list(share_f.filter_all(out, s))
+            return handler.get_weighed_objects(combined_w, out, s)
 
         def our_weigh_only():
             s = spec()
@@ -271,6 +278,7 @@ def bench_cost(conf):
                          ('our_weighers_weigh_objects', our_weigh_only),
                          ('RAMWeigher_weigh_objects', ram_weigh_only),
                          ('ours_total', our_all),
+                         ('ours_total_one_weigher', our_all_combined),
                          ('core_select_hosts', core_select),
                          ('nova_handler_noop_weighers', handler_only),
                          ('builtin_total', base_filters)):
@@ -294,8 +302,8 @@ def bench_cost(conf):
         print('cost n=%-5d ours: arch %.3f us/host, share %.3f us/host, '
               'total %.1f ms | built-ins: image %.3f, isolation %.3f '
               'us/host, total %.1f ms | filters %.1fx cheaper, total '
-              '%.1fx | core select_hosts %.1f ms | Nova weight handler '
-              'alone %.1f ms' % (
+              '%.1fx | with DockerHostWeigher %.1f ms | core select_hosts '
+              '%.1f ms | Nova weight handler alone %.1f ms' % (
                   n, f['ArchitectureFilter']['us_per_host'],
                   f['TenantShareFilter']['us_per_host'],
                   f['ours_total']['p50_ms'],
@@ -304,6 +312,7 @@ def bench_cost(conf):
                   f['builtin_total']['p50_ms'],
                   figs['ratio_builtin_filters_over_ours'],
                   figs['ratio_builtin_total_over_ours_total'],
+                  f['ours_total_one_weigher']['p50_ms'],
                   f['core_select_hosts']['p50_ms'],
                   f['nova_handler_noop_weighers']['p50_ms']), flush=True)
     conf.clear_override('share_plan_file', 'docker_scheduler')

@@ -71,6 +71,7 @@ class SchedulerCloud(nova_rig.NovaCloudTestCase):
     fleet = {}
     plan = None
     extra_flags = {}
+    weighers = WEIGHERS
 
     @property
     def compute_hosts(self):
@@ -113,7 +114,7 @@ class SchedulerCloud(nova_rig.NovaCloudTestCase):
             'nova.scheduler.filters.all_filters',
             'scheduler_filters.ArchitectureFilter',
             'scheduler_filters.TenantShareFilter'], group='filter_scheduler')
-        self.flags(enabled_filters=FILTERS, weight_classes=WEIGHERS,
+        self.flags(enabled_filters=FILTERS, weight_classes=self.weighers,
                    shuffle_best_same_weighed_hosts=False,
                    soft_anti_affinity_weight_multiplier=0.0,
                    group='filter_scheduler')

@@ -84,3 +84,23 @@ class TestArchitectureFilter(base.SchedulerCloud):
         # Three different native x86 hosts (the emulating host stays last).
         self.assertEqual(3, len(set(spread)))
         self.assertLessEqual(set(spread), {'x86-1', 'x86-2', 'x86-3'})
+
+
+@pytest.mark.slow
+class TestDockerHostWeigher(base.SchedulerCloud):
+    """The one-pass weigher orders hosts as the three weighers do."""
+
+    fleet = {'x86-1': dict(arch='x86_64'), 'x86-2': dict(arch='x86_64'),
+             'emu-1': dict(arch='aarch64', emulates='x86_64')}
+    weighers = ['scheduler_filters.DockerHostWeigher']
+
+    def test_native_first_then_packed_then_emulated(self):
+        x86 = self.image('x86', docker_platforms='linux/amd64')
+        small = self.flavor('small', 2, 512)
+        hosts = [self.host_of(self.boot(x86, small)) for _ in range(5)]
+        # Packing: the first host fills before the second is used.
+        self.assertEqual(hosts[0], hosts[1])
+        self.assertEqual(hosts[2], hosts[3])
+        self.assertEqual({'x86-1', 'x86-2'}, set(hosts[:4]))
+        # Emulation only when no native host has room.
+        self.assertEqual('emu-1', hosts[4])
