@@ -19,6 +19,14 @@ def example(name):
 
 class TestExamples(base.DockerStackTestCase):
 
+    def test_every_example_validates(self):
+        # heat-api validates a stack before the engine creates it.
+        names = sorted(n for n in os.listdir(EXAMPLES) if n.endswith('.yaml'))
+        self.assertGreaterEqual(len(names), 4)
+        for name in names:
+            self.parse(example(name)).validate()
+        self.assertEqual({}, self.leftovers())
+
     def exec_in(self, cid, cmd):
         api = self.docker.api
         ex = api.exec_create(cid, cmd)
