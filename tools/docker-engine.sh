@@ -126,6 +126,12 @@ stop() {
     if mountpoint -q "$STATE/docker"; then
         umount "$STATE/docker" || true
     fi
+    # Likewise the bind mount of the engine's default network namespace.
+    for ns in "$STATE"/exec/netns/*; do
+        if mountpoint -q "$ns"; then
+            umount "$ns" || true
+        fi
+    done
 }
 
 status() {
