@@ -22,6 +22,10 @@ OPTS = [
                help='Seconds a node\'s dockerd may take to answer after its '
                     'container started (tls_disabled adds dockerd\'s own '
                     '15 s).'),
+    cfg.IntOpt('rejoin_timeout', default=20, min=1,
+               help='Seconds a restarted worker may take to be ready in the '
+                    'swarm again before repair replaces it with a fresh '
+                    'node.'),
     cfg.IntOpt('drain_timeout', default=30, min=1,
                help='Seconds to wait for tasks to leave a drained node '
                     'before it is removed.'),

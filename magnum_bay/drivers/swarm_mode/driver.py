@@ -414,7 +414,7 @@ class _SwarmBay:
                 entries.setdefault(hostname, []).append(entry)
         return entries
 
-    def wait_swarm_ready(self, names):
+    def wait_swarm_ready(self, names, seconds=90):
         self.context.progress('waiting for %d swarm nodes to be ready'
                               % len(names))
 
@@ -432,8 +432,8 @@ class _SwarmBay:
                     raise exception.NodeFailed(node=name, reason=reason)
             return not missing, 'not ready: %s' % ', '.join(missing)
 
-        common.wait_for(check, self.context.until(90), self.interval,
-                        'swarm formation', 90)
+        common.wait_for(check, self.context.until(seconds), self.interval,
+                        'swarm formation', seconds)
 
     def drain_and_remove(self, node):
         """Drain a node, let its tasks move, then take it out and remove it."""
@@ -498,10 +498,11 @@ class _SwarmBay:
         for n in stopped:
             self.context.progress('restarting %s (%s)' % (n.name, n.state))
             self.host.start(n.id)
+        network = self.host.network(uuid)
         if stopped:
             restarted = [self.host.get_node(n.id) for n in stopped]
             self.wait_engines(restarted)
-        network = self.host.network(uuid)
+            self._rejoin_or_replace(restarted, network)
         missing = []
         for ng in self.context.nodegroups(self.cluster):
             if ng['name'] == skip_nodegroup:
@@ -518,6 +519,39 @@ class _SwarmBay:
         names = [n.name for n in self.host.list_nodes(uuid)]
         self.wait_swarm_ready(names)
         self._forget_stale(names)
+
+    def _rejoin_or_replace(self, restarted, network):
+        """Give restarted nodes a while to rejoin; re-make workers that don't.
+
+        A node normally comes back as itself (its swarm state is on its
+        volume). One that stays out of the swarm (seen on a heavily loaded
+        host) is replaced by a fresh node with the same name that joins
+        anew; a manager that stays out fails the repair.
+        """
+        try:
+            self.wait_swarm_ready([n.name for n in restarted],
+                                  seconds=self.driver.opts.rejoin_timeout)
+            return
+        except exception.OperationTimeout:
+            pass
+        leader = self._require_leader()
+        entries = self._swarm_entries(leader)
+        stuck = [n for n in restarted if not any(
+            e['Status']['State'] == 'ready' for e in entries.get(n.name, ()))]
+        if any(n.role == fields.ROLE_MASTER for n in stuck):
+            raise exception.NodeFailed(
+                node=', '.join(n.name for n in stuck),
+                reason='restarted but did not rejoin the swarm')
+        ngs = {ng['name']: ng for ng in self.context.nodegroups(self.cluster)}
+        for n in stuck:
+            self.context.progress('%s did not rejoin; replacing it' % n.name)
+            for e in entries.get(n.name, ()):
+                self.engines.remove_swarm_node(leader, e['ID'])
+            self.host.remove_node(n.id)
+        fresh = self.launch(network, [(ngs[n.nodegroup], n.index)
+                                      for n in stuck])
+        self.wait_engines(fresh)
+        self.join(fresh)
 
     def _forget_stale(self, names):
         """Drop swarm entries of nodes that no longer exist or were re-made."""

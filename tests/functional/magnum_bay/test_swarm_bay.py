@@ -288,3 +288,36 @@ def test_three_managers_form_a_quorum(bays, node_image, tmp_path):
         'reachable'] * 3
     assert sum(bool(m['ManagerStatus'].get('Leader')) for m in managers) == 1
     user.close()
+
+
+def test_repair_replaces_a_node_that_cannot_rejoin(bays, node_image,
+                                                   tmp_path):
+    """A worker whose swarm membership was removed while it was down comes
+    back from repair as a fresh node under the same name."""
+    from magnum_bay import conf as bay_conf
+    bay_conf.CONF.set_override('rejoin_timeout', 5, 'bay_swarm_mode')
+    try:
+        image, _v2 = node_image
+        bays.create_template(name='t', coe='swarm-mode', image_id=image)
+        cluster = bays.create_cluster('bay6', 't')
+        uuid = cluster['uuid']
+        user = _user_client(bays, cluster, str(tmp_path / 'cfg'))
+        worker = [n for n in bays.host.list_nodes(uuid)
+                  if n.role == 'worker'][0]
+        old_id = [n.id for n in user.nodes.list() if n.attrs['Description']
+                  ['Hostname'] == worker.name][0]
+        bays.host.kill(worker.id)
+        user.api.remove_node(old_id, force=True)
+        unhealthy = bays.get_cluster(uuid, refresh=True)
+        assert unhealthy['health_status'] == fields.UNHEALTHY
+        assert worker.name in unhealthy['health_status_reason']['summary']
+
+        cluster = bays.repair_cluster(uuid)
+        assert cluster['health_status'] == fields.HEALTHY, _why(cluster)
+        now = {n.attrs['Description']['Hostname']: n.id
+               for n in user.nodes.list()}
+        assert worker.name in now and now[worker.name] != old_id
+        assert len(now) == 2
+        user.close()
+    finally:
+        bay_conf.CONF.clear_override('rejoin_timeout', 'bay_swarm_mode')
