@@ -6,6 +6,8 @@ import json
 import tarfile
 import uuid
 
+import pytest
+
 from tests.functional.nova_docker_driver import base
 from tests.functional.nova_docker_driver import helpers
 
@@ -74,6 +76,7 @@ class TestImages(base.DockerCloudTestCase):
         cache = os.path.join(self.tmp, 'image-cache')
         self.assertEqual([], os.listdir(cache))
 
+    @pytest.mark.slow
     def test_tarball_cannot_retag_engine_images(self):
         victim = 'nova-test-victim:latest'
         self.docker.api.tag('dos/busybox:latest', 'nova-test-victim',

@@ -1,5 +1,7 @@
 """Every lifecycle action through the Nova API, checked on the engine."""
 
+import pytest
+
 from tests.functional.nova_docker_driver import base
 
 
@@ -11,6 +13,7 @@ class TestLifecycle(base.DockerCloudTestCase):
     def _status(self, server):
         return self._container(server)['State']['Status']
 
+    @pytest.mark.slow
     def test_stop_start_reboot_pause_suspend_delete(self):
         server = self._boot()
         cid = self._container(server)['Id']

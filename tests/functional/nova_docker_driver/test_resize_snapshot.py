@@ -1,6 +1,8 @@
 """Resize changes the limits of the running container; snapshots go to
 Glance as docker save tarballs and boot again."""
 
+import pytest
+
 from tests.functional.nova_docker_driver import base
 
 MiB = 1024 * 1024
@@ -16,6 +18,7 @@ class TestResize(base.DockerCloudTestCase):
                 int(self._read(server, cg + '/cpu/cpu.cfs_quota_us')),
                 int(self._read(server, cg + '/cpu/cpu.shares')))
 
+    @pytest.mark.slow
     def test_resize_changes_limits_live_then_confirm_and_revert(self):
         small = self._flavor(memory_mb=64, vcpu=1)
         big = self._flavor(memory_mb=160, vcpu=2)
@@ -76,6 +79,7 @@ class TestSnapshot(base.DockerCloudTestCase):
         return [i for i in self.glance.images.values()
                 if i['name'] == name][0]
 
+    @pytest.mark.slow
     def test_snapshot_running_and_stopped_then_boot_it(self):
         engine_images = {i['Id'] for i in self.docker.api.images()}
         server = self._boot(image=base.BUSYBOX_IMAGE)

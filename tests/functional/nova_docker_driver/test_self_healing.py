@@ -17,6 +17,7 @@ class TestOutsideChanges(base.DockerCloudTestCase):
     # run casts as casts, as in a real cloud.
     CAST_AS_CALL = False
 
+    @pytest.mark.slow
     def test_container_killed_outside_shows_shutoff(self):
         server = self._boot()
         self.docker.api.kill(self._container(server)['Id'])
