@@ -4,6 +4,8 @@ check, delete, and failures that roll back leaving nothing."""
 
 from tests.functional.heat_plugin import base  # noqa: I100 - rig first
 
+import time  # noqa: E402
+
 import pytest  # noqa: E402
 
 TEMPLATE = base.HOT + '''
@@ -252,6 +254,33 @@ resources:
 ''')
         self.assert_state(stack, 'CREATE')
         self.assertEqual('healthy', stack['healthy'].FnGetAtt('health'))
+
+    @pytest.mark.slow
+    def test_check_notices_a_container_turned_unhealthy(self):
+        stack = self.create_stack(base.HOT + '''
+resources:
+  svc:
+    type: OS::Docker::Container
+    properties:
+      image: dos/idle
+      healthcheck: {test: [CMD, test, -f, /tmp/ok], interval: 0.5,
+                    retries: 1}
+      entrypoint: [sh, -c]
+      cmd: ["touch /tmp/ok; trap 'exit 0' TERM; while :; do sleep 1; done"]
+''')
+        self.assert_state(stack, 'CREATE')
+        cid = stack['svc'].resource_id
+        api = self.docker.api
+        api.exec_start(api.exec_create(cid, ['rm', '/tmp/ok'])['Id'])
+        for _ in range(100):     # bounded: 100 x 0.1 s
+            if api.inspect_container(cid)['State']['Health'][
+                    'Status'] == 'unhealthy':
+                break
+            time.sleep(0.1)
+        self.assertEqual('unhealthy', stack['svc'].FnGetAtt('health'))
+        stack.check()
+        self.assert_state(stack, 'CHECK', 'FAILED')
+        self.assertIn('unhealthy', stack.status_reason)
 
     def test_unhealthy_container_fails_create(self):
         stack = self.create_rollback(base.HOT + '''
