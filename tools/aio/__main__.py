@@ -7,7 +7,8 @@ stop    every service process (the Docker engines stay up)
 status  one line per service: pid, running, healthy
 env     shell lines that point the openstack CLI at this cloud
 showcase  boot a Docker image with Nova, spread two servers over the two
-        hosts, create a Heat stack of containers; then delete them
+        hosts, create a Heat stack of containers and a swarm-mode bay; then
+        delete them
 """
 
 import argparse
@@ -28,6 +29,8 @@ def main(argv=None):
                              '(default docker.DockerDriver)')
     parser.add_argument('--keep', action='store_true',
                         help='showcase: leave what it created')
+    parser.add_argument('--no-bay', action='store_true',
+                        help='showcase: leave out the bay')
     args = parser.parse_args(argv)
     lay = layout.Layout()
     cloud = cloud_mod.Cloud(lay, compute_driver=args.compute_driver)
@@ -54,7 +57,7 @@ def main(argv=None):
         return 1 if bad else 0
     if args.action == 'showcase':
         from tools.aio import showcase
-        showcase.Showcase(lay).run(keep=args.keep)
+        showcase.Showcase(lay).run(keep=args.keep, bay=not args.no_bay)
         return 0
     if args.action == 'env':
         print('export OS_CLIENT_CONFIG_FILE=%s OS_CLOUD=aio-admin'

@@ -4,7 +4,7 @@ Neutron cannot run here (no agents, no OVS/OVN), and Nova calls Neutron on
 every server delete even for ``--nic none`` servers (it lists the instance's
 ports). The all-in-one therefore gives nova-api, nova-conductor and
 nova-compute the in-process fake Neutron that Nova's functional tests use
-(``nova.tests.fixtures.NeutronFixture``); servers are created with
+(``nova.tests.fixtures.NeutronFixture``, see ``run.py``); servers are created with
 ``--nic none``, so it never has to invent a port.
 
 The fixture expects a test case for ``flags`` and ``stub_out``; ``_Host``

@@ -34,6 +34,8 @@ class Server(base.BaseApplication):
         if self.options.pop('neutron_fixture', False):
             from tools.aio import neutron
             neutron.install()
+        from tools.aio import sqlite_tx
+        sqlite_tx.install()
         module, attr = self.app_path.split(':')
         return getattr(importlib.import_module(module), attr)
 

@@ -96,8 +96,8 @@ def _api(lay, name, app, *, env=None, oslo_args=(), neutron_fixture=False,
 
 
 def _nova(lay, binary, conf, host):
-    argv = [os.path.join(lay.bin, 'python'), '-m', 'tools.aio.nova_service',
-            binary, '--config-file', conf]
+    argv = [os.path.join(lay.bin, 'python'), '-m', 'tools.aio.run',
+            '--neutron-fixture', binary, '--config-file', conf]
     name = binary if host == 'aio-controller' else '%s-%s' % (binary, host)
     return Service(name, argv, rpc_binary=binary, rpc_host=host)
 
@@ -128,7 +128,8 @@ def table(lay):
     workers = [
         _nova(lay, 'nova-conductor', nova_conf, 'aio-controller'),
         _nova(lay, 'nova-scheduler', nova_conf, 'aio-controller'),
-        Service('heat-engine', [os.path.join(lay.bin, 'heat-engine'),
+        Service('heat-engine', [os.path.join(lay.bin, 'python'), '-m',
+                                'tools.aio.run', 'heat-engine',
                                 '--config-file', heat_conf],
                 rpc_binary='heat-engine', rpc_host='aio-controller'),
     ]

@@ -3,7 +3,8 @@
 Each step prints the command it runs and what came back, and how long it
 took: the services, a Docker image booted as a Nova server (``--nic none``:
 Neutron cannot run here), two servers spread over the two compute hosts by
-an anti-affinity group, and a Heat stack of two containers. Everything it
+an anti-affinity group, a Heat stack of two containers, and a swarm-mode bay
+with the docker-bay CLI (``--no-bay`` leaves it out). Everything it
 creates is deleted at the end (``--keep`` leaves it).
 """
 
@@ -12,6 +13,8 @@ import os
 import subprocess
 import sys
 import time
+
+from tools.aio import layout as layout_mod
 
 
 class Showcase:
@@ -50,8 +53,39 @@ class Showcase:
                                                              host))
         self.say(out.rstrip())
 
-    def run(self, keep=False):
-        made_servers, made_stacks, group = [], [], None
+    def bay_cli(self, *args):
+        conf = self.lay.conf('docker-bay.conf')
+        if not os.path.exists(conf):
+            with open(conf, 'w') as f:
+                f.write('[bay]\nstate_dir = %s\ndocker_host = %s\n' % (
+                    os.path.join(self.lay.data, 'bay'),
+                    self.lay.engines[0].endpoint))
+        argv = ['docker-bay', '--config-file', conf] + list(args)
+        self.say('$ ' + ' '.join(argv))
+        t0 = time.monotonic()
+        proc = subprocess.run(argv, env=self.lay.client_env(),
+                              capture_output=True, text=True, timeout=900)
+        if proc.returncode != 0:
+            raise RuntimeError('%s failed: %s' % (' '.join(argv),
+                                                   proc.stderr[-2000:]))
+        self.say(proc.stdout.rstrip())
+        self.say('  (%.1f s)' % (time.monotonic() - t0))
+
+    def bay(self):
+        # The node image is built locally once (debootstrap, about a minute).
+        env = dict(os.environ, DOCKER_HOST=self.lay.engines[0].endpoint)
+        subprocess.run([os.path.join(self.lay.bin, 'python'), os.path.join(
+            layout_mod.ROOT, 'tools', 'node_image.py')], env=env, check=True,
+            timeout=1800)
+        self.bay_cli('cluster', 'template', 'create', 'showcase-swarm',
+                     '--coe', 'swarm-mode', '--image', 'dos/bay-node:latest',
+                     '--node-count', '1')
+        self.bay_cli('cluster', 'create', 'showcase-bay',
+                     '--cluster-template', 'showcase-swarm')
+        self.bay_cli('cluster', 'list')
+
+    def run(self, keep=False, bay=True):
+        made_servers, made_stacks, made_bays, group = [], [], [], None
         try:
             self.say('== The cloud')
             self.cli('compute', 'service', 'list', '-c', 'Binary', '-c',
@@ -96,9 +130,23 @@ class Showcase:
                      'showcase-stack', show=True)
             made_stacks.append('showcase-stack')
             self.cli('stack', 'output', 'show', 'showcase-stack', '--all')
+
+            if bay:
+                self.say('\n== A swarm-mode bay (docker-bay, in the style of '
+                         '`openstack coe`)')
+                made_bays.append('showcase-bay')
+                self.bay()
         finally:
             if not keep:
                 self.say('\n== Clean-up')
+                for name in made_bays:
+                    for args in (('cluster', 'delete', name),
+                                 ('cluster', 'template', 'delete',
+                                  'showcase-swarm')):
+                        try:
+                            self.bay_cli(*args)
+                        except RuntimeError as exc:
+                            self.say('clean-up: %s' % exc)
                 for stack in made_stacks:
                     self.cli('stack', 'delete', '-y', '--wait', stack)
                 for server in made_servers:
