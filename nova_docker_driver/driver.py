@@ -52,6 +52,10 @@ LABEL_NAME = 'org.openstack.nova.instance_name'
 LABEL_PROJECT = 'org.openstack.nova.project_id'
 LABEL_IMAGE = 'org.openstack.nova.image_id'
 
+# Seconds the engine's info/version serve provider-tree updates between
+# Nova's periodic resource audits.
+FACTS_MAX_AGE = 60
+
 # Schedulers can ask for Docker hosts with this trait.
 TRAIT_DOCKER = 'CUSTOM_HYPERVISOR_DOCKER'
 
@@ -121,6 +125,7 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         # so a spawn does not ask the engine again.
         self._host_cpus = None
         self._last_facts = None
+        self._facts_at = 0.0
         self._lock = threading.Lock()
 
     # -- lookup -----------------------------------------------------------
@@ -204,13 +209,19 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
     def get_available_nodes(self, refresh=False):
         return [self._nodename]
 
-    def _engine_facts(self):
+    def _engine_facts(self, max_age=0):
         """(info, version) of the engine; the last ones while it is down.
 
-        The host's capacity does not change when its engine restarts; a
-        resource update (also the one that runs when a failed build gives
-        back its claim) must not fail because of it.
+        ``max_age``: seconds for which the last facts are good enough.
+        Nova updates the provider tree on every claim; the host's size does
+        not change between its periodic resource audits (which always ask
+        the engine). The host's capacity does not change when its engine
+        restarts either: a resource update (also the one that runs when a
+        failed build gives back its claim) must not fail because of it.
         """
+        if (max_age and self._last_facts is not None and
+                time.monotonic() - self._facts_at < max_age):
+            return self._last_facts
         try:
             facts = (self._backend.info(), self._backend.version())
         except exception.EngineUnavailable as exc:
@@ -219,6 +230,7 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
             LOG.warning('%s; reporting the resources last seen', exc)
             return self._last_facts
         self._last_facts = facts
+        self._facts_at = time.monotonic()
         self._host_cpus = facts[0].get('NCPU') or 1
         return facts
 
@@ -227,7 +239,7 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         return hostinfo.available_resource(info, version, nodename)
 
     def update_provider_tree(self, provider_tree, nodename, allocations=None):
-        info, version = self._engine_facts()
+        info, version = self._engine_facts(max_age=FACTS_MAX_AGE)
         vcpus = info.get('NCPU') or 1
         memory_mb = info.get('MemTotal', 0) // limits.MiB
         disk_gb = max(hostinfo.disk_gb(info)[0], 1)
