@@ -500,9 +500,17 @@ class _SwarmBay:
             self.host.start(n.id)
         network = self.host.network(uuid)
         if stopped:
-            restarted = [self.host.get_node(n.id) for n in stopped]
-            self.wait_engines(restarted)
-            self._rejoin_or_replace(restarted, network)
+            self.wait_engines([self.host.get_node(n.id) for n in stopped])
+        # Restarted nodes, and running ones the swarm has lost, get a while
+        # to be ready again before they are replaced.
+        leader = self._require_leader()
+        entries = self._swarm_entries(leader)
+        lost = [self.host.get_node(n.id) for n in nodes
+                if n in stopped or not any(
+                    e['Status']['State'] == 'ready'
+                    for e in entries.get(n.name, ()))]
+        if lost:
+            self._rejoin_or_replace(lost, network)
         missing = []
         for ng in self.context.nodegroups(self.cluster):
             if ng['name'] == skip_nodegroup:
@@ -521,7 +529,7 @@ class _SwarmBay:
         self._forget_stale(names)
 
     def _rejoin_or_replace(self, restarted, network):
-        """Give restarted nodes a while to rejoin; re-make workers that don't.
+        """Give nodes a while to be ready; re-make workers that aren't.
 
         A node normally comes back as itself (its swarm state is on its
         volume). One that stays out of the swarm (seen on a heavily loaded
