@@ -78,7 +78,9 @@ def _parser():
     tc = template.add_parser('create', parents=[common])
     tc.add_argument('name')
     tc.add_argument('--coe', required=True)
-    tc.add_argument('--image', dest='image_id', required=True)
+    tc.add_argument('--image', dest='image_id',
+                    help='node image (default: the COE\'s configured one, '
+                    'e.g. [bay_swarm_mode] default_image)')
     tc.add_argument('--master-count', type=int)
     tc.add_argument('--node-count', type=int)
     tc.add_argument('--flavor', dest='flavor_id')

@@ -104,6 +104,8 @@ class BayService:
                 field='coe', reason='unknown COE %r (known: %s)'
                 % (coe, ', '.join(fields.COES)))
         driver = self.driver(coe)
+        if not values.get('image_id'):
+            values['image_id'] = driver.default_image()
         if values.get('network_driver') not in NETWORK_DRIVERS:
             raise exception.InvalidParameter(
                 field='network_driver', reason='%r is not supported (docker '

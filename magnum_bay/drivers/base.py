@@ -23,6 +23,10 @@ class BayDriver(metaclass=abc.ABCMeta):
     def __init__(self, conf):
         self.conf = conf
 
+    def default_image(self):
+        """The node image a template gets when it names none."""
+        return None
+
     # -- validation (before anything is created) --------------------------
 
     def validate_template(self, context, template):

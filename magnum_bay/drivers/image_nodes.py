@@ -38,9 +38,11 @@ class OperatorImageDriver(base.BayDriver, metaclass=abc.ABCMeta):
     image_group = None
     image_needs = ''
 
+    def default_image(self):
+        return getattr(self.conf, self.image_group).node_image
+
     def node_image(self, template):
-        return template.get('image_id') or getattr(
-            self.conf, self.image_group).node_image
+        return template.get('image_id') or self.default_image()
 
     def validate_template(self, context, template):
         super().validate_template(context, template)

@@ -36,6 +36,9 @@ class SwarmModeDriver(base.BayDriver):
     def opts(self):
         return self.conf.bay_swarm_mode
 
+    def default_image(self):
+        return self.opts.default_image
+
     # -- validation -------------------------------------------------------
 
     def validate_template(self, context, template):

@@ -164,3 +164,19 @@ def test_operation_whose_process_died_is_failed_not_hanging(bays):
     assert 'pid %d' % gone.pid in got['status_reason']
     assert 'joining 2 workers' in got['status_reason']
     assert bays.get_cluster(mine['uuid'])['status'] == 'CREATE_IN_PROGRESS'
+
+
+def test_template_without_image_gets_the_coe_default(bays, docker,
+                                                     docker_cleanup):
+    from magnum_bay import conf as bay_conf
+    tmpl = bays.create_template(name='ok', coe='swarm-mode')
+    assert tmpl['image_id'] == bay_conf.CONF.bay_swarm_mode.default_image
+    # The Kubernetes default is the operator's image (absent here).
+    k8s_image = bay_conf.CONF.bay_kubernetes.node_image
+    if not bays.host.image_exists(k8s_image):
+        with pytest.raises(exception.InvalidParameter) as err:
+            bays.create_template(name='k', coe='kubernetes')
+        assert err.value.field == 'image_id'
+        assert k8s_image in str(err.value)
+    _nothing_left(bays, docker, docker_cleanup)
+
