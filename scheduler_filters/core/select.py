@@ -174,6 +174,9 @@ def order(hosts, request, decisions=None, packing=weigh.PACK):
         columns.append((SHARE_MULTIPLIER,
                         [weigh.share_score(decisions.get(h.name))
                          for h in hosts]))
+    if request.group_hosts:
+        columns.append((GROUP_MULTIPLIER,
+                        [weigh.group_score(h, request) for h in hosts]))
     totals = [0.0] * len(hosts)
     for mult, raw in columns:
         for i, v in enumerate(weigh.normalize(raw)):
@@ -184,8 +187,9 @@ def order(hosts, request, decisions=None, packing=weigh.PACK):
 
 
 def share_decision(hosts, request, share_plan, usage=None, now=None):
-    """The share decision for the request in the default pool (for callers
-    that want the reason a request was refused)."""
+    """The share decision for the request in the first pool (the default
+    pool whenever some host is outside the aggregate plans), for callers
+    that want the reason a request was refused."""
     validate_request(request)
     config = _as_config(share_plan)
     by_host, pools = share.pools_for(list(hosts), config, usage, now)

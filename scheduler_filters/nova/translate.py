@@ -14,6 +14,9 @@ from scheduler_filters.core import facts
 LOG = logging.getLogger(__name__)
 
 _arch_cache = {}  # id(host_state) -> (supported, stats, aggs, native, emu)
+# Hosts come and go over a scheduler's life: start over past this size
+# (each entry is tiny; 10k hosts fit many times).
+_ARCH_CACHE_MAX = 200000
 
 
 def host_architectures(host_state):
@@ -51,6 +54,8 @@ def host_architectures(host_state):
                                 'architecture %r; ignored',
                                 host_state.host, name)
     result = (frozenset(native), frozenset(emulated - native))
+    if len(_arch_cache) >= _ARCH_CACHE_MAX:
+        _arch_cache.clear()
     _arch_cache[id(host_state)] = (supported, stats, aggs) + result
     return result
 

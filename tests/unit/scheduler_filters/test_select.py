@@ -150,3 +150,23 @@ def test_binpack_many_equals_binpack_raw():
         one = [weigh.binpack_raw((r[0], r[2], r[4]), (r[1], r[3], r[5]),
                                  demand, mode) for r in rows]
         assert many == pytest.approx(one)
+
+
+def test_share_score_prefers_owned_then_headroom():
+    from scheduler_filters.core import share
+    from scheduler_filters.core import weigh
+    owned = share.Decision(True, False, 'p', 'x', headroom=0.5)
+    fuller = share.Decision(True, False, 'p', 'x', headroom=0.1)
+    borrowed = share.Decision(True, True, 'p', 'x', headroom=-0.2)
+    assert (weigh.share_score(owned) > weigh.share_score(fuller)
+            > weigh.share_score(borrowed))
+    assert weigh.share_score(None) == 0.0
+
+
+def test_soft_group_policies_prefer_or_avoid_group_hosts():
+    hosts = [host('a', vcpus=(16, 8)), host('b')]
+    near = req(group_policy='soft-affinity', group_hosts=frozenset({'b'}))
+    assert names(select.select_hosts(hosts, near))[0] == 'b'
+    far = req(group_policy='soft-anti-affinity',
+              group_hosts=frozenset({'b'}))
+    assert names(select.select_hosts(hosts, far))[0] == 'a'
