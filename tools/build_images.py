@@ -140,9 +140,6 @@ def main():
     built = build_all()
     print('images: ' + json.dumps(
         {ref: 'built' if fresh else 'cached' for ref, fresh in built.items()}))
-    # The swarm-mode bays' Docker-in-Docker node image (cached by content).
-    import node_image
-    print('node image: ' + json.dumps(node_image.build()))
 
 
 if __name__ == '__main__':
