@@ -104,3 +104,47 @@ class TestDockerHostWeigher(base.SchedulerCloud):
         self.assertEqual({'x86-1', 'x86-2'}, set(hosts[:4]))
         # Emulation only when no native host has room.
         self.assertEqual('emu-1', hosts[4])
+
+
+BIG_FLEET = dict(
+    [('x86-%02d' % i, dict(arch='x86_64', vcpus=8)) for i in range(10)]
+    + [('arm-%02d' % i, dict(arch='aarch64', vcpus=8)) for i in range(8)]
+    + [('ppc-%02d' % i, dict(arch='ppc64le', vcpus=8)) for i in range(3)]
+    + [('s390-%02d' % i, dict(arch='s390x', vcpus=8)) for i in range(3)])
+
+
+@pytest.mark.slow
+class TestLargerMixedFleet(base.SchedulerCloud):
+    """24 computes; multi-create requests of each architecture."""
+
+    fleet = BIG_FLEET
+
+    def test_multi_create_lands_on_matching_hosts_and_packs(self):
+        small = self.flavor('small', 2, 512)
+        images = {
+            'x86': (self.image('x86', docker_platforms='linux/amd64'),
+                    'x86-'),
+            'arm': (self.image('arm', docker_platforms='linux/arm64'),
+                    'arm-'),
+            'index': (self.image('index', docker_platforms=(
+                'linux/ppc64le,linux/s390x')), ('ppc-', 's390-')),
+        }
+        for name, (image, prefix) in images.items():
+            body = self._build_server(name=name, image_uuid=image,
+                                      flavor_id=small, networks='none')
+            body['min_count'] = body['max_count'] = 8
+            self.api.post_server({'server': body})
+        servers = self.api.get_servers(search_opts={'name': '^'})
+        self.assertEqual(24, len(servers))
+        placed = {}
+        for s in servers:
+            s = self._wait_for_state_change(s, 'ACTIVE')
+            placed.setdefault(s['name'].split('-')[0], []).append(
+                self.host_of(s))
+        for name, (_image, prefix) in images.items():
+            hosts = placed[name]
+            self.assertEqual(8, len(hosts))
+            self.assertTrue(all(h.startswith(prefix) for h in hosts),
+                            (name, hosts))
+            # 8 x 2 VCPU on 8-VCPU hosts: packing needs 2 hosts.
+            self.assertEqual(2, len(set(hosts)), (name, hosts))
