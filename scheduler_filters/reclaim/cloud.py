@@ -140,7 +140,9 @@ class KeystoneTransport:
         self.adapter = adapter
 
     def _call(self, method, path, body=None):
-        kwargs = {'microversion': MICROVERSION}
+        kwargs = {'microversion': MICROVERSION,
+                  'microversion_service_type': 'compute',
+                  'raise_exc': False}
         if body is not None:
             kwargs['json'] = body
         resp = getattr(self.adapter, method)(path, **kwargs)

@@ -113,6 +113,32 @@ class TestTenantShare(base.SchedulerCloud):
         self._wait_for_state_change(server, 'ACTIVE')
         self.assertNotEqual(source, self.host_of(server))
 
+    def test_service_transport_on_keystoneauth(self):
+        """The transport the console script uses (a keystoneauth Adapter,
+        as openstacksdk's ``conn.compute``) against Nova's API."""
+        from keystoneauth1 import adapter as ks_adapter
+        from keystoneauth1 import session as ks_session
+        self._fill_with_research_a()
+        self.boot('ops', expected='ERROR')
+        admin = self.admin_api
+        compute = ks_adapter.Adapter(
+            ks_session.Session(), endpoint_override=admin.base_url,
+            additional_headers={'X-Auth-User': admin.auth_user,
+                                'X-User-Id': admin.auth_user,
+                                'X-Auth-Project-Id': admin.project_id,
+                                'X-Roles': ','.join(admin.roles)})
+        cloud = cloud_mod.ComputeAPICloud(cloud_mod.KeystoneTransport(compute))
+        self.assertEqual(16, sum(h['used']['VCPU'] for h in cloud.hosts()))
+        self.assertEqual(9, len(cloud.servers()))
+        r = engine.Reclaimer(cloud, plan_mod.loads(PLAN), grace_period=0.0,
+                             dry_run=True)
+        events = [e['event'] for e in r.cycle()]
+        self.assertIn('would-reclaim', events)
+        # Errors come back with the path and status.
+        with self.assertRaises(Exception) as e:
+            cloud.act('00000000-0000-0000-0000-000000000000', 'shelve')
+        self.assertIn('404', str(e.exception))
+
     def _fill_with_research_a(self):
         """research-a takes its 4, borrows research-b's 4 and ops' 8."""
         servers = [self.boot('research-a', name='ra-%d' % i)
