@@ -27,6 +27,10 @@ ENGINE_OPTS = [
     cfg.StrOpt('tls_key', help='Client private key file.'),
     cfg.IntOpt('api_timeout', default=60, min=1,
                help='Seconds one Engine API call may take.'),
+    cfg.BoolOpt('lifecycle_events', default=True,
+                help='Watch the engine for containers that stop, start, '
+                     'pause or unpause and tell Nova at once (its power-'
+                     'state sync), rather than at the next periodic sync.'),
     cfg.IntOpt('stop_timeout', default=10, min=0,
                help='Seconds a container gets between SIGTERM and SIGKILL '
                     'when Nova stops it and gives no timeout of its own.'),

@@ -34,6 +34,7 @@ from nova_docker_driver import backends
 from nova_docker_driver.backends import base as backend_base
 from nova_docker_driver import conf as docker_conf
 from nova_docker_driver import diagnostics
+from nova_docker_driver import events
 from nova_docker_driver import exception
 from nova_docker_driver import hostinfo
 from nova_docker_driver import images
@@ -126,6 +127,7 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         self._host_cpus = None
         self._last_facts = None
         self._facts_at = 0.0
+        self._watcher = None
         self._lock = threading.Lock()
 
     # -- lookup -----------------------------------------------------------
@@ -169,6 +171,8 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
     def init_host(self, host):
         self._host = host
         self._nodename = host
+        # Started even while the engine is down: it reconnects.
+        self._watch_events(host)
         try:
             version = self._backend.version()
         except exception.EngineUnavailable as exc:
@@ -180,6 +184,20 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
                  version.get('Version'), version.get('ApiVersion'),
                  version.get('Arch'), self._backend.endpoint())
         self._reconcile(host)
+
+    def _watch_events(self, host):
+        if not CONF.docker.lifecycle_events:
+            return
+        if self._watcher is not None:
+            self._watcher.stop()
+        self._watcher = events.Watcher(self._backend, {LABEL_HOST: host},
+                                       LABEL_UUID, self.emit_event)
+        self._watcher.start()
+
+    def cleanup_host(self, host):
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
 
     def _reconcile(self, host):
         """Report containers labelled for this host that Nova does not know.

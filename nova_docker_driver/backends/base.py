@@ -128,6 +128,12 @@ class EngineBackend(metaclass=abc.ABCMeta):
         """Bytes of one file in the container, or None if it is missing."""
 
     @abc.abstractmethod
+    def container_events(self, labels, actions, since=None):
+        """A closable stream of container events (dicts with id, action,
+        labels, time) for containers carrying ``labels``; it ends when the
+        engine goes away or the stream is closed."""
+
+    @abc.abstractmethod
     def image_id(self, ref):
         """Id of the image ``ref`` in the engine, or None."""
 

@@ -31,6 +31,33 @@ def _state(raw):
         image=raw.get('Image', ''), started_at=state.get('StartedAt', ''))
 
 
+class _EventStream:
+    """Engine events in the backend's terms; close() ends the iteration."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def __iter__(self):
+        try:
+            for raw in self._stream:
+                actor = raw.get('Actor') or {}
+                yield {'id': actor.get('ID') or raw.get('id'),
+                       'action': raw.get('Action') or raw.get('status'),
+                       'labels': actor.get('Attributes') or {},
+                       'time': raw.get('time')}
+        except (requests.exceptions.RequestException, OSError, ValueError,
+                AttributeError):
+            # Closed from another thread, a read timeout or a dead engine:
+            # the stream simply ends; the watcher decides what next.
+            return
+
+    def close(self):
+        try:
+            self._stream.close()
+        except Exception:  # closing a broken stream may fail; it is gone
+            pass
+
+
 class DockerAPIBackend(base.EngineBackend):
 
     def __init__(self, conf):
@@ -216,6 +243,13 @@ class DockerAPIBackend(base.EngineBackend):
                 if member.isfile():
                     return tar.extractfile(member).read()
         return None
+
+    def container_events(self, labels, actions, since=None):
+        filters = {'type': 'container', 'event': list(actions),
+                   'label': ['%s=%s' % kv for kv in sorted(labels.items())]}
+        stream = self._call('watch events', self.api.events,
+                            filters=filters, decode=True, since=since)
+        return _EventStream(stream)
 
     # -- images -----------------------------------------------------------
 

@@ -33,10 +33,22 @@ class TestOutsideChanges(base.DockerCloudTestCase):
         self.assertTrue(self._container(server)['State']['Running'])
 
     def test_container_that_exits_by_itself_shows_shutoff(self):
+        # No periodic sync here: the driver's engine-event watcher tells
+        # Nova at once.
+        server = self._boot()
+        self._exec(server, 'kill', '-TERM', '1')
+        self._wait(lambda: self.api.get_server(server['id'])['status'] ==
+                   'SHUTOFF', timeout=30, what='SHUTOFF from the event')
+        self.assertFalse(self._container(server)['State']['Running'])
+
+    def test_events_off_means_the_periodic_sync_decides(self):
+        self.flags(lifecycle_events=False, group='docker')
+        self.restart_compute_service(self.computes['compute1'])
         server = self._boot()
         self._exec(server, 'kill', '-TERM', '1')
         self._wait(lambda: not self._container(server)['State']['Running'],
                    what='container exit')
+        self.assertEqual('ACTIVE', self.api.get_server(server['id'])['status'])
         self._sync_power_states()
         self._wait_for_state_change(server, 'SHUTOFF')
 

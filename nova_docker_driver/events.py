@@ -1,0 +1,88 @@
+"""Container lifecycle events from the engine, as Nova lifecycle events.
+
+A thread follows the engine's event stream for containers labelled for this
+host and hands Nova a LifecycleEvent per stop, start, pause and unpause, so
+a container killed or exited outside Nova is synced at once. Nova checks the
+driver's power state before it acts, and skips instances with a task in
+progress, so the driver's own stops and starts do nothing there. When the
+engine goes away the watcher waits and reconnects, asking for the events it
+missed (bounded: one reconnect every few seconds, until the driver stops).
+"""
+
+import threading
+import time
+
+from nova.virt import event as virtevent
+from oslo_log import log as logging
+
+from nova_docker_driver import exception
+
+LOG = logging.getLogger(__name__)
+
+TRANSITIONS = {
+    'die': virtevent.EVENT_LIFECYCLE_STOPPED,
+    'start': virtevent.EVENT_LIFECYCLE_STARTED,
+    'pause': virtevent.EVENT_LIFECYCLE_PAUSED,
+    'unpause': virtevent.EVENT_LIFECYCLE_RESUMED,
+}
+RECONNECT_DELAY = 3.0
+
+
+class Watcher:
+
+    def __init__(self, backend, labels, uuid_label, emit):
+        self._backend = backend
+        self._labels = labels
+        self._uuid_label = uuid_label
+        self._emit = emit
+        self._stop = threading.Event()
+        self._stream = None
+        self._since = int(time.time())
+        self._thread = threading.Thread(target=self._run, daemon=True,
+                                        name='docker-events')
+
+    def start(self):
+        self._thread.start()
+
+    def stop(self):
+        self._stop.set()
+        stream = self._stream
+        if stream is not None:
+            stream.close()
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                self._stream = self._backend.container_events(
+                    self._labels, TRANSITIONS, since=self._since)
+                for ev in self._stream:
+                    if self._stop.is_set():
+                        break
+                    self._handle(ev)
+            except exception.DockerDriverError as exc:
+                LOG.debug('Engine events unavailable: %s', exc)
+            self._stop.wait(RECONNECT_DELAY)
+
+    def _settle(self, container_id, old_status, tries=20):
+        for _ in range(tries):
+            try:
+                state = self._backend.inspect(container_id)
+            except exception.DockerDriverError:
+                return
+            if state is None or state.status != old_status:
+                return
+            self._stop.wait(0.1)
+
+    def _handle(self, ev):
+        if ev.get('time'):
+            self._since = ev['time']
+        uuid = (ev.get('labels') or {}).get(self._uuid_label)
+        transition = TRANSITIONS.get(ev.get('action'))
+        if ev.get('action') == 'die' and ev.get('id'):
+            # The engine announces a death a moment before its inspect says
+            # so; Nova asks the driver before it acts on the event.
+            self._settle(ev['id'], 'running')
+        if uuid and transition is not None:
+            LOG.debug('Container %s: %s', (ev.get('id') or '')[:12],
+                      ev.get('action'), instance_uuid=uuid)
+            self._emit(virtevent.LifecycleEvent(uuid, transition))
