@@ -4,7 +4,7 @@ Hosts come from ``[docker_hosts] hosts`` (name=endpoint) and, when enabled,
 from Nova's hypervisors of type docker. With none registered, the one
 ``[heat_docker] default_endpoint`` engine is the fleet. Facts about a host
 (architecture, CPUs, memory from ``/info``; what the plugin placed there from
-the labels of its containers) are cached for ``facts_ttl`` seconds and
+the live limits of its containers) are cached for ``facts_ttl`` seconds and
 corrected in place by each placement, so a burst of placements from one
 stack sees its own earlier choices.
 """
@@ -27,6 +27,11 @@ CONF = cfg.CONF
 DEFAULT_HOST = 'default'
 MIB = 1024 * 1024
 
+NANO = 10 ** 9
+DEFAULT_CPU_PERIOD = 100000
+
+# What a container asked for when it was created. Docker never changes labels,
+# so after an in-place update these are stale: usage comes from HostConfig.
 LABEL_VCPUS = 'org.openstack.heat.vcpus'
 LABEL_MEMORY_MB = 'org.openstack.heat.memory_mb'
 
@@ -97,14 +102,31 @@ def lookup(name, context=None):
             name=name, known=', '.join(sorted(hosts))) from None
 
 
+def _demand(cpu_quota, cpu_period, memory, nano_cpus=0):
+    """(vcpus, memory_mb) of CPU and memory limits (0 or less: unbounded)."""
+    vcpus = 0
+    if nano_cpus and nano_cpus > 0:
+        vcpus = math.ceil(nano_cpus / NANO)
+    elif cpu_quota and cpu_quota > 0:
+        vcpus = math.ceil(cpu_quota / (cpu_period or DEFAULT_CPU_PERIOD))
+    memory_mb = math.ceil(memory / MIB) if memory and memory > 0 else 0
+    return vcpus, memory_mb
+
+
 def demand_of(props):
     """(vcpus, memory_mb) a container's limits ask for (0: unbounded)."""
-    vcpus = 0
-    if props.get('cpu_quota'):
-        period = props.get('cpu_period') or 100000
-        vcpus = math.ceil(props['cpu_quota'] / period)
-    memory_mb = math.ceil(props['memory'] / MIB) if props.get('memory') else 0
-    return vcpus, memory_mb
+    return _demand(props.get('cpu_quota'), props.get('cpu_period'),
+                   props.get('memory'))
+
+
+def live_demand(host_config):
+    """(vcpus, memory_mb) of a container's current limits (its HostConfig).
+
+    Docker applies in-place updates (``docker update``, the plugin's update
+    of memory / CPU limits) to HostConfig, never to labels.
+    """
+    return _demand(host_config.get('CpuQuota'), host_config.get('CpuPeriod'),
+                   host_config.get('Memory'), host_config.get('NanoCpus'))
 
 
 class FactsCache(object):
@@ -160,10 +182,13 @@ class FactsCache(object):
             memory_mb_used=0, labels=labels)
         owned = engine.containers(labels=[docker_client.LABEL_OWNER])
         for c in owned:
+            try:
+                host_config = engine.inspect(c['Id']).get('HostConfig') or {}
+            except exception.NotFound:
+                continue     # removed since the listing
             lab = c.get('Labels') or {}
             _add(host, lab.get(docker_client.LABEL_PROJECT, ''),
-                 int(lab.get(LABEL_VCPUS) or 0),
-                 int(lab.get(LABEL_MEMORY_MB) or 0))
+                 *live_demand(host_config))
         return host
 
 

@@ -8,6 +8,9 @@ import time  # noqa: E402
 
 import pytest  # noqa: E402
 
+from heat_plugin import hosts  # noqa: E402
+from scheduler_filters.core import facts  # noqa: E402
+
 TEMPLATE = base.HOT + '''
 resources:
   web:
@@ -40,6 +43,20 @@ resources:
       restart_policy: {Name: {get_param: policy}}
       env: [{get_param: env}]
 '''
+
+LIMITS = base.HOT + '''
+parameters:
+  memory: {type: number}
+  cpu_quota: {type: number}
+resources:
+  box:
+    type: OS::Docker::Container
+    properties:
+      image: dos/idle
+      memory: {get_param: memory}
+      cpu_quota: {get_param: cpu_quota}
+'''
+MIB = 1024 * 1024
 
 
 def _idle(**params):
@@ -118,6 +135,35 @@ resources:
         self.assertEqual(67108864, info['HostConfig']['Memory'])
         self.assertEqual('always', info['HostConfig']['RestartPolicy']['Name'])
         self.assertTrue(info['State']['Running'])
+
+    def placement_usage(self):
+        """(vCPUs, MiB, instances) placement counts for the test project."""
+        name, endpoint = next(iter(hosts.registered().items()))
+        usage = hosts.FACTS.get(name, endpoint).projects_usage.get(
+            self.ctx.project_id, {})
+        return tuple(usage.get(k, 0) for k in (
+            facts.VCPU, facts.MEMORY_MB, facts.INSTANCES))
+
+    def test_placement_counts_limits_updated_in_place(self):
+        # Docker cannot change labels: the usage placement sees must come
+        # from the container's live limits, not from what it was created with.
+        base_cpu, base_mem, base_n = self.placement_usage()
+        stack = self.create_stack(LIMITS, params={'memory': 32 * MIB,
+                                                  'cpu_quota': 100000})
+        self.assert_state(stack, 'CREATE')
+        cid = stack['box'].resource_id
+        hosts.FACTS.clear()
+        self.assertEqual((base_cpu + 1, base_mem + 32, base_n + 1),
+                         self.placement_usage())
+        self.update_stack(stack, LIMITS, params={'memory': 96 * MIB,
+                                                 'cpu_quota': 250000})
+        self.assert_state(stack, 'UPDATE')
+        self.assertEqual(cid, stack['box'].resource_id)
+        host_config = self.docker.api.inspect_container(cid)['HostConfig']
+        self.assertEqual((96 * MIB, 250000),
+                         (host_config['Memory'], host_config['CpuQuota']))
+        self.assertEqual((base_cpu + 3, base_mem + 96, base_n + 1),
+                         self.placement_usage())
 
     @pytest.mark.slow
     def test_update_that_docker_cannot_apply_replaces(self):

@@ -51,6 +51,18 @@ def test_demand_of_limits():
                             'memory': 3 * 2 ** 20 + 1}) == (2, 4)
 
 
+def test_live_demand_reads_host_config():
+    # What docker inspect says for no limits, --cpus, and quota/period.
+    assert hosts.live_demand({'CpuQuota': 0, 'CpuPeriod': 0, 'Memory': 0,
+                              'NanoCpus': 0}) == (0, 0)
+    assert hosts.live_demand({'CpuQuota': -1, 'Memory': -1}) == (0, 0)
+    assert hosts.live_demand({'NanoCpus': 1500000000,
+                              'Memory': 2 ** 26}) == (2, 64)
+    assert hosts.live_demand({'CpuQuota': 250000, 'CpuPeriod': 0,
+                              'Memory': 2 ** 20}) == (3, 1)
+    assert hosts.live_demand({'CpuQuota': 50000, 'CpuPeriod': 20000}) == (3, 0)
+
+
 def test_endpoints():
     conf.register_opts()
     assert docker_client.make_endpoint('unix:///s').tls is None
