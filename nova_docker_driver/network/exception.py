@@ -33,8 +33,3 @@ class ContainerNotRunning(VifWiringFailed):
                '%(instance_uuid)s: the instance has no running container '
                '(no network namespace to plug into)')
 
-
-class HostNetnsRefused(VifWiringFailed):
-    msg_fmt = ('Could not wire port %(port_id)s into instance '
-               '%(instance_uuid)s: its container shares the host network '
-               'namespace, which the driver never reconfigures')

@@ -125,6 +125,8 @@ class NetworkMixin:
         alias = plugger_mod.alias_for(instance.uuid)
         for name in linux_net.host_links_with_alias(alias):
             linux_net.delete_link(name)
+        with _LOCKS_GUARD:
+            _LOCKS.pop(instance.uuid, None)
         if ovsdb.reachable():
             # OVS ports outlive their links: sweep them by instance too.
             try:

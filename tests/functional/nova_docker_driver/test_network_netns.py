@@ -22,6 +22,7 @@ import copy  # noqa: E402
 import re
 import subprocess  # noqa: E402
 import sys  # noqa: E402
+import time  # noqa: E402
 import uuid  # noqa: E402
 
 import pytest  # noqa: E402
@@ -100,6 +101,20 @@ class NetDriver(mixin.NetworkMixin):
 
 def host_link(name):
     return linux_net.host_link(name)
+
+
+def gone(name, timeout=20.0):
+    """Whether host link ``name`` is gone within ``timeout`` seconds.
+
+    The kernel tears a dead namespace down (and its veths with it) in a
+    work queue, a moment after the last process left it.
+    """
+    deadline = time.monotonic() + timeout
+    while host_link(name) is not None:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def exec_out(container, *cmd):
@@ -255,11 +270,25 @@ def test_restart_then_rewire_gives_same_config(net, bridge):
     c.restart(timeout=5)
     # The old namespace died with its veths: nothing half-left on the host.
     for v in vifs:
-        assert host_link(v['devname']) is None
+        assert gone(v['devname'])
     assert 'eth0' not in exec_out(c, 'ip', 'addr')
 
     net.driver._wire_network(instance, vifs)
     assert inside(c) == before
+
+
+def test_stale_pair_left_on_the_host_is_replaced(net, bridge):
+    # What a crash between creating a pair and moving its end leaves.
+    instance, c = net.container()
+    vif = new_vif(net, bridge=bridge, ipv6=False)
+    linux_net.create_veth(vif['devname'], vif_mod.peer_name(vif['id']),
+                          None, 'stale')
+    net.driver._wire_network(instance, model.NetworkInfo([vif]))
+    tap = host_link(vif['devname'])
+    assert tap['alias'] == plugger.alias_for(instance.uuid)
+    assert tap['peer_elsewhere'] and tap['master'] == bridge
+    assert host_link(vif_mod.peer_name(vif['id'])) is None
+    assert 'inet 192.168.1.3/24' in exec_out(c, 'ip', 'addr', 'show', 'eth0')
 
 
 def test_wiring_twice_is_idempotent(net, bridge):

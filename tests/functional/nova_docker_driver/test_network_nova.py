@@ -30,6 +30,8 @@ from nova_docker_driver.network import mixin  # noqa: E402
 from nova_docker_driver.network import plugger  # noqa: E402
 from nova_docker_driver.network import privsep  # noqa: E402
 from nova_docker_driver.network import vif as vif_mod  # noqa: E402
+from tests.functional.nova_docker_driver import test_network_netns  # noqa: E402,E501
+from tests.functional.nova_docker_driver import test_network_ovs  # noqa: E402,E501
 from tests.rig import docker_engine  # noqa: E402
 from tests.rig import nova as nova_rig  # noqa: E402
 
@@ -54,7 +56,7 @@ def _driver(virtapi):
     return docker_driver.DockerDriver(virtapi)
 
 
-class NetworkNovaTestCase(nova_rig.NovaCloudTestCase):
+class _NetworkNovaBase(nova_rig.NovaCloudTestCase):
     compute_driver = staticmethod(_driver)
     # Casts stay casts, so a build can wait for an event the test sends.
     CAST_AS_CALL = False
@@ -103,7 +105,7 @@ class NetworkNovaTestCase(nova_rig.NovaCloudTestCase):
 
     # ----------------------------------------------------------- helpers
     def _port(self, ip='192.168.1.3', ipv6=None, vif_type='tap',
-              status='ACTIVE'):
+              status='ACTIVE', vif_details=None):
         port = copy.deepcopy(NF.port_1)
         port.update(
             id=str(uuid.uuid4()), status=status,
@@ -111,6 +113,8 @@ class NetworkNovaTestCase(nova_rig.NovaCloudTestCase):
                 uuid.uuid4().bytes[:3]),
             fixed_ips=[{'ip_address': ip, 'subnet_id': NF.subnet_1['id']}])
         port['binding:vif_type'] = vif_type
+        if vif_details:
+            port['binding:vif_details'] = vif_details
         if ipv6:
             port['fixed_ips'].append({'ip_address': ipv6,
                                       'subnet_id': NF.subnet_ipv6_1['id']})
@@ -153,7 +157,10 @@ class NetworkNovaTestCase(nova_rig.NovaCloudTestCase):
         self.assertEqual([], linux_net.host_links_with_alias(
             plugger.alias_for(server['id'])))
 
-    # ------------------------------------------------------------- tests
+
+
+class NetworkNovaTestCase(_NetworkNovaBase):
+
     @pytest.mark.slow
     def test_port_lifecycle_boot_attach_detach_reboot_stop_delete(self):
         p1 = self._port(ipv6='fd37:44e8:ad06::3')
@@ -195,7 +202,7 @@ class NetworkNovaTestCase(nova_rig.NovaCloudTestCase):
                 pid, self._container(server).attrs['State']['Pid'])
             self.assertEqual(wired, self._config(server), action)
         self._stop_server(server)
-        self.assertIsNone(linux_net.host_link(vif_mod.host_name(p1['id'])))
+        self.assertTrue(test_network_netns.gone(vif_mod.host_name(p1['id'])))
         self._start_server(server)
         self.assertEqual(wired, self._config(server))
 
@@ -316,3 +323,45 @@ class NetworkNovaTestCase(nova_rig.NovaCloudTestCase):
         for server, port in zip(servers, ports):
             self.assertIsNone(self._container(server))
             self._assert_no_links(server, [port])
+
+
+class OvsPortNovaTestCase(_NetworkNovaBase):
+    """NeutronFixture's own kind of port (vif_type ovs) through Nova, wired
+    into a private user-space Open vSwitch."""
+
+    def setUp(self):
+        self.ovs = test_network_ovs.PrivateOvs()
+        self.ovs.start()
+        self.addCleanup(self.ovs.stop)
+        super().setUp()
+
+    def _setup_services(self):
+        self.flags(ovsdb_connection=self.ovs.db, ovs_datapath_type='netdev',
+                   group='docker_network')
+        super()._setup_services()
+
+    @pytest.mark.slow
+    def test_ovs_port_boot_reboot_delete(self):
+        bridge = 'brovs%s' % uuid.uuid4().hex[:8]
+        port = self._port(vif_type='ovs', ipv6='fd37:44e8:ad06::3',
+                          vif_details={'bridge_name': bridge})
+        server = self._boot(port)
+        tap = vif_mod.host_name(port['id'])
+        eth0 = self._inside(server, 'ip', 'addr', 'show', 'eth0')
+        self.assertIn(port['mac_address'], eth0)
+        self.assertIn('inet 192.168.1.3/24', eth0)
+        self.assertEqual([tap], self.ovs.vsctl('list-ports', bridge).split())
+        ids = test_network_ovs.external_ids(self.ovs, tap)
+        self.assertEqual(port['id'], ids['iface-id'])
+        self.assertEqual(server['id'], ids['vm-uuid'])
+        self.assertEqual(port['mac_address'], ids['attached-mac'])
+        wired = self._config(server)
+
+        self._reboot_server(server, hard=True)
+        self.assertEqual(wired, self._config(server))
+        self.assertEqual([tap], self.ovs.vsctl('list-ports', bridge).split())
+
+        self._delete_server(server)
+        self.assertIsNone(self._container(server))
+        self._assert_no_links(server, [port])
+        self.assertEqual([], self.ovs.vsctl('list-ports', bridge).split())
