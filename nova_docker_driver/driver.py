@@ -41,6 +41,7 @@ from nova_docker_driver import images
 from nova_docker_driver import inject
 from nova_docker_driver import limits
 from nova_docker_driver.network import mixin
+from nova_docker_driver import numa
 from nova_docker_driver import snapshot
 
 CONF = nova.conf.CONF
@@ -110,6 +111,8 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         # Images are `docker save` tarballs stored with disk_format raw.
         supports_image_type_raw=True,
         supports_attach_interface=True,
+        # hw:cpu_policy=dedicated with [compute] cpu_dedicated_set.
+        supports_pcpus=True,
     )
 
     def __init__(self, virtapi, read_only=False):
@@ -254,7 +257,11 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
 
     def get_available_resource(self, nodename):
         info, version = self._engine_facts()
-        return hostinfo.available_resource(info, version, nodename)
+        resources = hostinfo.available_resource(info, version, nodename)
+        topology = numa.host_topology(resources['vcpus'],
+                                      resources['memory_mb'])
+        resources['numa_topology'] = topology._to_json() if topology else None
+        return resources
 
     def update_provider_tree(self, provider_tree, nodename, allocations=None):
         info, version = self._engine_facts(max_age=FACTS_MAX_AGE)
@@ -277,6 +284,16 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
                 'step_size': 1, 'allocation_ratio': ratios[orc.DISK_GB],
                 'reserved': self._get_reserved_host_disk_gb_from_config()},
         }
+        shared, dedicated = numa.cpu_sets(vcpus)
+        if dedicated:
+            inventory[orc.VCPU].update(total=len(shared),
+                                       max_unit=max(len(shared), 1))
+            inventory[orc.PCPU] = {
+                'total': len(dedicated), 'min_unit': 1,
+                'max_unit': len(dedicated), 'step_size': 1,
+                'allocation_ratio': 1.0, 'reserved': 0}
+            if not shared:
+                del inventory[orc.VCPU]
         provider_tree.update_inventory(nodename, inventory)
         arch_trait = 'HW_ARCH_%s' % hostinfo.architecture(version).upper()
         traits = {TRAIT_DOCKER}
@@ -345,7 +362,13 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         if self._host_cpus is None:
             self._host_cpus = self._backend.info().get('NCPU') or 1
         host_cpus = self._host_cpus
-        return limits.for_flavor(flavor, CONF, host_cpus,
+        # Nova's pinning (hw:cpu_policy=dedicated), else the admin's
+        # docker:cpuset, else the shared cpus when some are dedicated.
+        cpuset = numa.pinned_cpuset(instance)
+        if not cpuset and not (flavor.extra_specs or {}).get(
+                limits.CPUSET_SPEC):
+            cpuset = numa.shared_cpuset(host_cpus)
+        return limits.for_flavor(flavor, CONF, host_cpus, cpuset=cpuset,
                                  disk_quota=self._disk_quota_enabled())
 
     def _command(self, image_meta):
