@@ -183,6 +183,9 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
             # until the engine is back.
             LOG.error('%s', exc)
             return
+        # disk_quota=on on an engine that cannot do it: refuse to start,
+        # rather than fail every boot.
+        self._disk_quota_enabled()
         LOG.info('Docker engine %s (API %s, %s) at %s',
                  version.get('Version'), version.get('ApiVersion'),
                  version.get('Arch'), self._backend.endpoint())
@@ -345,12 +348,8 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         if mode == 'off':
             return False
         if self._disk_quota is None:
-            info = self._backend.info()
-            status = dict(info.get('DriverStatus') or [])
-            backing = status.get('Backing Filesystem', '')
-            driver_name = info.get('Driver', '')
-            supported = (driver_name in ('btrfs', 'zfs', 'devicemapper') or
-                         (driver_name == 'overlay2' and backing == 'xfs'))
+            supported, driver_name, backing = limits.disk_quota_support(
+                self._backend.info())
             if mode == 'on' and not supported:
                 raise exception.DiskQuotaUnsupported(driver=driver_name,
                                                      backing=backing)

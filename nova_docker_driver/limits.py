@@ -79,3 +79,17 @@ def for_flavor(flavor, conf, host_cpus, cpuset='', disk_quota=False):
         cpuset_cpus=cpuset,
         disk_bytes=flavor.root_gb * GiB if disk_quota and flavor.root_gb
         else 0)
+
+
+def disk_quota_support(info):
+    """(supported, storage driver, backing filesystem) from engine info.
+
+    Docker limits a container's root filesystem (--storage-opt size) on
+    btrfs, zfs, devicemapper, and overlay2 over xfs mounted with pquota.
+    """
+    status = dict(info.get('DriverStatus') or [])
+    backing = status.get('Backing Filesystem', '')
+    driver_name = info.get('Driver', '')
+    supported = (driver_name in ('btrfs', 'zfs', 'devicemapper') or
+                 (driver_name == 'overlay2' and backing == 'xfs'))
+    return supported, driver_name, backing

@@ -2,6 +2,8 @@
 
 from tests.functional.nova_docker_driver import base
 
+from nova_docker_driver import exception  # noqa: E402
+
 
 class TestBootAndLimits(base.DockerCloudTestCase):
 
@@ -46,6 +48,19 @@ class TestBootAndLimits(base.DockerCloudTestCase):
         server = self._boot(flavor=flavor, expected_state='ERROR')
         self.assertIn('docker:cpuset', self._fault(server))
         self.assertEqual([], self._containers(server))
+
+    def test_disk_quota_on_where_the_engine_cannot_refuses_to_start(self):
+        info = self.docker.info()
+        supported = (info['Driver'] in ('btrfs', 'zfs', 'devicemapper') or
+                     dict(info['DriverStatus']).get('Backing Filesystem') ==
+                     'xfs')
+        if supported:
+            self.skipTest('this engine can limit root filesystems')
+        self.flags(disk_quota='on', group='docker')
+        drv = base.build_driver(None)
+        err = self.assertRaises(exception.DiskQuotaUnsupported,
+                                drv.init_host, 'compute1')
+        self.assertIn(info['Driver'], str(err))
 
     def test_hypervisor_reports_docker(self):
         hyp = self.admin_api.api_get(

@@ -114,3 +114,13 @@ def test_personal_archive_keeps_parent_directories_alone():
         names = tar.getnames()
     # No entry for /tmp or /root themselves (their modes stay as they are).
     assert names == ['tmp/x', 'root/.ssh', 'root/.ssh/authorized_keys']
+
+
+@pytest.mark.parametrize('driver_name, backing, supported', [
+    ('overlay2', 'extfs', False), ('overlay2', 'xfs', True),
+    ('btrfs', 'btrfs', True), ('vfs', 'extfs', False)])
+def test_disk_quota_support(driver_name, backing, supported):
+    info = {'Driver': driver_name,
+            'DriverStatus': [['Backing Filesystem', backing]]}
+    assert limits.disk_quota_support(info) == (supported, driver_name,
+                                               backing)
