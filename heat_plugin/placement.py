@@ -26,6 +26,10 @@ from scheduler_filters import exception as sched_exception
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
 
+#: Networks every engine has (``default`` is what Docker calls bridge in
+#: network_mode); they pin nothing.
+BUILTIN_NETWORKS = ('bridge', 'none', 'host', 'default')
+
 _plan_lock = threading.Lock()
 _plan_cache = {}
 
@@ -75,6 +79,25 @@ def hosts_holding(kind, ref, candidates):
     return out
 
 
+def pin(candidates, kind, refs, field=None):
+    """The candidates that hold every one of ``refs`` (``kind`` objects).
+
+    With ``field``, a ref no candidate holds is an error in that property;
+    without, it is skipped (a volume not made yet is created where we land).
+    """
+    for ref in refs:
+        holding = hosts_holding(kind, ref, candidates)
+        if not holding:
+            if field is None:
+                continue
+            raise exception.InvalidProperty(
+                field=field,
+                reason='%s %r exists on no registered Docker host'
+                % (kind, ref))
+        candidates = {n: e for n, e in candidates.items() if n in holding}
+    return candidates
+
+
 def choose(context, what, vcpus=0, memory_mb=0, image=None, networks=(),
            volumes=(), containers=()):
     """(host name, Endpoint) for one new resource, best host first.
@@ -82,29 +105,12 @@ def choose(context, what, vcpus=0, memory_mb=0, image=None, networks=(),
     ``what`` names the resource in errors ("container web").
     """
     candidates = hosts_mod.registered(context)
-    for net in networks:
-        if net in ('bridge', 'none', 'host', 'default'):
-            continue
-        holding = hosts_holding('network', net, candidates)
-        if not holding:
-            raise exception.InvalidProperty(
-                field='networks',
-                reason='network %r exists on no registered Docker host'
-                % (net,))
-        candidates = {n: e for n, e in candidates.items() if n in holding}
-    for ref in containers:
-        holding = hosts_holding('container', ref, candidates)
-        if not holding:
-            raise exception.InvalidProperty(
-                field='volumes_from/links',
-                reason='container %r exists on no registered Docker host'
-                % (ref,))
-        candidates = {n: e for n, e in candidates.items() if n in holding}
-    for vol in volumes:
-        holding = hosts_holding('volume', vol, candidates)
-        if holding:   # a volume not made yet is created where we land
-            candidates = {n: e for n, e in candidates.items()
-                          if n in holding}
+    candidates = pin(candidates, 'network',
+                     [n for n in networks if n not in BUILTIN_NETWORKS],
+                     'networks')
+    candidates = pin(candidates, 'container', containers,
+                     'volumes_from/links')
+    candidates = pin(candidates, 'volume', volumes)
     if not candidates:
         raise exception.NoValidHost(
             what=what, reason='its networks and volumes are on different '

@@ -10,8 +10,11 @@ loads every module in that folder as a resource module.
 """
 
 from heat.common import exception as heat_exception
+from heat.engine import attributes
+from heat.engine import constraints
 from heat.engine import properties
 from heat.engine import resource
+from heat.engine import support
 
 from heat_plugin import docker_client
 from heat_plugin import exception
@@ -34,8 +37,16 @@ def validation_error(err):
     return heat_exception.StackValidationFailed(message=str(err))
 
 
+def attribute_schemas(described):
+    """{attribute: (description, type)} -> attributes_schema."""
+    return {name: attributes.Schema(desc, type=type_)
+            for name, (desc, type_) in described.items()}
+
+
 class DockerResource(resource.Resource):
     """Base of the Docker resources (not a resource type by itself)."""
+
+    support_status = support.SupportStatus(version='27.0.0')
 
     def _props(self):
         return dict(self.properties)
@@ -117,3 +128,116 @@ class DockerResource(resource.Resource):
 
     def task_key(self, action):
         return '%s:%s' % (self.uuid, action)
+
+
+def object_properties(kind, name_pattern, **more):
+    """docker_endpoint, name and labels of a network / volume, and ``more``."""
+    P = properties.Schema
+    schema = dict(ENDPOINT_SCHEMA)
+    schema.update({
+        'name': P(P.STRING, '%s name (default: a unique name).'
+                  % kind.capitalize(),
+                  constraints=[constraints.AllowedPattern(name_pattern)]),
+        'labels': P(P.MAP, 'Labels.'),
+    })
+    schema.update(more)
+    return schema
+
+
+def object_attributes(kind, **more):
+    """info, name and docker_host of a network / volume, and ``more``."""
+    S = attributes.Schema
+    return attribute_schemas(dict({
+        'info': ('%s inspect data.' % kind.capitalize(), S.MAP),
+        'name': ('%s name.' % kind.capitalize(), S.STRING),
+        'docker_host': ('Docker host of the %s.' % kind, S.STRING),
+    }, **more))
+
+
+class NamedDockerObject(DockerResource):
+    """Base of OS::Docker::Network and OS::Docker::Volume.
+
+    A named object with labels and admin-only driver options, created on
+    the engine that placement (or docker_endpoint) gives, removed on delete
+    (a missing one is fine), inspected on check and for attributes.
+    Subclasses set ``OPTIONS`` (property, policy rule, what) and implement
+    the ``*_object`` methods; ``object_properties`` and ``object_attributes``
+    give their common schemas.
+    """
+
+    OPTIONS = (None, None, None)
+
+    def policy_needs(self, props):
+        needs = super().policy_needs(props)
+        field, rule, what = self.OPTIONS
+        if props.get(field):
+            needs.append((rule, field, what))
+        return needs
+
+    # What a subclass does on the engine ----------------------------------
+    def prepare_object(self, props):
+        """Checked values create_object needs (raise InvalidProperty)."""
+        return {}
+
+    def create_object(self, engine, props, name, labels, **prepared):
+        """Make the object; return its resource id."""
+        raise NotImplementedError
+
+    def inspect_object(self, engine):
+        raise NotImplementedError
+
+    def remove_object(self, engine):
+        raise NotImplementedError
+
+    def free_and_remove(self, engine):
+        """Remove an object the engine refused to remove as in use.
+
+        False: it cannot be freed, the engine's refusal stands.
+        """
+        return False
+
+    def object_attribute(self, name, info):
+        """Attributes beyond info, name and docker_host."""
+        return None
+
+    # Lifecycle --------------------------------------------------------------
+    def handle_create(self):
+        props = self._props()
+        try:
+            self.enforce_policy(props)
+            prepared = self.prepare_object(props)
+            engine = self.choose_engine(props)
+        except exception.InvalidProperty as e:
+            raise validation_error(e) from None
+        name = props.get('name') or self.physical_resource_name()
+        labels = dict(props.get('labels') or {})
+        labels.update(self.labels())
+        self.resource_id_set(
+            self.create_object(engine, props, name, labels, **prepared))
+
+    def handle_delete(self):
+        engine = self.engine() if self.resource_id else None
+        if engine is None:
+            return
+        try:
+            self.remove_object(engine)
+        except exception.NotFound:
+            pass
+        except exception.DockerAPIError:
+            if not self.free_and_remove(engine):
+                raise
+
+    def handle_check(self):
+        self.inspect_object(self.engine())
+
+    def _resolve_attribute(self, name):
+        if not self.resource_id:
+            return None
+        if name == 'docker_host':
+            return self.host_name()
+        info = self.inspect_object(self.engine())
+        if name == 'info':
+            return info
+        if name == 'name':
+            return info.get('Name')
+        return self.object_attribute(name, info)

@@ -13,7 +13,6 @@ from heat.common import exception as heat_exception
 from heat.engine import attributes
 from heat.engine import constraints
 from heat.engine import properties
-from heat.engine import support
 from oslo_config import cfg
 
 from heat_plugin import container_ops
@@ -27,6 +26,7 @@ from heat_plugin import tasks
 
 CONF = cfg.CONF
 P = properties.Schema
+A = attributes.Schema
 
 CAPABILITIES = [
     'ALL', 'AUDIT_CONTROL', 'AUDIT_READ', 'AUDIT_WRITE', 'BLOCK_SUSPEND',
@@ -51,8 +51,6 @@ def _list(desc, item=P.STRING, **kw):
 
 class DockerContainer(resource_base.DockerResource):
     """A Docker container placed on a registered host (or a named engine)."""
-
-    support_status = support.SupportStatus(version='27.0.0')
 
     properties_schema = dict(resource_base.ENDPOINT_SCHEMA)
     properties_schema.update({
@@ -204,39 +202,25 @@ class DockerContainer(resource_base.DockerResource):
         'logs', 'logs_head', 'logs_tail', 'status', 'health', 'docker_host',
     )
 
-    attributes_schema = {
-        INFO: attributes.Schema('Container inspect data.',
-                                type=attributes.Schema.MAP),
-        NETWORK_INFO: attributes.Schema('Network settings.',
-                                        type=attributes.Schema.MAP),
-        NETWORK_IP: attributes.Schema('First IP address.',
-                                      type=attributes.Schema.STRING),
-        NETWORK_IPS: attributes.Schema('IP address per network.',
-                                       type=attributes.Schema.MAP),
-        NETWORK_GATEWAY: attributes.Schema('Gateway of the first network.',
-                                           type=attributes.Schema.STRING),
-        NETWORK_TCP_PORTS: attributes.Schema('Published TCP host ports, '
-                                             'comma separated.',
-                                             type=attributes.Schema.STRING),
-        NETWORK_UDP_PORTS: attributes.Schema('Published UDP host ports, '
-                                             'comma separated.',
-                                             type=attributes.Schema.STRING),
-        PORTS: attributes.Schema('Published ports: {"80/tcp": [host '
-                                 'ports]}.', type=attributes.Schema.MAP),
-        LOGS: attributes.Schema('Container logs.',
-                                type=attributes.Schema.STRING),
-        LOGS_HEAD: attributes.Schema('First log line.',
-                                     type=attributes.Schema.STRING),
-        LOGS_TAIL: attributes.Schema('Last log line.',
-                                     type=attributes.Schema.STRING),
-        STATUS: attributes.Schema('running, exited, paused, ...',
-                                  type=attributes.Schema.STRING),
-        HEALTH: attributes.Schema('healthy, unhealthy, starting or none.',
-                                  type=attributes.Schema.STRING),
-        HOST: attributes.Schema('Registered Docker host (or endpoint) the '
-                                'container runs on.',
-                                type=attributes.Schema.STRING),
-    }
+    attributes_schema = resource_base.attribute_schemas({
+        INFO: ('Container inspect data.', A.MAP),
+        NETWORK_INFO: ('Network settings.', A.MAP),
+        NETWORK_IP: ('First IP address.', A.STRING),
+        NETWORK_IPS: ('IP address per network.', A.MAP),
+        NETWORK_GATEWAY: ('Gateway of the first network.', A.STRING),
+        NETWORK_TCP_PORTS: ('Published TCP host ports, comma separated.',
+                            A.STRING),
+        NETWORK_UDP_PORTS: ('Published UDP host ports, comma separated.',
+                            A.STRING),
+        PORTS: ('Published ports: {"80/tcp": [host ports]}.', A.MAP),
+        LOGS: ('Container logs.', A.STRING),
+        LOGS_HEAD: ('First log line.', A.STRING),
+        LOGS_TAIL: ('Last log line.', A.STRING),
+        STATUS: ('running, exited, paused, ...', A.STRING),
+        HEALTH: ('healthy, unhealthy, starting or none.', A.STRING),
+        HOST: ('Registered Docker host (or endpoint) the container runs on.',
+               A.STRING),
+    })
 
     # Validation --------------------------------------------------------
     def policy_needs(self, props):
@@ -314,10 +298,29 @@ class DockerContainer(resource_base.DockerResource):
             policy.enforce(self.context, policy.FOREIGN, field,
                            'using %s of another project' % ref)
 
+    # Tasks on the plugin's pool ----------------------------------------
+    def _submit(self, action, fn, *args):
+        """Run fn(engine, container, *args) as task ``action`` (None: no
+        container, nothing to do)."""
+        if not self.resource_id:
+            return None
+        return tasks.submit(self.task_key(action), fn, self.engine(),
+                            self.resource_id, *args)
+
+    @staticmethod
+    def _after_task(key, then=None):
+        """False while task ``key`` runs; then ``then(result)`` (True with
+        no task or nothing to check)."""
+        if key is None:
+            return True
+        finished, result = tasks.done(key)
+        return finished and (then is None or then(result))
+
     def check_create_complete(self, key):
         finished, result = tasks.done(key)
-        if not finished:
-            return False
+        return finished and self._created(result)
+
+    def _created(self, result):
         if result is not None:
             cid, self._started = result
             self.resource_id_set(cid)
@@ -368,40 +371,27 @@ class DockerContainer(resource_base.DockerResource):
                             self.task_key('create'))
 
     def check_delete_complete(self, key):
-        if key is None:
-            return True
-        finished, _result = tasks.done(key)
-        return finished
+        return self._after_task(key)
 
     # Suspend / resume / check -------------------------------------------
     def handle_suspend(self):
-        if not self.resource_id:
-            return None
-        return tasks.submit(self.task_key('suspend'), container_ops.stop,
-                            self.engine(), self.resource_id,
+        return self._submit('suspend', container_ops.stop,
                             CONF.heat_docker.stop_timeout)
 
     def check_suspend_complete(self, key):
-        if key is None:
-            return True
-        finished, _result = tasks.done(key)
-        if not finished:
-            return False
+        return self._after_task(key, self._stopped)
+
+    def _stopped(self, _result):
         state = self.engine().inspect(self.resource_id)['State']
         return not state.get('Running')
 
     def handle_resume(self):
-        if not self.resource_id:
-            return None
-        return tasks.submit(self.task_key('resume'), container_ops.start,
-                            self.engine(), self.resource_id)
+        return self._submit('resume', container_ops.start)
 
     def check_resume_complete(self, key):
-        if key is None:
-            return True
-        finished, result = tasks.done(key)
-        if not finished:
-            return False
+        return self._after_task(key, self._resumed)
+
+    def _resumed(self, result):
         if result is not None:
             self._started = result
         return self._running_and_ready('resuming')

@@ -88,26 +88,28 @@ class Bench(heat_rig.HeatStackTestCase):
             deleted = time.monotonic() - start
         return created, deleted
 
+    @staticmethod
+    def _timed(stack, action):
+        """Seconds ``stack``'s create or delete takes; it must complete."""
+        start = time.monotonic()
+        getattr(stack, action.lower())()
+        took = time.monotonic() - start
+        if stack.state != (action, stack.COMPLETE):
+            raise RuntimeError('stack %s ended %s: %s'
+                               % (action.lower(), stack.state,
+                                  stack.status_reason))
+        return took
+
     def _stack_round(self):
         stack = self.parse(template(N))
         stack.store()
-        start = time.monotonic()
-        stack.create()
-        created = time.monotonic() - start
-        if stack.state != (stack.CREATE, stack.COMPLETE):
-            raise RuntimeError('stack create ended %s: %s'
-                               % (stack.state, stack.status_reason))
+        created = self._timed(stack, stack.CREATE)
         running = self.docker.api.containers(
             filters={'label': 'org.openstack.heat.stack=%s' % stack.id})
         if len(running) != N:
             raise RuntimeError('%d containers running, expected %d'
                                % (len(running), N))
-        start = time.monotonic()
-        stack.delete()
-        deleted = time.monotonic() - start
-        if stack.state != (stack.DELETE, stack.COMPLETE):
-            raise RuntimeError('stack delete ended %s: %s'
-                               % (stack.state, stack.status_reason))
+        deleted = self._timed(stack, stack.DELETE)
         return created, deleted
 
     def test_bench(self):

@@ -12,7 +12,22 @@ from heat_plugin import hosts  # noqa: E402
 from heat_plugin import policy  # noqa: E402
 from tests.rig import docker_engine  # noqa: E402
 
-HOT = 'heat_template_version: 2021-04-16\n'
+HOT_VERSION = '2021-04-16'
+HOT = 'heat_template_version: %s\n' % HOT_VERSION
+EXAMPLES = os.path.join(os.path.dirname(__file__), '..', '..', '..',
+                        'examples')
+
+
+def example(name):
+    """The text of examples/<name>."""
+    with open(os.path.join(EXAMPLES, name)) as f:
+        return f.read()
+
+
+def one_container(name, type='OS::Docker::Container', **properties):
+    """A template (dict) of one container resource ``name``."""
+    return {'heat_template_version': HOT_VERSION,
+            'resources': {name: {'type': type, 'properties': properties}}}
 
 
 def _find_file(name):
@@ -46,6 +61,14 @@ class DockerStackTestCase(heat_rig.HeatStackTestCase):
     def leftovers(self):
         found = self.before.leftovers(self.docker)
         return {k: v for k, v in found.items() if v}
+
+    def assert_nothing_left(self):
+        self.assertEqual({}, self.leftovers())
+
+    def delete_leaving_nothing(self, stack):
+        self.delete_stack(stack)
+        self.assert_state(stack, 'DELETE')
+        self.assert_nothing_left()
 
     def containers_of(self, stack, engine=None):
         engine = engine or self.docker
@@ -99,3 +122,8 @@ def events(stack, ctx=None):
                                                  stack_id)
     return [(e.resource_name, e.resource_action, e.resource_status,
              e.resource_status_reason or '') for e in found]
+
+
+def reasons(stack):
+    """The reasons of every event of ``stack``, in one string."""
+    return ' '.join(e[3] for e in events(stack))

@@ -59,17 +59,6 @@ resources:
 MIB = 1024 * 1024
 
 
-def _idle(**params):
-    """The IDLE template with parameter defaults replaced."""
-    text = IDLE
-    for key, value in params.items():
-        text = text.replace('%s: {type: %s, default: ' % (
-            key, 'number' if key == 'memory' else 'string'),
-            '%s: {type: %s, default: %s} #' % (
-                key, 'number' if key == 'memory' else 'string', value), 1)
-    return text
-
-
 class TestContainerLifecycle(base.DockerStackTestCase):
 
     def test_create_attributes_and_delete(self):
@@ -97,22 +86,13 @@ class TestContainerLifecycle(base.DockerStackTestCase):
         self.assertEqual('none', web.FnGetAtt('health'))
         self.assertEqual('default', web.FnGetAtt('docker_host'))
         self.assertEqual(c['Id'], web.FnGetAtt('info')['Id'])
-        self.delete_stack(stack)
-        self.assert_state(stack, 'DELETE')
-        self.assertEqual({}, self.leftovers())
+        self.delete_leaving_nothing(stack)
 
     def test_logs_attributes(self):
-        stack = self.create_stack(base.HOT + '''
-resources:
-  talker:
-    type: OS::Docker::Container
-    properties:
-      image: dos/busybox
-      entrypoint: [sh, -c]
-      cmd: ["echo first; echo second; echo last; exec sleep 600"]
-      working_dir: /tmp
-      stop_signal_ignored: null
-'''.replace('      stop_signal_ignored: null\n', ''))
+        stack = self.create_stack(base.one_container(
+            'talker', image='dos/busybox', entrypoint=['sh', '-c'],
+            cmd=['echo first; echo second; echo last; exec sleep 600'],
+            working_dir='/tmp'))
         self.assert_state(stack, 'CREATE')
         res = stack['talker']
         self.assertEqual('first\nsecond\nlast\n', res.FnGetAtt('logs'))
@@ -123,11 +103,11 @@ resources:
         self.assertEqual(['sh', '-c'], info['Config']['Entrypoint'])
 
     def test_update_in_place_keeps_the_container(self):
-        stack = self.create_stack(_idle())
+        stack = self.create_stack(IDLE)
         self.assert_state(stack, 'CREATE')
         cid = stack['box'].resource_id
-        self.update_stack(stack, _idle(name='renamed-box', memory=67108864,
-                                       policy='always'))
+        self.update_stack(stack, IDLE, params={
+            'name': 'renamed-box', 'memory': 67108864, 'policy': 'always'})
         self.assert_state(stack, 'UPDATE')
         self.assertEqual(cid, stack['box'].resource_id)
         info = self.docker.api.inspect_container(cid)
@@ -167,10 +147,11 @@ resources:
 
     @pytest.mark.slow
     def test_update_that_docker_cannot_apply_replaces(self):
-        stack = self.create_stack(_idle(name='fixed-name'))
+        stack = self.create_stack(IDLE, params={'name': 'fixed-name'})
         self.assert_state(stack, 'CREATE')
         old = stack['box'].resource_id
-        self.update_stack(stack, _idle(name='fixed-name', env='A=2'))
+        self.update_stack(stack, IDLE, params={'name': 'fixed-name',
+                                               'env': 'A=2'})
         self.assert_state(stack, 'UPDATE')
         new = stack['box'].resource_id
         self.assertNotEqual(old, new)
@@ -181,7 +162,7 @@ resources:
         self.assertEqual([new], ids)
 
     def test_suspend_resume_and_check(self):
-        stack = self.create_stack(_idle())
+        stack = self.create_stack(IDLE)
         cid = stack['box'].resource_id
         stack.check()
         self.assert_state(stack, 'CHECK')
@@ -200,23 +181,16 @@ resources:
         self.assertIn('exited', stack['box'].status_reason)
 
     def test_delete_is_idempotent(self):
-        stack = self.create_stack(_idle())
+        stack = self.create_stack(IDLE)
         cid = stack['box'].resource_id
         # Gone behind Heat's back: attributes are empty, delete completes.
         self.docker.api.remove_container(cid, force=True)
         self.assertIsNone(stack['box'].FnGetAtt('status'))
-        self.delete_stack(stack)
-        self.assert_state(stack, 'DELETE')
-        self.assertEqual({}, self.leftovers())
+        self.delete_leaving_nothing(stack)
 
     def test_exit_during_create_fails_with_code_and_logs(self):
-        stack = self.create_rollback(base.HOT + '''
-resources:
-  bad:
-    type: OS::Docker::Container
-    properties:
-      image: dos/exit-fail
-''')
+        stack = self.create_rollback(base.one_container(
+            'bad', image='dos/exit-fail'))
         self.assert_state(stack, 'ROLLBACK')
         failed = [e for e in base.events(stack)
                   if e[:3] == ('bad', 'CREATE', 'FAILED')]
@@ -224,96 +198,64 @@ resources:
         reason = failed[0][3]
         self.assertIn('exited with code 3', reason)
         self.assertIn('exit-fail: failing on purpose', reason)
-        self.assertEqual({}, self.leftovers())
+        self.assert_nothing_left()
 
     def test_exit_zero_during_create_fails_too(self):
         # The old contrib plugin waited for its timeout here.
-        stack = self.create_stack(base.HOT + '''
-resources:
-  quick:
-    type: OS::Docker::Container
-    properties:
-      image: dos/busybox
-      cmd: [sh, -c, "echo done; exit 0"]
-''')
+        stack = self.create_stack(base.one_container(
+            'quick', image='dos/busybox',
+            cmd=['sh', '-c', 'echo done; exit 0']))
         self.assert_state(stack, 'CREATE', 'FAILED')
         self.assertIn('exited with code 0', stack.status_reason)
         self.assertIn('done', stack.status_reason)
-        self.delete_stack(stack)
-        self.assertEqual({}, self.leftovers())
+        self.delete_leaving_nothing(stack)
 
     def test_missing_image_names_the_field_and_leaves_nothing(self):
-        stack = self.create_rollback(base.HOT + '''
-resources:
-  ghost:
-    type: OS::Docker::Container
-    properties:
-      image: dos/no-such-image
-''')
+        stack = self.create_rollback(base.one_container(
+            'ghost', image='dos/no-such-image'))
         self.assert_state(stack, 'ROLLBACK')
-        reasons = ' '.join(e[3] for e in base.events(stack))
         self.assertIn('Property image: image dos/no-such-image is not on '
-                      'Docker host default (and pull_images is off)', reasons)
-        self.assertEqual({}, self.leftovers())
+                      'Docker host default (and pull_images is off)',
+                      base.reasons(stack))
+        self.assert_nothing_left()
 
     def test_bad_values_fail_validation_naming_the_field(self):
         cases = [
-            ('port_specs: ["80/xyz"]', 'port_specs'),
-            ('memory: 1024', 'memory'),
-            ('binds: ["nocolon"]', 'binds'),
-            ('dns: [not-an-ip]', 'dns'),
-            ('labels: {org.openstack.heat.stack: x}', 'labels'),
-            ('networks: [{network: n1, ipv4_address: 1.2.3}]', 'networks'),
+            ({'port_specs': ['80/xyz']}, None),
+            ({'memory': 1024}, None),
+            ({'binds': ['nocolon']}, None),
+            ({'dns': ['not-an-ip']}, None),
+            ({'labels': {'org.openstack.heat.stack': 'x'}}, None),
+            ({'networks': [{'network': 'n1', 'ipv4_address': '1.2.3'}]},
+             None),
+            ({'docker_endpoint': 'ftp://engine'}, self.admin_ctx),
         ]
         from heat.common import exception as heat_exception
-        for line, field in cases:
-            stack = self.parse(base.HOT + '''
-resources:
-  c:
-    type: OS::Docker::Container
-    properties:
-      image: dos/idle
-      %s
-''' % line)
+        for props, ctx in cases:
+            stack = self.parse(base.one_container('c', image='dos/idle',
+                                                  **props), ctx=ctx)
             err = self.assertRaises(heat_exception.StackValidationFailed,
                                     stack.validate)
-            self.assertIn('Property %s:' % field, str(err))
-        stack = self.parse(base.HOT + '''
-resources:
-  c:
-    type: OS::Docker::Container
-    properties: {image: dos/idle, docker_endpoint: "ftp://engine"}
-''', ctx=self.admin_ctx)
-        err = self.assertRaises(heat_exception.StackValidationFailed,
-                                stack.validate)
-        self.assertIn('Property docker_endpoint:', str(err))
-        self.assertEqual({}, self.leftovers())
+            self.assertIn('Property %s:' % next(iter(props)), str(err))
+        self.assert_nothing_left()
 
     def test_healthcheck_gates_create(self):
-        stack = self.create_stack(base.HOT + '''
-resources:
-  healthy:
-    type: OS::Docker::Container
-    properties:
-      image: dos/idle
-      healthcheck: {test: [CMD, "true"], interval: 0.5, retries: 1}
-''')
+        stack = self.create_stack(base.one_container(
+            'healthy', image='dos/idle',
+            healthcheck={'test': ['CMD', 'true'], 'interval': 0.5,
+                         'retries': 1}))
         self.assert_state(stack, 'CREATE')
         self.assertEqual('healthy', stack['healthy'].FnGetAtt('health'))
 
     @pytest.mark.slow
     def test_check_notices_a_container_turned_unhealthy(self):
-        stack = self.create_stack(base.HOT + '''
-resources:
-  svc:
-    type: OS::Docker::Container
-    properties:
-      image: dos/idle
-      healthcheck: {test: [CMD, test, -f, /tmp/ok], interval: 0.5,
-                    retries: 1}
-      entrypoint: [sh, -c]
-      cmd: ["touch /tmp/ok; trap 'exit 0' TERM; while :; do sleep 1; done"]
-''')
+        stack = self.create_stack(base.one_container(
+            'svc', image='dos/idle',
+            healthcheck={'test': ['CMD', 'test', '-f', '/tmp/ok'],
+                         'interval': 0.5, 'retries': 1},
+            entrypoint=['sh', '-c'],
+            cmd=["touch /tmp/ok; trap 'exit 0' TERM; "
+                 "while :; do sleep 1; done"]))
         self.assert_state(stack, 'CREATE')
         cid = stack['svc'].resource_id
         api = self.docker.api
@@ -329,41 +271,23 @@ resources:
         self.assertIn('unhealthy', stack.status_reason)
 
     def test_unhealthy_container_fails_create(self):
-        stack = self.create_rollback(base.HOT + '''
-resources:
-  sick:
-    type: OS::Docker::Container
-    properties:
-      image: dos/idle
-      healthcheck: {test: [CMD-SHELL, "echo sick; exit 1"], interval: 0.5,
-                    retries: 1}
-''')
+        stack = self.create_rollback(base.one_container(
+            'sick', image='dos/idle',
+            healthcheck={'test': ['CMD-SHELL', 'echo sick; exit 1'],
+                         'interval': 0.5, 'retries': 1}))
         self.assert_state(stack, 'ROLLBACK')
-        reasons = ' '.join(e[3] for e in base.events(stack))
+        reasons = base.reasons(stack)
         self.assertIn('unhealthy', reasons)
         self.assertIn('sick', reasons)
-        self.assertEqual({}, self.leftovers())
+        self.assert_nothing_left()
 
     def test_old_type_name_and_properties(self):
-        stack = self.create_stack(base.HOT + '''
-resources:
-  legacy:
-    type: DockerInc::Docker::Container
-    properties:
-      image: dos/idle
-      hostname: legacy-host
-      user: "0"
-      cmd: []
-      dns: [127.0.0.1]
-      tty: true
-      open_stdin: true
-      stdin_once: true
-      cap_drop: [NET_RAW]
-      read_only: true
-      cpu_shares: 256
-      cpu_set: "0"
-      volumes: {/scratch: {}}
-''')
+        stack = self.create_stack(base.one_container(
+            'legacy', type='DockerInc::Docker::Container', image='dos/idle',
+            hostname='legacy-host', user='0', cmd=[], dns=['127.0.0.1'],
+            tty=True, open_stdin=True, stdin_once=True, cap_drop=['NET_RAW'],
+            read_only=True, cpu_shares=256, cpu_set='0',
+            volumes={'/scratch': {}}))
         self.assert_state(stack, 'CREATE')
         info = self.docker.api.inspect_container(stack['legacy'].resource_id)
         self.assertEqual('legacy-host', info['Config']['Hostname'])
@@ -375,6 +299,5 @@ resources:
         self.assertEqual('0', info['HostConfig']['CpusetCpus'])
         self.assertEqual(['127.0.0.1'], info['HostConfig']['Dns'])
         self.assertIn('/scratch', info['Config']['Volumes'])
-        self.delete_stack(stack)
         # The anonymous volume goes with the container.
-        self.assertEqual({}, self.leftovers())
+        self.delete_leaving_nothing(stack)

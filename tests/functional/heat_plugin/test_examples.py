@@ -8,23 +8,15 @@ import pytest  # noqa: E402
 
 import os  # noqa: E402
 
-EXAMPLES = os.path.join(os.path.dirname(__file__), '..', '..', '..',
-                        'examples')
-
-
-def example(name):
-    with open(os.path.join(EXAMPLES, name)) as f:
-        return f.read()
-
-
 class TestExamples(base.DockerStackTestCase):
 
     def test_every_example_validates(self):
         # heat-api validates a stack before the engine creates it.
-        names = sorted(n for n in os.listdir(EXAMPLES) if n.endswith('.yaml'))
+        names = sorted(n for n in os.listdir(base.EXAMPLES)
+                       if n.endswith('.yaml'))
         self.assertGreaterEqual(len(names), 4)
         for name in names:
-            self.parse(example(name)).validate()
+            self.parse(base.example(name)).validate()
         self.assertEqual({}, self.leftovers())
 
     def exec_in(self, cid, cmd):
@@ -35,7 +27,8 @@ class TestExamples(base.DockerStackTestCase):
 
     @pytest.mark.slow
     def test_web_with_network_and_volume(self):
-        stack = self.create_stack(example('web_with_network_and_volume.yaml'))
+        stack = self.create_stack(
+            base.example('web_with_network_and_volume.yaml'))
         self.assert_state(stack, 'CREATE')
         net_id = stack['net'].resource_id
         vol = stack['data'].resource_id
@@ -63,7 +56,7 @@ class TestExamples(base.DockerStackTestCase):
         self.assertEqual({}, self.leftovers())
 
     def test_healthy_service(self):
-        stack = self.create_stack(example('healthy_service.yaml'))
+        stack = self.create_stack(base.example('healthy_service.yaml'))
         self.assert_state(stack, 'CREATE')
         res = stack['service']
         self.assertEqual('healthy', res.FnGetAtt('health'))
@@ -80,7 +73,7 @@ class TestExamples(base.DockerStackTestCase):
             'options': host['LogConfig']['Config']})
 
     def test_legacy_contrib_template(self):
-        stack = self.create_stack(example('legacy_contrib.yaml'))
+        stack = self.create_stack(base.example('legacy_contrib.yaml'))
         self.assert_state(stack, 'CREATE')
         res = stack['legacy']
         self.assertEqual('DockerInc::Docker::Container', res.type())
@@ -113,6 +106,26 @@ resources:
         self.assert_state(stack, 'CHECK')
         self.delete_stack(stack)
         self.assertEqual({}, self.leftovers())
+
+    def test_network_delete_detaches_outside_containers(self):
+        stack = self.create_stack(base.HOT + '''
+resources:
+  n:
+    type: OS::Docker::Network
+''')
+        self.assert_state(stack, 'CREATE')
+        api = self.docker.api
+        outsider = api.create_container('dos/idle')['Id']
+        api.start(outsider)
+        api.connect_container_to_network(outsider, stack['n'].resource_id)
+        self.delete_stack(stack)
+        self.assert_state(stack, 'DELETE')
+        # The network is gone; the container attached from outside stays.
+        info = api.inspect_container(outsider)
+        self.assertTrue(info['State']['Running'])
+        self.assertEqual(['bridge'], list(info['NetworkSettings']['Networks']))
+        api.remove_container(outsider, force=True)
+        self.assert_nothing_left()
 
     def test_volume_that_exists_is_refused_and_kept(self):
         self.docker.api.create_volume('heat-taken-vol')

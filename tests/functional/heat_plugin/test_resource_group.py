@@ -3,23 +3,12 @@ its nested stacks run by Heat's real engine service in-process."""
 
 from tests.functional.heat_plugin import base  # noqa: I100 - rig first
 
-import os  # noqa: E402
-
 import pytest  # noqa: E402
 
 from heat.common import template_format  # noqa: E402
 from heat.engine import stack as stack_mod  # noqa: E402
 
 from tests.functional.heat_plugin import local_engine  # noqa: E402
-
-EXAMPLES = os.path.join(os.path.dirname(__file__), '..', '..', '..',
-                        'examples')
-
-
-def example(name):
-    with open(os.path.join(EXAMPLES, name)) as f:
-        return f.read()
-
 
 class TestResourceGroup(base.DockerStackTestCase):
 
@@ -51,7 +40,7 @@ class TestResourceGroup(base.DockerStackTestCase):
 
     @pytest.mark.slow
     def test_twenty_containers_scale_down_and_up(self):
-        template = example('scaled_group.yaml')
+        template = base.example('scaled_group.yaml')
         stack = self.service_create('group', template, {'count': 20})
         self.assert_state(stack, 'CREATE')
         first = self.workers()
