@@ -17,8 +17,30 @@ os.environ.setdefault('OS_NOVA_DISABLE_EVENTLET_PATCHING', '1')
 import sysconfig  # noqa: E402
 
 import fixtures  # noqa: E402
+import importlib  # noqa: E402
 from nova.tests.functional import integrated_helpers  # noqa: E402
 from nova.virt import driver as virt_driver  # noqa: E402
+
+# The package re-exports a name 'nova', so import the module by its path.
+nova_fixtures_module = importlib.import_module('nova.tests.fixtures.nova')
+
+
+class ReaderPreferringLock(nova_fixtures_module.ReaderWriterLock):
+    """The cell-switch lock of Nova's CellDatabases fixture, readers first.
+
+    Under native threads Nova's fixtures can deadlock when many builds run
+    at once: a compute thread holding DatabaseWriteLock asks for the cell
+    read lock, which fasteners refuses while a writer (say, the API thread
+    switching cells) is pending, and that writer waits for a reader that is
+    itself waiting for DatabaseWriteLock. Letting readers in while a writer
+    only waits breaks the cycle; a writer still never runs beside a reader.
+    """
+
+    def _acquire_read_lock(self, me):
+        with self._cond:
+            while self._writer is not None and self._writer != me:
+                self._cond.wait()
+            self._readers[me] = self._readers.get(me, 0) + 1
 
 
 def api_paste_config():
@@ -46,6 +68,8 @@ class NovaCloudTestCase(integrated_helpers._IntegratedTestBase):
     microversion = 'latest'
 
     def setUp(self):
+        self.useFixture(fixtures.MockPatchObject(
+            nova_fixtures_module, 'ReaderWriterLock', ReaderPreferringLock))
         self._driver_factory = None
         if callable(self.compute_driver):
             self._driver_factory = self.compute_driver
