@@ -49,6 +49,24 @@ class TestBootAndLimits(base.DockerCloudTestCase):
         self.assertIn('docker:cpuset', self._fault(server))
         self.assertEqual([], self._containers(server))
 
+    def test_api_refuses_bad_docker_extra_specs(self):
+        from nova.tests.functional.api import client as api_client
+        flavor = self._flavor()
+        # Nova's messages name the bad value, or the key it does not know.
+        for key, value, named in (('docker:cpuset', 'abc', "'abc'"),
+                                  ('docker:pids_limit', '0', '0'),
+                                  ('docker:no_such_thing', '1',
+                                   'docker:no_such_thing')):
+            err = self.assertRaises(
+                api_client.OpenStackApiException,
+                self.admin_api.post_extra_spec, flavor,
+                {'extra_specs': {key: value}})
+            self.assertEqual(400, err.response.status_code)
+            self.assertIn(named, str(err))
+        self.admin_api.post_extra_spec(
+            flavor, {'extra_specs': {'docker:cpuset': '0-1,3',
+                                     'docker:pids_limit': '10'}})
+
     def test_disk_quota_on_where_the_engine_cannot_refuses_to_start(self):
         info = self.docker.info()
         supported = (info['Driver'] in ('btrfs', 'zfs', 'devicemapper') or
