@@ -6,8 +6,9 @@ namespace need CAP_NET_ADMIN (links, addresses, routes) and CAP_SYS_ADMIN
 container process that runs as another uid is a ptrace-mode access check.
 
 In nova-compute the context starts a ``privsep-helper`` daemon through
-rootwrap/sudo the first time a privileged function is called (the rootwrap
-filter Nova already ships for its own privsep helper covers it). Tests and
+Nova's root helper (sudo nova-rootwrap) the first time a privileged
+function is called; oslo.rootwrap admits privsep-helper by itself, so no
+filter file is needed. Tests and
 all-in-one set-ups that already run as root call ``run_in_process()``: the
 privileged functions then run in the calling process, which oslo.privsep
 supports through ``set_client_mode(False)``; Nova's test base class forbids

@@ -1,0 +1,44 @@
+"""The privsep context: its capabilities and the rootwrap filter we ship."""
+
+import os
+
+os.environ.setdefault('OS_NOVA_DISABLE_EVENTLET_PATCHING', '1')
+
+import nova.tests.functional  # noqa: E402,F401,I100
+
+import sys  # noqa: E402
+
+from oslo_config import cfg  # noqa: E402
+from oslo_privsep import capabilities as caps  # noqa: E402
+from oslo_rootwrap import wrapper  # noqa: E402
+
+from nova_docker_driver.network import conf as net_conf  # noqa: E402
+from nova_docker_driver.network import linux_net  # noqa: E402
+from nova_docker_driver.network import ovsdb  # noqa: E402
+from nova_docker_driver.network import privsep  # noqa: E402
+
+
+def test_capabilities_are_the_networking_ones():
+    conf = cfg.CONF[net_conf.PRIVSEP_SECTION]
+    assert sorted(conf.capabilities) == sorted(
+        [caps.CAP_NET_ADMIN, caps.CAP_SYS_ADMIN, caps.CAP_SYS_PTRACE])
+
+
+def test_every_privileged_call_belongs_to_the_context():
+    for func in (linux_net.create_veth, linux_net.delete_link,
+                 linux_net.ensure_bridge, linux_net.set_host_end,
+                 linux_net.netns_links, linux_net.wire_peer,
+                 linux_net.configure_in_netns, linux_net.delete_in_netns,
+                 ovsdb.vsctl):
+        assert privsep.vif_plug.is_entrypoint(func), func
+
+
+def test_nova_rootwrap_admits_our_helper_without_a_filter_file():
+    # oslo.rootwrap always allows privsep-helper, whatever the context, so
+    # nova-compute's usual root helper starts ours with no extra filter.
+    command = ['privsep-helper', '--config-file', '/etc/nova/nova.conf',
+               '--privsep_context', privsep.vif_plug.pypath,
+               '--privsep_sock_path', '/tmp/tmpab12/privsep.sock']
+    bindir = [os.path.dirname(sys.executable)]
+    assert wrapper.match_filter(wrapper.load_filters([]), command,
+                                bindir) is not None
