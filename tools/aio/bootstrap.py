@@ -46,6 +46,19 @@ def start_engines(lay):
                        stdout=subprocess.DEVNULL, timeout=120)
 
 
+def stop_own_engines(lay):
+    script = os.path.join(layout_mod.ROOT, 'tools', 'docker-engine.sh')
+    stopped = []
+    for engine in lay.engines:
+        inside = os.path.abspath(engine.state).startswith(lay.base + os.sep)
+        if inside and os.path.exists(os.path.join(engine.state,
+                                                  'docker.pid')):
+            subprocess.run([script, 'stop'], env=engine.env(), check=True,
+                           stdout=subprocess.DEVNULL, timeout=120)
+            stopped.append('docker-engine-' + engine.host)
+    return stopped
+
+
 def _manage(lay, log, *argv, ok_codes=(0,)):
     env = services.base_env(lay)
     procs.run([os.path.join(lay.bin, argv[0])] + list(argv[1:]),

@@ -146,8 +146,11 @@ class Cloud:
             report.append((svc.name, proc.pid(), running, ok))
         return report
 
-    def stop(self):
-        """Stop every service in reverse start order; returns names stopped."""
+    def stop(self, engines=True):
+        """Stop every service in reverse start order; returns names stopped.
+
+        engines: also stop the engines that live in the cloud's folder.
+        """
         stopped = []
         waves = services.table(self.lay)
         for wave in reversed(waves):
@@ -156,4 +159,8 @@ class Cloud:
                                    wave)
                 stopped += [name for name, was in results if was]
         bootstrap.stop_epmd(self.lay)
+        # An engine that lives inside the cloud's folder belongs to the cloud
+        # (the default second engine); the project's engine stays up.
+        if engines:
+            stopped += bootstrap.stop_own_engines(self.lay)
         return stopped

@@ -46,11 +46,13 @@ def aio():
     state = os.environ.get('DOS_STATE') or os.path.join(layout_mod.ROOT,
                                                         '.state')
     home = os.path.join(state, 'aio-e2e')
-    shutil.rmtree(home, ignore_errors=True)
     lay = layout_mod.Layout(
         state=state, home=home,
         port_base=int(os.environ.get('AIO_E2E_PORT_BASE', '26000')),
         engines=_engines(state, home))
+    # A cloud left by a killed run: stop it, then start from nothing.
+    cloud_mod.Cloud(lay, log=lambda *a: None).stop()
+    shutil.rmtree(home, ignore_errors=True)
     for engine in lay.engines:
         subprocess.run([os.path.join(layout_mod.ROOT, 'tools',
                                      'docker-engine.sh'), 'start'],
@@ -64,12 +66,11 @@ def aio():
         cloud.start()
         yield Aio(lay, cloud, clients)
     finally:
+        # Each step runs even when the one before it failed: the processes
+        # and the folder must go whatever happened.
+        left = running = None
         try:
             _delete_everything(lay)
-        finally:
-            cloud.stop()
-            running = [s.name for s in services.all_services(lay)
-                       if procs.Process(lay, s.name).running()]
             # Images Nova loaded from Glance are its cache (removed below
             # with the rest); containers, networks and volumes must be gone.
             left = [{k: v for k, v in b.leftovers(c).items()
@@ -77,10 +78,19 @@ def aio():
                     for b, c in zip(before, clients)]
             for b, c in zip(before, clients):
                 docker_engine.remove_new(c, b)
-                c.close()
-            shutil.rmtree(home, ignore_errors=True)
+        finally:
+            try:
+                # Stops the services and the second engine when it lives
+                # in the cloud's folder (CI); then the folder can go.
+                cloud.stop()
+                running = [s.name for s in services.all_services(lay)
+                           if procs.Process(lay, s.name).running()]
+            finally:
+                for c in clients:
+                    c.close()
+                shutil.rmtree(home, ignore_errors=True)
         assert not running, 'still running after stop: %s' % running
-        assert not any(left), 'left on the engines: %s' % left
+        assert not any(left or []), 'left on the engines: %s' % left
 
 
 def _delete_everything(lay):
@@ -376,7 +386,9 @@ def test_second_start_finds_the_running_cloud(aio):
 
 def test_restart_reuses_the_databases(aio):
     before = aio.openstack_json('image', 'list')
-    stopped = aio.cloud.stop()
+    # The engines stay up (a restarted engine renames its predefined
+    # networks, which the fixture would take for new ones).
+    stopped = aio.cloud.stop(engines=False)
     assert {'keystone', 'nova-api', 'rabbitmq', 'heat-engine',
             'nova-compute-compute1'} <= set(stopped)
     assert not any(r for _n, _p, r, _ok in aio.cloud.status())
