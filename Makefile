@@ -73,10 +73,15 @@ clean: docker-stop
 # Docker computes, Glance, Heat with the plugin, RabbitMQ; all on 127.0.0.1,
 # state and logs under $(DOS_STATE)/aio. `make aio` starts it (idempotent)
 # and runs the showcase; `make aio-stop` stops every service process.
-.PHONY: aio aio-stop
-aio: setup
+.PHONY: aio aio-stop aio-apt
+# Debian's RabbitMQ for the all-in-one (and its end-to-end tests): an extra
+# prerequisite of `apt`, so `make setup` and `make test` install it too.
+apt: aio-apt
+aio-apt:
 	@dpkg-query -W -f='$${Status}' rabbitmq-server 2>/dev/null | grep -q "ok installed" || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rabbitmq-server)
+
+aio: setup
 	@$(PY) -m tools.aio start
 	@$(PY) -m tools.aio showcase
 

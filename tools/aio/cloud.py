@@ -52,6 +52,9 @@ class Cloud:
 
     def start(self):
         lay = self.lay
+        if not os.access(services.RABBIT_SERVER, os.X_OK):
+            raise StartError('%s is missing: install Debian\'s rabbitmq-server '
+                             '(make aio-apt)' % services.RABBIT_SERVER)
         lay.makedirs()
         self.times = {}
         t0 = time.monotonic()
