@@ -38,7 +38,9 @@ def main(argv=None):
         try:
             cloud.start()
         except cloud_mod.StartError as exc:
-            print('all-in-one did not start: %s' % exc, file=sys.stderr)
+            print('all-in-one did not start: %s\n(what did start keeps running: '
+                  'python -m tools.aio stop, or make aio-stop)' % exc,
+                  file=sys.stderr)
             return 1
         print('use it: eval "$(%s -m tools.aio env)"; openstack server list'
               % sys.executable)
@@ -52,7 +54,8 @@ def main(argv=None):
         for name, pid, running, ok in cloud.status():
             print('%-24s %-8s %-8s %s' % (name, pid or '-',
                                           'running' if running else 'stopped',
-                                          'healthy' if ok else 'UNHEALTHY'))
+                                          'healthy' if ok else
+                                          ('UNHEALTHY' if running else '-')))
             bad += not ok
         return 1 if bad else 0
     if args.action == 'showcase':
