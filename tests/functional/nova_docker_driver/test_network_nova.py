@@ -167,7 +167,7 @@ class _NetworkNovaBase(nova_rig.NovaCloudTestCase):
 class NetworkNovaTestCase(_NetworkNovaBase):
 
     @pytest.mark.slow
-    def test_port_lifecycle_boot_attach_detach_reboot_stop_delete(self):
+    def test_port_lifecycle_attach_detach_reboot_stop_rebuild_delete(self):
         p1 = self._port(ipv6='fd37:44e8:ad06::3')
         p2 = self._port(ip='192.168.1.77')
         server = self._boot(p1)
@@ -209,6 +209,21 @@ class NetworkNovaTestCase(_NetworkNovaBase):
         self._stop_server(server)
         self.assertTrue(test_network_netns.gone(vif_mod.host_name(p1['id'])))
         self._start_server(server)
+        self.assertEqual(wired, self._config(server))
+        # Suspend keeps the namespace (the container is paused); rebuild
+        # makes a new container from the image: wired again.
+        self.api.post_server_action(server['id'], {'suspend': None})
+        self._wait_for_state_change(server, 'SUSPENDED', max_retries=60)
+        self.api.post_server_action(server['id'], {'resume': None})
+        self._wait_for_state_change(server, 'ACTIVE', max_retries=60)
+        self.assertEqual(wired, self._config(server))
+        old_id = self._container(server).id
+        self.api.post_server_action(server['id'],
+                                    {'rebuild': {'imageRef': IMAGE}})
+        self._wait_for_server_parameter(
+            server, {'status': 'ACTIVE', 'OS-EXT-STS:task_state': None},
+            max_retries=60)
+        self.assertNotEqual(old_id, self._container(server).id)
         self.assertEqual(wired, self._config(server))
 
         self._delete_server(server)
