@@ -685,11 +685,6 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         return {'ip': CONF.my_block_storage_ip, 'initiator': None,
                 'host': self._host}
 
-    def set_host_enabled(self, enabled):
-        return 'enabled' if enabled else 'disabled'
-
     def instance_on_disk(self, instance):
+        # A container's filesystem lives in this host's engine only.
         return False
-
-    def network_binding_host_id(self, context, instance):
-        return instance.get('host')

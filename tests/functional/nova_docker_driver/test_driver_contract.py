@@ -20,7 +20,8 @@ from nova_docker_driver.network import privsep  # noqa: E402
 TEST_IMAGE = 'cedef40a-ed67-4d10-800e-17455edce175'
 
 # Not part of this driver (issue 3): rescue, volumes, live migration,
-# graphical consoles, crash dumps, passwords, host power.
+# graphical consoles, crash dumps, passwords, host power and the deprecated
+# os-hosts enable/maintenance calls.
 NOT_IMPLEMENTED_ALLOWED = {
     'rescue', 'unrescue', 'attach_volume', 'detach_volume', 'swap_volume',
     'live_migration', 'live_migration_force_complete',
@@ -29,7 +30,7 @@ NOT_IMPLEMENTED_ALLOWED = {
     'set_admin_password', 'host_power_action', 'block_stats',
     'get_instance_disk_info', 'get_device_name_for_instance',
     'post_claim_migrate_data', 'get_all_volume_usage',
-    'host_maintenance_mode',
+    'host_maintenance_mode', 'set_host_enabled',
 }
 
 
