@@ -41,7 +41,10 @@ class Snapshot:
     def __init__(self, engine):
         api = engine.api
         self.containers = {c['Id'] for c in api.containers(all=True)}
-        self.networks = {n['Id'] for n in api.networks()}
+        # An engine restarted during a test re-creates its built-in networks
+        # under new ids; they are the engine's, never the test's.
+        self.networks = {n['Id'] for n in api.networks()
+                         if n['Name'] not in BUILTIN_NETWORKS}
         self.volumes = {v['Name'] for v in (api.volumes().get('Volumes') or [])}
         self.images = {i['Id'] for i in api.images(all=True)}
 
