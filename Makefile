@@ -58,7 +58,7 @@ test-quick: setup
 
 lint: venv
 	$(VENV)/bin/ruff check nova_docker_driver heat_plugin magnum_bay scheduler_filters tests tools
-	$(VENV)/bin/bashate -v -iE006 -eE005,E042 devstack/plugin.sh devstack/settings tools/*.sh
+	$(VENV)/bin/bashate -v -iE006 -eE005,E042 devstack/plugin.sh devstack/settings devstack/lib/* tools/*.sh
 
 bench: setup
 	@$(PY) tools/run_bench.py
