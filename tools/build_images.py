@@ -110,7 +110,12 @@ def build_derived(client, name, dockerfile, base_digest):
     ref = 'dos/%s:latest' % name
     if _current(client, ref) == digest:
         return ref, digest, False
-    text = dockerfile + 'LABEL %s=%s\n' % (LABEL, digest)
+    build_dockerfile(client, ref, dockerfile + 'LABEL %s=%s\n' % (LABEL, digest))
+    return ref, digest, True
+
+
+def build_dockerfile(client, ref, text):
+    """Build a Dockerfile with no context and no network; tag it ``ref``."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode='w') as tar:
         data = text.encode()
@@ -120,7 +125,6 @@ def build_derived(client, name, dockerfile, base_digest):
     buf.seek(0)
     client.images.build(fileobj=buf, custom_context=True, tag=ref, rm=True,
                         forcerm=True, pull=False, network_mode='none')
-    return ref, digest, True
 
 
 def build_all(client=None):

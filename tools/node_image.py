@@ -115,19 +115,9 @@ def build(client=None, log=print):
 
 def _tag_v2(client, content_v2):
     """A second image id on the same layers: cheap, and a real image change."""
-    import io
-    import tarfile
-    text = 'FROM %s\nLABEL %s=%s\n' % (REF, LABEL, content_v2)
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode='w') as tar:
-        data = text.encode()
-        info = tarfile.TarInfo('Dockerfile')
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
-    buf.seek(0)
-    client.images.build(fileobj=buf, custom_context=True, tag=REF_V2,
-                        rm=True, forcerm=True, pull=False,
-                        network_mode='none')
+    import build_images
+    build_images.build_dockerfile(
+        client, REF_V2, 'FROM %s\nLABEL %s=%s\n' % (REF, LABEL, content_v2))
 
 
 def main():
