@@ -82,7 +82,7 @@ class NetworkMixin:
 
     def unplug_vifs(self, instance, network_info):
         for vif in network_info or []:
-            self._unplug_one(vif)
+            self._unplug_one(vif, instance.uuid)
 
     def attach_interface(self, context, instance, image_meta, vif):
         pid = self._container_pid(instance)
@@ -104,7 +104,7 @@ class NetworkMixin:
                 # The host-side delete below removes the pair anyway.
                 LOG.warning('Could not delete port %s inside the container: '
                             '%s', vif.get('id'), err, instance=instance)
-        self._unplug_one(vif)
+        self._unplug_one(vif, instance.uuid)
 
     # ------------------------------------------------------- driver hooks
     def _wire_network(self, instance, network_info):
@@ -121,7 +121,7 @@ class NetworkMixin:
     def _unwire_network(self, instance, network_info):
         """Remove every host end of the instance; idempotent."""
         for vif in network_info or []:
-            self._unplug_one(vif)
+            self._unplug_one(vif, instance.uuid)
         alias = plugger_mod.alias_for(instance.uuid)
         for name in linux_net.host_links_with_alias(alias):
             linux_net.delete_link(name)
@@ -222,11 +222,19 @@ class NetworkMixin:
                 LOG.warning('Could not undo port %s: %s', spec.port_id, err)
 
     @staticmethod
-    def _unplug_one(vif):
+    def _unplug_one(vif, instance_uuid):
         port_id = vif.get('id')
         if not port_id:
             return
         name = vif.get('devname') or vif_mod.host_name(port_id)
+        host = linux_net.host_link(name)
+        if host and host['alias'] and \
+                host['alias'] != plugger_mod.alias_for(instance_uuid):
+            # The port has moved on to another instance on this host (a
+            # detach here, an attach there): its links are not ours.
+            LOG.info('Port %s now belongs to %s; left alone', port_id,
+                     host['alias'])
+            return
         if vif.get('type') == 'ovs' and ovsdb.reachable():
             try:
                 ovsdb.del_port(name)

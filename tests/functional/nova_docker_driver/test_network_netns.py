@@ -291,6 +291,26 @@ def test_stale_pair_left_on_the_host_is_replaced(net, bridge):
     assert 'inet 192.168.1.3/24' in exec_out(c, 'ip', 'addr', 'show', 'eth0')
 
 
+def test_late_unplug_of_a_moved_port_leaves_its_new_owner_alone(net,
+                                                                bridge):
+    # A port detached from A and attached to B on this host; A's cleanup
+    # comes late, with the same port (hence the same link names).
+    a_inst, a = net.container()
+    b_inst, b = net.container()
+    vif = new_vif(net, bridge=bridge, ipv6=False)
+    net.driver._wire_network(a_inst, model.NetworkInfo([vif]))
+    net.driver._wire_network(b_inst, model.NetworkInfo([vif]))
+    assert host_link(vif['devname'])['alias'] == plugger.alias_for(
+        b_inst.uuid)
+    net.driver.unplug_vifs(a_inst, model.NetworkInfo([vif]))
+    net.driver._unwire_network(a_inst, model.NetworkInfo([vif]))
+    assert host_link(vif['devname'])['alias'] == plugger.alias_for(
+        b_inst.uuid)
+    assert vif['address'] in exec_out(b, 'ip', 'addr', 'show', 'eth0')
+    net.driver._unwire_network(b_inst, model.NetworkInfo([vif]))
+    assert host_link(vif['devname']) is None
+
+
 def test_wiring_twice_is_idempotent(net, bridge):
     instance, c = net.container()
     vifs = model.NetworkInfo([new_vif(net, bridge=bridge)])
