@@ -259,6 +259,7 @@ class NetworkNovaTestCase(_NetworkNovaBase):
         self._delete_server(server)
         self._assert_no_links(server, [port])
 
+    @pytest.mark.slow
     def test_vif_plugged_timeout_gives_error_and_clean_host(self):
         self.flags(vif_plugging_timeout=2, vif_plugging_is_fatal=True)
         port = self._port(status='DOWN')
@@ -295,6 +296,7 @@ class NetworkNovaTestCase(_NetworkNovaBase):
         self._assert_no_links(server, [port])
         self._delete_server(server)
 
+    @pytest.mark.slow
     def test_attaching_an_unwirable_port_fails_and_leaves_nothing(self):
         p1 = self._port()
         bad = self._port(ip='192.168.1.80', vif_type='vhostuser')
