@@ -8,6 +8,8 @@ the driver must implement is among them.
 
 from unittest import mock
 
+from oslo_utils import uuidutils
+
 from tests.functional.nova_docker_driver import helpers
 
 from nova import test  # noqa: E402
@@ -76,6 +78,21 @@ class DockerDriverContractTestCase(test_virt_drivers._VirtDriverTestCase,
         self.image_service.images[TEST_IMAGE] = helpers.engine_image(
             TEST_IMAGE, 'dos/idle:latest')
         self.addCleanup(self._check_implemented)
+
+    def _get_running_instance(self, obj=True):
+        # Nova's version, with a fresh port id per test: Nova's test port id
+        # is the same in every test, and the kernel tears a dead namespace's
+        # veths down asynchronously, so a reused name can still be in use.
+        from nova.tests.unit import utils as test_utils
+        instance_ref = test_utils.get_test_instance(obj=obj)
+        network_info = test_utils.get_test_network_info()
+        network_info[0]['id'] = uuidutils.generate_uuid()
+        network_info[0]['network']['subnets'][0]['meta']['dhcp_server'] = \
+            '1.1.1.1'
+        image_meta = test_utils.get_test_image_object(None, instance_ref)
+        self.connection.spawn(self.ctxt, instance_ref, image_meta,
+                              [], 'herp', {}, network_info=network_info)
+        return instance_ref, network_info
 
     def _check_implemented(self):
         missing = set(self.log.missing) - NOT_IMPLEMENTED_ALLOWED
