@@ -15,7 +15,6 @@ Targets (reported, not asserted): ratio <= 1.3 and subject < 15 s.
 
 import os
 import statistics
-import sys
 import tempfile
 import time
 
@@ -32,11 +31,7 @@ ROUNDS = int(os.environ.get('BENCH_BAY_ROUNDS', '3'))
 
 
 def _node_image(client):
-    sys.path.insert(0, os.path.join(docker_engine.ROOT, 'tools'))
-    try:
-        import node_image
-    finally:
-        sys.path.pop(0)
+    node_image = docker_engine.tools_module('node_image')
     node_image.build(client)
     return node_image.REF
 

@@ -6,13 +6,16 @@ is removed, whether the test passed or failed. Swarm-mode services and a
 swarm itself are left to the tests that create them.
 """
 
+import importlib
 import os
+import sys
 
 import docker
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SOCKET = os.path.join(os.environ.get('DOS_STATE') or os.path.join(ROOT, '.state'),
-                      'docker.sock')
+#: The private engine's state folder (git-ignored), as the Makefile sets it.
+STATE = os.environ.get('DOS_STATE') or os.path.join(ROOT, '.state')
+SOCKET = os.path.join(STATE, 'docker.sock')
 BUILTIN_NETWORKS = ('bridge', 'host', 'none')
 
 
@@ -24,15 +27,18 @@ def client(timeout=120):
     return docker.DockerClient(base_url=docker_host(), timeout=timeout)
 
 
-def ensure_images(engine):
-    """Build the local test images if they are missing (cached by content)."""
-    import sys
+def tools_module(name):
+    """Import a script of tools/ (they are not a package) as a module."""
     sys.path.insert(0, os.path.join(ROOT, 'tools'))
     try:
-        import build_images
+        return importlib.import_module(name)
     finally:
         sys.path.pop(0)
-    build_images.build_all(engine)
+
+
+def ensure_images(engine):
+    """Build the local test images if they are missing (cached by content)."""
+    tools_module('build_images').build_all(engine)
 
 
 class Snapshot:

@@ -28,9 +28,7 @@ BRIDGE_CIDR = os.environ.get('DOS_HEAT2_CIDR', '172.31.244.1/24')
 
 
 def _state_dir():
-    base = os.environ.get('DOS_STATE') or os.path.join(docker_engine.ROOT,
-                                                       '.state')
-    return os.path.join(base, 'heat2')
+    return os.path.join(docker_engine.STATE, 'heat2')
 
 
 def _key():

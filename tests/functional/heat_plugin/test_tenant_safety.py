@@ -85,8 +85,8 @@ class TestTenantSafety(base.DockerStackTestCase):
 
     def setUp(self):
         super().setUp()
-        state = os.environ.get('DOS_STATE') or docker_engine.ROOT
-        self.bind = tempfile.mkdtemp(dir=state, prefix='heat-bind-')
+        self.bind = tempfile.mkdtemp(dir=docker_engine.STATE,
+                                     prefix='heat-bind-')
         self.addCleanup(os.rmdir, self.bind)
 
     def _render(self, template):

@@ -1,9 +1,6 @@
 """Fixtures for bay tests: the node image (built once, cached by content) and
 a bay service on a fresh SQLite database that deletes its bays afterwards."""
 
-import os
-import sys
-
 import pytest
 
 from magnum_bay import conf as bay_conf
@@ -11,18 +8,6 @@ from magnum_bay import service as bay_service
 from magnum_bay.db import api as db_api
 from magnum_bay.engine import nodes as engine_nodes
 from tests.rig import docker_engine
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
-
-
-def _node_image_module():
-    sys.path.insert(0, os.path.join(ROOT, 'tools'))
-    try:
-        import node_image
-    finally:
-        sys.path.pop(0)
-    return node_image
 
 
 @pytest.fixture(scope='session')
@@ -32,7 +17,7 @@ def node_image(docker_client):
     Session-scoped, so it is made before any test's cleanup snapshot and the
     cleanup never removes it.
     """
-    module = _node_image_module()
+    module = docker_engine.tools_module('node_image')
     module.build(docker_client)
     return module.REF, module.REF_V2
 

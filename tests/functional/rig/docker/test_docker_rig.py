@@ -62,8 +62,6 @@ def test_http_image_serves_on_its_port(docker):
 
 
 def test_image_cache_is_reused(docker_client):
-    import sys
-    sys.path.insert(0, docker_engine.ROOT + '/tools')
-    import build_images
-    built = build_images.build_all(docker_client)
+    built = docker_engine.tools_module('build_images').build_all(
+        docker_client)
     assert built and not any(built.values()), built
