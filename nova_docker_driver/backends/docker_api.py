@@ -95,6 +95,9 @@ class DockerAPIBackend(base.EngineBackend):
                     base_url=self._conf.endpoint, version=MIN_API_VERSION,
                     timeout=self._conf.api_timeout, tls=tls,
                     max_pool_size=64)
+                # requests would let REQUESTS_CA_BUNDLE (and proxies) from
+                # the environment replace the engine's configured CA.
+                self._client.trust_env = False
             return self._client
 
     def _call(self, action, func, *args, **kwargs):

@@ -108,6 +108,23 @@ def test_tls_options_reach_the_client(tmp_path):
             CONF.clear_override(name, group='docker')
 
 
+def test_environment_ca_bundle_does_not_replace_the_engine_ca(
+        tmp_path, monkeypatch):
+    (tmp_path / 'ca.pem').write_text('placeholder')
+    monkeypatch.setenv('REQUESTS_CA_BUNDLE', str(tmp_path / 'other.pem'))
+    CONF.set_override('endpoint', 'tcp://127.0.0.1:1', group='docker')
+    CONF.set_override('tls_verify', True, group='docker')
+    CONF.set_override('tls_ca', str(tmp_path / 'ca.pem'), group='docker')
+    try:
+        client = docker_api.DockerAPIBackend(CONF).api
+        settings = client.merge_environment_settings(
+            'https://127.0.0.1:1/_ping', {}, None, None, None)
+        assert settings['verify'] == str(tmp_path / 'ca.pem')
+    finally:
+        for name in ('endpoint', 'tls_verify', 'tls_ca'):
+            CONF.clear_override(name, group='docker')
+
+
 def test_unreachable_engine_is_engine_unavailable(tmp_path):
     CONF.set_override('endpoint', 'unix://%s' % (tmp_path / 'none.sock'),
                       group='docker')
