@@ -54,11 +54,23 @@ def host_link(name):
         found = ipr.link_lookup(ifname=name)
         if not found:
             return None
-        link = ipr.get_links(found[0])[0]
+        try:
+            link = ipr.get_links(found[0])[0]
+        except NetlinkError as err:
+            # A veth goes with its peer's namespace: a container stopping
+            # between the lookup and the read takes the link along.
+            if err.code in (ENODEV, ENOENT):
+                return None
+            raise
         master = link.get('master')
         master_name = None
         if master:
-            masters = ipr.get_links(master)
+            try:
+                masters = ipr.get_links(master)
+            except NetlinkError as err:
+                if err.code not in (ENODEV, ENOENT):
+                    raise
+                masters = ()
             master_name = masters[0].get('ifname') if masters else None
         kind = link.get_nested('IFLA_LINKINFO', 'IFLA_INFO_KIND')
         return {

@@ -350,6 +350,39 @@ def test_tap_vif_host_end_is_up_and_unbridged(net):
     assert 'inet 192.168.1.3/24' in exec_out(c, 'ip', 'addr', 'show', 'eth0')
 
 
+def test_link_vanishing_between_lookup_and_read_counts_as_gone(
+        net, monkeypatch):
+    # A stopping container takes its veth pair along at any moment: here
+    # the kernel deletes the link right after the name lookup found it.
+    instance, c = net.container()
+    vif = new_vif(net, vif_type='tap', ipv6=False)
+    net.driver._wire_network(instance, model.NetworkInfo([vif]))
+
+    class IPRouteWhileTheLinkDies:
+        def __init__(self):
+            self.ipr = IPRoute()
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.ipr.close()
+
+        def __getattr__(self, name):
+            return getattr(self.ipr, name)
+
+        def get_links(self, *args, **kwargs):
+            linux_net.delete_link(vif['devname'])
+            return self.ipr.get_links(*args, **kwargs)
+
+    monkeypatch.setattr(linux_net, 'IPRoute', IPRouteWhileTheLinkDies)
+    assert linux_net.host_link(vif['devname']) is None
+    monkeypatch.undo()
+    # Unwiring a port whose links already went is a no-op, not an error.
+    net.driver._unwire_network(instance, model.NetworkInfo([vif]))
+    assert host_link(vif['devname']) is None
+
+
 def test_kernel_refusal_mid_plug_leaves_no_veth(net, bridge):
     instance, c = net.container()
     good = new_vif(net, bridge=bridge, ipv6=False)
