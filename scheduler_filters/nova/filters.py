@@ -1,7 +1,7 @@
 """Nova host filters: ArchitectureFilter and TenantShareFilter.
 
 Both override ``filter_all``: the per-request work (image architectures,
-share decisions) is done once, then each host costs a set intersection or
+share decisions) is done once, then each host costs a cached set test or
 a dictionary lookup.
 """
 
@@ -61,15 +61,12 @@ class ArchitectureFilter(_IndexAware, filters.BaseHostFilter):
         hosts = list(filter_obj_list)
         if utils.request_is_rebuild(spec_obj) and not self.RUN_ON_REBUILD:
             return hosts
-        archs = state.for_request(spec_obj).archs
-        if archs is None:
+        request = state.for_request(spec_obj)
+        if request.archs is None:
             return hosts
-        host_arch = translate.host_architectures
-        out = []
-        for h in hosts:
-            native, emulated = host_arch(h)
-            if native & archs or emulated & archs:
-                out.append(h)
+        flags = []
+        out = translate.hosts_running(hosts, request.archs, flags)
+        request.native = (out, flags)
         return out
 
 

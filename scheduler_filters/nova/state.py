@@ -70,6 +70,10 @@ class RequestState:
         self.spec_obj = spec_obj
         self.archs = _image_architectures(spec_obj)
         self.request = translate.request_facts(spec_obj, self.archs)
+        # (hosts, 1.0/0.0 runs the image natively), recorded by
+        # ArchitectureFilter for EmulationWeigher: Nova hands both the same
+        # host objects, unchanged in between.
+        self.native = None
         self._share = None
         self._share_built = False
         self.lock = threading.Lock()

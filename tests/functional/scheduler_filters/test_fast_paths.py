@@ -1,0 +1,360 @@
+"""The filters' and weighers' one-pass paths against Nova's per-host path.
+
+Both run through Nova's real FilterHandler and WeightHandler on a mixed
+fleet of HostState objects (no cloud needed): the same hosts must pass,
+with the same weights, bit for bit, in the same order, including hosts
+whose aggregates override a weigher's multiplier. The reference weighers
+are Nova's base behaviour: ``_weigh_object`` per host, Nova's own
+normalising, and ``utils.get_weight_multiplier`` per host.
+
+These live in the Nova test process (tests/unit/scheduler_filters is the
+Nova-free group).
+"""
+
+# The rig first: it decides how Nova's test package patches threading.
+from tests.rig import nova as nova_rig  # noqa: F401,I100
+
+import logging  # noqa: E402
+import random  # noqa: E402
+import uuid  # noqa: E402
+
+import pytest  # noqa: E402
+from nova import context as nova_context  # noqa: E402
+from nova import filters as nova_filters  # noqa: E402
+from nova import objects  # noqa: E402
+from nova import weights as nova_weights  # noqa: E402
+from nova.scheduler import filters as host_filters  # noqa: E402
+from nova.scheduler import host_manager  # noqa: E402
+from nova.scheduler import utils as sched_utils  # noqa: E402
+from nova.scheduler import weights as host_weights  # noqa: E402
+
+from scheduler_filters.core import share  # noqa: E402
+from scheduler_filters.core import weigh  # noqa: E402
+from scheduler_filters.nova import CONF  # noqa: E402
+from scheduler_filters.nova import filters as our_filters  # noqa: E402
+from scheduler_filters.nova import state  # noqa: E402
+from scheduler_filters.nova import translate  # noqa: E402
+from scheduler_filters.nova import weighers as our_weighers  # noqa: E402
+
+objects.register_all()
+
+OWN = share.Decision(True, False, 'p', 'own', headroom=0.4)
+TIGHT = share.Decision(True, False, 'p', 'own', headroom=0.05)
+BORROW = share.Decision(True, True, 'p', 'borrow', headroom=-0.3)
+REFUSE = share.Decision(False, False, 'p', 'over its share', headroom=-1)
+
+
+def _aggregates():
+    agg = objects.Aggregate
+    return {
+        # Multiplier overrides, including one Nova has to take the minimum
+        # of (a host in 'pack-more' and 'pack-less') and a bad value.
+        'pack-more': agg(id=1, name='pack-more', hosts=[],
+                         metadata={'binpack_weight_multiplier': '3.3'}),
+        'pack-less': agg(id=2, name='pack-less', hosts=[],
+                         metadata={'binpack_weight_multiplier': '0.7'}),
+        'no-emu-pref': agg(id=3, name='no-emu-pref', hosts=[],
+                           metadata={'emulation_weight_multiplier': '0',
+                                     'tenant_share_weight_multiplier': '-2.1'}),
+        'bad': agg(id=4, name='bad', hosts=[],
+                   metadata={'binpack_weight_multiplier': 'lots'}),
+        'binfmt': agg(id=5, name='binfmt', hosts=[],
+                      metadata={'docker_emulated_architectures': 'x86_64'}),
+        'plain': agg(id=6, name='plain', hosts=[], metadata={}),
+    }
+
+
+def make_fleet(n=400, seed=5):
+    rnd = random.Random(seed)
+    aggs = _aggregates()
+    archs = ['x86_64'] * 5 + ['aarch64'] * 3 + ['ppc64le', 's390x']
+    groups = [[], [], [], ['pack-more'], ['pack-less'],
+              ['pack-more', 'pack-less'], ['no-emu-pref'], ['bad'],
+              ['binfmt'], ['binfmt', 'pack-more'], ['plain']]
+    hosts = []
+    for i in range(n):
+        h = host_manager.HostState('h%04d' % i, 'h%04d' % i, 'cell1')
+        h.supported_instances = [[rnd.choice(archs), 'docker', 'exe']]
+        if i % 13 == 0:
+            h.stats = {'docker_emulated_architectures': 'x86_64'}
+        elif i % 7:  # the others have no stats, as before a first update
+            h.stats = {}
+        size = rnd.choice([(16, 32768), (32, 65536), (64, 262144)])
+        h.vcpus_total, h.total_usable_ram_mb = size
+        h.vcpus_used = rnd.randint(0, size[0])
+        h.free_ram_mb = size[1] - rnd.randint(0, size[1] // 1024) * 1024
+        h.total_usable_disk_gb = rnd.choice([500, 1000])
+        h.disk_mb_used = rnd.randint(0, 400) * 1024
+        h.free_disk_mb = h.total_usable_disk_gb * 1024 - h.disk_mb_used
+        h.cpu_allocation_ratio = rnd.choice([1.0, 4.0, None])
+        h.ram_allocation_ratio = rnd.choice([1.0, 1.5])
+        h.disk_allocation_ratio = 1.0
+        h.num_instances = h.vcpus_used // 2
+        h.aggregates = [aggs[a] for a in rnd.choice(groups)]
+        hosts.append(h)
+    return hosts
+
+
+def make_spec(arch='x86_64', vcpus=2, ram=4096, group=None):
+    props = objects.ImageMetaProps()
+    if arch:
+        props.hw_architecture = arch
+    spec = objects.RequestSpec(
+        project_id='p', user_id='u', num_instances=1,
+        instance_uuid=str(uuid.uuid4()),
+        flavor=objects.Flavor(vcpus=vcpus, memory_mb=ram, root_gb=10,
+                              ephemeral_gb=0, swap=0, extra_specs={}),
+        image=objects.ImageMeta(properties=props),
+        scheduler_hints={}, ignore_hosts=None, force_hosts=None,
+        force_nodes=None, instance_group=group)
+    spec._context = nova_context.get_admin_context()
+    return spec
+
+
+def _per_host(cls):
+    """``cls`` as Nova runs a weigher that overrides nothing but
+    ``_weigh_object`` and reads its multiplier per host."""
+
+    class PerHost(cls):
+        def weigh_objects(self, weighed_obj_list, spec_obj):
+            return nova_weights.BaseWeigher.weigh_objects(
+                self, weighed_obj_list, spec_obj)
+
+        def weight_multiplier(self, host_state):
+            name = self.multiplier_name
+            return sched_utils.get_weight_multiplier(
+                host_state, name, getattr(CONF.docker_scheduler, name))
+
+    PerHost.__name__ = cls.__name__
+    return PerHost
+
+
+class PerHostBinPack(_per_host(our_weighers.BinPackWeigher)):
+    def _weigh_object(self, h, spec_obj):
+        # The arithmetic on one host, as before the fast path existed.
+        req = state.for_request(spec_obj).request
+        mode = weigh.packing_mode(req, CONF.docker_scheduler.packing_mode)
+        ram = h.total_usable_ram_mb
+        row = (h.vcpus_total * (h.cpu_allocation_ratio or 1.0), h.vcpus_used,
+               ram * (h.ram_allocation_ratio or 1.0), ram - h.free_ram_mb,
+               h.total_usable_disk_gb * (h.disk_allocation_ratio or 1.0),
+               h.disk_mb_used / 1024.0)
+        score = weigh.binpack_many(
+            [row], (req.vcpus, req.memory_mb, req.disk_gb), mode)[0]
+        if (req.group_policy == 'soft-anti-affinity'
+                and h.host in req.group_hosts):
+            score -= 1.0
+        return score
+
+
+class PerHostEmulation(_per_host(our_weighers.EmulationWeigher)):
+    def _weigh_object(self, h, spec_obj):
+        archs = state.for_request(spec_obj).archs
+        if archs is None:
+            return 1.0
+        native, _emulated = translate.host_architectures(h)
+        return 1.0 if native & archs else 0.0
+
+
+class PerHostShare(_per_host(our_weighers.TenantShareWeigher)):
+    def _weigh_object(self, h, spec_obj):
+        view = state.for_request(spec_obj).share()
+        return weigh.share_score(None if view is None else view.decision(h))
+
+
+class PerHostArchitecture(our_filters.ArchitectureFilter):
+    filter_all = nova_filters.BaseFilter.filter_all
+
+
+class PerHostShareFilter(our_filters.TenantShareFilter):
+    filter_all = nova_filters.BaseFilter.filter_all
+
+
+FAST = ([our_filters.ArchitectureFilter, our_filters.TenantShareFilter],
+        [our_weighers.BinPackWeigher, our_weighers.EmulationWeigher,
+         our_weighers.TenantShareWeigher])
+PER_HOST = ([PerHostArchitecture, PerHostShareFilter],
+            [PerHostBinPack, PerHostEmulation, PerHostShare])
+
+
+@pytest.fixture
+def share_view(monkeypatch):
+    """A share plan with per-host pools: four kinds of decision."""
+    by_host = {}
+    monkeypatch.setattr(state, '_build_share',
+                        lambda spec, request: state.ShareView(
+                            OWN, {'a': TIGHT, 'b': BORROW, 'c': REFUSE},
+                            by_host))
+    CONF.set_override('share_plan_file', '/nonexistent', 'docker_scheduler')
+    CONF.set_override('read_image_platforms', False, 'docker_scheduler')
+    # Not powers of two: a different order of float operations than
+    # Nova's would show in the last bits.
+    CONF.set_override('binpack_weight_multiplier', 1.7, 'docker_scheduler')
+    CONF.set_override('emulation_weight_multiplier', 5.3,
+                      'docker_scheduler')
+    state.reset()
+    translate._arch_cache.clear()
+    yield by_host
+    for name in ('share_plan_file', 'read_image_platforms',
+                 'binpack_weight_multiplier', 'emulation_weight_multiplier',
+                 'packing_mode'):
+        CONF.clear_override(name, 'docker_scheduler')
+    state.reset()
+    translate._arch_cache.clear()
+
+
+def schedule(path, hosts, spec, extra_weighers=()):
+    """Nova's handlers, as its HostManager calls them."""
+    filters, weighers = path
+    passed = host_filters.HostFilterHandler().get_filtered_objects(
+        [f() for f in filters], hosts, spec, 0)
+    weighed = host_weights.HostWeightHandler().get_weighed_objects(
+        [w() for w in weighers] + list(extra_weighers), passed, spec)
+    return [h.host for h in passed], [(w.obj.host, w.weight)
+                                      for w in weighed]
+
+
+def both(hosts, spec, extra_weighers=()):
+    fast = schedule(FAST, hosts, spec, extra_weighers)
+    # The reference computes every host's architectures afresh.
+    translate._arch_cache.clear()
+    ref = schedule(PER_HOST, hosts, spec, extra_weighers)
+    return fast, ref
+
+
+def assign_pools(by_host, hosts, seed=9):
+    rnd = random.Random(seed)
+    by_host.clear()
+    for h in hosts:
+        pool = rnd.choice([None, None, 'a', 'b', 'c'])
+        if pool:
+            by_host[h.host] = {'a': TIGHT, 'b': BORROW, 'c': REFUSE}[pool]
+
+
+@pytest.mark.parametrize('arch', ['x86_64', 'aarch64', 's390x', None])
+def test_same_hosts_and_weights_as_nova_per_host(share_view, arch):
+    hosts = make_fleet()
+    assign_pools(share_view, hosts)
+    (passed, weighed), (ref_passed, ref_weighed) = both(hosts,
+                                                        make_spec(arch))
+    assert passed == ref_passed
+    assert weighed == ref_weighed  # exact floats, same order
+    # The fleet exercises what it is meant to.
+    assert len(passed) < len(hosts)
+    assert len({w for _h, w in weighed}) > len(weighed) // 2
+
+
+def test_aggregate_multiplier_overrides_are_applied(share_view,
+                                                   monkeypatch):
+    hosts = make_fleet()
+    assign_pools(share_view, hosts)
+    weighed = dict(schedule(FAST, hosts, make_spec('x86_64'))[1])
+    monkeypatch.setattr(our_weighers, '_overrides', lambda *a: {})
+    ignored = dict(schedule(FAST, hosts, make_spec('x86_64'))[1])
+    differ = {h for h in weighed if weighed[h] != ignored[h]}
+    overridden = {h.host for h in hosts
+                  if any(set(a.metadata) & {'binpack_weight_multiplier',
+                                            'emulation_weight_multiplier',
+                                            'tenant_share_weight_multiplier'}
+                         for a in h.aggregates)}
+    # Every host whose weight moved is one an aggregate overrides, and
+    # most of those moved (the others got 0 from the normalising).
+    assert differ and differ <= overridden
+    assert len(differ) > len(overridden & set(weighed)) // 2
+
+
+def test_spread_mode_and_soft_anti_affinity_group(share_view):
+    hosts = make_fleet()
+    group = objects.InstanceGroup(policy='soft-anti-affinity',
+                                  hosts=[h.host for h in hosts[::5]])
+    fast, ref = both(hosts, make_spec('x86_64', group=group))
+    assert fast == ref
+    CONF.set_override('packing_mode', 'spread', 'docker_scheduler')
+    fast, ref = both(hosts, make_spec('aarch64', vcpus=8, ram=16384))
+    assert fast == ref
+
+
+def test_other_weighers_around_ours_sum_the_same(share_view):
+    from nova.scheduler.weights import ram
+    hosts = make_fleet()
+    fast, ref = both(hosts, make_spec('x86_64'),
+                     extra_weighers=[ram.RAMWeigher()])
+    assert fast == ref
+
+
+def test_host_changes_between_requests_are_seen(share_view, monkeypatch):
+    """Nova's HostManager gives each request new lists and dicts: equal
+    ones must hit the cache, and a host that changed architecture,
+    emulation or aggregates must not be judged by what was cached."""
+    hosts = make_fleet()
+    schedule(FAST, hosts, make_spec('x86_64'))  # fills the caches
+    for h in hosts[40:]:  # the first 40 keep their lists, see below
+        h.aggregates = list(h.aggregates)
+        h.supported_instances = [list(e) for e in h.supported_instances]
+        if getattr(h, 'stats', None) is not None:
+            h.stats = dict(h.stats)
+    parsed = []
+    real = translate._entry
+    monkeypatch.setattr(translate, '_entry',
+                        lambda h: parsed.append(h.host) or real(h))
+    schedule(FAST, hosts, make_spec('x86_64'))
+    assert parsed == []  # equal values: nothing parsed again
+    aggs = _aggregates()
+    for i, h in enumerate(hosts[:40]):
+        if i % 3 == 0:  # changed in place, the very list cached
+            h.supported_instances[0][0] = (
+                'aarch64' if h.supported_instances[0][0] == 'x86_64'
+                else 'x86_64')
+        elif i % 3 == 1:
+            h.stats = {'docker_emulated_architectures': 'x86_64,aarch64'}
+        else:
+            h.aggregates = [aggs['binfmt']] if not h.aggregates else []
+    fast, ref = both(hosts, make_spec('x86_64'))
+    assert fast == ref
+    fast, ref = both(hosts, make_spec('aarch64'))
+    assert fast == ref
+
+
+def test_emulation_weigher_after_another_filter_removed_hosts(share_view):
+    hosts = make_fleet()
+    spec = make_spec('x86_64')
+    arch_f = our_filters.ArchitectureFilter()
+    passed = list(arch_f.filter_all(hosts, spec))
+    later = passed[1::2]  # a later filter dropped every other host
+    w = our_weighers.EmulationWeigher()
+    flags = w.raw_weights(later, spec)
+    translate._arch_cache.clear()
+    expect = [PerHostEmulation()._weigh_object(h, spec) for h in later]
+    assert flags == expect
+    assert 0.0 in flags and 1.0 in flags
+
+
+def test_nova_handler_does_the_work_when_debugging(share_view, monkeypatch):
+    hosts = make_fleet()
+    seen = []
+    real = our_weighers.weigh.add_normalized
+    monkeypatch.setattr(our_weighers.weigh, 'add_normalized',
+                        lambda *a, **k: seen.append(1) or real(*a, **k))
+    spec = make_spec('x86_64')
+    fast = schedule(FAST, hosts, spec)
+    assert seen  # the one-pass path ran
+    seen.clear()
+    log = logging.getLogger('nova.weights')
+    old = log.level
+    log.setLevel(logging.DEBUG)
+    try:
+        debug = schedule(FAST, hosts, make_spec('x86_64'))
+    finally:
+        log.setLevel(old)
+    assert not seen  # Nova's handler normalised and logged per host
+    assert debug == fast
+
+
+def test_direct_callers_get_raw_weights(share_view):
+    hosts = make_fleet(50)
+    spec = make_spec('x86_64')
+    wrapped = [host_weights.WeighedHost(h, 0.0) for h in hosts]
+    for cls in FAST[1]:
+        raw = cls().weigh_objects(wrapped, spec)
+        assert len(raw) == len(hosts)
+        assert all(w.weight == 0.0 for w in wrapped)
