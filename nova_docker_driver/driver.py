@@ -72,6 +72,12 @@ POWER_STATES = {
 }
 
 
+def _write_config_drive(root, instance, injected_files, network_info):
+    files = inject.config_drive_files(instance, injected_files, network_info)
+    inject.write_tree(root, files)
+    return files
+
+
 class _Background:
     """Run one function in a thread; result() returns or raises its outcome."""
 
@@ -385,10 +391,17 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         # spawn time is what a tenant waits for.
         for attr in ('metadata', 'system_metadata', 'flavor', 'user_data'):
             getattr(instance, attr)  # loaded here, not in both threads
-        drive = _Background(inject.config_drive_files, instance,
-                            injected_files, network_info)
         local = self._backend.is_local()
         root = os.path.join(self._instance_dir(instance), 'config_drive')
+        if local:
+            # A leftover of an earlier failed attempt goes first; the tree
+            # is written beside the create (the engine needs it at start).
+            self._remove_instance_dir(instance)
+            drive = _Background(_write_config_drive, root, instance,
+                                injected_files, network_info)
+        else:
+            drive = _Background(inject.config_drive_files, instance,
+                                injected_files, network_info)
         container_id = None
         try:
             ref = self._images.resolve(context, image_meta)
@@ -406,11 +419,7 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
                 else None)
             container_id = self._backend.create(spec)
             files = drive.result()
-            if local:
-                # A leftover of an earlier failed attempt goes first.
-                self._remove_instance_dir(instance)
-                inject.write_tree(root, files)
-            else:
+            if not local:
                 self._backend.put_archive(container_id, '/',
                                           inject.tree_archive(files))
             self._inject_personal(container_id, instance, image_meta, ref,
@@ -429,7 +438,9 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         return container_id
 
     def _remove_instance_dir(self, instance):
-        shutil.rmtree(self._instance_dir(instance), ignore_errors=True)
+        path = self._instance_dir(instance)
+        if os.path.lexists(path):
+            shutil.rmtree(path, ignore_errors=True)
 
     def _inject_personal(self, container_id, instance, image_meta, ref,
                          injected_files):
