@@ -17,7 +17,7 @@ APT_PACKAGES := docker.io busybox-static iproute2 iptables curl debootstrap open
 VENV_STAMP := $(VENV)/.installed
 VENV_INPUTS := constraints.txt requirements.txt test-requirements.txt setup.cfg
 
-.PHONY: setup apt venv docker docker-stop images test test-quick lint bench run clean
+.PHONY: setup apt venv docker docker-stop images test test-quick lint bench run stop demo clean
 
 setup: apt venv docker images
 
@@ -63,7 +63,15 @@ lint: venv
 bench: setup
 	@$(PY) tools/run_bench.py
 
-run: setup
+# The main job: the all-in-one cloud (below), then the showcase through the
+# openstack CLI. The cloud keeps running for you; `make stop` stops it.
+run: aio
+
+stop: aio-stop
+
+# Nova alone, in this process (about 10 s): a Neutron port (Nova's fixture)
+# wired into the container, which the all-in-one cannot show.
+demo: setup
 	@$(PY) tools/run_demo.py
 
 clean: docker-stop
@@ -84,6 +92,7 @@ aio-apt:
 aio: setup
 	@$(PY) -m tools.aio start
 	@$(PY) -m tools.aio showcase
+	@echo "the cloud keeps running: eval \"\$$($(PY) -m tools.aio env)\"; openstack server list; make stop to stop it"
 
 aio-stop:
 	@$(PY) -m tools.aio stop

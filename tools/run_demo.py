@@ -1,4 +1,4 @@
-"""`make run`: a Docker-backed Nova on this machine, end to end.
+"""`make demo`: a Docker-backed Nova in this process, end to end.
 
 Brings up Nova in this process (API, conductor, scheduler, placement and one
 nova-compute whose driver is ``nova_docker_driver.driver.DockerDriver``) on

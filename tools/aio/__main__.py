@@ -6,9 +6,10 @@ start   engines, RabbitMQ, Keystone, Placement, Nova (api, conductor,
 stop    every service process (the Docker engines stay up)
 status  one line per service: pid, running, healthy
 env     shell lines that point the openstack CLI at this cloud
-showcase  boot a Docker image with Nova, spread two servers over the two
-        hosts, create a Heat stack of containers and a swarm-mode bay; then
-        delete them
+showcase  boot a Docker image with Nova (status, addresses, limits,
+        console output), spread two servers over the two hosts, create a
+        Heat stack of containers and a swarm-mode bay; then delete them;
+        exits 1 naming the failed step
 """
 
 import argparse
@@ -60,7 +61,13 @@ def main(argv=None):
         return 1 if bad else 0
     if args.action == 'showcase':
         from tools.aio import showcase
-        showcase.Showcase(lay).run(keep=args.keep, bay=not args.no_bay)
+        try:
+            showcase.Showcase(lay).run(keep=args.keep, bay=not args.no_bay)
+        except showcase.ShowcaseFailed as exc:
+            print('SHOWCASE FAILED: %s\n(logs: %s)' % (exc, lay.logs),
+                  file=sys.stderr)
+            return 1
+        print('showcase done')
         return 0
     if args.action == 'env':
         print('export OS_CLIENT_CONFIG_FILE=%s OS_CLOUD=aio-admin'

@@ -1,11 +1,14 @@
 """The showcase on a running all-in-one, with the openstack CLI.
 
 Each step prints the command it runs and what came back, and how long it
-took: the services, a Docker image booted as a Nova server (``--nic none``:
-Neutron cannot run here), two servers spread over the two compute hosts by
-an anti-affinity group, a Heat stack of two containers, and a swarm-mode bay
-with the docker-bay CLI (``--no-bay`` leaves it out). Everything it
-creates is deleted at the end (``--keep`` leaves it).
+took: the services, a Docker image (a ``docker save`` tarball uploaded to
+Glance) booted as a Nova server (``--nic none``: Neutron cannot run here)
+with its status, addresses, the limits the engine enforces and its console
+output, two servers spread over the two compute hosts by an anti-affinity
+group, a Heat stack of two containers, and a swarm-mode bay with the
+docker-bay CLI (``--no-bay`` leaves it out). Everything it creates is
+deleted at the end (``--keep`` leaves it). A failed step raises
+``ShowcaseFailed`` naming the command and its error.
 """
 
 import json
@@ -15,6 +18,25 @@ import sys
 import time
 
 from tools.aio import layout as layout_mod
+
+LABEL_UUID = 'org.openstack.nova.instance_uuid'
+HELLO_IMAGE = 'showcase-hello'
+# Prints who it is (from the metadata the driver puts in the container),
+# then idles; exits at once on SIGTERM so a stop is quick.
+HELLO_COMMAND = (
+    "sh -c 'echo hello from $(hostname), a Nova server in a container; "
+    "grep -o \"\\\"uuid\\\": \\\"[^\\\"]*\\\"\" "
+    "/var/lib/cloud/seed/config_drive/openstack/latest/meta_data.json; "
+    "trap \"exit 0\" TERM; while :; do sleep 1 & wait $!; done'")
+LIMITS_FORMAT = ('memory={{.HostConfig.Memory}} bytes, '
+                 'cpu quota={{.HostConfig.CpuQuota}}/{{.HostConfig.CpuPeriod}}'
+                 ' us, cpu shares={{.HostConfig.CpuShares}}, '
+                 'pids limit={{.HostConfig.PidsLimit}}, '
+                 'privileged={{.HostConfig.Privileged}}')
+
+
+class ShowcaseFailed(Exception):
+    """A showcase step failed; the message names the command."""
 
 
 class Showcase:
@@ -35,8 +57,8 @@ class Showcase:
                               capture_output=True, text=True, timeout=600)
         took = time.monotonic() - t0
         if proc.returncode != 0:
-            raise RuntimeError('%s failed: %s' % (' '.join(argv),
-                                                   proc.stderr[-2000:]))
+            raise ShowcaseFailed('%s failed: %s' % (' '.join(argv),
+                                                     proc.stderr[-2000:]))
         if show and not fmt_json:
             self.say(proc.stdout.rstrip())
         if show:
@@ -53,6 +75,57 @@ class Showcase:
                                                              host))
         self.say(out.rstrip())
 
+    def docker(self, host, *args):
+        engine = [e for e in self.lay.engines if e.host == host][0]
+        proc = subprocess.run(['docker', '-H', engine.endpoint] + list(args),
+                              capture_output=True, text=True, timeout=120)
+        if proc.returncode != 0:
+            raise ShowcaseFailed('docker %s failed: %s' % (
+                ' '.join(args), proc.stderr[-2000:]))
+        return proc.stdout.strip()
+
+    def hello_image(self):
+        """Upload a ``docker save`` tarball of dos/busybox to Glance with
+        an ``os_command_line`` that says hello."""
+        tarball = os.path.join(self.lay.data, 'showcase-hello.tar')
+        self.docker(self.lay.engines[0].host, 'save', '-o', tarball,
+                    'dos/busybox:latest')
+        try:
+            return self.cli('image', 'create', '--container-format', 'docker',
+                            '--disk-format', 'raw', '--file', tarball,
+                            '--property', 'os_command_line=%s' % HELLO_COMMAND,
+                            '--property', 'hw_architecture=%s'
+                            % os.uname().machine, HELLO_IMAGE,
+                            fmt_json=True)
+        finally:
+            os.unlink(tarball)
+
+    def limits(self, host, server_id):
+        container = self.docker(host, 'ps', '-a', '--filter', 'label=%s=%s'
+                                % (LABEL_UUID, server_id), '--format',
+                                '{{.ID}}')
+        if not container:
+            raise ShowcaseFailed('no container on %s for server %s'
+                                 % (host, server_id))
+        self.say('$ docker inspect %s   # the limits the engine enforces'
+                 % container)
+        self.say(self.docker(host, 'inspect', '--format', LIMITS_FORMAT,
+                             container))
+
+    def console(self, server_id, expect='hello from', timeout=60):
+        deadline = time.monotonic() + timeout
+        while True:
+            out = self.cli('console', 'log', 'show', server_id, show=False)
+            if expect in out or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        self.say('$ OS_CLOUD=aio-demo openstack console log show %s'
+                 % server_id)
+        self.say(out.rstrip())
+        if expect not in out:
+            raise ShowcaseFailed('console output of %s has no %r after %d s'
+                                 % (server_id, expect, timeout))
+
     def bay_cli(self, *args):
         conf = self.lay.conf('docker-bay.conf')
         if not os.path.exists(conf):
@@ -66,8 +139,8 @@ class Showcase:
         proc = subprocess.run(argv, env=self.lay.client_env(),
                               capture_output=True, text=True, timeout=900)
         if proc.returncode != 0:
-            raise RuntimeError('%s failed: %s' % (' '.join(argv),
-                                                   proc.stderr[-2000:]))
+            raise ShowcaseFailed('%s failed: %s' % (' '.join(argv),
+                                                     proc.stderr[-2000:]))
         self.say(proc.stdout.rstrip())
         self.say('  (%.1f s)' % (time.monotonic() - t0))
 
@@ -86,6 +159,7 @@ class Showcase:
 
     def run(self, keep=False, bay=True):
         made_servers, made_stacks, made_bays, group = [], [], [], None
+        made_images = []
         try:
             self.say('== The cloud')
             self.cli('compute', 'service', 'list', '-c', 'Binary', '-c',
@@ -95,14 +169,22 @@ class Showcase:
                      'Container Format', '-c', 'Status')
 
             self.say('\n== A Docker image booted as a Nova server')
-            server = self.cli('server', 'create', '--image', 'dos-idle',
+            made_images.append(self.hello_image()['id'])
+            server = self.cli('server', 'create', '--image', HELLO_IMAGE,
                               '--flavor', 'docker.tiny', '--nic', 'none',
                               '--wait', 'showcase-1', fmt_json=True)
             made_servers.append(server['id'])
-            host = self.cli('server', 'show', server['id'], '-c',
-                            'OS-EXT-SRV-ATTR:host', cloud='aio-admin',
-                            fmt_json=True, show=False)['OS-EXT-SRV-ATTR:host']
-            self.say('showcase-1 is %s on %s' % (server['status'], host))
+            shown = self.cli('server', 'show', server['id'], cloud='aio-admin',
+                             fmt_json=True, show=False)
+            host = shown['OS-EXT-SRV-ATTR:host']
+            self.say('showcase-1 is %s on %s; addresses: %s (--nic none: no '
+                     'Neutron here; `make demo` wires a port)'
+                     % (shown['status'], host, shown.get('addresses') or
+                        'none'))
+            self.cli('flavor', 'show', 'docker.tiny', '-c', 'ram', '-c',
+                     'vcpus', '-c', 'disk')
+            self.limits(host, server['id'])
+            self.console(server['id'])
             self.docker_ps(host)
 
             self.say('\n== The scheduler: anti-affinity over two hosts')
@@ -145,7 +227,7 @@ class Showcase:
                                   'showcase-swarm')):
                         try:
                             self.bay_cli(*args)
-                        except RuntimeError as exc:
+                        except ShowcaseFailed as exc:
                             self.say('clean-up: %s' % exc)
                 for stack in made_stacks:
                     self.cli('stack', 'delete', '-y', '--wait', stack)
@@ -153,6 +235,8 @@ class Showcase:
                     self.cli('server', 'delete', '--wait', server)
                 if group:
                     self.cli('server', 'group', 'delete', group['id'])
+                for image in made_images:
+                    self.cli('image', 'delete', image)
 
 
 STACK = '''heat_template_version: 2018-08-31

@@ -8,8 +8,10 @@ The fixture stops every process and removes the cloud's folder even when a
 test fails, and checks that nothing is left on either engine.
 """
 
+import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -375,6 +377,37 @@ def test_devstack_extra_phase_uploads_a_bootable_image(aio, tmp_path):
         aio.openstack('server', 'delete', '--wait', server['id'])
     finally:
         aio.openstack('image', 'delete', image['id'])
+
+
+def test_showcase_shows_the_server_and_leaves_nothing(aio):
+    # What `make run` prints after the start (the bay is left out here: the
+    # bay tests cover it and its node image takes a minute to build).
+    from tools.aio import showcase
+    out = io.StringIO()
+    showcase.Showcase(aio.lay, out=out).run(bay=False)
+    text = out.getvalue()
+    assert 'showcase-1 is ACTIVE on compute' in text
+    # The flavor's limits as the engine enforces them, and the console
+    # output of the image's command, which read the instance's metadata.
+    assert 'memory=67108864 bytes, cpu quota=100000/100000 us' in text
+    assert 'privileged=false' in text
+    assert 'hello from showcase-1, a Nova server in a container' in text
+    hosts = re.search(r'showcase-2 on (\S+), showcase-3 on (\S+)', text)
+    assert hosts and hosts.group(1) != hosts.group(2), text[-3000:]
+    assert 'CREATE_COMPLETE' in text
+    # Everything it made is gone again.
+    assert aio.openstack_json('server', 'list', '--all-projects') == []
+    assert aio.openstack_json('stack', 'list', cloud='aio-demo') == []
+    names = [i['Name'] for i in aio.openstack_json('image', 'list')]
+    assert showcase.HELLO_IMAGE not in names
+
+
+def test_a_failed_showcase_step_names_the_command(aio):
+    from tools.aio import showcase
+    show = showcase.Showcase(aio.lay, out=io.StringIO())
+    with pytest.raises(showcase.ShowcaseFailed) as err:
+        show.cli('server', 'show', 'no-such-server-' + uuid.uuid4().hex[:6])
+    assert 'openstack server show no-such-server-' in str(err.value)
 
 
 def test_second_start_finds_the_running_cloud(aio):
