@@ -37,6 +37,7 @@ from nova_docker_driver import diagnostics
 from nova_docker_driver import events
 from nova_docker_driver import exception
 from nova_docker_driver import hostinfo
+from nova_docker_driver import image_cache
 from nova_docker_driver import images
 from nova_docker_driver import inject
 from nova_docker_driver import limits
@@ -119,6 +120,8 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         supports_attach_interface=True,
         # hw:cpu_policy=dedicated with [compute] cpu_dedicated_set.
         supports_pcpus=True,
+        # Nova's periodic image cache pass sweeps unused Glance images.
+        has_imagecache=True,
     )
 
     def __init__(self, virtapi, read_only=False):
@@ -127,6 +130,8 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         self._nodename = CONF.host
         self._backend = backends.load(CONF.docker.backend, CONF)
         self._images = images.ImageLoader(self._backend, CONF)
+        self._cache_sweeper = image_cache.CacheSweeper(self._backend,
+                                                       self._images, CONF)
         self._snapshots = snapshot.Snapshotter(self._backend, CONF)
         #: Containers labelled for this host that Nova does not know.
         self.unknown_containers = []
@@ -682,6 +687,16 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         state = self._get(instance)
         return diagnostics.instance(self._backend, state, instance,
                                     self.get_info(instance).state)
+
+    # -- image cache --------------------------------------------------------
+
+    def cache_image(self, context, image_id):
+        """Nova's image pre-caching (aggregate image cache API): True when
+        the image was loaded now, False when the engine had it."""
+        return self._images.precache(context, image_id)
+
+    def manage_image_cache(self, context, all_instances):
+        self._cache_sweeper.sweep(all_instances)
 
     def snapshot(self, context, instance, image_id, update_task_state):
         state = self._find(instance)

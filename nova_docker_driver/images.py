@@ -19,6 +19,7 @@ import os
 import tarfile
 import tempfile
 import threading
+import time
 
 from nova.image import glance
 from oslo_log import log as logging
@@ -39,9 +40,10 @@ class ImageLoader:
         self._image_api = glance.API()
         self._locks = {}
         self._locks_guard = threading.Lock()
+        self._resolved_at = {}
 
     @contextlib.contextmanager
-    def _image_lock(self, image_id):
+    def image_lock(self, image_id):
         with self._locks_guard:
             lock = self._locks.setdefault(image_id, threading.Lock())
         with lock:
@@ -56,7 +58,18 @@ class ImageLoader:
 
     def resolve(self, context, image_meta):
         """The engine reference to create the instance's container from."""
-        image_id = image_meta.id
+        return self._resolve(context, image_meta.id)[0]
+
+    def precache(self, context, image_id):
+        """Get a Glance image into the engine ahead of boots (Nova's image
+        pre-caching); True when it was loaded now, False when it was there."""
+        return self._resolve(context, image_id)[1]
+
+    def last_resolved(self, image_id):
+        """When (time.monotonic) a boot last asked for the image, or None."""
+        return self._resolved_at.get(image_id)
+
+    def _resolve(self, context, image_id):
         record = self.glance_image(context, image_id)
         fmt = record.get('container_format')
         if fmt != DOCKER_FORMAT:
@@ -65,13 +78,16 @@ class ImageLoader:
         props = record.get('properties') or {}
         ref = props.get(ENGINE_REF_PROPERTY)
         if ref:
-            return self._engine_image(image_id, ref)
-        with self._image_lock(image_id):
+            return self._engine_image(image_id, ref), False
+        with self.image_lock(image_id):
+            # Read by the cache sweeper: a tag resolved a moment ago is
+            # about to be created from, unused as it may look.
+            self._resolved_at[image_id] = time.monotonic()
             cached = self.cache_ref(image_id)
             if self._backend.image_id(cached):
-                return cached
+                return cached, False
             self._load_from_glance(context, image_id, cached)
-            return cached
+            return cached, True
 
     def _engine_image(self, image_id, ref):
         # Images loaded from Glance are reached through Glance only, so its

@@ -138,6 +138,14 @@ class EngineBackend(metaclass=abc.ABCMeta):
         """Id of the image ``ref`` in the engine, or None."""
 
     @abc.abstractmethod
+    def repository_tags(self, repository):
+        """{tag: image id} of every tag of ``repository`` in the engine."""
+
+    @abc.abstractmethod
+    def image_ids_in_use(self):
+        """Ids of the images of every container in the engine, any state."""
+
+    @abc.abstractmethod
     def image_config(self, ref):
         """The image's config (Cmd, Entrypoint, User, Env...)."""
 

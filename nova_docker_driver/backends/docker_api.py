@@ -263,6 +263,21 @@ class DockerAPIBackend(base.EngineBackend):
         except docker_errors.NotFound:
             return None
 
+    def repository_tags(self, repository):
+        found = self._call('list images', self.api.images,
+                           name=repository)
+        tags = {}
+        for image in found:
+            for repo_tag in image.get('RepoTags') or []:
+                repo, _, tag = repo_tag.rpartition(':')
+                if repo == repository:
+                    tags[tag] = image['Id']
+        return tags
+
+    def image_ids_in_use(self):
+        found = self._call('list containers', self.api.containers, all=True)
+        return {c.get('ImageID') for c in found if c.get('ImageID')}
+
     def image_config(self, ref):
         return self._call('inspect image', self.api.inspect_image,
                           ref).get('Config') or {}

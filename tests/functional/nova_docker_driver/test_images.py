@@ -4,6 +4,7 @@ images already in the engine, and bad images that fail cleanly."""
 import io
 import json
 import tarfile
+import time
 import uuid
 
 import pytest
@@ -29,7 +30,7 @@ def _retag_tarball(data, repo_tag):
     return out.getvalue()
 
 
-class TestImages(base.DockerCloudTestCase):
+class _ImagesBase(base.DockerCloudTestCase):
 
     def setUp(self):
         super().setUp()
@@ -54,6 +55,9 @@ class TestImages(base.DockerCloudTestCase):
         data = helpers.save_image(self.docker, image.id)
         self.docker.api.remove_image(image.id)
         return image.id, data
+
+
+class TestImages(_ImagesBase):
 
     def test_boot_from_glance_tarball_loads_once(self):
         image_ref, data = self._new_image_tarball('from-glance')
@@ -135,3 +139,101 @@ class TestImages(base.DockerCloudTestCase):
     def test_image_without_data(self):
         image_id = self._add_tarball_image(str(uuid.uuid4()), b'')
         self._assert_clean_error(image_id, 'has no data')
+
+
+class TestImageCache(_ImagesBase):
+    """Nova's image cache: the periodic sweep of unused images and the
+    aggregate image pre-caching API."""
+
+    def _cached(self, image_id):
+        return self.driver.backend.image_id('nova-glance:%s' % image_id)
+
+    def _instances(self):
+        from nova import context as nova_context
+        from nova import objects
+        return objects.InstanceList.get_by_filters(
+            nova_context.get_admin_context(), {'deleted': False})
+
+    def test_nova_periodic_pass_sweeps_only_unused_images(self):
+        from nova import context as nova_context
+        from nova_docker_driver import image_cache
+        self.flags(remove_unused_original_minimum_age_seconds=0,
+                   group='image_cache')
+        # No boot is under way here: the resolve grace can go.
+        self.useFixture(helpers.fixtures.MonkeyPatch(
+            'nova_docker_driver.image_cache.RESOLVE_GRACE_S', 0))
+        self.assertEqual(0, image_cache.RESOLVE_GRACE_S)
+        _ref, data = self._new_image_tarball('kept')
+        kept_id = self._add_tarball_image(str(uuid.uuid4()), data)
+        _ref, data = self._new_image_tarball('swept')
+        swept_id = self._add_tarball_image(str(uuid.uuid4()), data)
+        kept = self._boot(image=kept_id)
+        gone = self._boot(image=swept_id)
+        self._delete_server(gone)
+        # Stopped is still in use: its container holds the image.
+        self._stop_server(kept)
+        manager = self.computes['compute1'].manager
+        manager._run_image_cache_manager_pass(
+            nova_context.get_admin_context())
+        self.assertIsNotNone(self._cached(kept_id))
+        self.assertIsNone(self._cached(swept_id))
+        # Engine images the cache did not load are never touched.
+        self.assertIsNotNone(self.driver.backend.image_id('dos/idle:latest'))
+
+    def test_unused_image_goes_only_after_the_minimum_age(self):
+        self.flags(remove_unused_original_minimum_age_seconds=3600,
+                   group='image_cache')
+        _ref, data = self._new_image_tarball('aged')
+        image_id = self._add_tarball_image(str(uuid.uuid4()), data)
+        server = self._boot(image=image_id)
+        sweeper = self.driver._cache_sweeper
+        # Past the resolve grace of the boot above.
+        t0 = time.monotonic() + 120
+        self.assertEqual([], sweeper.sweep(self._instances(), now=t0))
+        self._delete_server(server)
+        self.assertEqual([], sweeper.sweep(self._instances(), now=t0 + 1))
+        self.assertEqual([], sweeper.sweep(self._instances(), now=t0 + 3600))
+        self.assertIsNotNone(self._cached(image_id))
+        self.flags(remove_unused_base_images=False, group='image_cache')
+        self.assertEqual([], sweeper.sweep(self._instances(), now=t0 + 3602))
+        self.flags(remove_unused_base_images=True, group='image_cache')
+        self.assertEqual([image_id],
+                         sweeper.sweep(self._instances(), now=t0 + 3602))
+        self.assertIsNone(self._cached(image_id))
+
+    def test_a_tag_resolved_for_a_boot_is_not_swept_under_it(self):
+        self.flags(remove_unused_original_minimum_age_seconds=0,
+                   group='image_cache')
+        _ref, data = self._new_image_tarball('racing')
+        image_id = self._add_tarball_image(str(uuid.uuid4()), data)
+        from nova import context as nova_context
+        ctx = nova_context.get_admin_context()
+        self.assertTrue(self.driver.cache_image(ctx, image_id))
+        # A boot resolved the tag and has not created its container yet.
+        self.driver._images.precache(ctx, image_id)
+        self.assertEqual([], self.driver._cache_sweeper.sweep([]))
+        self.assertIsNotNone(self._cached(image_id))
+
+    def test_aggregate_image_cache_api_loads_before_any_boot(self):
+        _ref, data = self._new_image_tarball('precached')
+        image_id = self._add_tarball_image(str(uuid.uuid4()), data)
+        agg = self.admin_api.post_aggregate(
+            {'aggregate': {'name': 'docker-hosts'}})
+        self.admin_api.add_host_to_aggregate(agg['id'], 'compute1')
+        self.admin_api.microversion = '2.81'
+        self.admin_api.api_post('/os-aggregates/%s/images' % agg['id'],
+                                {'cache': [{'id': image_id}]},
+                                check_response_status=[202])
+        self._wait(lambda: self._cached(image_id), timeout=60,
+                   what='the image in the engine cache')
+        loads = []
+        real_load = self.driver.backend.load_image
+        self.driver.backend.load_image = lambda f: (loads.append(1),
+                                                    real_load(f))[1]
+        server = self._boot(image=image_id)
+        self.assertEqual('precached', self._read(server, '/marker'))
+        self.assertEqual([], loads, 'the pre-cached image was loaded again')
+        # Asking again finds it cached.
+        from nova import context as nova_context
+        self.assertFalse(self.driver.cache_image(
+            nova_context.get_admin_context(), image_id))
