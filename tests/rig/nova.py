@@ -91,7 +91,12 @@ class NovaCloudTestCase(integrated_helpers._IntegratedTestBase):
 
     def _setup_compute_service(self):
         for host in self.compute_hosts:
-            self._start_compute(host)
+            compute = self._start_compute(host)
+            # Nova's fixture stops the service with the manager's graceful
+            # shutdown in a background thread; the driver's own threads (the
+            # Docker driver's engine-event watcher) must not outlive the
+            # test and see the next test's containers on the same host name.
+            self.addCleanup(compute.manager.driver.cleanup_host, host)
 
     def _clear_attrs(self):
         # Nova deletes public attributes after each test, which under pytest
