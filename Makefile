@@ -65,6 +65,7 @@ bench: setup
 
 # The main job: the all-in-one cloud (below), then the showcase through the
 # openstack CLI. The cloud keeps running for you; `make stop` stops it.
+# SHOWCASE_ARGS=--no-bay leaves the bay out, --keep what it creates.
 run: aio
 
 stop: aio-stop
@@ -91,7 +92,7 @@ aio-apt:
 
 aio: setup
 	@$(PY) -m tools.aio start
-	@$(PY) -m tools.aio showcase
+	@$(PY) -m tools.aio showcase $(SHOWCASE_ARGS)
 	@echo "the cloud keeps running: eval \"\$$($(PY) -m tools.aio env)\"; openstack server list; make stop to stop it"
 
 aio-stop:

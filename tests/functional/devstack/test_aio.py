@@ -379,19 +379,29 @@ def test_devstack_extra_phase_uploads_a_bootable_image(aio, tmp_path):
         aio.openstack('image', 'delete', image['id'])
 
 
-def test_showcase_shows_the_server_and_leaves_nothing(aio):
-    # What `make run` prints after the start (the bay is left out here: the
-    # bay tests cover it and its node image takes a minute to build).
+def test_second_make_run_reuses_the_cloud_and_shows_the_server(aio):
+    # `make run` on a machine where the cloud already runs: the same
+    # processes keep serving, then the showcase (the bay is left out here:
+    # the bay tests cover it and its node image takes a minute to build).
     from tools.aio import showcase
-    out = io.StringIO()
-    showcase.Showcase(aio.lay, out=out).run(bay=False)
-    text = out.getvalue()
+    pids = {name: pid for name, pid, _r, _ok in aio.cloud.status()}
+    env = dict(os.environ, AIO_HOME=aio.lay.base,
+               AIO_PORT_BASE=str(aio.lay.port_base))
+    proc = subprocess.run(['make', '-s', '-C', layout_mod.ROOT, 'run',
+                           'SHOWCASE_ARGS=--no-bay'], env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert pids == {name: pid for name, pid, _r, _ok in aio.cloud.status()}
+    text = proc.stdout
+    assert 'showcase done' in text and 'the cloud keeps running' in text
     assert 'showcase-1 is ACTIVE on compute' in text
     # The flavor's limits as the engine enforces them, and the console
     # output of the image's command, which read the instance's metadata.
     assert 'memory=67108864 bytes, cpu quota=100000/100000 us' in text
     assert 'privileged=false' in text
     assert 'hello from showcase-1, a Nova server in a container' in text
+    shown = re.search(r'console log show ([0-9a-f-]{36})', text)
+    assert shown and '"uuid": "%s"' % shown.group(1) in text
     hosts = re.search(r'showcase-2 on (\S+), showcase-3 on (\S+)', text)
     assert hosts and hosts.group(1) != hosts.group(2), text[-3000:]
     assert 'CREATE_COMPLETE' in text
