@@ -30,11 +30,6 @@ MIB = 1024 * 1024
 NANO = 10 ** 9
 DEFAULT_CPU_PERIOD = 100000
 
-# What a container asked for when it was created. Docker never changes labels,
-# so after an in-place update these are stale: usage comes from HostConfig.
-LABEL_VCPUS = 'org.openstack.heat.vcpus'
-LABEL_MEMORY_MB = 'org.openstack.heat.memory_mb'
-
 
 def parse_hosts(entries):
     """``['name=endpoint', ...]`` -> {name: url}; raises naming the entry."""

@@ -245,9 +245,9 @@ class DockerContainer(resource_base.DockerResource):
             self.enforce_policy(props)
             vcpus, memory_mb = hosts.demand_of(props)
             name = self._container_name(props)
+            # The demand is read back from HostConfig, which an in-place
+            # update keeps current (labels could not be changed).
             labels = self.labels()
-            labels[hosts.LABEL_VCPUS] = str(vcpus)
-            labels[hosts.LABEL_MEMORY_MB] = str(memory_mb)
             create_kwargs, extra = container_spec.build(props, labels, name)
             networks = [n['network'] for n in props.get('networks') or []]
             volumes = [m['source'] for m in props.get('mounts') or []
