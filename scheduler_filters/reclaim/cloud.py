@@ -57,6 +57,11 @@ class Cloud(metaclass=abc.ABCMeta):
         """[{'name', 'total': {resource: n}, 'used': {resource: n}}] of
         every hypervisor that is up."""
 
+    def aggregates(self):
+        """{aggregate name: [host names]}; asked only when the plan
+        overrides aggregates. A cloud without aggregates has none."""
+        return {}
+
     @abc.abstractmethod
     def act(self, server_id, action):
         """Shelve, stop or delete a server."""
@@ -111,6 +116,10 @@ class ComputeAPICloud(Cloud):
                          facts.MEMORY_MB: int(h.get('memory_mb_used') or 0),
                          facts.DISK_GB: int(h.get('local_gb_used') or 0)}})
         return out
+
+    def aggregates(self):
+        aggs = self.t.get('/os-aggregates')['aggregates']
+        return {a['name']: list(a.get('hosts') or ()) for a in aggs}
 
     def act(self, server_id, action):
         if action == 'delete':

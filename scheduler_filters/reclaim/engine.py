@@ -8,6 +8,10 @@ reclaimed - lowest priority first (instance metadata, then plan node
 priority), newest first - just until the owner's failed servers would fit
 on some host again, at most ``max_actions`` per cycle (bounded rounds, as
 YARN's preemption). The owner then boots again and gets its share.
+
+All of this happens per pool, as TenantShareFilter decides (``pools``):
+an aggregate's plan override makes its hosts a pool of their own, and a
+pool's borrowers give way only to owners' demand within that pool's plan.
 """
 
 import datetime
@@ -15,18 +19,17 @@ import logging
 import time
 
 from scheduler_filters import exception
-from scheduler_filters.core import facts
 from scheduler_filters.core import loader
 from scheduler_filters.core import plan as plan_mod
-from scheduler_filters.core import share
 from scheduler_filters.reclaim import audit as audit_mod
 from scheduler_filters.reclaim import cloud as cloud_mod
+from scheduler_filters.reclaim import pools as pools_mod
 
 LOG = logging.getLogger(__name__)
 
 BORROWED_KEY = 'docker_share:borrowed'
 NO_VALID_HOST = 'No valid host'
-_PHYSICAL = (facts.VCPU, facts.MEMORY_MB, facts.DISK_GB)
+_PHYSICAL = pools_mod.PHYSICAL
 _EPS = 1e-9
 
 
@@ -60,7 +63,7 @@ class Reclaimer:
         self.max_actions = max_actions
         self.clock = clock
         self.wallclock = wallclock
-        self.pending = {}   # project -> monotonic time demand was first seen
+        self.pending = {}   # (pool, project) -> monotonic time first seen
         self.served = set()  # failed server ids whose demand was handled
         self.cycles = 0
 
@@ -73,29 +76,29 @@ class Reclaimer:
         """Run one cycle; returns the list of audit records it wrote."""
         self.cycles += 1
         first = len(self.audit.records)
-        plan, _aggs = self._config().active(self.wallclock())
+        plan, agg_plans = self._config().active(self.wallclock())
         servers = self.cloud.servers()
         hosts = self.cloud.hosts()
-        capacity = {r: sum(h['total'][r] for h in hosts) for r in _PHYSICAL}
         holding = [s for s in servers if s.holds_capacity]
-        usage = {}
-        for s in holding:
-            u = usage.setdefault(s.project_id, {})
-            for r, v in s.amounts().items():
-                u[r] = u.get(r, 0) + v
-        pool = share.Pool(plan, capacity, usage)
-        borrowed = self._borrowed(pool, plan, holding)
-        if self.mark:
-            self._mark(holding, borrowed)
-        demand = self._demand(pool, plan, servers)
+        pools = {p.name: p for p in pools_mod.split(plan, agg_plans, hosts,
+                                                    holding, self.cloud)}
+        borrowed = {}  # pool name -> {server id: node}
+        demand = {}  # (pool name, project) -> [failed servers]
+        for p in pools.values():
+            borrowed[p.name] = self._borrowed(p.share, p.plan, p.holding)
+            if self.mark:
+                self._mark(p.holding, borrowed[p.name], p.name)
+            for project, failed in self._demand(p.share, p.plan,
+                                                servers).items():
+                demand[(p.name, project)] = failed
         now = self.clock()
-        for project in list(self.pending):
-            if project not in demand:
-                del self.pending[project]
-                self.audit.write('demand-gone', project=project)
+        for key in list(self.pending):
+            if key not in demand:
+                del self.pending[key]
+                self.audit.write('demand-gone', project=key[1], pool=key[0])
         wall = self.wallclock()
-        for project, failed in demand.items():
-            if project not in self.pending:
+        for key, failed in demand.items():
+            if key not in self.pending:
                 # The demand began when the first failed server went to
                 # ERROR (its 'updated' time), not when this cycle saw it.
                 # The API gives whole seconds: round up, so the grace
@@ -104,21 +107,28 @@ class Reclaimer:
                             for s in failed)
                 age = max(0.0, min((wall - began).total_seconds(),
                                    self.grace))
-                self.pending[project] = now - age
+                self.pending[key] = now - age
                 self.audit.write(
-                    'demand-seen', project=project,
+                    'demand-seen', project=key[1], pool=key[0],
                     servers=[s.id for s in failed], grace=self.grace,
                     age=round(age, 3))
         actions = 0
-        for project in sorted(self.pending,
-                              key=lambda p: self.pending[p]):
-            if now - self.pending[project] < self.grace:
+        for key in sorted(self.pending, key=lambda k: self.pending[k]):
+            if now - self.pending[key] < self.grace:
                 continue
-            actions += self._reclaim_for(project, demand[project], hosts,
-                                         holding, borrowed, plan,
+            # A failed server may be within its project's share in more
+            # than one pool; once one pool has handled it, the others
+            # must not reclaim for it again.
+            failed = [s for s in demand[key] if s.id not in self.served]
+            del self.pending[key]
+            if not failed:
+                self.audit.write('demand-served-elsewhere', project=key[1],
+                                 pool=key[0])
+                continue
+            p = pools[key[0]]
+            actions += self._reclaim_for(key[1], failed, p, borrowed[p.name],
                                          self.max_actions - actions)
-            del self.pending[project]
-            self.served.update(s.id for s in demand[project])
+            self.served.update(s.id for s in failed)
             if actions >= self.max_actions:
                 break
         return self.audit.records[first:]
@@ -144,19 +154,21 @@ class Reclaimer:
             out.update(_newest_covering(unlisted, over, None))
         return out  # id -> node (None for unlisted)
 
-    def _mark(self, holding, borrowed):
+    def _mark(self, holding, borrowed, pool):
         for s in holding:
             marked = s.metadata.get(BORROWED_KEY) == 'true'
             if s.id in borrowed and not marked:
-                self._change(s, 'mark-borrowed', lambda s=s: self.cloud
+                self._change(s, pool, 'mark-borrowed', lambda s=s: self.cloud
                              .set_metadata(s.id, {BORROWED_KEY: 'true'}))
             elif s.id not in borrowed and marked:
-                self._change(s, 'unmark-borrowed', lambda s=s: self.cloud
+                self._change(s, pool, 'unmark-borrowed',
+                             lambda s=s: self.cloud
                              .delete_metadata(s.id, BORROWED_KEY))
 
-    def _change(self, server, event, fn):
+    def _change(self, server, pool, event, fn):
         self.audit.write(event if not self.dry_run else 'would-' + event,
-                         server=server.id, project=server.project_id)
+                         server=server.id, project=server.project_id,
+                         pool=pool)
         if not self.dry_run:
             fn()
 
@@ -186,17 +198,19 @@ class Reclaimer:
             out.setdefault(s.project_id, []).append(s)
         return out
 
-    def _reclaim_for(self, project, failed, hosts, holding, borrowed, plan,
-                     budget):
+    def _reclaim_for(self, project, failed, pool, borrowed, budget):
+        """Reclaim borrowed instances of ``pool`` until ``failed`` would fit
+        on one of its hosts; returns how many instances were acted on."""
         free = {h['name']: {r: h['total'][r] - h['used'][r]
-                            for r in _PHYSICAL} for h in hosts}
+                            for r in _PHYSICAL} for h in pool.hosts}
         if _fits(failed, free):
             self.audit.write('no-reclaim-needed', project=project,
+                             pool=pool.name,
                              reason='the failed servers fit now; the owner '
                                     'can boot again')
             return 0
         victims = sorted(
-            (s for s in holding if s.id in borrowed
+            (s for s in pool.holding if s.id in borrowed
              and s.project_id != project),
             key=lambda s: (self._priority(s), _node_priority(borrowed[s.id]),
                            -s.created.timestamp()))
@@ -204,18 +218,19 @@ class Reclaimer:
         for s in victims:
             if done >= budget:
                 self.audit.write('reclaim-bounded', project=project,
-                                 budget=budget)
+                                 pool=pool.name, budget=budget)
                 break
             event = 'reclaim' if not self.dry_run else 'would-reclaim'
             self.audit.write(event, project=project, server=s.id,
                              borrower=s.project_id, action=self.action,
-                             host=s.host, priority=self._priority(s))
+                             host=s.host, priority=self._priority(s),
+                             pool=pool.name)
             if not self.dry_run:
                 try:
                     self.cloud.act(s.id, self.action)
                 except Exception as e:
                     self.audit.write('reclaim-failed', server=s.id,
-                                     error=str(e))
+                                     pool=pool.name, error=str(e))
                     continue
             done += 1
             if s.host in free:

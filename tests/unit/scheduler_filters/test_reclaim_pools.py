@@ -1,0 +1,242 @@
+"""The reclaim engine per pool, on an in-memory cloud (no Nova, no Docker).
+
+Hosts of an aggregate with a plan override are a pool of their own, as
+TenantShareFilter decides: a borrower there gives way only to owners'
+demand within that aggregate's plan, and that plan decides who borrows.
+"""
+
+import datetime
+
+from scheduler_filters.core import plan as plan_mod
+from scheduler_filters.reclaim import cloud
+from scheduler_filters.reclaim import engine
+
+NOW = datetime.datetime(2026, 1, 1, 12, 0, tzinfo=datetime.timezone.utc)
+
+
+class MemoryCloud(cloud.Cloud):
+    """Servers, hosts and aggregates held in memory; actions change them
+    the way Nova would (a shelved-offloaded server leaves its host)."""
+
+    def __init__(self, hosts, aggregates=None):
+        self.capacity = hosts  # name -> vcpus
+        self.aggs = aggregates
+        self.aggregate_calls = 0
+        self.by_id = {}
+        self.acted = []
+
+    def add(self, sid, project, host, vcpus=2, minute=0, status='ACTIVE',
+            fault='', meta=None):
+        self.by_id[sid] = cloud.Server(
+            id=sid, name=sid, project_id=project, status=status, host=host,
+            created=NOW - datetime.timedelta(minutes=30 - minute),
+            updated=NOW - datetime.timedelta(minutes=30 - minute),
+            vcpus=vcpus, memory_mb=512, disk_gb=1, metadata=meta or {},
+            fault=fault)
+
+    def fail(self, sid, project, vcpus=2, minute=20):
+        self.add(sid, project, None, vcpus, minute, status='ERROR',
+                 fault='No valid host was found. There are not enough '
+                       'hosts available.')
+
+    def servers(self):
+        return list(self.by_id.values())
+
+    def hosts(self):
+        out = []
+        for name, vcpus in self.capacity.items():
+            used = [s for s in self.by_id.values()
+                    if s.host == name and s.holds_capacity]
+            out.append({
+                'name': name,
+                'total': {'VCPU': vcpus, 'MEMORY_MB': 8192, 'DISK_GB': 100},
+                'used': {'VCPU': sum(s.vcpus for s in used),
+                         'MEMORY_MB': sum(s.memory_mb for s in used),
+                         'DISK_GB': sum(s.disk_gb for s in used)}})
+        return out
+
+    def aggregates(self):
+        self.aggregate_calls += 1
+        return {} if self.aggs is None else self.aggs
+
+    def act(self, server_id, action):
+        self.acted.append((server_id, action))
+        s = self.by_id[server_id]
+        s.status, s.host = 'SHELVED_OFFLOADED', None
+
+    def set_metadata(self, server_id, metadata):
+        self.by_id[server_id].metadata.update(metadata)
+
+    def delete_metadata(self, server_id, key):
+        self.by_id[server_id].metadata.pop(key, None)
+
+
+def reclaimer(c, text, **kw):
+    kw.setdefault('grace_period', 0.0)
+    return engine.Reclaimer(c, plan_mod.loads(text), clock=lambda: 1000.0,
+                            wallclock=lambda: NOW, **kw)
+
+
+def events(records, name):
+    return [r for r in records if r['event'] == name]
+
+
+# ops owns the default pool (h1); research owns the "fast" aggregate
+# (fast-1); dev owns nothing anywhere and runs on borrowed capacity.
+TWO_POOLS = """
+version: 1
+resources: [VCPU]
+unlisted_projects: deny
+projects:
+  - name: ops
+    owns: {VCPU: 4}
+    borrow: false
+  - name: dev
+    owns: {VCPU: 0}
+aggregates:
+  fast:
+    projects:
+      - name: research
+        owns: {VCPU: 4}
+      - name: dev
+        owns: {VCPU: 0}
+"""
+
+
+def two_pools():
+    c = MemoryCloud({'h1': 4, 'fast-1': 4}, {'fast': ['fast-1']})
+    c.add('o1', 'ops', 'h1', minute=0)
+    c.add('d-b', 'dev', 'h1', minute=1)
+    # The lowest-priority, newest borrowed instance is in the other pool:
+    # over the whole fleet it would go first.
+    c.add('d-a1', 'dev', 'fast-1', minute=2,
+          meta={'docker_share:priority': '-1'})
+    c.add('d-a2', 'dev', 'fast-1', minute=3)
+    c.fail('f1', 'ops')
+    return c
+
+
+def test_borrower_in_another_pool_is_not_reclaimed():
+    c = two_pools()
+    records = reclaimer(c, TWO_POOLS).cycle()
+    assert c.acted == [('d-b', 'shelve')]
+    [seen] = events(records, 'demand-seen')
+    assert (seen['project'], seen['pool']) == ('ops', 'default')
+    [done] = events(records, 'reclaim')
+    assert (done['server'], done['pool'], done['host']) == ('d-b', 'default',
+                                                            'h1')
+    # dev borrows in both pools and is marked in both, each naming its pool.
+    marked = {(r['server'], r['pool'])
+              for r in events(records, 'mark-borrowed')}
+    assert marked == {('d-b', 'default'), ('d-a1', 'fast'), ('d-a2', 'fast')}
+    assert c.by_id['d-a1'].status == 'ACTIVE'
+
+
+def test_no_borrower_in_the_pool_means_no_reclaim_elsewhere():
+    c = two_pools()
+    del c.by_id['d-b']
+    c.capacity['h1'] = 2  # ops owns more than its pool has: h1 is full
+    records = reclaimer(c, TWO_POOLS).cycle()
+    # ops' demand is in the default pool, which has no borrower; freeing
+    # fast-1 would not help it (the filter keeps ops out of the fast
+    # pool), so nothing is reclaimed.
+    assert events(records, 'demand-seen')[0]['pool'] == 'default'
+    assert c.acted == []
+    assert not events(records, 'reclaim')
+
+
+# The same projects, but the "fast" aggregate's plan gives ops a share
+# there and dev a smaller one; in the default pool ops owns nothing.
+OVERRIDE_DECIDES = """
+version: 1
+resources: [VCPU]
+unlisted_projects: deny
+projects:
+  - name: qa
+    owns: {VCPU: 4}
+  - name: ops
+    owns: {VCPU: 0}
+    borrow: false
+  - name: dev
+    owns: {VCPU: 0}
+aggregates:
+  fast:
+    projects:
+      - name: ops
+        owns: {VCPU: 4}
+      - name: dev
+        owns: {VCPU: 2}
+"""
+
+
+def test_the_override_pools_plan_decides():
+    c = MemoryCloud({'h1': 4, 'fast-1': 4}, {'fast': ['fast-1', 'h1-x']})
+    c.add('q1', 'qa', 'h1', minute=0)
+    c.add('q2', 'qa', 'h1', minute=1)
+    c.add('d1', 'dev', 'fast-1', minute=2)
+    c.add('d2', 'dev', 'fast-1', minute=3)
+    c.fail('f1', 'ops')
+    records = reclaimer(c, OVERRIDE_DECIDES).cycle()
+    # Under the default plan ops owns nothing, so its failure would not be
+    # demand; the fast plan gives it 4 VCPU there.
+    [seen] = events(records, 'demand-seen')
+    assert (seen['project'], seen['pool']) == ('ops', 'fast')
+    # dev owns 2 VCPU in the fast plan: only its newest server borrows.
+    assert [(r['server'], r['pool']) for r in
+            events(records, 'mark-borrowed')] == [('d2', 'fast')]
+    assert c.acted == [('d2', 'shelve')]
+    assert events(records, 'reclaim')[0]['pool'] == 'fast'
+
+
+def test_demand_within_share_in_two_pools_is_reclaimed_once():
+    text = OVERRIDE_DECIDES.replace(
+        '  - name: ops\n    owns: {VCPU: 0}', '  - name: ops\n    owns: '
+        '{VCPU: 2}').replace('name: qa\n    owns: {VCPU: 4}',
+                             'name: qa\n    owns: {VCPU: 2}')
+    c = MemoryCloud({'h1': 4, 'fast-1': 4}, {'fast': ['fast-1']})
+    c.add('q1', 'qa', 'h1', minute=0)
+    c.add('q2', 'qa', 'h1', minute=1)  # qa borrows ops' idle 2 on h1
+    c.add('d1', 'dev', 'fast-1', minute=2)
+    c.add('d2', 'dev', 'fast-1', minute=3)
+    c.fail('f1', 'ops')
+    r = reclaimer(c, text, dry_run=True)
+    records = r.cycle()
+    assert {e['pool'] for e in events(records, 'demand-seen')} == {
+        'default', 'fast'}
+    assert len(events(records, 'would-reclaim')) == 1
+    assert len(events(records, 'demand-served-elsewhere')) == 1
+    assert c.acted == []
+    # The served server is not demand again in the next cycle.
+    assert not events(r.cycle(), 'demand-seen')
+
+
+def test_a_plan_without_overrides_does_not_ask_for_aggregates():
+    c = two_pools()
+    text = TWO_POOLS.split('aggregates:')[0]
+    records = reclaimer(c, text, dry_run=True).cycle()
+    assert c.aggregate_calls == 0
+    # One pool, the whole fleet: the lowest-priority borrower anywhere
+    # goes first, as before pools.
+    assert [r['server'] for r in events(records, 'would-reclaim')] == [
+        'd-a1']
+    assert {r['pool'] for r in records if 'pool' in r} == {'default'}
+
+
+def test_aggregate_missing_from_the_cloud_leaves_hosts_in_default():
+    c = two_pools()
+    c.aggs = {}
+    records = reclaimer(c, TWO_POOLS, dry_run=True).cycle()
+    assert {r['pool'] for r in records if 'pool' in r} == {'default'}
+    assert [r['server'] for r in events(records, 'would-reclaim')] == [
+        'd-a1']
+
+
+def test_compute_api_aggregates():
+    class Transport:
+        def get(self, path):
+            assert path == '/os-aggregates'
+            return {'aggregates': [{'name': 'fast', 'hosts': ['a', 'b']},
+                                   {'name': 'empty', 'hosts': None}]}
+
+    assert cloud.ComputeAPICloud(Transport()).aggregates() == {
+        'fast': ['a', 'b'], 'empty': []}
