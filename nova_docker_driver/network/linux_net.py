@@ -47,6 +47,22 @@ def _fail(step, err):
     return NetlinkStepFailed('%s: %s' % (step, cause))
 
 
+def _gone(err):
+    """The link went meanwhile (its namespace died): that is no error."""
+    return err.code in (ENODEV, ENOENT)
+
+
+def _get_link(ipr, index):
+    """The link at ``index``, or None when it is gone."""
+    try:
+        found = ipr.get_links(index)
+    except NetlinkError as err:
+        if _gone(err):
+            return None
+        raise
+    return found[0] if found else None
+
+
 # ---------------------------------------------------------------- host side
 def host_link(name):
     """The host link called ``name``: index, kind, master, alias; or None."""
@@ -54,24 +70,14 @@ def host_link(name):
         found = ipr.link_lookup(ifname=name)
         if not found:
             return None
-        try:
-            link = ipr.get_links(found[0])[0]
-        except NetlinkError as err:
-            # A veth goes with its peer's namespace: a container stopping
-            # between the lookup and the read takes the link along.
-            if err.code in (ENODEV, ENOENT):
-                return None
-            raise
+        # A veth goes with its peer's namespace: a container stopping
+        # between the lookup and the read takes the link along.
+        link = _get_link(ipr, found[0])
+        if link is None:
+            return None
         master = link.get('master')
-        master_name = None
-        if master:
-            try:
-                masters = ipr.get_links(master)
-            except NetlinkError as err:
-                if err.code not in (ENODEV, ENOENT):
-                    raise
-                masters = ()
-            master_name = masters[0].get('ifname') if masters else None
+        master_link = _get_link(ipr, master) if master else None
+        master_name = master_link.get('ifname') if master_link else None
         kind = link.get_nested('IFLA_LINKINFO', 'IFLA_INFO_KIND')
         return {
             'index': link['index'],
@@ -124,7 +130,7 @@ def _delete(ipr, name):
         ipr.link('del', index=found[0])
     except NetlinkError as err:
         # Gone meanwhile (its peer's namespace died): that is the goal.
-        if err.code in (ENODEV, ENOENT):
+        if _gone(err):
             return False
         raise _fail('delete link %s' % name, err)
     return True
@@ -364,7 +370,7 @@ def _delete_by_mac(ipr, mac):
             try:
                 ipr.link('del', index=link['index'])
             except NetlinkError as err:
-                if err.code in (ENODEV, ENOENT):
+                if _gone(err):
                     return False
                 raise _fail('delete %s' % link['ifname'], err)
             return True
