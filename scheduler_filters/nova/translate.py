@@ -86,7 +86,7 @@ def host_architectures(host_state):
 
 def entries(hosts):
     """``_entry`` for many hosts, its hit check inlined (a scheduler asks
-    for every host of every request; ``hosts_running`` repeats it)."""
+    for every host of every request)."""
     get = _arch_cache.get
     refresh = _entry
     label = arch.EMULATED_LABEL
@@ -111,20 +111,11 @@ def hosts_running(hosts, archs, native=None):
     them natively (``native_flags`` reads it back for the same request
     instead of checking each host again).
     """
-    get = _arch_cache.get
-    refresh = _entry
-    label = arch.EMULATED_LABEL
     flags = native if native is not None else []
     flag = flags.append
     out = []
     append = out.append
-    for h in hosts:
-        hit = get(id(h))
-        stats = getattr(h, 'stats', None)
-        if (hit is None or hit[_SUPPORTED] != h.supported_instances
-                or hit[_LABEL] != (stats.get(label) if stats else None)
-                or hit[_AGGS] != h.aggregates):
-            hit = refresh(h)
+    for h, hit in zip(hosts, entries(hosts)):
         if hit[NATIVE].isdisjoint(archs):
             if hit[EMULATED].isdisjoint(archs):
                 continue
