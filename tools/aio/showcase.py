@@ -65,19 +65,22 @@ class Showcase:
             self.say('  (%.1f s)' % took)
         return json.loads(proc.stdout) if fmt_json else proc.stdout
 
+    def endpoint(self, host):
+        """The Docker endpoint of compute ``host``'s engine."""
+        return [e for e in self.lay.engines if e.host == host][0].endpoint
+
     def docker_ps(self, host):
-        engine = [e for e in self.lay.engines if e.host == host][0]
+        endpoint = self.endpoint(host)
         out = subprocess.run(
-            ['docker', '-H', engine.endpoint, 'ps', '--format',
+            ['docker', '-H', endpoint, 'ps', '--format',
              '{{.Names}}  {{.Image}}  {{.Status}}'],
             capture_output=True, text=True, timeout=60).stdout
-        self.say('$ docker -H %s ps   # the engine of %s' % (engine.endpoint,
-                                                             host))
+        self.say('$ docker -H %s ps   # the engine of %s' % (endpoint, host))
         self.say(out.rstrip())
 
     def docker(self, host, *args):
-        engine = [e for e in self.lay.engines if e.host == host][0]
-        proc = subprocess.run(['docker', '-H', engine.endpoint] + list(args),
+        proc = subprocess.run(['docker', '-H', self.endpoint(host)] +
+                              list(args),
                               capture_output=True, text=True, timeout=120)
         if proc.returncode != 0:
             raise ShowcaseFailed('docker %s failed: %s' % (
