@@ -50,9 +50,14 @@ reclaim_opts = [
                help='The same share plan file the scheduler uses.'),
     cfg.FloatOpt('grace_period', default=120.0, min=0,
                  help='Seconds an owner\'s demand must stay unmet before '
-                      'borrowed capacity is reclaimed (EGO default 120).'),
+                      'borrowed capacity is reclaimed (EGO default 120), '
+                      'counted from the failed server\'s updated time '
+                      '(whole seconds, rounded up). The service wakes '
+                      'when it ends, not only at the next interval.'),
     cfg.FloatOpt('interval', default=30.0, min=0.1,
-                 help='Seconds between reclaim cycles.'),
+                 help='Seconds between regular reclaim cycles (fixed '
+                      'rate). Between them the service also runs a cycle '
+                      'when a pending demand\'s grace period ends.'),
     cfg.StrOpt('action', default='shelve',
                choices=('shelve', 'stop', 'delete'),
                help='What to do with a borrower\'s instance to reclaim it.'),

@@ -66,6 +66,7 @@ class Reclaimer:
         self.pending = {}   # (pool, project) -> monotonic time first seen
         self.served = set()  # failed server ids whose demand was handled
         self.cycles = 0
+        self.looked_at = None  # clock time the last cycle judged dues at
 
     def _config(self):
         if isinstance(self.plans, loader.PlanStore):
@@ -75,6 +76,9 @@ class Reclaimer:
     def cycle(self):
         """Run one cycle; returns the list of audit records it wrote."""
         self.cycles += 1
+        # Set first, so that a cycle failing early still counts as having
+        # looked (see next_due).
+        self.looked_at = self.clock()
         first = len(self.audit.records)
         plan, agg_plans = self._config().active(self.wallclock())
         servers = self.cloud.servers()
@@ -91,7 +95,7 @@ class Reclaimer:
             for project, failed in self._demand(p.share, p.plan,
                                                 servers).items():
                 demand[(p.name, project)] = failed
-        now = self.clock()
+        now = self.looked_at = self.clock()
         for key in list(self.pending):
             if key not in demand:
                 del self.pending[key]
@@ -132,6 +136,19 @@ class Reclaimer:
             if actions >= self.max_actions:
                 break
         return self.audit.records[first:]
+
+    def next_due(self):
+        """The clock time at which the earliest pending demand's grace
+        period ends, or None: when a cycle next has something to act on.
+
+        Only demands that were not yet due when the last cycle looked
+        count. One that was due then and is still pending (the cycle hit
+        ``max_actions``, or failed) waits for the next regular cycle, so a
+        demand that cannot be acted on never makes the service spin."""
+        dues = [t + self.grace for t in self.pending.values()]
+        if self.looked_at is not None:
+            dues = [d for d in dues if d > self.looked_at]
+        return min(dues, default=None)
 
     def _borrowed(self, pool, plan, holding):
         """Ids of servers running on borrowed capacity: per project, its

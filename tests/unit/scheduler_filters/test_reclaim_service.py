@@ -71,3 +71,193 @@ def test_console_script_refuses_to_start_without_a_plan(tmp_path):
         capture_output=True, text=True, timeout=60)
     assert proc.returncode != 0
     assert 'explode' in proc.stderr
+
+
+# The service loop: fixed-rate cycles, plus a wake-up when the earliest
+# pending demand's grace period ends. Real time, short waits.
+
+def _run_in_thread(r, interval, **kw):
+    import threading
+
+    from scheduler_filters.reclaim import service
+    stop = threading.Event()
+    out = {}
+    th = threading.Thread(target=lambda: out.update(
+        cycles=service.run(r, interval, stop, **kw)), daemon=True)
+    th.start()
+    return stop, th, out
+
+
+def _stop(stop, th):
+    stop.set()
+    th.join(5)
+    assert not th.is_alive()
+
+
+def _ops_demand(grace_left, grace=1.0, **kw):
+    """ops' failed server seen with ``grace_left`` s of grace to go; dev
+    borrows the host it needs."""
+    from tests.unit.scheduler_filters import test_reclaim_pools as tp
+    c = tp.MemoryCloud({'h1': 4})
+    c.add('o1', 'ops', 'h1')
+    c.add('d1', 'dev', 'h1', minute=1)
+    c.fail('f1', 'ops')
+    # Sub-second 'updated': no rounding up to the next whole second.
+    c.by_id['f1'].updated = tp.NOW - datetime.timedelta(
+        seconds=grace - grace_left)
+    text = tp.TWO_POOLS.split('aggregates:')[0]
+    import time
+
+    from scheduler_filters.core import plan as plan_mod
+    r = engine.Reclaimer(c, plan_mod.loads(text), grace_period=grace,
+                         clock=time.monotonic, wallclock=lambda: tp.NOW,
+                         **kw)
+    return c, r
+
+
+def _wait_for(predicate, timeout):
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return predicate()
+
+
+def test_reclaim_is_issued_when_the_grace_period_ends_not_a_cycle_later():
+    import time
+    c, r = _ops_demand(grace_left=0.3)
+    t0 = time.monotonic()
+    stop, th, _ = _run_in_thread(r, interval=30.0)
+    try:
+        assert _wait_for(lambda: c.acted, 3.0), 'no reclaim within 3 s'
+        took = time.monotonic() - t0
+    finally:
+        _stop(stop, th)
+    assert c.acted == [('d1', 'shelve')]
+    assert 0.25 <= took < 2.0, took  # not the 30 s interval
+    # The first cycle saw the demand, the wake-up at its due time acted.
+    assert r.cycles == 2
+    assert r.next_due() is None
+
+
+def test_next_due_is_the_earliest_grace_end_not_yet_reached():
+    now = [1000.0]
+    c, r = _ops_demand(grace_left=0.3)
+    r.clock = lambda: now[0]
+    assert r.next_due() is None  # nothing pending before a cycle
+    r.cycle()
+    assert abs(r.next_due() - 1000.3) < 1e-6
+    now[0] = 1000.2
+    r.cycle()  # not due yet: still pending, same due time
+    assert abs(r.next_due() - 1000.3) < 1e-6
+    now[0] = 1000.3
+    r.cycle()
+    assert c.acted == [('d1', 'shelve')]
+    assert r.next_due() is None
+
+
+def test_a_due_demand_that_cannot_be_acted_on_does_not_spin():
+    import time
+    c, r = _ops_demand(grace_left=0.2)
+    broken = []
+    real = c.servers
+
+    def servers():
+        if broken:
+            raise RuntimeError('compute API down')
+        return real()
+
+    c.servers = servers
+    stop, th, out = _run_in_thread(r, interval=30.0)
+    try:
+        assert _wait_for(lambda: r.cycles == 1, 2.0)
+        broken.append(True)  # the cycle at the due time fails
+        time.sleep(0.8)
+    finally:
+        _stop(stop, th)
+    # One extra cycle at the due time (it failed), then nothing until the
+    # next regular cycle: no retry loop on a demand left pending.
+    assert out['cycles'] == 2
+    assert r.next_due() is None
+    assert c.acted == []
+
+
+TWO_OWNERS = """
+version: 1
+resources: [VCPU]
+unlisted_projects: deny
+projects:
+  - name: ops
+    owns: {VCPU: 4}
+  - name: qa
+    owns: {VCPU: 4}
+  - name: dev
+    owns: {VCPU: 0}
+"""
+
+
+def test_a_demand_left_by_a_bounded_round_waits_for_the_next_cycle():
+    import time
+
+    from scheduler_filters.core import plan as plan_mod
+    from tests.unit.scheduler_filters import test_reclaim_pools as tp
+    # Two owners' demands come due at once, one action per cycle: the one
+    # left pending must not get an immediate extra round (bounded rounds
+    # stay one per interval).
+    c = tp.MemoryCloud({'h1': 4, 'h2': 4})
+    c.add('o1', 'ops', 'h1')
+    c.add('d1', 'dev', 'h1', minute=1)
+    c.add('q1', 'qa', 'h2')
+    c.add('d2', 'dev', 'h2', minute=2)
+    c.fail('f1', 'ops')
+    c.fail('f2', 'qa')
+    for sid in ('f1', 'f2'):
+        c.by_id[sid].updated = tp.NOW - datetime.timedelta(seconds=0.8)
+    r = engine.Reclaimer(c, plan_mod.loads(TWO_OWNERS), grace_period=1.0,
+                         max_actions=1, clock=time.monotonic,
+                         wallclock=lambda: tp.NOW)
+    stop, th, out = _run_in_thread(r, interval=30.0)
+    try:
+        assert _wait_for(lambda: c.acted, 2.0)
+        time.sleep(0.5)
+    finally:
+        _stop(stop, th)
+    assert out['cycles'] == 2
+    assert len(c.acted) == 1
+    assert len(r.pending) == 1  # the other owner's, for the next cycle
+    assert r.next_due() is None
+
+
+class _Stub:
+    """A reclaimer reporting a fixed due time; records cycle starts."""
+
+    def __init__(self, due_in=None):
+        import time
+        self.clock = time.monotonic
+        self.t0 = self.clock()
+        self.due = None if due_in is None else self.t0 + due_in
+        self.starts = []
+
+    def cycle(self):
+        self.starts.append(self.clock() - self.t0)
+
+    def next_due(self):
+        return self.due
+
+
+def test_regular_cycles_keep_their_fixed_rate_around_an_extra_one():
+    import threading
+
+    from scheduler_filters.reclaim import service
+    plain = _Stub()
+    service.run(plain, 0.2, threading.Event(), max_cycles=3)
+    # The due time 0.3 s lies between the regular cycles at 0.2 and 0.4.
+    stub = _Stub(due_in=0.3)
+    service.run(stub, 0.2, threading.Event(), max_cycles=5)
+    for got, want in ((plain.starts, [0.0, 0.2, 0.4]),
+                      (stub.starts, [0.0, 0.2, 0.3, 0.4, 0.6])):
+        assert len(got) == len(want), got
+        for g, w in zip(got, want):
+            assert w <= g < w + 0.08, got
