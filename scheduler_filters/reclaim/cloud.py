@@ -37,6 +37,14 @@ class Server:
     metadata: dict
     fault: str = ''
     updated: datetime.datetime | None = None
+    launched: datetime.datetime | None = None
+
+    @property
+    def age_key(self):
+        """Sorts oldest first. The API's ``created`` has whole seconds, so
+        servers booted in one second tie; ``launched_at`` has microseconds
+        and breaks the tie (then the id, so the order never varies)."""
+        return (self.created, self.launched or self.created, self.id)
 
     @property
     def holds_capacity(self):
@@ -182,6 +190,7 @@ def _server(s):
         status=s.get('status', ''),
         host=s.get('OS-EXT-SRV-ATTR:host'),
         created=created, updated=_when(s.get('updated')),
+        launched=_when(s.get('OS-SRV-USG:launched_at')),
         vcpus=int(flavor.get('vcpus') or 0),
         memory_mb=int(flavor.get('ram') or 0),
         disk_gb=int(flavor.get('disk') or 0)

@@ -195,7 +195,7 @@ class Reclaimer:
             seconds=self.demand_window)
         out = {}
         asked = {}
-        for s in sorted(servers, key=lambda s: s.created):
+        for s in sorted(servers, key=lambda s: s.age_key):
             if (s.status != 'ERROR' or s.holds_capacity
                     or NO_VALID_HOST not in s.fault or s.id in self.served
                     or s.created < cutoff):
@@ -226,11 +226,12 @@ class Reclaimer:
                              reason='the failed servers fit now; the owner '
                                     'can boot again')
             return 0
-        victims = sorted(
-            (s for s in pool.holding if s.id in borrowed
-             and s.project_id != project),
-            key=lambda s: (self._priority(s), _node_priority(borrowed[s.id]),
-                           -s.created.timestamp()))
+        # Newest first, then (a stable sort) lowest priority first.
+        victims = sorted((s for s in pool.holding if s.id in borrowed
+                          and s.project_id != project),
+                         key=lambda s: s.age_key, reverse=True)
+        victims.sort(key=lambda s: (self._priority(s),
+                                    _node_priority(borrowed[s.id])))
         done = 0
         for s in victims:
             if done >= budget:
@@ -280,7 +281,7 @@ def _node_priority(node):
 def _newest_covering(servers, over, node):
     out = {}
     remaining = {r: v for r, v in over.items() if v > _EPS}
-    for s in sorted(servers, key=lambda s: s.created, reverse=True):
+    for s in sorted(servers, key=lambda s: s.age_key, reverse=True):
         if not any(v > _EPS for v in remaining.values()):
             break
         out[s.id] = node

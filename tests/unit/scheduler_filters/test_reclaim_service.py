@@ -25,6 +25,23 @@ def test_newest_servers_cover_the_borrowed_amount():
     assert engine._newest_covering(servers, {'VCPU': 0}, 'n') == {}
 
 
+def test_servers_booted_in_one_second_are_ordered_by_launch_time():
+    # The API's 'created' has whole seconds; the order of equal ones must
+    # not depend on the list order the API happened to return.
+    created = '2026-01-01T00:00:00Z'
+    api = [{'id': sid, 'tenant_id': 'p', 'status': 'ACTIVE',
+            'OS-EXT-SRV-ATTR:host': 'h1', 'created': created,
+            'OS-SRV-USG:launched_at': '2026-01-01T00:00:00.%06d' % usec,
+            'flavor': {'vcpus': 2, 'ram': 512, 'disk': 1}}
+           for sid, usec in (('b', 300000), ('a', 900000), ('c', 100000))]
+    for order in (api, api[::-1]):
+        servers = [cloud._server(s) for s in order]
+        got = engine._newest_covering(servers, {'VCPU': 1}, 'n')
+        assert set(got) == {'a'}  # launched last
+        assert [s.id for s in sorted(servers, key=lambda s: s.age_key)] \
+            == ['c', 'b', 'a']
+
+
 def test_fits_is_first_fit_over_hosts():
     failed = [server('f1', 2, 0), server('f2', 2, 0)]
     room = {'VCPU': 2, 'MEMORY_MB': 4096, 'DISK_GB': 10}
