@@ -21,6 +21,8 @@ import importlib  # noqa: E402
 from nova.tests.functional import integrated_helpers  # noqa: E402
 from nova.virt import driver as virt_driver  # noqa: E402
 
+from tests.rig import messaging as messaging_rig  # noqa: E402
+
 # The package re-exports a name 'nova', so import the module by its path.
 nova_fixtures_module = importlib.import_module('nova.tests.fixtures.nova')
 
@@ -70,6 +72,7 @@ class NovaCloudTestCase(integrated_helpers._IntegratedTestBase):
     def setUp(self):
         self.useFixture(fixtures.MockPatchObject(
             nova_fixtures_module, 'ReaderWriterLock', ReaderPreferringLock))
+        self.useFixture(messaging_rig.PromptDelivery())
         self._driver_factory = None
         if callable(self.compute_driver):
             self._driver_factory = self.compute_driver
