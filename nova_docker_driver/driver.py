@@ -211,6 +211,14 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
                                        LABEL_UUID, self.emit_event)
         self._watcher.start()
 
+    def _expect(self, container_id, action):
+        if self._watcher is not None:
+            self._watcher.expect(container_id, action)
+
+    def _unexpect(self, container_id, action):
+        if self._watcher is not None:
+            self._watcher.unexpect(container_id, action)
+
     def cleanup_host(self, host):
         if self._watcher is not None:
             self._watcher.stop()
@@ -486,10 +494,13 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
                                          reason=exc)
         if not power_on:
             return
+        # A container just created: its first start can only be this one.
+        self._expect(container_id, 'start')
         try:
             self._start(instance, container_id, network_info,
                         wait_events=True)
         except Exception as exc:
+            self._unexpect(container_id, 'start')
             LOG.error('Starting the container failed: %s', exc,
                       instance=instance)
             try:
@@ -515,7 +526,14 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
                     state = self._find(instance)
                     container_id = state.id if state else None
                 if container_id:
-                    self._backend.remove(container_id)
+                    # A removed container dies once, if at all, and never
+                    # again: a 'die' now is this removal's.
+                    self._expect(container_id, 'die')
+                    try:
+                        self._backend.remove(container_id)
+                    except Exception:
+                        self._unexpect(container_id, 'die')
+                        raise
                 self._remove_instance_dir(instance)
 
     def destroy(self, context, instance, network_info, block_device_info=None,

@@ -26,6 +26,9 @@ TRANSITIONS = {
     'unpause': virtevent.EVENT_LIFECYCLE_RESUMED,
 }
 RECONNECT_DELAY = 3.0
+# An expected event that never came (removing a stopped container makes no
+# 'die') is forgotten after this long; a container id is never reused.
+EXPECT_TTL = 300.0
 
 
 class Watcher:
@@ -40,6 +43,27 @@ class Watcher:
         self._since = int(time.time())
         self._thread = threading.Thread(target=self._run, daemon=True,
                                         name='docker-events')
+        self._expected = {}  # (container id, action) -> monotonic time
+        self._expected_lock = threading.Lock()
+
+    def expect(self, container_id, action):
+        """The driver is about to cause ``action`` on the container: do not
+        hand the event on. Only for events that can come from the driver's
+        call alone (see the module doc); ``unexpect`` if the call fails."""
+        now = time.monotonic()
+        with self._expected_lock:
+            for key, since in list(self._expected.items()):
+                if now - since > EXPECT_TTL:
+                    del self._expected[key]
+            self._expected[(container_id, action)] = now
+
+    def unexpect(self, container_id, action):
+        with self._expected_lock:
+            self._expected.pop((container_id, action), None)
+
+    def _was_expected(self, container_id, action):
+        with self._expected_lock:
+            return self._expected.pop((container_id, action), None) is not None
 
     def start(self):
         self._thread.start()
@@ -78,6 +102,11 @@ class Watcher:
             self._since = ev['time']
         uuid = (ev.get('labels') or {}).get(self._uuid_label)
         transition = TRANSITIONS.get(ev.get('action'))
+        if self._was_expected(ev.get('id'), ev.get('action')):
+            LOG.debug('Container %s: %s (made by the driver)',
+                      (ev.get('id') or '')[:12], ev.get('action'),
+                      instance_uuid=uuid)
+            return
         if ev.get('action') == 'die' and ev.get('id'):
             # The engine announces a death a moment before its inspect says
             # so; Nova asks the driver before it acts on the event.

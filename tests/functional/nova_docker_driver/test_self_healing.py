@@ -4,6 +4,7 @@ containers Nova does not know."""
 import os
 import subprocess
 
+from nova.virt import event as virtevent
 import pytest
 
 from nova_docker_driver import exception
@@ -40,6 +41,26 @@ class TestOutsideChanges(base.DockerCloudTestCase):
         self._wait(lambda: self.api.get_server(server['id'])['status'] ==
                    'SHUTOFF', timeout=30, what='SHUTOFF from the event')
         self.assertFalse(self._container(server)['State']['Running'])
+
+    def test_the_drivers_own_boot_and_delete_are_not_echoed_to_nova(self):
+        # The first start of a container the driver created and the death
+        # of one it removes would only cost Nova a lookup while that very
+        # task runs; a change made outside is still handed on.
+        seen = []
+        forward = self.driver._compute_event_callback
+
+        def record(event):
+            seen.append((event.get_instance_uuid(), event.get_transition()))
+            return forward(event)
+        self.driver._compute_event_callback = record
+        kept, gone = self._boot(), self._boot()
+        self._delete_server(gone)
+        # The engine reports events in order: once the outside kill of
+        # 'kept' arrived, the boots' and the delete's would have too.
+        self.docker.api.kill(self._container(kept)['Id'])
+        self._wait(lambda: seen, timeout=30, what='the outside kill event')
+        self.assertEqual([(kept['id'], virtevent.EVENT_LIFECYCLE_STOPPED)],
+                         seen)
 
     def test_events_off_means_the_periodic_sync_decides(self):
         self.flags(lifecycle_events=False, group='docker')
