@@ -1,6 +1,7 @@
 """The reclaim service's command line and pure helpers (no cloud needed)."""
 
 import datetime
+import os
 import subprocess
 import sys
 
@@ -69,6 +70,23 @@ def test_options_are_listed_for_the_config_generator():
     assert [o.default for o in groups['docker_share_reclaim']
             if o.name == 'grace_period'] == [120.0]
     assert 'share_plan_file' in {o.name for o in groups['docker_scheduler']}
+
+
+def test_generated_sample_is_current(tmp_path):
+    root = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.dirname(os.path.abspath(__file__)))))
+    out = tmp_path / 'sample.conf'
+    subprocess.run([os.path.join(os.path.dirname(sys.executable),
+                                 'oslo-config-generator'),
+                    '--namespace', 'scheduler_filters', '--wrap-width', '79',
+                    '--output-file', str(out)], check=True, cwd=root,
+                   capture_output=True, timeout=120)
+    sample = os.path.join(root, 'etc', 'scheduler_filters',
+                          'scheduler-filters.conf.sample')
+    with open(sample) as f:
+        assert out.read_text() == f.read(), (
+            'regenerate with oslo-config-generator --config-file '
+            'etc/scheduler_filters/scheduler-filters-config-generator.conf')
 
 
 def test_console_script_refuses_to_start_without_a_plan(tmp_path):
