@@ -74,9 +74,22 @@ class RequestState:
         # ArchitectureFilter for EmulationWeigher: Nova hands both the same
         # host objects, unchanged in between.
         self.native = None
+        self._weighed = None
         self._share = None
         self._share_built = False
         self.lock = threading.Lock()
+
+    def weighed_hosts(self, weighed_obj_list):
+        """(hosts, [(index, host) with aggregates]) of the weight
+        handler's list, built once for all the weighers: Nova hands each
+        the same list object, unchanged in between."""
+        cached = self._weighed
+        if (cached is None or cached[0] is not weighed_obj_list
+                or len(cached[1]) != len(weighed_obj_list)):
+            hosts = [w.obj for w in weighed_obj_list]
+            with_aggs = [(i, h) for i, h in enumerate(hosts) if h.aggregates]
+            cached = self._weighed = (weighed_obj_list, hosts, with_aggs)
+        return cached[1], cached[2]
 
     def share(self):
         """ShareView for this request, or None when no plan is configured.

@@ -48,7 +48,8 @@ class _Weigher(weights.BaseHostWeigher):
         raise NotImplementedError
 
     def weigh_objects(self, weighed_obj_list, spec_obj):
-        hosts = [w.obj for w in weighed_obj_list]
+        hosts, with_aggs = state.for_request(spec_obj).weighed_hosts(
+            weighed_obj_list)
         raw = self.raw_weights(hosts, spec_obj)
         if not self._apply_here():
             return raw
@@ -57,7 +58,7 @@ class _Weigher(weights.BaseHostWeigher):
             name = self.multiplier_name
             default = _default_multiplier(name)
             weigh.add_normalized(weighed_obj_list, raw, default,
-                                 _overrides(hosts, name, default))
+                                 _overrides(with_aggs, name, default))
         return []  # nothing left for the handler's per-host loop
 
     def _apply_here(self):
@@ -177,10 +178,11 @@ def _multiplier(host_state, name):
     return utils.get_weight_multiplier(host_state, name, default)
 
 
-def _overrides(hosts, name, default):
+def _overrides(with_aggs, name, default):
     """{index: multiplier} for the hosts whose aggregates override it.
 
-    Nova's own lookup (``utils.get_weight_multiplier``: the minimum of the
+    ``with_aggs`` is [(index, host)] of the hosts in some aggregate. Nova's
+    own lookup (``utils.get_weight_multiplier``: the minimum of the
     aggregates' values, a bad value logged and ignored) runs only for hosts
     with an aggregate whose metadata names the multiplier.
     """
@@ -188,11 +190,8 @@ def _overrides(hosts, name, default):
     if not name:
         return out
     names_it = {}  # id(aggregate) -> metadata has the key; alive meanwhile
-    for i, h in enumerate(hosts):
-        aggs = h.aggregates
-        if not aggs:
-            continue
-        for agg in aggs:
+    for i, h in with_aggs:
+        for agg in h.aggregates:
             hit = names_it.get(id(agg))
             if hit is None:
                 hit = names_it[id(agg)] = name in (agg.metadata or ())
