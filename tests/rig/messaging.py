@@ -50,6 +50,12 @@ class PromptDelivery(fixtures.Fixture):
             deliver(exchange, *args, **kwargs)
             bell.ring()
 
+        stop = impl_fake.FakeListener.stop
+
+        def stop_and_ring(listener):
+            stop(listener)
+            bell.ring()  # a stopping server need not wait for the poll
+
         @driver_base.batch_poll_helper
         def poll(listener, timeout=None):
             deadline = None if timeout is None else time.monotonic() + timeout
@@ -75,3 +81,5 @@ class PromptDelivery(fixtures.Fixture):
             impl_fake.FakeExchange, 'deliver_message', deliver_and_ring))
         self.useFixture(fixtures.MockPatchObject(
             impl_fake.FakeListener, 'poll', poll))
+        self.useFixture(fixtures.MockPatchObject(
+            impl_fake.FakeListener, 'stop', stop_and_ring))
