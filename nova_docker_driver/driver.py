@@ -417,7 +417,7 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
                                 injected_files, network_info)
         container_id = None
         try:
-            ref = self._images.resolve(context, image_meta)
+            ref = self._images.resolve(context, image_meta, instance)
             labels = self._labels(instance)
             labels.update({LABEL_NAME: instance.name,
                            LABEL_PROJECT: instance.project_id or '',
@@ -567,7 +567,7 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
             # Evacuation and volume-backed rebuilds go Nova's default way.
             raise NotImplementedError()
         # Check the new image before the old container goes.
-        self._images.resolve(context, image_meta)
+        self._images.resolve(context, image_meta, instance)
         instance.task_state = task_states.REBUILD_BLOCK_DEVICE_MAPPING
         instance.save(expected_task_state=[task_states.REBUILDING])
         instance.task_state = task_states.REBUILD_SPAWNING

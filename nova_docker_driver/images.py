@@ -30,6 +30,8 @@ LOG = logging.getLogger(__name__)
 
 DOCKER_FORMAT = 'docker'
 ENGINE_REF_PROPERTY = 'docker_image'
+# Nova keeps an instance's image properties in its system metadata.
+SYSMETA_PREFIX = 'image_'
 
 
 class ImageLoader:
@@ -56,8 +58,22 @@ class ImageLoader:
         """The raw Glance record (custom properties included)."""
         return self._image_api.get(context, image_id)
 
-    def resolve(self, context, image_meta):
-        """The engine reference to create the instance's container from."""
+    def resolve(self, context, image_meta, instance=None):
+        """The engine reference to create the instance's container from.
+
+        With ``instance``, what Nova already read from Glance when it took
+        the request (the container format in ``image_meta``, the image's
+        own properties in the instance's system metadata) stands in for a
+        second Glance read: a boot of a cached image makes no Glance call,
+        as Nova's other drivers boot cached images. An image not cached yet
+        is read from Glance and downloaded all the same (what Nova kept may
+        lack properties: instances made outside its API).
+        """
+        known = _known_record(image_meta, instance)
+        if known is not None:
+            ref = self._resolve(context, image_meta.id, known, load=False)[0]
+            if ref is not None:
+                return ref
         return self._resolve(context, image_meta.id)[0]
 
     def precache(self, context, image_id):
@@ -69,8 +85,11 @@ class ImageLoader:
         """When (time.monotonic) a boot last asked for the image, or None."""
         return self._resolved_at.get(image_id)
 
-    def _resolve(self, context, image_id):
-        record = self.glance_image(context, image_id)
+    def _resolve(self, context, image_id, record=None, load=True):
+        """(engine reference, loaded now); (None, False) when the image is
+        not in the engine and ``load`` is false."""
+        if record is None:
+            record = self.glance_image(context, image_id)
         fmt = record.get('container_format')
         if fmt != DOCKER_FORMAT:
             raise exception.WrongContainerFormat(image_id=image_id,
@@ -86,6 +105,8 @@ class ImageLoader:
             cached = self.cache_ref(image_id)
             if self._backend.image_id(cached):
                 return cached, False
+            if not load:
+                return None, False
             self._load_from_glance(context, image_id, cached)
             return cached, True
 
@@ -130,6 +151,22 @@ class ImageLoader:
                 if os.path.exists(path):
                     os.unlink(path)
             os.rmdir(staging)
+
+
+def _known_record(image_meta, instance):
+    """The Glance record's fields this module reads, from what Nova keeps
+    of the instance's image; None when it does not describe this image."""
+    if instance is None or not image_meta.obj_attr_is_set('id'):
+        return None
+    fmt = (image_meta.container_format
+           if image_meta.obj_attr_is_set('container_format') else None)
+    if not fmt or instance.image_ref != image_meta.id:
+        return None
+    sysmeta = instance.system_metadata or {}
+    props = {key[len(SYSMETA_PREFIX):]: value
+             for key, value in sysmeta.items()
+             if key.startswith(SYSMETA_PREFIX)}
+    return {'container_format': fmt, 'properties': props}
 
 
 def strip_repo_tags(image_id, src, dst):

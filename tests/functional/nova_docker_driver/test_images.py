@@ -80,6 +80,26 @@ class TestImages(_ImagesBase):
         cache = os.path.join(self.tmp, 'image-cache')
         self.assertEqual([], os.listdir(cache))
 
+    def test_a_boot_of_a_cached_image_asks_glance_nothing(self):
+        # Nova read the image when it took the request; the driver uses
+        # that (format, properties) and the cached tag, as Nova's other
+        # drivers boot cached images without going back to Glance.
+        _ref, data = self._new_image_tarball('cached')
+        image_id = self._add_tarball_image(str(uuid.uuid4()), data)
+        self._boot(image=image_id)
+        asked = []
+        real_get = self.driver._images.glance_image
+        self.driver._images.glance_image = lambda ctx, iid: (
+            asked.append(iid), real_get(ctx, iid))[1]
+        second = self._boot(image=image_id)
+        self.assertEqual('cached', self._read(second, '/marker'))
+        self.assertEqual([], asked)
+        # An engine image named by the docker_image property is found the
+        # same way, from the properties Nova kept.
+        engine_image = self._boot(image=base.IDLE_IMAGE)
+        self.assertTrue(self._container(engine_image)['State']['Running'])
+        self.assertEqual([], asked)
+
     @pytest.mark.slow
     def test_tarball_cannot_retag_engine_images(self):
         victim = 'nova-test-victim:latest'
