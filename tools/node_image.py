@@ -15,6 +15,7 @@ Run as ``python tools/node_image.py`` (``make images`` calls it too).
 """
 
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -113,10 +114,24 @@ def build(client=None, log=print):
     return done
 
 
+def _sibling(name):
+    """A script beside this one (tools/ is not a package), however this one
+    was imported: the test rig imports it with tools/ on sys.path only
+    for the import itself."""
+    if name in sys.modules:
+        return sys.modules[name]
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        name + '.py')
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def _tag_v2(client, content_v2):
     """A second image id on the same layers: cheap, and a real image change."""
-    import build_images
-    build_images.build_dockerfile(
+    _sibling('build_images').build_dockerfile(
         client, REF_V2, 'FROM %s\nLABEL %s=%s\n' % (REF, LABEL, content_v2))
 
 
