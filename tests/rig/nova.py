@@ -22,6 +22,7 @@ from nova.tests.functional import integrated_helpers  # noqa: E402
 from nova.virt import driver as virt_driver  # noqa: E402
 
 from tests.rig import messaging as messaging_rig  # noqa: E402
+from tests.rig import threads as threads_rig  # noqa: E402
 
 # The package re-exports a name 'nova', so import the module by its path.
 nova_fixtures_module = importlib.import_module('nova.tests.fixtures.nova')
@@ -85,6 +86,10 @@ class NovaCloudTestCase(integrated_helpers._IntegratedTestBase):
             self.useFixture(fixtures.MonkeyPatch(
                 'nova.virt.driver.load_compute_driver', load))
         super().setUp()
+        # After Nova's setUp, which shortens futurist's idle wait for the
+        # whole test; cleaned up first, so the services stop as Nova's
+        # fixtures expect.
+        self.useFixture(threads_rig.ServiceIdleWorkers())
 
     def _setup_services(self):
         self.flags(api_paste_config=api_paste_config(), group='wsgi')
