@@ -21,6 +21,7 @@ import importlib  # noqa: E402
 from nova.tests.functional import integrated_helpers  # noqa: E402
 from nova.virt import driver as virt_driver  # noqa: E402
 
+from tests.rig import database as database_rig  # noqa: E402
 from tests.rig import messaging as messaging_rig  # noqa: E402
 from tests.rig import threads as threads_rig  # noqa: E402
 
@@ -74,6 +75,7 @@ class NovaCloudTestCase(integrated_helpers._IntegratedTestBase):
         self.useFixture(fixtures.MockPatchObject(
             nova_fixtures_module, 'ReaderWriterLock', ReaderPreferringLock))
         self.useFixture(messaging_rig.PromptDelivery())
+        self.useFixture(database_rig.PooledSQLite())
         self._driver_factory = None
         if callable(self.compute_driver):
             self._driver_factory = self.compute_driver
