@@ -10,9 +10,14 @@ against Nova's API in the functional tests.
 import abc
 import dataclasses
 import datetime
+import json
+import logging
 
 from scheduler_filters import exception
+from scheduler_filters.core import arch
 from scheduler_filters.core import facts
+
+LOG = logging.getLogger(__name__)
 
 #: 2.47 embeds the flavor in server details; 2.87 is the last that shows
 #: vcpus and memory in hypervisor details.
@@ -38,6 +43,7 @@ class Server:
     fault: str = ''
     updated: datetime.datetime | None = None
     launched: datetime.datetime | None = None
+    image_id: str | None = None  # None: booted from a volume
 
     @property
     def age_key(self):
@@ -70,6 +76,17 @@ class Cloud(metaclass=abc.ABCMeta):
         overrides aggregates. A cloud without aggregates has none."""
         return {}
 
+    def host_architectures(self):
+        """{host name: frozenset of the canonical architectures it runs,
+        natively or emulated}. A host left out is not known: it may run
+        anything. Asked only for demand whose image names architectures."""
+        return {}
+
+    def image_architectures(self, image_id):
+        """Canonical architectures an image runs on (frozenset), or None:
+        any, or not known to this cloud."""
+        return None
+
     @abc.abstractmethod
     def act(self, server_id, action):
         """Shelve, stop or delete a server."""
@@ -84,9 +101,15 @@ class Cloud(metaclass=abc.ABCMeta):
 
 
 class ComputeAPICloud(Cloud):
+    """``images``, optional, is a transport to Glance's v2 API (paths
+    relative to its versioned endpoint, as openstacksdk's ``conn.image``
+    has them): without it an image's architectures are not known, and
+    demand counts in every pool as if the image ran anywhere."""
+
     def __init__(self, transport, cpu_allocation_ratio=1.0,
-                 ram_allocation_ratio=1.0):
+                 ram_allocation_ratio=1.0, images=None):
         self.t = transport
+        self.images = images
         self.ratios = {facts.VCPU: cpu_allocation_ratio,
                        facts.MEMORY_MB: ram_allocation_ratio,
                        facts.DISK_GB: 1.0}
@@ -129,6 +152,42 @@ class ComputeAPICloud(Cloud):
         aggs = self.t.get('/os-aggregates')['aggregates']
         return {a['name']: list(a.get('hosts') or ()) for a in aggs}
 
+    def host_architectures(self):
+        # Native: the hypervisor's cpu_info (shown up to microversion
+        # 2.87); emulated: aggregate metadata, as ArchitectureFilter reads
+        # it. (A compute's own emulation stat is not in the API: such a
+        # host counts as running only its native architecture.)
+        out = {}
+        for h in self.t.get('/os-hypervisors/detail')['hypervisors']:
+            name = ((h.get('service') or {}).get('host')
+                    or h.get('hypervisor_hostname'))
+            native = _cpu_arch(h.get('cpu_info'))
+            if name and native:
+                out[name] = {native}
+        for agg in self.t.get('/os-aggregates')['aggregates']:
+            value = (agg.get('metadata') or {}).get(arch.EMULATED_LABEL)
+            if not value:
+                continue
+            try:
+                emulated = arch.canonicalize_all(
+                    n for n in str(value).split(',') if n.strip())
+            except exception.UnknownArchitecture as e:
+                LOG.warning('aggregate %s: %s; ignored', agg.get('name'), e)
+                continue
+            for host in agg.get('hosts') or ():
+                if host in out:
+                    out[host] |= emulated
+        return {h: frozenset(a) for h, a in out.items()}
+
+    def image_architectures(self, image_id):
+        if self.images is None or not image_id:
+            return None
+        image = self.images.get('/images/%s' % image_id)
+        props = {k: image[k] for k in (arch.ARCH_PROPERTY,
+                                       arch.PLATFORMS_PROPERTY)
+                 if image.get(k)}
+        return arch.image_architectures(props)
+
     def act(self, server_id, action):
         if action == 'delete':
             self.t.delete('/servers/%s' % server_id)
@@ -153,13 +212,15 @@ class KeystoneTransport:
     """get/post/delete on a keystoneauth Adapter (``conn.compute`` of
     openstacksdk), at ``MICROVERSION``."""
 
-    def __init__(self, adapter):
+    def __init__(self, adapter, microversion=MICROVERSION):
         self.adapter = adapter
+        self.microversion = microversion
 
     def _call(self, method, path, body=None):
-        kwargs = {'microversion': MICROVERSION,
-                  'microversion_service_type': 'compute',
-                  'raise_exc': False}
+        kwargs = {'raise_exc': False}
+        if self.microversion:
+            kwargs['microversion'] = self.microversion
+            kwargs['microversion_service_type'] = 'compute'
         if body is not None:
             kwargs['json'] = body
         resp = getattr(self.adapter, method)(path, **kwargs)
@@ -195,7 +256,25 @@ def _server(s):
         memory_mb=int(flavor.get('ram') or 0),
         disk_gb=int(flavor.get('disk') or 0)
         + int(flavor.get('ephemeral') or 0),
-        metadata=dict(s.get('metadata') or {}), fault=fault)
+        metadata=dict(s.get('metadata') or {}), fault=fault,
+        image_id=(s.get('image') or {}).get('id')
+        if isinstance(s.get('image'), dict) else None)
+
+
+def _cpu_arch(cpu_info):
+    """Canonical architecture in a hypervisor's cpu_info, or None."""
+    if isinstance(cpu_info, str):
+        try:
+            cpu_info = json.loads(cpu_info)
+        except ValueError:
+            return None
+    value = cpu_info.get('arch') if isinstance(cpu_info, dict) else None
+    if not value:
+        return None
+    try:
+        return arch.canonicalize(value)
+    except exception.UnknownArchitecture:
+        return None
 
 
 def _when(value):

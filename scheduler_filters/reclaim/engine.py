@@ -12,6 +12,8 @@ YARN's preemption). The owner then boots again and gets its share.
 All of this happens per pool, as TenantShareFilter decides (``pools``):
 an aggregate's plan override makes its hosts a pool of their own, and a
 pool's borrowers give way only to owners' demand within that pool's plan.
+A failed server is demand only in pools with a host that can run its
+image (``architectures``), as ArchitectureFilter would place it.
 """
 
 import datetime
@@ -21,6 +23,7 @@ import time
 from scheduler_filters import exception
 from scheduler_filters.core import loader
 from scheduler_filters.core import plan as plan_mod
+from scheduler_filters.reclaim import architectures as archs_mod
 from scheduler_filters.reclaim import audit as audit_mod
 from scheduler_filters.reclaim import cloud as cloud_mod
 from scheduler_filters.reclaim import pools as pools_mod
@@ -88,12 +91,15 @@ class Reclaimer:
                                                     holding, self.cloud)}
         borrowed = {}  # pool name -> {server id: node}
         demand = {}  # (pool name, project) -> [failed servers]
+        runs = archs_mod.Lookups(self.cloud)
         for p in pools.values():
             borrowed[p.name] = self._borrowed(p.share, p.plan, p.holding)
             if self.mark:
                 self._mark(p.holding, borrowed[p.name], p.name)
-            for project, failed in self._demand(p.share, p.plan,
-                                                servers).items():
+            for project, failed in self._demand(
+                    p.share, p.plan, servers,
+                    lambda s, hosts=p.hosts: runs.can_run(s.image_id, hosts)
+                    ).items():
                 demand[(p.name, project)] = failed
         now = self.looked_at = self.clock()
         for key in list(self.pending):
@@ -189,8 +195,9 @@ class Reclaimer:
         if not self.dry_run:
             fn()
 
-    def _demand(self, pool, plan, servers):
-        """{project: [failed servers]} of owners asking within their share."""
+    def _demand(self, pool, plan, servers, can_run=None):
+        """{project: [failed servers]} of owners asking within their share
+        (and, given ``can_run``, whose image the pool's hosts may run)."""
         cutoff = self.wallclock() - datetime.timedelta(
             seconds=self.demand_window)
         out = {}
@@ -203,6 +210,8 @@ class Reclaimer:
             node = plan.node_for(s.project_id)
             if node is None:
                 continue  # unlisted projects own nothing to reclaim
+            if can_run is not None and not can_run(s):
+                continue  # reclaiming here would free nothing it can use
             used = pool.usage_of(node)
             extra = asked.setdefault(s.project_id, {})
             amounts = s.amounts()

@@ -65,7 +65,8 @@ def build(conf, cloud=None):
                 reason=str(e)) from None
         cloud = cloud_mod.ComputeAPICloud(
             cloud_mod.KeystoneTransport(adapter),
-            opts.cpu_allocation_ratio, opts.ram_allocation_ratio)
+            opts.cpu_allocation_ratio, opts.ram_allocation_ratio,
+            images=_image_transport(conn))
     return engine.Reclaimer(
         cloud, store, grace_period=opts.grace_period, action=opts.action,
         dry_run=opts.dry_run or conf.dry_run,
@@ -73,6 +74,17 @@ def build(conf, cloud=None):
         demand_window=opts.demand_window, priority_key=opts.priority_key,
         mark_borrowed=opts.mark_borrowed,
         max_actions=opts.max_actions_per_cycle)
+
+
+def _image_transport(conn):
+    """Glance through the same connection; None (images' architectures
+    not known) when the cloud has no image service in its catalog."""
+    try:
+        return cloud_mod.KeystoneTransport(conn.image, microversion=None)
+    except Exception as e:
+        LOG.warning('no image API (%s): demand counts in every pool '
+                    'whatever its image\'s architecture', e)
+        return None
 
 
 #: Least time between the start of a cycle and an extra cycle for a grace

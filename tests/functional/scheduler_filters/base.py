@@ -17,6 +17,7 @@ from nova import context as nova_context  # noqa: E402
 from nova.objects import fields as obj_fields  # noqa: E402
 from nova.tests.functional.api import client as api_client  # noqa: E402
 from nova.virt import fake  # noqa: E402
+from oslo_serialization import jsonutils  # noqa: E402
 from sqlalchemy import exc as sqla_exc  # noqa: E402
 
 from scheduler_filters.nova import state as sf_state  # noqa: E402
@@ -60,6 +61,13 @@ class FleetDriver(fake.FakeDriver):
 
     def get_available_resource(self, nodename):
         res = super().get_available_resource(nodename)
+        if res:
+            # cpu_info names the host's architecture, as the Docker
+            # driver's does (the fake driver always says x86_64).
+            cpu_info = jsonutils.loads(res['cpu_info'])
+            cpu_info['arch'] = self.host_status_base[
+                'supported_instances'][0][0]
+            res['cpu_info'] = jsonutils.dumps(cpu_info)
         if res and self._emulates:
             res['stats'] = {'docker_emulated_architectures': self._emulates}
         return res

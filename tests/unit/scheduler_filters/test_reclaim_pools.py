@@ -24,20 +24,30 @@ class MemoryCloud(cloud.Cloud):
         self.aggregate_calls = 0
         self.by_id = {}
         self.acted = []
+        self.host_archs = {}  # host -> frozenset; missing: not known
+        self.image_archs = {}  # image id -> frozenset; missing: any
+        self.image_reads = []
 
     def add(self, sid, project, host, vcpus=2, minute=0, status='ACTIVE',
-            fault='', meta=None):
+            fault='', meta=None, image=None):
         self.by_id[sid] = cloud.Server(
             id=sid, name=sid, project_id=project, status=status, host=host,
             created=NOW - datetime.timedelta(minutes=30 - minute),
             updated=NOW - datetime.timedelta(minutes=30 - minute),
             vcpus=vcpus, memory_mb=512, disk_gb=1, metadata=meta or {},
-            fault=fault)
+            fault=fault, image_id=image)
 
-    def fail(self, sid, project, vcpus=2, minute=20):
+    def fail(self, sid, project, vcpus=2, minute=20, image=None):
         self.add(sid, project, None, vcpus, minute, status='ERROR',
                  fault='No valid host was found. There are not enough '
-                       'hosts available.')
+                       'hosts available.', image=image)
+
+    def host_architectures(self):
+        return dict(self.host_archs)
+
+    def image_architectures(self, image_id):
+        self.image_reads.append(image_id)
+        return self.image_archs.get(image_id)
 
     def servers(self):
         return list(self.by_id.values())
@@ -240,3 +250,132 @@ def test_compute_api_aggregates():
 
     assert cloud.ComputeAPICloud(Transport()).aggregates() == {
         'fast': ['a', 'b'], 'empty': []}
+
+
+# ops owns capacity in both pools; the default pool's host is x86_64, the
+# "fast" aggregate's is aarch64. dev borrows a whole host in each.
+OWNS_IN_BOTH = """
+version: 1
+resources: [VCPU]
+unlisted_projects: deny
+projects:
+  - name: ops
+    owns: {VCPU: 4}
+    borrow: false
+  - name: dev
+    owns: {VCPU: 0}
+aggregates:
+  fast:
+    projects:
+      - name: ops
+        owns: {VCPU: 4}
+        borrow: false
+      - name: dev
+        owns: {VCPU: 0}
+"""
+
+
+def mixed_pools(image='img-x86'):
+    c = MemoryCloud({'h1': 4, 'fast-1': 4}, {'fast': ['fast-1']})
+    c.host_archs = {'h1': frozenset({'x86_64'}),
+                    'fast-1': frozenset({'aarch64'})}
+    c.image_archs = {'img-x86': frozenset({'x86_64'}),
+                     'img-arm': frozenset({'aarch64'})}
+    c.add('d-x86', 'dev', 'h1', vcpus=4, minute=1, image='img-x86')
+    c.add('d-arm', 'dev', 'fast-1', vcpus=4, minute=2, image='img-arm')
+    c.fail('f1', 'ops', image=image)
+    return c
+
+
+def test_demand_is_reclaimed_where_the_image_runs():
+    # Within its share in both pools; the aggregate's pool comes first, but
+    # its aarch64 host cannot run the x86_64 image: freeing it would not
+    # let the owner boot.
+    c = mixed_pools('img-x86')
+    records = reclaimer(c, OWNS_IN_BOTH).cycle()
+    assert c.acted == [('d-x86', 'shelve')]
+    assert [(r['project'], r['pool'])
+            for r in events(records, 'demand-seen')] == [('ops', 'default')]
+
+
+def test_an_aarch64_image_is_reclaimed_for_in_the_aarch64_pool():
+    c = mixed_pools('img-arm')
+    reclaimer(c, OWNS_IN_BOTH).cycle()
+    assert c.acted == [('d-arm', 'shelve')]
+
+
+def test_an_image_of_no_known_architecture_counts_in_every_pool():
+    c = mixed_pools(None)  # booted from a volume: no image to read
+    records = reclaimer(c, OWNS_IN_BOTH).cycle()
+    assert {r['pool'] for r in events(records, 'demand-seen')} == {
+        'default', 'fast'}
+    assert c.acted == [('d-arm', 'shelve')]  # the first pool to come due
+    assert events(records, 'demand-served-elsewhere')
+
+
+def test_a_host_of_unknown_architecture_may_run_the_image():
+    c = mixed_pools('img-x86')
+    del c.host_archs['fast-1']
+    reclaimer(c, OWNS_IN_BOTH).cycle()
+    assert c.acted == [('d-arm', 'shelve')]
+
+
+def test_an_emulating_host_runs_the_image():
+    c = mixed_pools('img-x86')
+    c.host_archs['fast-1'] = frozenset({'aarch64', 'x86_64'})  # binfmt
+    reclaimer(c, OWNS_IN_BOTH).cycle()
+    assert c.acted == [('d-arm', 'shelve')]
+
+
+def test_only_the_failed_servers_images_are_read_once_a_cycle():
+    c = mixed_pools('img-x86')
+    c.fail('f2', 'ops', vcpus=1, minute=21, image='img-x86')
+    reclaimer(c, OWNS_IN_BOTH).cycle()
+    assert c.image_reads == ['img-x86']
+
+
+class CannedAPI:
+    """Recorded compute and image API answers, by path."""
+
+    def __init__(self, answers):
+        self.answers = answers
+
+    def get(self, path):
+        return self.answers[path]
+
+
+def test_compute_api_cloud_reads_architectures():
+    api = CannedAPI({
+        '/os-hypervisors/detail': {'hypervisors': [
+            {'service': {'host': 'x1'}, 'cpu_info': '{"arch": "x86_64"}'},
+            {'service': {'host': 'a1'}, 'cpu_info': {'arch': 'arm64'}},
+            {'hypervisor_hostname': 'u1', 'cpu_info': '?'},
+            {'service': {'host': 'u2'}, 'cpu_info': '{"arch": "vax"}'}]},
+        '/os-aggregates': {'aggregates': [
+            {'name': 'binfmt', 'hosts': ['a1', 'u1'],
+             'metadata': {'docker_emulated_architectures': 'amd64'}},
+            {'name': 'bad', 'hosts': ['x1'],
+             'metadata': {'docker_emulated_architectures': 'nonsense'}}]}})
+    images = CannedAPI({
+        '/images/i-arm': {'id': 'i-arm', 'hw_architecture': 'aarch64'},
+        '/images/i-multi': {'docker_platforms':
+                               'linux/amd64,linux/arm64/v8'},
+        '/images/i-any': {'id': 'i-any', 'container_format': 'docker'}})
+    c = cloud.ComputeAPICloud(api, images=images)
+    assert c.host_architectures() == {
+        'x1': frozenset({'x86_64'}),
+        'a1': frozenset({'aarch64', 'x86_64'})}  # u1, u2: not known
+    assert c.image_architectures('i-arm') == frozenset({'aarch64'})
+    assert c.image_architectures('i-multi') == frozenset({'x86_64',
+                                                          'aarch64'})
+    assert c.image_architectures('i-any') is None
+    assert cloud.ComputeAPICloud(api).image_architectures('i-arm') is None
+
+
+def test_a_server_names_its_image():
+    s = cloud._server({'id': 's1', 'tenant_id': 'p', 'image': {'id': 'i1'},
+                       'created': '2026-01-01T00:00:00Z'})
+    assert s.image_id == 'i1'
+    from_volume = cloud._server({'id': 's2', 'tenant_id': 'p', 'image': '',
+                                 'created': '2026-01-01T00:00:00Z'})
+    assert from_volume.image_id is None

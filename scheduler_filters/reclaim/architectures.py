@@ -1,0 +1,59 @@
+"""Which pools' hosts can run a failed server's image, for one cycle.
+
+Reclaiming in a pool whose hosts cannot run the owner's image frees
+nothing the owner can use (ArchitectureFilter would still refuse them), so
+demand counts only where some host runs one of the image's architectures,
+natively or emulated. What the cloud cannot tell (an image without
+architecture properties, a host without a known architecture, an image it
+cannot read) counts as "may run", as before architectures were looked at.
+"""
+
+import logging
+
+LOG = logging.getLogger(__name__)
+
+
+class Lookups:
+    """The cloud's answers, asked lazily and at most once per cycle."""
+
+    def __init__(self, cloud):
+        self.cloud = cloud
+        self._images = {}
+        self._hosts = None
+
+    def image(self, image_id):
+        if not image_id:
+            return None
+        if image_id not in self._images:
+            try:
+                self._images[image_id] = self.cloud.image_architectures(
+                    image_id)
+            except Exception as e:
+                LOG.warning('cannot read the architectures of image %s '
+                            '(%s): its demand counts in every pool',
+                            image_id, e)
+                self._images[image_id] = None
+        return self._images[image_id]
+
+    def hosts(self):
+        if self._hosts is None:
+            try:
+                self._hosts = self.cloud.host_architectures()
+            except Exception as e:
+                LOG.warning('cannot read the hosts\' architectures (%s): '
+                            'every host counts as able to run any image', e)
+                self._hosts = {}
+        return self._hosts
+
+    def can_run(self, image_id, hosts):
+        """Whether one of ``hosts`` (the cloud's host dicts) may run the
+        image."""
+        wanted = self.image(image_id)
+        if wanted is None:
+            return True
+        known = self.hosts()
+        for h in hosts:
+            runs = known.get(h['name'])
+            if runs is None or runs & wanted:
+                return True
+        return False
