@@ -1,9 +1,9 @@
 """Reclaim where the owner's image runs, against real Nova.
 
 x86-1 (x86_64) is the default pool; arm-1 (aarch64) is the aggregate
-``arm``, whose plan override is a pool of its own. ops owns 4 VCPU in
+``fast``, whose plan override is a pool of its own. ops owns 4 VCPU in
 each, dev owns nothing and borrows both hosts whole. ops' x86_64 server
-fails: it is within ops' share in both pools, and the arm pool comes first,
+fails: it is within ops' share in both pools, and the aggregate's pool comes first,
 but only x86-1 can run the image, so only dev's instance there is
 shelved, and ops boots there.
 """
@@ -15,26 +15,11 @@ from scheduler_filters.reclaim import cloud as cloud_mod
 from scheduler_filters.reclaim import engine
 from tests.functional.scheduler_filters import base
 from tests.functional.scheduler_filters import test_share
+from tests.unit.scheduler_filters import test_reclaim_pools
 
-PLAN = """
-version: 1
-resources: [VCPU]
-unlisted_projects: deny
-projects:
-  - name: ops
-    owns: {VCPU: 4}
-    borrow: false
-  - name: dev
-    owns: {VCPU: 0}
-aggregates:
-  arm:
-    projects:
-      - name: ops
-        owns: {VCPU: 4}
-        borrow: false
-      - name: dev
-        owns: {VCPU: 0}
-"""
+# ops owns 4 VCPU in the default pool and in the aggregate "fast"; dev
+# owns nothing and borrows: the plan of the engine's unit tests.
+PLAN = test_reclaim_pools.OWNS_IN_BOTH
 
 
 class GlanceImages:
@@ -61,7 +46,7 @@ class TestReclaimWhereTheImageRuns(base.SchedulerCloud):
 
     def setUp(self):
         super().setUp()
-        agg = self.admin_api.post_aggregate({'aggregate': {'name': 'arm'}})
+        agg = self.admin_api.post_aggregate({'aggregate': {'name': 'fast'}})
         self.admin_api.add_host_to_aggregate(agg['id'], 'arm-1')
         self.c4 = self.flavor('c4', 4, 1024)
         self.c2 = self.flavor('c2', 2, 1024)
