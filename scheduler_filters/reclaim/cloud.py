@@ -210,7 +210,8 @@ class ComputeAPICloud(Cloud):
 
 class KeystoneTransport:
     """get/post/delete on a keystoneauth Adapter (``conn.compute`` of
-    openstacksdk), at ``MICROVERSION``."""
+    openstacksdk), at compute ``microversion`` (None: no microversion, for
+    ``conn.image``)."""
 
     def __init__(self, adapter, microversion=MICROVERSION):
         self.adapter = adapter
@@ -242,6 +243,7 @@ class KeystoneTransport:
 
 def _server(s):
     flavor = s.get('flavor') or {}
+    image = s.get('image')  # '' for a server booted from a volume
     fault = (s.get('fault') or {}).get('message', '')
     created = _when(s.get('created')) or datetime.datetime(
         1970, 1, 1, tzinfo=datetime.timezone.utc)
@@ -257,8 +259,7 @@ def _server(s):
         disk_gb=int(flavor.get('disk') or 0)
         + int(flavor.get('ephemeral') or 0),
         metadata=dict(s.get('metadata') or {}), fault=fault,
-        image_id=(s.get('image') or {}).get('id')
-        if isinstance(s.get('image'), dict) else None)
+        image_id=image.get('id') if isinstance(image, dict) else None)
 
 
 def _cpu_arch(cpu_info):
