@@ -19,7 +19,7 @@ class Lookups:
     def __init__(self, cloud):
         self.cloud = cloud
         self._images = {}
-        self._hosts = None
+        self._emulated = None
 
     def image(self, image_id):
         if not image_id:
@@ -35,15 +35,15 @@ class Lookups:
                 self._images[image_id] = None
         return self._images[image_id]
 
-    def hosts(self):
-        if self._hosts is None:
+    def emulated(self):
+        if self._emulated is None:
             try:
-                self._hosts = self.cloud.host_architectures()
+                self._emulated = self.cloud.emulated_architectures()
             except Exception as e:
-                LOG.warning('cannot read the hosts\' architectures (%s): '
-                            'every host counts as able to run any image', e)
-                self._hosts = {}
-        return self._hosts
+                LOG.warning('cannot read which hosts emulate which '
+                            'architectures (%s): none counted', e)
+                self._emulated = {}
+        return self._emulated
 
     def can_run(self, image_id, hosts):
         """Whether one of ``hosts`` (the cloud's host dicts) may run the
@@ -51,9 +51,9 @@ class Lookups:
         wanted = self.image(image_id)
         if wanted is None:
             return True
-        known = self.hosts()
         for h in hosts:
-            runs = known.get(h['name'])
-            if runs is None or runs & wanted:
+            native = h.get('architectures')
+            if native is None or native & wanted:
                 return True
-        return False
+        return any(self.emulated().get(h['name'], frozenset()) & wanted
+                   for h in hosts)

@@ -68,18 +68,20 @@ class Cloud(metaclass=abc.ABCMeta):
 
     @abc.abstractmethod
     def hosts(self):
-        """[{'name', 'total': {resource: n}, 'used': {resource: n}}] of
-        every hypervisor that is up."""
+        """[{'name', 'total': {resource: n}, 'used': {resource: n},
+        'architectures'}] of every hypervisor that is up; 'architectures'
+        (optional) is the frozenset of canonical architectures it runs
+        natively, None or missing when not known (it may run anything)."""
 
     def aggregates(self):
         """{aggregate name: [host names]}; asked only when the plan
         overrides aggregates. A cloud without aggregates has none."""
         return {}
 
-    def host_architectures(self):
-        """{host name: frozenset of the canonical architectures it runs,
-        natively or emulated}. A host left out is not known: it may run
-        anything. Asked only for demand whose image names architectures."""
+    def emulated_architectures(self):
+        """{host name: frozenset of canonical architectures it runs under
+        emulation}. Asked only for demand whose image names architectures
+        that a host does not run natively."""
         return {}
 
     def image_architectures(self, image_id):
@@ -134,6 +136,7 @@ class ComputeAPICloud(Cloud):
         for h in hyps:
             if h.get('state', 'up') != 'up':
                 continue
+            native = _cpu_arch(h.get('cpu_info'))
             out.append({
                 'name': (h.get('service') or {}).get('host')
                 or h.get('hypervisor_hostname'),
@@ -145,25 +148,20 @@ class ComputeAPICloud(Cloud):
                     facts.DISK_GB: int(h.get('local_gb') or 0)},
                 'used': {facts.VCPU: int(h.get('vcpus_used') or 0),
                          facts.MEMORY_MB: int(h.get('memory_mb_used') or 0),
-                         facts.DISK_GB: int(h.get('local_gb_used') or 0)}})
+                         facts.DISK_GB: int(h.get('local_gb_used') or 0)},
+                # cpu_info is shown up to microversion 2.87.
+                'architectures': frozenset((native,)) if native else None})
         return out
 
     def aggregates(self):
         aggs = self.t.get('/os-aggregates')['aggregates']
         return {a['name']: list(a.get('hosts') or ()) for a in aggs}
 
-    def host_architectures(self):
-        # Native: the hypervisor's cpu_info (shown up to microversion
-        # 2.87); emulated: aggregate metadata, as ArchitectureFilter reads
-        # it. (A compute's own emulation stat is not in the API: such a
-        # host counts as running only its native architecture.)
+    def emulated_architectures(self):
+        # As ArchitectureFilter reads aggregate metadata. (A compute's own
+        # emulation stat is not in the API: such a host counts as running
+        # only its native architecture.)
         out = {}
-        for h in self.t.get('/os-hypervisors/detail')['hypervisors']:
-            name = ((h.get('service') or {}).get('host')
-                    or h.get('hypervisor_hostname'))
-            native = _cpu_arch(h.get('cpu_info'))
-            if name and native:
-                out[name] = {native}
         for agg in self.t.get('/os-aggregates')['aggregates']:
             value = (agg.get('metadata') or {}).get(arch.EMULATED_LABEL)
             if not value:
@@ -175,9 +173,8 @@ class ComputeAPICloud(Cloud):
                 LOG.warning('aggregate %s: %s; ignored', agg.get('name'), e)
                 continue
             for host in agg.get('hosts') or ():
-                if host in out:
-                    out[host] |= emulated
-        return {h: frozenset(a) for h, a in out.items()}
+                out[host] = out.get(host, frozenset()) | emulated
+        return out
 
     def image_architectures(self, image_id):
         if self.images is None or not image_id:

@@ -195,9 +195,9 @@ class Reclaimer:
         if not self.dry_run:
             fn()
 
-    def _demand(self, pool, plan, servers, can_run=None):
+    def _demand(self, pool, plan, servers, can_run):
         """{project: [failed servers]} of owners asking within their share
-        (and, given ``can_run``, whose image the pool's hosts may run)."""
+        whose image the pool's hosts may run (``can_run(server)``)."""
         cutoff = self.wallclock() - datetime.timedelta(
             seconds=self.demand_window)
         out = {}
@@ -210,7 +210,7 @@ class Reclaimer:
             node = plan.node_for(s.project_id)
             if node is None:
                 continue  # unlisted projects own nothing to reclaim
-            if can_run is not None and not can_run(s):
+            if not can_run(s):
                 continue  # reclaiming here would free nothing it can use
             used = pool.usage_of(node)
             extra = asked.setdefault(s.project_id, {})

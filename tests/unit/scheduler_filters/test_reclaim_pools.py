@@ -24,7 +24,8 @@ class MemoryCloud(cloud.Cloud):
         self.aggregate_calls = 0
         self.by_id = {}
         self.acted = []
-        self.host_archs = {}  # host -> frozenset; missing: not known
+        self.host_archs = {}  # host -> native; missing: not known
+        self.emulated = {}  # host -> frozenset
         self.image_archs = {}  # image id -> frozenset; missing: any
         self.image_reads = []
 
@@ -42,8 +43,8 @@ class MemoryCloud(cloud.Cloud):
                  fault='No valid host was found. There are not enough '
                        'hosts available.', image=image)
 
-    def host_architectures(self):
-        return dict(self.host_archs)
+    def emulated_architectures(self):
+        return dict(self.emulated)
 
     def image_architectures(self, image_id):
         self.image_reads.append(image_id)
@@ -62,7 +63,8 @@ class MemoryCloud(cloud.Cloud):
                 'total': {'VCPU': vcpus, 'MEMORY_MB': 8192, 'DISK_GB': 100},
                 'used': {'VCPU': sum(s.vcpus for s in used),
                          'MEMORY_MB': sum(s.memory_mb for s in used),
-                         'DISK_GB': sum(s.disk_gb for s in used)}})
+                         'DISK_GB': sum(s.disk_gb for s in used)},
+                'architectures': self.host_archs.get(name)})
         return out
 
     def aggregates(self):
@@ -322,7 +324,7 @@ def test_a_host_of_unknown_architecture_may_run_the_image():
 
 def test_an_emulating_host_runs_the_image():
     c = mixed_pools('img-x86')
-    c.host_archs['fast-1'] = frozenset({'aarch64', 'x86_64'})  # binfmt
+    c.emulated = {'fast-1': frozenset({'x86_64'})}  # binfmt
     reclaimer(c, OWNS_IN_BOTH).cycle()
     assert c.acted == [('d-arm', 'shelve')]
 
@@ -362,9 +364,11 @@ def test_compute_api_cloud_reads_architectures():
                                'linux/amd64,linux/arm64/v8'},
         '/images/i-any': {'id': 'i-any', 'container_format': 'docker'}})
     c = cloud.ComputeAPICloud(api, images=images)
-    assert c.host_architectures() == {
-        'x1': frozenset({'x86_64'}),
-        'a1': frozenset({'aarch64', 'x86_64'})}  # u1, u2: not known
+    assert {h['name']: h['architectures'] for h in c.hosts()} == {
+        'x1': frozenset({'x86_64'}), 'a1': frozenset({'aarch64'}),
+        'u1': None, 'u2': None}  # u1, u2: not known
+    assert c.emulated_architectures() == {
+        'a1': frozenset({'x86_64'}), 'u1': frozenset({'x86_64'})}
     assert c.image_architectures('i-arm') == frozenset({'aarch64'})
     assert c.image_architectures('i-multi') == frozenset({'x86_64',
                                                           'aarch64'})
