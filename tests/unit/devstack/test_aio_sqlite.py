@@ -1,0 +1,100 @@
+"""The all-in-one's SQLite hooks together, as its services run them: pooled
+connections (``sqlite_pool``) and ``BEGIN IMMEDIATE`` (``sqlite_tx``), with
+several processes of several threads writing one WAL-mode file."""
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+
+from oslo_db.sqlalchemy import engines
+from sqlalchemy import pool
+
+from tools.aio import layout
+from tools.aio import sqlite_pool
+
+PROCESSES = 3
+THREADS = 3
+ROUNDS = 20
+
+
+def _child(path, threads, rounds):
+    """One service-like process: read-then-write transactions from threads
+    on one engine; prints how many connections it opened."""
+    from tools.aio import sqlite_tx
+    sqlite_tx.install()
+    sqlite_pool.install()
+    import sqlalchemy
+    from sqlalchemy import event
+    connects = []
+    event.listen(pool.Pool, 'connect', lambda *a: connects.append(1))
+    engine = engines.create_engine('sqlite:///%s?timeout=60' % path,
+                                   max_retries=0)
+    errors = []
+
+    def work():
+        try:
+            for _ in range(rounds):
+                # Read first, write later: the transaction a plain
+                # (deferred) BEGIN cannot upgrade when another process
+                # wrote meanwhile, and that loses updates without any BEGIN.
+                with engine.begin() as conn:
+                    n = conn.execute(sqlalchemy.text(
+                        'select n from counter')).scalar()
+                    conn.execute(sqlalchemy.text('update counter set n = :n'),
+                                 {'n': n + 1})
+        except Exception as exc:  # noqa: BLE001 - reported to the parent
+            errors.append(repr(exc))
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    print(json.dumps({'connects': len(connects), 'errors': errors,
+                      'pool': type(engine.pool).__name__}))
+
+
+def test_processes_share_a_file_through_pooled_connections(tmp_path):
+    path = str(tmp_path / 'shared.sqlite')
+    with sqlite3.connect(path) as db:
+        db.execute('PRAGMA journal_mode=WAL')
+        db.execute('create table counter (n integer)')
+        db.execute('insert into counter values (0)')
+    code = ('import sys; from tests.unit.devstack.test_aio_sqlite import '
+            '_child; _child(sys.argv[1], %d, %d)' % (THREADS, ROUNDS))
+    env = dict(os.environ, PYTHONPATH=layout.ROOT)
+    children = [subprocess.Popen([sys.executable, '-c', code, path],
+                                 stdout=subprocess.PIPE, env=env, text=True)
+                for _ in range(PROCESSES)]
+    reports = [json.loads(c.communicate(timeout=120)[0]) for c in children]
+    assert [r['errors'] for r in reports] == [[]] * PROCESSES
+    with sqlite3.connect(path) as db:
+        (n,), = db.execute('select n from counter')
+    assert n == PROCESSES * THREADS * ROUNDS
+    for report in reports:
+        # At most one connection per thread, not one per transaction.
+        assert report['connects'] <= THREADS
+        assert report['pool'] == 'QueuePool'
+
+
+def test_only_sqlite_files_are_pooled(tmp_path):
+    file_engine = engines.create_engine(
+        'sqlite:///%s' % (tmp_path / 'x.sqlite'), max_retries=0)
+    memory_engine = engines.create_engine('sqlite://', max_retries=0)
+    try:
+        assert isinstance(file_engine.pool, pool.NullPool)
+        init = sqlite_pool.pooled(engines._init_connection_args)
+        # Wrapping twice changes nothing (install() may run twice).
+        assert sqlite_pool.pooled(init) is init
+        for url, pooled in (('sqlite:///%s' % (tmp_path / 'y.sqlite'), True),
+                            ('sqlite://', False),
+                            ('sqlite:///:memory:', False)):
+            args = {'connect_args': {}}
+            init(engines.utils.make_url(url), args, {})
+            assert (args['poolclass'] is pool.QueuePool) is pooled, url
+        assert isinstance(memory_engine.pool, pool.StaticPool)
+    finally:
+        file_engine.dispose()
+        memory_engine.dispose()
