@@ -4,6 +4,7 @@ and the health probes the start-up loop polls.
 """
 
 import concurrent.futures
+import datetime
 import http.client
 import importlib.util
 import os
@@ -198,36 +199,60 @@ def http_ok(port, path='/'):
         conn.close()
 
 
-def rpc_up(lay, sess, svc):
-    """The service has reported in: Nova's os-services or Heat's services."""
+def rpc_up(lay, sess, svc, since=None):
+    """The service has reported in: Nova's os-services or Heat's services.
+
+    since: the epoch time the service's process was started, to accept
+    only a record written by that process (see ``reported_since``).
+    """
     from keystoneauth1 import exceptions
     if sess is None:
         return False
     try:
-        return _rpc_up(sess, svc)
+        return any(reported_since(r, since) for r in _up_records(sess, svc))
     except exceptions.ClientException:
         # Heat's services call goes to heat-engine over RPC: while the engine
         # is not up yet it times out.
         return False
 
 
-def _rpc_up(sess, svc):
+def reported_since(record, since):
+    """Whether a service record was written at ``since`` (epoch) or later.
+
+    A stopped service's record still reads "up" until its heartbeat is a
+    minute old: right after a restart, that is the old process speaking.
+    Taking it for the new one let a restarted nova-compute be called ready
+    before it consumed its RPC queue; a boot sent then stayed BUILDING and
+    the compute, once started, set it to ERROR.
+    """
+    if since is None:
+        return True
+    stamps = [record.get(key) for key in ('updated_at', 'created_at')]
+    stamps = [datetime.datetime.fromisoformat(s.rstrip('Z'))
+              for s in stamps if s]
+    # The services write UTC without a zone.
+    started = datetime.datetime.fromtimestamp(
+        since, datetime.timezone.utc).replace(tzinfo=None)
+    return bool(stamps) and max(stamps) >= started
+
+
+def _up_records(sess, svc):
     if svc.rpc_binary == 'heat-engine':
         resp = sess.get('/services', raise_exc=False, timeout=5,
                         endpoint_filter={'service_type': 'orchestration',
                                          'interface': 'public'})
         if resp.status_code != 200:
-            return False
-        return any(s['binary'] == 'heat-engine' and s['status'] == 'up'
-                   for s in resp.json()['services'])
+            return []
+        return [s for s in resp.json()['services']
+                if s['binary'] == 'heat-engine' and s['status'] == 'up']
     resp = sess.get('/os-services?binary=%s&host=%s' % (svc.rpc_binary,
                                                          svc.rpc_host),
                     raise_exc=False, timeout=10,
                     endpoint_filter={'service_type': 'compute',
                                      'interface': 'public'})
     if resp.status_code != 200:
-        return False
-    return any(s['state'] == 'up' for s in resp.json()['services'])
+        return []
+    return [s for s in resp.json()['services'] if s['state'] == 'up']
 
 
 def discover_hosts(lay, sess):

@@ -96,16 +96,18 @@ class Cloud:
             heat_plugin_dir=bootstrap.heat_plugin_dir())
 
     def _start_wave(self, wave, session=None):
+        started = {}  # name -> epoch, for the processes started here
         for svc in wave:
             proc = self.process(svc)
             if not proc.running():
+                started[svc.name] = time.time()
                 proc.start(svc.argv, env=self._env(svc),
                            cwd=services.layout_mod.ROOT)
         deadline = time.monotonic() + HEALTH_TIMEOUT
         pending = list(wave)
         while pending:
             for svc in list(pending):
-                if self.healthy(svc, session):
+                if self.healthy(svc, session, since=started.get(svc.name)):
                     pending.remove(svc)
                     continue
                 proc = self.process(svc)
@@ -121,12 +123,14 @@ class Cloud:
                     self.lay.logs))
             time.sleep(0.5)
 
-    def healthy(self, svc, session=None):
+    def healthy(self, svc, session=None, since=None):
+        """since: when the process was started (an RPC service must have
+        reported in after it)."""
         if svc.kind == 'tcp':
             return services.tcp_open(svc.port)
         if svc.kind == 'http':
             return bootstrap.http_ok(svc.port, svc.path)
-        return bootstrap.rpc_up(self.lay, session, svc)
+        return bootstrap.rpc_up(self.lay, session, svc, since)
 
     # -- status and stop -------------------------------------------------
 

@@ -4,13 +4,15 @@
 
 The entry point is looked up in the ``console_scripts`` group, exactly the
 function the installed script calls. Before it runs, SQLite transactions
-become ``BEGIN IMMEDIATE`` (``sqlite_tx``) and, for Nova services,
-Nova's NeutronFixture is installed (``neutron``).
+become ``BEGIN IMMEDIATE`` (``sqlite_tx``), SQLite file connections are
+pooled (``sqlite_pool``) and, for Nova services, Nova's NeutronFixture is
+installed (``neutron``).
 """
 
 import sys
 from importlib import metadata
 
+from tools.aio import sqlite_pool
 from tools.aio import sqlite_tx
 
 
@@ -27,6 +29,7 @@ def main():
         from tools.aio import neutron
         neutron.install()
     sqlite_tx.install()
+    sqlite_pool.install()
     sys.exit(entry.load()())
 
 

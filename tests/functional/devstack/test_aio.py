@@ -197,6 +197,66 @@ def test_every_service_is_up_and_both_computes_are_docker(aio):
         assert all(' 127.0.0.1:' in line for line in out.splitlines()), out
 
 
+# Services that keep a database (heat-api and nova-compute reach theirs
+# through RPC).
+DATABASE_SERVICES = ('keystone', 'placement', 'nova-api', 'glance',
+                     'nova-conductor', 'nova-scheduler', 'heat-engine')
+
+
+def _database_fds(lay, name):
+    """{(pid, fd)} of the service's processes open on an SQLite file of the
+    cloud (each SQLite connection holds its database file open)."""
+    group = procs.Process(lay, name).pid()
+    found = set()
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % entry) as f:
+                stat = f.read()
+            if int(stat[stat.rindex(')') + 2:].split()[2]) != group:
+                continue
+            fd_dir = '/proc/%s/fd' % entry
+            for fd in os.listdir(fd_dir):
+                target = os.readlink(os.path.join(fd_dir, fd))
+                if target.startswith(lay.data + os.sep) and \
+                        target.endswith('.sqlite'):
+                    found.add((int(entry), int(fd)))
+        except (OSError, ValueError):
+            continue  # a process or an fd that ended meanwhile
+    return found
+
+
+def _database_traffic(aio):
+    """A transaction or more in every database service."""
+    sess = aio.session()
+    for service_type, path in (('compute', '/servers'), ('compute', '/flavors'),
+                               ('image', '/v2/images'),
+                               ('placement', '/resource_providers'),
+                               ('orchestration', '/stacks')):
+        resp = sess.get(path, endpoint_filter={'service_type': service_type})
+        assert resp.status_code == 200, (path, resp.text[:500])
+
+
+def test_services_reuse_their_database_connections(aio):
+    """SQLite file connections are pooled (tools/aio/sqlite_pool.py): a
+    service keeps its connections open between transactions and the next
+    ones reuse them. oslo.db's own choice for SQLite files (a NullPool)
+    would close each connection at the end of its transaction."""
+    _database_traffic(aio)
+    # The conductor writes on each compute's state report (10 s apart),
+    # the scheduler reads on each host discovery (2 s).
+    time.sleep(11)
+    before = {name: _database_fds(aio.lay, name)
+              for name in DATABASE_SERVICES}
+    _database_traffic(aio)
+    time.sleep(11)
+    after = {name: _database_fds(aio.lay, name)
+             for name in DATABASE_SERVICES}
+    kept = {name: before[name] & after[name] for name in DATABASE_SERVICES}
+    assert all(kept.values()), {'before': before, 'after': after}
+
+
 def test_server_create_of_a_docker_image_runs_a_container(aio):
     name = 'e2e-' + uuid.uuid4().hex[:6]
     server = aio.openstack_json(
@@ -438,3 +498,10 @@ def test_restart_reuses_the_databases(aio):
     times = aio.cloud.start()
     assert times['first_start'] is False
     assert aio.openstack_json('image', 'list') == before
+    # Ready means ready: the restarted computes take a boot at once (their
+    # old processes' "up" records must not count as the new ones').
+    server = aio.openstack_json(
+        'server', 'create', '--image', 'dos-idle', '--flavor', 'docker.tiny',
+        '--nic', 'none', '--wait', 'after-restart')
+    assert server['status'] == 'ACTIVE'
+    aio.openstack('server', 'delete', '--wait', server['id'])

@@ -1,6 +1,7 @@
 """The all-in-one's parts on their own: generated configs (read back with the
 services' own option definitions), the port layout, the process manager."""
 
+import datetime
 import os
 import re
 import subprocess
@@ -168,3 +169,22 @@ def test_one_shot_command_failure_names_the_command_and_log(tmp_path):
     else:
         raise AssertionError('no error')
     procs.run(['bash', '-c', 'exit 2'], log, ok_codes=(0, 2))
+
+
+def test_a_restarted_service_is_ready_only_once_it_reported_in():
+    from tools.aio import bootstrap
+    # Nova's os-services and Heat's services write UTC without a zone.
+    started = datetime.datetime(2026, 11, 26, 15, 17, 3, 250000,
+                                datetime.timezone.utc).timestamp()
+    before_stop = {'state': 'up', 'updated_at': '2026-11-26T15:16:58.031070'}
+    same_second = {'state': 'up', 'updated_at': '2026-11-26T15:17:03.100000'}
+    new = {'state': 'up', 'updated_at': '2026-11-26T15:17:11.371993'}
+    heat_new = {'status': 'up', 'updated_at': None,
+                'created_at': '2026-11-26T15:17:10.685543'}
+    assert not bootstrap.reported_since(before_stop, started)
+    assert not bootstrap.reported_since(same_second, started)
+    assert bootstrap.reported_since(new, started)
+    assert bootstrap.reported_since(heat_new, started)
+    assert not bootstrap.reported_since({'updated_at': None}, started)
+    # A service that was already running: any record counts.
+    assert bootstrap.reported_since(before_stop, None)
