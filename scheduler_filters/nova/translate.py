@@ -3,10 +3,20 @@
 HostState objects live across requests in the HostManager; what a host's
 architectures are computed from is compared by value on every request (see
 ``_entry``), the parsing is done again only when it changed.
+
+Architecture checks run on every host of every request, so there are two
+levels of cache. Per host (``_entry``): the parsed architectures, keyed by
+the HostState. Per host list (``host_kinds``): the same inputs for a whole
+list, by position, compared list against list in C; when nothing changed,
+which is nearly always, no Python code runs per host at all. Hosts with
+the same architectures share one interned *kind* (an index into
+``_KINDS``), so a request decides once per kind, not once per host.
 """
 
+import itertools
 import logging
 import operator
+import threading
 
 from scheduler_filters import exception
 from scheduler_filters.core import arch
@@ -19,7 +29,46 @@ _arch_cache = {}  # id(host_state) -> _entry() tuple
 # (each entry is tiny; 10k hosts fit many times).
 _ARCH_CACHE_MAX = 200000
 # Fields of a cache entry.
-_SUPPORTED, _LABEL, _AGGS, NATIVE, EMULATED, RUNS = range(6)
+_SUPPORTED, _LABEL, _AGGS, NATIVE, EMULATED, RUNS, KIND = range(7)
+
+# Interned (native, emulated) pairs; a kind is an index into _KINDS. Only
+# ever appended to (a host list's snapshot holds indices), and tiny: one
+# per distinct combination of architectures in the fleet.
+_KINDS = []
+_kind_index = {}
+_kinds_lock = threading.Lock()
+
+# len(hosts) -> _HostList of the last host list of that length; the
+# scheduler hands its filters the same fleet, in the same order, on every
+# request. A few lengths are kept (a later filter's shorter list, a
+# rebuild's single host) so they do not push the fleet out.
+_host_lists = {}
+_HOST_LISTS_MAX = 4
+
+_SUPPORTED_OF = operator.attrgetter('supported_instances')
+_AGGREGATES_OF = operator.attrgetter('aggregates')
+_STATS_OF = operator.attrgetter('stats')
+# hosts_running's verdict per kind -> EmulationWeigher's native flag.
+_NONE, _EMULATED, _NATIVE = 0, 1, 2
+_FLAG = (None, 0.0, 1.0)
+
+
+def _kind(native, emulated):
+    key = (native, emulated)
+    kind = _kind_index.get(key)
+    if kind is None:
+        with _kinds_lock:
+            kind = _kind_index.get(key)
+            if kind is None:
+                _KINDS.append(key)
+                kind = _kind_index[key] = len(_KINDS) - 1
+    return kind
+
+
+def forget():
+    """Drop the caches (tests that change hosts behind Nova's back)."""
+    _arch_cache.clear()
+    _host_lists.clear()
 
 
 def _entry(host_state):
@@ -71,7 +120,7 @@ def _entry(host_state):
         None if supported is None else
         [list(e) if isinstance(e, list) else e for e in supported],
         label, None if aggs is None else list(aggs),
-        native, emulated, native | emulated)
+        native, emulated, native | emulated, _kind(native, emulated))
     if len(_arch_cache) >= _ARCH_CACHE_MAX:
         _arch_cache.clear()
     _arch_cache[id(host_state)] = snapshot
@@ -104,6 +153,47 @@ def entries(hosts):
     return out
 
 
+class _HostList:
+    """What the architectures of a host list were computed from, by
+    position (copies, see ``_entry``), and each host's kind."""
+
+    __slots__ = ('supported', 'labels', 'aggregates', 'kinds')
+
+    def __init__(self, hits):
+        self.supported = [e[_SUPPORTED] for e in hits]
+        self.labels = [e[_LABEL] for e in hits]
+        self.aggregates = [e[_AGGS] for e in hits]
+        self.kinds = [e[KIND] for e in hits]
+
+
+def host_kinds(hosts):
+    """Each host's kind (an index into ``_KINDS``), in order.
+
+    The inputs are read and compared a whole list at a time, in C, against
+    the last list of this length; equal values mean equal architectures,
+    whichever HostState objects hold them. Any difference, or a host
+    without stats yet, goes through the per-host cache (``entries``),
+    which parses only the hosts that changed, and the list is remembered.
+    """
+    known = _host_lists.get(len(hosts))
+    if known is not None:
+        try:
+            if (list(map(_SUPPORTED_OF, hosts)) == known.supported
+                    and list(map(dict.get, map(_STATS_OF, hosts),
+                                 itertools.repeat(arch.EMULATED_LABEL)))
+                    == known.labels
+                    and list(map(_AGGREGATES_OF, hosts))
+                    == known.aggregates):
+                return known.kinds
+        except (AttributeError, TypeError):
+            pass  # a host without stats (before its first update)
+    snapshot = _HostList(entries(hosts))
+    if len(_host_lists) >= _HOST_LISTS_MAX and len(hosts) not in _host_lists:
+        _host_lists.clear()
+    _host_lists[len(hosts)] = snapshot
+    return snapshot.kinds
+
+
 def hosts_running(hosts, archs, native=None):
     """The hosts that run any of ``archs`` natively or emulated.
 
@@ -111,19 +201,14 @@ def hosts_running(hosts, archs, native=None):
     them natively (``native_flags`` reads it back for the same request
     instead of checking each host again).
     """
-    flags = native if native is not None else []
-    flag = flags.append
-    out = []
-    append = out.append
-    for h, hit in zip(hosts, entries(hosts)):
-        if hit[NATIVE].isdisjoint(archs):
-            if hit[EMULATED].isdisjoint(archs):
-                continue
-            flag(0.0)
-        else:
-            flag(1.0)
-        append(h)
-    return out
+    kinds = host_kinds(hosts)  # first: it may add kinds
+    verdict = [_NONE if n.isdisjoint(archs) and e.isdisjoint(archs)
+               else _EMULATED if n.isdisjoint(archs) else _NATIVE
+               for n, e in list(_KINDS)]
+    verdicts = list(map(verdict.__getitem__, kinds))
+    if native is not None:
+        native.extend(map(_FLAG.__getitem__, filter(None, verdicts)))
+    return list(itertools.compress(hosts, verdicts))
 
 
 def native_flags(hosts, archs, known=None):

@@ -193,7 +193,7 @@ def share_view(monkeypatch):
     CONF.set_override('emulation_weight_multiplier', 5.3,
                       'docker_scheduler')
     state.reset()
-    translate._arch_cache.clear()
+    translate.forget()
     # Nova's cloud fixtures (other tests in this process) leave its
     # loggers at DEBUG, where the weighers leave the work to Nova.
     log = logging.getLogger('nova.weights')
@@ -206,7 +206,7 @@ def share_view(monkeypatch):
                  'packing_mode'):
         CONF.clear_override(name, 'docker_scheduler')
     state.reset()
-    translate._arch_cache.clear()
+    translate.forget()
 
 
 def schedule(path, hosts, spec, extra_weighers=()):
@@ -231,7 +231,7 @@ def both(hosts, spec, extra_weighers=()):
         our_weighers.weigh.add_normalized = real
     assert applied  # the one-pass path was the one compared
     # The reference computes every host's architectures afresh.
-    translate._arch_cache.clear()
+    translate.forget()
     ref = schedule(PER_HOST, hosts, spec, extra_weighers)
     return fast, ref
 
@@ -329,6 +329,72 @@ def test_host_changes_between_requests_are_seen(share_view, monkeypatch):
     assert fast == ref
 
 
+def _refresh(hosts):
+    """What Nova's HostManager does before each request: new, equal
+    lists and dicts."""
+    for h in hosts:
+        h.aggregates = list(h.aggregates)
+        h.supported_instances = [list(e) for e in h.supported_instances]
+        h.stats = dict(h.stats)
+
+
+def test_unchanged_host_list_skips_the_per_host_checks(share_view,
+                                                       monkeypatch):
+    """Every host updated once (all have stats): an equal host list is
+    judged without the per-host cache; a host changed in place, given a
+    label or aggregate, or replaced by another HostState at its position
+    is still seen."""
+    hosts = make_fleet()
+    for h in hosts:
+        h.stats = getattr(h, 'stats', None) or {}
+    schedule(FAST, hosts, make_spec('x86_64'))  # remembers the list
+    _refresh(hosts)
+    per_host = []
+    real = translate.entries
+    monkeypatch.setattr(translate, 'entries',
+                        lambda hs: per_host.append(len(hs)) or real(hs))
+    fast = schedule(FAST, hosts, make_spec('x86_64'))
+    assert per_host == []
+    monkeypatch.setattr(translate, 'entries', real)
+    translate.forget()
+    assert fast == schedule(PER_HOST, hosts, make_spec('x86_64'))
+
+    flip = {'x86_64': 'aarch64', 'aarch64': 'x86_64'}
+
+    def in_place(h, arch):  # the very list remembered
+        h.supported_instances[0][0] = arch
+
+    def label(h, arch):
+        h.stats['docker_emulated_architectures'] = arch
+
+    def aggregate(h, arch):
+        h.aggregates = h.aggregates + [objects.Aggregate(
+            id=99, name='emulates-' + arch, hosts=[],
+            metadata={'docker_emulated_architectures': arch})]
+
+    def replaced(h, arch):  # another HostState at this position
+        other = host_manager.HostState(h.host + 'b', h.nodename, 'cell1')
+        other.__dict__.update(h.__dict__)
+        other.host = h.host + 'b'
+        other.supported_instances = [[arch, 'docker', 'exe']]
+        hosts[hosts.index(h)] = other
+
+    # One kind of change at a time (any change sends the whole list
+    # through the per-host cache, which would hide a missed one), each on
+    # hosts that could not run the image before and can after.
+    for change in (in_place, label, aggregate, replaced):
+        for arch in ('x86_64', 'aarch64'):
+            schedule(FAST, hosts, make_spec(arch))  # remembered
+            cannot = [h for h in hosts
+                      if translate.host_architectures(h)
+                      == (frozenset([flip[arch]]), frozenset())][:5]
+            assert len(cannot) == 5
+            for h in cannot:
+                change(h, arch)
+            fast, ref = both(hosts, make_spec(arch))
+            assert fast == ref, change.__name__
+
+
 def test_emulation_weigher_after_another_filter_removed_hosts(share_view):
     hosts = make_fleet()
     spec = make_spec('x86_64')
@@ -337,7 +403,7 @@ def test_emulation_weigher_after_another_filter_removed_hosts(share_view):
     later = passed[1::2]  # a later filter dropped every other host
     w = our_weighers.EmulationWeigher()
     flags = w.raw_weights(later, spec)
-    translate._arch_cache.clear()
+    translate.forget()
     expect = [PerHostEmulation()._weigh_object(h, spec) for h in later]
     assert flags == expect
     assert 0.0 in flags and 1.0 in flags
