@@ -5,14 +5,15 @@
 The entry point is looked up in the ``console_scripts`` group, exactly the
 function the installed script calls. Before it runs, SQLite transactions
 become ``BEGIN IMMEDIATE`` (``sqlite_tx``), SQLite file connections are
-pooled (``sqlite_pool``) and, for Nova services, Nova's NeutronFixture is
-installed (``neutron``).
+pooled (``sqlite_pool``), WAL commits skip the fsync (``sqlite_sync``)
+and, for Nova services, Nova's NeutronFixture is installed (``neutron``).
 """
 
 import sys
 from importlib import metadata
 
 from tools.aio import sqlite_pool
+from tools.aio import sqlite_sync
 from tools.aio import sqlite_tx
 
 
@@ -30,6 +31,7 @@ def main():
         neutron.install()
     sqlite_tx.install()
     sqlite_pool.install()
+    sqlite_sync.install()
     sys.exit(entry.load()())
 
 

@@ -5,8 +5,9 @@
 gunicorn's own command line would end up in ``sys.argv``, which some
 services' WSGI modules hand to oslo.config (heat-api does); this launcher
 gives them a clean ``sys.argv`` (the program name and the oslo arguments
-after ``--``) before it imports the application, in the worker, and installs the
-all-in-one's SQLite hooks there (``sqlite_tx``, ``sqlite_pool``).
+after ``--``) before it imports the application, in the worker, and
+installs the all-in-one's SQLite hooks there (``sqlite_tx``,
+``sqlite_pool``, ``sqlite_sync``).
 gunicorn is used (not wsgiref) because Glance needs chunked request bodies.
 """
 
@@ -36,9 +37,11 @@ class Server(base.BaseApplication):
             from tools.aio import neutron
             neutron.install()
         from tools.aio import sqlite_pool
+        from tools.aio import sqlite_sync
         from tools.aio import sqlite_tx
         sqlite_tx.install()
         sqlite_pool.install()
+        sqlite_sync.install()
         module, attr = self.app_path.split(':')
         return getattr(importlib.import_module(module), attr)
 

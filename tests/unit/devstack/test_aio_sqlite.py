@@ -1,6 +1,7 @@
 """The all-in-one's SQLite hooks together, as its services run them: pooled
-connections (``sqlite_pool``) and ``BEGIN IMMEDIATE`` (``sqlite_tx``), with
-several processes of several threads writing one WAL-mode file."""
+connections (``sqlite_pool``), ``BEGIN IMMEDIATE`` (``sqlite_tx``) and
+``synchronous=NORMAL`` (``sqlite_sync``), with several processes of several
+threads writing one WAL-mode file."""
 
 import json
 import os
@@ -23,9 +24,11 @@ ROUNDS = 20
 def _child(path, threads, rounds):
     """One service-like process: read-then-write transactions from threads
     on one engine; prints how many connections it opened."""
+    from tools.aio import sqlite_sync
     from tools.aio import sqlite_tx
     sqlite_tx.install()
     sqlite_pool.install()
+    sqlite_sync.install()
     import sqlalchemy
     from sqlalchemy import event
     connects = []
@@ -52,8 +55,16 @@ def _child(path, threads, rounds):
         t.start()
     for t in workers:
         t.join()
-    print(json.dumps({'connects': len(connects), 'errors': errors,
-                      'pool': type(engine.pool).__name__}))
+    opened = len(connects)
+    # A database in rollback-journal mode keeps SQLite's default (FULL).
+    journal = engines.create_engine('sqlite:///%s-journal' % path,
+                                    max_retries=0)
+    with engine.connect() as wal, journal.connect() as other:
+        sync = [c.exec_driver_sql('PRAGMA synchronous').scalar()
+                for c in (wal, other)]
+    print(json.dumps({'connects': opened, 'errors': errors,
+                      'pool': type(engine.pool).__name__,
+                      'synchronous': sync}))
 
 
 def test_processes_share_a_file_through_pooled_connections(tmp_path):
@@ -77,6 +88,8 @@ def test_processes_share_a_file_through_pooled_connections(tmp_path):
         # At most one connection per thread, not one per transaction.
         assert report['connects'] <= THREADS
         assert report['pool'] == 'QueuePool'
+        # NORMAL (1) in WAL mode, FULL (2) otherwise.
+        assert report['synchronous'] == [1, 2]
 
 
 def test_only_sqlite_files_are_pooled(tmp_path):
