@@ -10,6 +10,7 @@ processes that do not have it.
 _NOVA_CLASSES = {
     'ArchitectureFilter': 'scheduler_filters.nova.filters',
     'TenantShareFilter': 'scheduler_filters.nova.filters',
+    'DockerHostFilter': 'scheduler_filters.nova.filters',
     'TenantShareWeigher': 'scheduler_filters.nova.weighers',
     'BinPackWeigher': 'scheduler_filters.nova.weighers',
     'EmulationWeigher': 'scheduler_filters.nova.weighers',

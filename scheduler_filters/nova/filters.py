@@ -1,6 +1,7 @@
-"""Nova host filters: ArchitectureFilter and TenantShareFilter.
+"""Nova host filters: ArchitectureFilter, TenantShareFilter, and
+DockerHostFilter (the two in one filter, for large fleets).
 
-Both override ``filter_all``: the per-request work (image architectures,
+All override ``filter_all``: the per-request work (image architectures,
 share decisions) is done once, then each host costs a cached set test or
 a dictionary lookup.
 """
@@ -104,3 +105,34 @@ class TenantShareFilter(_IndexAware, filters.BaseHostFilter):
                 reason='TenantShareFilter: project %s: %s'
                 % (spec_obj.project_id, '; '.join(reasons)))
         return out
+
+
+class DockerHostFilter(_IndexAware, filters.BaseHostFilter):
+    """ArchitectureFilter then TenantShareFilter, as one filter.
+
+    The same hosts pass, with the same errors. Nova's filter handler
+    spends about as much per host on each enabled filter (a copy of the
+    list and a (host, node) pair per host for its log) as these two
+    filters spend on their own work; on large fleets one filter for both
+    halves that. Enable either this or the two, not both.
+    """
+
+    RUN_ON_REBUILD = True  # the architecture part runs on a rebuild
+
+    _parts = (ArchitectureFilter(), TenantShareFilter())
+
+    def host_passes(self, host_state, spec_obj):
+        from nova.scheduler import utils
+        arch_part, share_part = self._parts
+        if not arch_part.host_passes(host_state, spec_obj):
+            return False
+        return (utils.request_is_rebuild(spec_obj)
+                or share_part.host_passes(host_state, spec_obj))
+
+    def filter_all(self, filter_obj_list, spec_obj):
+        hosts = filter_obj_list
+        for part in self._parts:
+            hosts = part.filter_all(hosts, spec_obj)
+            if not hosts:
+                break
+        return hosts

@@ -8,7 +8,9 @@ concurrent requests apart.
 """
 
 import collections
+import itertools
 import logging
+import operator
 import threading
 import time
 
@@ -28,6 +30,8 @@ LOG = logging.getLogger(__name__)
 _MAX_ENTRIES = 64
 _IMAGE_TTL = 60.0
 _UNLISTED_KEY = ' unlisted projects'
+_OBJ_OF = operator.attrgetter('obj')
+_AGGREGATES_OF = operator.attrgetter('aggregates')
 
 
 class _LRU:
@@ -86,8 +90,9 @@ class RequestState:
         cached = self._weighed
         if (cached is None or cached[0] is not weighed_obj_list
                 or len(cached[1]) != len(weighed_obj_list)):
-            hosts = [w.obj for w in weighed_obj_list]
-            with_aggs = [(i, h) for i, h in enumerate(hosts) if h.aggregates]
+            hosts = list(map(_OBJ_OF, weighed_obj_list))
+            with_aggs = list(itertools.compress(
+                enumerate(hosts), map(_AGGREGATES_OF, hosts)))
             cached = self._weighed = (weighed_obj_list, hosts, with_aggs)
         return cached[1], cached[2]
 

@@ -95,6 +95,37 @@ def _noop_weighers(n):
     return [Noop() for _ in range(n)]
 
 
+def _idle_plugins(passing, n_filters, n_weighers):
+    """Filters and weighers that do no work of their own: the first filter
+    returns ``passing`` (the hosts ours pass), the others pass what they
+    get, the weighers leave every weight alone. Through Nova's handlers
+    they cost what the handlers themselves cost for the same host counts.
+    """
+    from nova.scheduler import filters
+    from nova.scheduler import weights
+
+    class Fixed(filters.BaseHostFilter):
+        def filter_all(self, filter_obj_list, spec):
+            return passing
+
+        def host_passes(self, host_state, spec):
+            return True
+
+    class Passing(Fixed):
+        def filter_all(self, filter_obj_list, spec):
+            return filter_obj_list
+
+    class Idle(weights.BaseHostWeigher):
+        def _weigh_object(self, host_state, spec):
+            return 0.0
+
+        def weigh_objects(self, weighed_obj_list, spec):
+            return []
+
+    return ([Fixed()] + [Passing() for _ in range(n_filters - 1)],
+            [Idle() for _ in range(n_weighers)])
+
+
 def _handler_loop(weigher):
     """``weigher`` handing its raw weights to Nova's handler loop."""
     cls = type(weigher)
@@ -327,6 +358,10 @@ def bench_cost(conf, sizes=SIZES):
         our_passing = list(share_f.filter_all(
             arch_f.filter_all(hosts, spec()), spec()))
 
+        floor_two = _idle_plugins(our_passing, 2, len(ours_w))
+        floor_one = _idle_plugins(our_passing, 1, len(ours_w))
+        one_filter = [our_filters.DockerHostFilter()]
+
         def handler_only():
             return handler.get_weighed_objects(noop, our_passing, spec())
 
@@ -345,11 +380,16 @@ def bench_cost(conf, sizes=SIZES):
                          ('nova_handler_noop_weighers', handler_only),
                          ('builtin_total', base_filters),
                          ('ours_nova_handlers', via_handlers(ours_f, ours_w)),
+                         ('ours_nova_handlers_one_filter',
+                          via_handlers(one_filter, ours_w)),
+                         ('nova_handlers_alone', via_handlers(*floor_two)),
+                         ('nova_handlers_alone_one_filter',
+                          via_handlers(*floor_one)),
                          ('ours_nova_handlers_per_host_weighing',
                           via_handlers(ours_f, per_host_w)),
                          ('builtin_nova_handlers',
                           via_handlers(base_f, base_w))):
-            refreshing = name.endswith(('_handlers', '_per_host_weighing'))
+            refreshing = '_handlers' in name
             best, p50 = _time(fn, rounds, refresh if refreshing else None)
             figs[name] = {'best_ms': round(best * 1e3, 3),
                           'p50_ms': round(p50 * 1e3, 3),
@@ -371,6 +411,12 @@ def bench_cost(conf, sizes=SIZES):
         figs['ratio_per_host_weighing_over_ours_nova_handlers'] = round(
             f['ours_nova_handlers_per_host_weighing']['p50_ms']
             / f['ours_nova_handlers']['p50_ms'], 2)
+        figs['ours_nova_handlers_less_nova_ms'] = round(
+            f['ours_nova_handlers']['p50_ms']
+            - f['nova_handlers_alone']['p50_ms'], 3)
+        figs['ours_one_filter_less_nova_ms'] = round(
+            f['ours_nova_handlers_one_filter']['p50_ms']
+            - f['nova_handlers_alone_one_filter']['p50_ms'], 3)
         figs['hosts_passing'] = {'ours': passed_ours, 'builtin': passed_base}
         results[n] = figs
         print('cost n=%-5d ours: arch %.3f us/host, share %.3f us/host, '
@@ -400,6 +446,16 @@ def bench_cost(conf, sizes=SIZES):
                   f['builtin_nova_handlers']['p50_ms'],
                   figs['ratio_builtin_over_ours_nova_handlers']),
               flush=True)
+        print('  with DockerHostFilter (both filters in one): %.1f ms (best '
+              '%.1f) | Nova\'s handlers alone, same host counts, plug-ins '
+              'doing nothing: %.1f ms with two filters, %.1f ms with one '
+              '(ours less that: %.1f ms, %.1f ms)' % (
+                  f['ours_nova_handlers_one_filter']['p50_ms'],
+                  f['ours_nova_handlers_one_filter']['best_ms'],
+                  f['nova_handlers_alone']['p50_ms'],
+                  f['nova_handlers_alone_one_filter']['p50_ms'],
+                  figs['ours_nova_handlers_less_nova_ms'],
+                  figs['ours_one_filter_less_nova_ms']), flush=True)
     conf.clear_override('share_plan_file', 'docker_scheduler')
     state.reset()
     return results

@@ -80,6 +80,7 @@ class SchedulerCloud(nova_rig.NovaCloudTestCase):
     plan = None
     extra_flags = {}
     weighers = WEIGHERS
+    filters = FILTERS
 
     @property
     def compute_hosts(self):
@@ -121,8 +122,9 @@ class SchedulerCloud(nova_rig.NovaCloudTestCase):
         self.flags(available_filters=[
             'nova.scheduler.filters.all_filters',
             'scheduler_filters.ArchitectureFilter',
-            'scheduler_filters.TenantShareFilter'], group='filter_scheduler')
-        self.flags(enabled_filters=FILTERS, weight_classes=self.weighers,
+            'scheduler_filters.TenantShareFilter',
+            'scheduler_filters.DockerHostFilter'], group='filter_scheduler')
+        self.flags(enabled_filters=self.filters, weight_classes=self.weighers,
                    shuffle_best_same_weighed_hosts=False,
                    soft_anti_affinity_weight_multiplier=0.0,
                    group='filter_scheduler')

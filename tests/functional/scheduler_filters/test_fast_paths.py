@@ -20,6 +20,7 @@ import uuid  # noqa: E402
 
 import pytest  # noqa: E402
 from nova import context as nova_context  # noqa: E402
+from nova import exception as nova_exception  # noqa: E402
 from nova import filters as nova_filters  # noqa: E402
 from nova import objects  # noqa: E402
 from nova import weights as nova_weights  # noqa: E402
@@ -393,6 +394,52 @@ def test_unchanged_host_list_skips_the_per_host_checks(share_view,
                 change(h, arch)
             fast, ref = both(hosts, make_spec(arch))
             assert fast == ref, change.__name__
+
+
+@pytest.mark.parametrize('arch', ['x86_64', 'aarch64', 's390x', None])
+def test_docker_host_filter_passes_what_the_two_filters_pass(share_view,
+                                                             arch):
+    hosts = make_fleet()
+    assign_pools(share_view, hosts)
+    handler = host_filters.HostFilterHandler()
+    two = handler.get_filtered_objects(
+        [f() for f in FAST[0]], hosts, make_spec(arch), 0)
+    one = handler.get_filtered_objects(
+        [our_filters.DockerHostFilter()], hosts, make_spec(arch), 0)
+    assert [h.host for h in one] == [h.host for h in two]
+    assert 0 < len(one) < len(hosts)
+    # Nova's per-host path through host_passes agrees.
+    per_host = [h for h in hosts if our_filters.DockerHostFilter()
+                .host_passes(h, make_spec(arch))]
+    assert [h.host for h in per_host] == [h.host for h in two]
+
+
+def test_docker_host_filter_refuses_with_the_share_reason(share_view):
+    hosts = make_fleet()
+    for h in hosts:
+        share_view[h.host] = REFUSE
+    handler = host_filters.HostFilterHandler()
+    for filters in ([f() for f in FAST[0]], [our_filters.DockerHostFilter()]):
+        with pytest.raises(nova_exception.NoValidHost,
+                           match='TenantShareFilter: project p: over its '
+                                 'share'):
+            handler.get_filtered_objects(filters, hosts,
+                                         make_spec('x86_64'), 0)
+
+
+def test_docker_host_filter_on_rebuild_checks_architecture_only(share_view):
+    hosts = make_fleet()
+    for h in hosts:
+        share_view[h.host] = REFUSE
+    spec = make_spec('aarch64')
+    spec.scheduler_hints = {'_nova_check_type': ['rebuild']}
+    f = our_filters.DockerHostFilter()
+    passed = f.filter_all(hosts, spec)
+    expect = [h for h in hosts
+              if 'aarch64' in translate.host_architectures(h)[0]
+              | translate.host_architectures(h)[1]]
+    assert passed == expect and expect
+    assert [h for h in hosts if f.host_passes(h, spec)] == expect
 
 
 def test_emulation_weigher_after_another_filter_removed_hosts(share_view):

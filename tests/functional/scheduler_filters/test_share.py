@@ -221,6 +221,40 @@ BROKEN = PLAN.replace('owns: {VCPU: 4, instances: 25}\n      - name: research-b'
 
 
 @pytest.mark.slow
+class TestDockerHostFilter(base.SchedulerCloud):
+    """ArchitectureFilter and TenantShareFilter enabled as one filter."""
+
+    fleet = dict(FLEET, **{'arm-1': dict(arch='aarch64', vcpus=4,
+                                         memory_mb=8192)})
+    # The arm host's 4 VCPU go to research, so ops' entitlement stays 8.
+    plan = PLAN.replace('owns: {VCPU: 8, instances: 50}\n    priority',
+                        'owns: {VCPU: 12, instances: 50}\n    priority'
+                        ).replace('VCPU: 4, instances: 25', 'VCPU: 6, '
+                                  'instances: 25')
+    filters = [f for f in base.FILTERS
+               if f not in ('ArchitectureFilter', 'TenantShareFilter')]
+    filters.append('DockerHostFilter')
+
+    def test_architecture_and_share_in_one_filter(self):
+        c2 = self.flavor('c2', 2, 1024)
+        x86 = self.image('x86', docker_platforms='linux/amd64')
+        arm = self.image('arm', hw_architecture='aarch64')
+        ops = self.project_api('ops')
+        hosts = [self.host_of(self.boot(x86, c2, api=ops)) for _ in range(4)]
+        self.assertNotIn('arm-1', hosts)
+        # ops may not borrow: at its 8 VCPU it is refused, with the reason.
+        server = self.boot(x86, c2, api=ops, expected='ERROR')
+        self.assertIn('TenantShareFilter', server['fault']['message'])
+        self.assertIn('may not borrow', server['fault']['message'])
+        research = self.project_api('research-a')
+        self.assertEqual('arm-1',
+                         self.host_of(self.boot(arm, c2, api=research)))
+        server = self.boot(self.image('i686', hw_architecture='i686'), c2,
+                           api=research, expected='ERROR')
+        self.assertIn('No valid host', server['fault']['message'])
+
+
+@pytest.mark.slow
 class TestBadPlans(base.SchedulerCloud):
     """A bad plan never takes the scheduler down."""
 
