@@ -15,6 +15,7 @@ same; a test runs both paths through Nova's handler and compares. With
 per-host log lines are still there.
 """
 
+import itertools
 import logging
 import operator
 import sys
@@ -102,17 +103,20 @@ _CAPACITY = operator.attrgetter(
 
 
 def _binpack(hosts, demand, mode):
-    # Per host, only C-level work (attribute reads, dictionary lookups);
+    # Per host, only C-level work (attribute reads, one hash of the row);
     # the arithmetic runs once per distinct capacity and usage, which a
     # large fleet repeats a lot (one hardware size, usage in flavor
     # steps). Equal inputs give the same float.
-    capacity = list(map(_CAPACITY, hosts))
-    distinct = list(dict.fromkeys(capacity))
+    distinct = {}
+    # Each host's row number in ``distinct`` (setdefault keeps the first).
+    numbers = list(map(distinct.setdefault, map(_CAPACITY, hosts),
+                       itertools.count()))
     rows = [(vt * (vr or 1.0), vu, mt * (mr or 1.0), mt - mf,
              kt * (kr or 1.0), ku / 1024.0)
             for vt, vr, vu, mt, mr, mf, kt, kr, ku in distinct]
-    score = dict(zip(distinct, weigh.binpack_many(rows, demand, mode)))
-    return list(map(score.__getitem__, capacity))
+    score = dict(zip(distinct.values(),
+                     weigh.binpack_many(rows, demand, mode)))
+    return list(map(score.__getitem__, numbers))
 
 
 class TenantShareWeigher(_Weigher):
