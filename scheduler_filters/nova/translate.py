@@ -29,7 +29,7 @@ _arch_cache = {}  # id(host_state) -> _entry() tuple
 # (each entry is tiny; 10k hosts fit many times).
 _ARCH_CACHE_MAX = 200000
 # Fields of a cache entry.
-_SUPPORTED, _LABEL, _AGGS, NATIVE, EMULATED, RUNS, KIND = range(7)
+_SUPPORTED, _LABEL, _AGGS, NATIVE, EMULATED, KIND = range(6)
 
 # Interned (native, emulated) pairs; a kind is an index into _KINDS. Only
 # ever appended to (a host list's snapshot holds indices), and tiny: one
@@ -120,7 +120,7 @@ def _entry(host_state):
         None if supported is None else
         [list(e) if isinstance(e, list) else e for e in supported],
         label, None if aggs is None else list(aggs),
-        native, emulated, native | emulated, _kind(native, emulated))
+        native, emulated, _kind(native, emulated))
     if len(_arch_cache) >= _ARCH_CACHE_MAX:
         _arch_cache.clear()
     _arch_cache[id(host_state)] = snapshot
