@@ -110,18 +110,7 @@ class Process:
         except ProcessLookupError:
             return False
         # Zombies still count for killpg; they are gone for our purpose.
-        for entry in os.listdir('/proc'):
-            if not entry.isdigit():
-                continue
-            try:
-                with open('/proc/%s/stat' % entry) as f:
-                    stat = f.read()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(')') + 2:].split()
-            if int(fields[2]) == pgid and fields[0] != 'Z':
-                return True
-        return False
+        return bool(group_members(pgid))
 
     def _forget(self):
         try:
@@ -155,3 +144,20 @@ def run(argv, log, env=None, timeout=600, ok_codes=(0,)):
             tail = f.read()[-3000:].decode(errors='replace')
         raise RuntimeError('%s failed (exit %d); log %s:\n%s'
                            % (argv[0], proc.returncode, log, tail))
+
+
+def group_members(pgid):
+    """Pids of the live (not zombie) processes of process group ``pgid``."""
+    found = []
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % entry) as f:
+                stat = f.read()
+        except OSError:
+            continue  # ended meanwhile
+        fields = stat[stat.rindex(')') + 2:].split()
+        if int(fields[2]) == pgid and fields[0] != 'Z':
+            found.append(int(entry))
+    return found

@@ -206,23 +206,16 @@ DATABASE_SERVICES = ('keystone', 'placement', 'nova-api', 'glance',
 def _database_fds(lay, name):
     """{(pid, fd)} of the service's processes open on an SQLite file of the
     cloud (each SQLite connection holds its database file open)."""
-    group = procs.Process(lay, name).pid()
     found = set()
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit():
-            continue
+    for pid in procs.group_members(procs.Process(lay, name).pid()):
+        fd_dir = '/proc/%d/fd' % pid
         try:
-            with open('/proc/%s/stat' % entry) as f:
-                stat = f.read()
-            if int(stat[stat.rindex(')') + 2:].split()[2]) != group:
-                continue
-            fd_dir = '/proc/%s/fd' % entry
             for fd in os.listdir(fd_dir):
                 target = os.readlink(os.path.join(fd_dir, fd))
                 if target.startswith(lay.data + os.sep) and \
                         target.endswith('.sqlite'):
-                    found.add((int(entry), int(fd)))
-        except (OSError, ValueError):
+                    found.add((pid, int(fd)))
+        except OSError:
             continue  # a process or an fd that ended meanwhile
     return found
 

@@ -67,12 +67,17 @@ def _child(path, threads, rounds):
                       'synchronous': sync}))
 
 
-def test_processes_share_a_file_through_pooled_connections(tmp_path):
-    path = str(tmp_path / 'shared.sqlite')
+def _wal_counter(path):
+    """A WAL database with one counter row at 0."""
     with sqlite3.connect(path) as db:
         db.execute('PRAGMA journal_mode=WAL')
         db.execute('create table counter (n integer)')
         db.execute('insert into counter values (0)')
+
+
+def test_processes_share_a_file_through_pooled_connections(tmp_path):
+    path = str(tmp_path / 'shared.sqlite')
+    _wal_counter(path)
     code = ('import sys; from tests.unit.devstack.test_aio_sqlite import '
             '_child; _child(sys.argv[1], %d, %d)' % (THREADS, ROUNDS))
     env = dict(os.environ, PYTHONPATH=layout.ROOT)
@@ -167,10 +172,7 @@ def test_readers_do_not_take_the_write_lock(tmp_path):
     # nova-conductor's writes, 1.2 s of lock waits in 20 boots); writer
     # transactions still take the lock first (BEGIN IMMEDIATE) and wait.
     path = str(tmp_path / 'rw.sqlite')
-    with sqlite3.connect(path) as db:
-        db.execute('PRAGMA journal_mode=WAL')
-        db.execute('create table counter (n integer)')
-        db.execute('insert into counter values (0)')
+    _wal_counter(path)
     code = ('import sys; from tests.unit.devstack.test_aio_sqlite import '
             '_reader_writer_child; _reader_writer_child(sys.argv[1])')
     env = dict(os.environ, PYTHONPATH=layout.ROOT)
