@@ -205,14 +205,18 @@ def make_spec(context, project, vcpus, ram, arch=None):
     return spec
 
 
-def _time(fn, rounds, before=None):
+def _time(fn, rounds, spec, before=None):
+    """Best and p50 of ``fn(request_spec)``. The RequestSpec is Nova's,
+    built once per request before any filter runs: a fresh one each round
+    (nothing cached from the last request), built outside the timing."""
     samples = []
     for _ in range(rounds):
         if before is not None:
             before()  # untimed
+        s = spec()
         gc.collect()
         t0 = time.perf_counter()
-        fn()
+        fn(s)
         samples.append(time.perf_counter() - t0)
     return min(samples), common.percentile(samples, 50)
 
@@ -294,26 +298,22 @@ def bench_cost(conf, sizes=SIZES):
             return make_spec(ctx, 'proj-a', 2, 4096, 'x86_64')
 
         def run(filter_, weighers=None):
-            def go():
-                s = spec()
+            def go(s):
                 out = filter_.filter_all(hosts, s)
                 return list(out)
             return go
 
-        def base_filters():
-            s = spec()
+        def base_filters(s):
             out = list(img_f.filter_all(hosts, s))
             out = list(iso_f.filter_all(out, s))
             return handler.get_weighed_objects(base_w, out, s)
 
-        def our_all():
-            s = spec()
+        def our_all(s):
             out = list(arch_f.filter_all(hosts, s))
             out = list(share_f.filter_all(out, s))
             return handler.get_weighed_objects(ours_w, out, s)
 
-        def our_all_combined():
-            s = spec()
+        def our_all_combined(s):
             out = list(arch_f.filter_all(hosts, s))
             out = list(share_f.filter_all(out, s))
             return handler.get_weighed_objects(combined_w, out, s)
@@ -328,20 +328,17 @@ def bench_cost(conf, sizes=SIZES):
                 h.stats = dict(h.stats)
 
         def via_handlers(filters, weighers):
-            def go():
-                s = spec()
+            def go(s):
                 out = filter_handler.get_filtered_objects(filters, hosts, s)
                 return weigh_handler.get_weighed_objects(weighers, out, s)
             return go
 
-        def our_weigh_only():
-            s = spec()
+        def our_weigh_only(s):
             wrapped = [nova_weights.WeighedHost(h, 0.0) for h in hosts]
             for w in ours_w:
                 w.weigh_objects(wrapped, s)
 
-        def ram_weigh_only():
-            s = spec()
+        def ram_weigh_only(s):
             wrapped = [nova_weights.WeighedHost(h, 0.0) for h in hosts]
             for w in base_w:
                 w.weigh_objects(wrapped, s)
@@ -351,7 +348,7 @@ def bench_cost(conf, sizes=SIZES):
         core_req = core_facts.RequestFacts('proj-a', 2, 4096,
                                            architectures={'x86_64'})
 
-        def core_select():
+        def core_select(_s):
             return select.select_hosts(facts_hosts, core_req, share_cfg)
 
         noop = _noop_weighers(len(ours_w))
@@ -362,11 +359,11 @@ def bench_cost(conf, sizes=SIZES):
         floor_one = _idle_plugins(our_passing, 1, len(ours_w))
         one_filter = [our_filters.DockerHostFilter()]
 
-        def handler_only():
-            return handler.get_weighed_objects(noop, our_passing, spec())
+        def handler_only(s):
+            return handler.get_weighed_objects(noop, our_passing, s)
 
-        passed_ours = len(our_all())
-        passed_base = len(base_filters())
+        passed_ours = len(our_all(spec()))
+        passed_base = len(base_filters(spec()))
         figs = {}
         for name, fn in (('ArchitectureFilter', run(arch_f)),
                          ('TenantShareFilter', run(share_f)),
@@ -390,7 +387,8 @@ def bench_cost(conf, sizes=SIZES):
                          ('builtin_nova_handlers',
                           via_handlers(base_f, base_w))):
             refreshing = '_handlers' in name
-            best, p50 = _time(fn, rounds, refresh if refreshing else None)
+            best, p50 = _time(fn, rounds, spec,
+                              refresh if refreshing else None)
             figs[name] = {'best_ms': round(best * 1e3, 3),
                           'p50_ms': round(p50 * 1e3, 3),
                           'us_per_host': round(p50 * 1e6 / n, 3)}
