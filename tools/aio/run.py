@@ -3,18 +3,15 @@
     python -m tools.aio.run [--neutron-fixture] <console script> [args ...]
 
 The entry point is looked up in the ``console_scripts`` group, exactly the
-function the installed script calls. Before it runs, SQLite transactions
-become ``BEGIN IMMEDIATE`` (``sqlite_tx``), SQLite file connections are
-pooled (``sqlite_pool``), WAL commits skip the fsync (``sqlite_sync``)
-and, for Nova services, Nova's NeutronFixture is installed (``neutron``).
+function the installed script calls. Before it runs, the all-in-one's
+hooks are installed (``hooks``: the SQLite hooks and, for Nova services,
+Nova's NeutronFixture).
 """
 
 import sys
 from importlib import metadata
 
-from tools.aio import sqlite_pool
-from tools.aio import sqlite_sync
-from tools.aio import sqlite_tx
+from tools.aio import hooks
 
 
 def main():
@@ -26,12 +23,7 @@ def main():
     (entry,) = [e for e in metadata.entry_points(group='console_scripts')
                 if e.name == name]
     sys.argv = [name] + args[1:]
-    if fixture:
-        from tools.aio import neutron
-        neutron.install()
-    sqlite_tx.install()
-    sqlite_pool.install()
-    sqlite_sync.install()
+    hooks.install(neutron_fixture=fixture)
     sys.exit(entry.load()())
 
 

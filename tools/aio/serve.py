@@ -6,8 +6,7 @@ gunicorn's own command line would end up in ``sys.argv``, which some
 services' WSGI modules hand to oslo.config (heat-api does); this launcher
 gives them a clean ``sys.argv`` (the program name and the oslo arguments
 after ``--``) before it imports the application, in the worker, and
-installs the all-in-one's SQLite hooks there (``sqlite_tx``,
-``sqlite_pool``, ``sqlite_sync``).
+installs the all-in-one's hooks there (``hooks``).
 gunicorn is used (not wsgiref) because Glance needs chunked request bodies.
 """
 
@@ -33,15 +32,9 @@ class Server(base.BaseApplication):
 
     def load(self):
         sys.argv = [self.prog_name] + self.oslo_args
-        if self.options.pop('neutron_fixture', False):
-            from tools.aio import neutron
-            neutron.install()
-        from tools.aio import sqlite_pool
-        from tools.aio import sqlite_sync
-        from tools.aio import sqlite_tx
-        sqlite_tx.install()
-        sqlite_pool.install()
-        sqlite_sync.install()
+        from tools.aio import hooks
+        hooks.install(
+            neutron_fixture=self.options.pop('neutron_fixture', False))
         module, attr = self.app_path.split(':')
         return getattr(importlib.import_module(module), attr)
 

@@ -24,11 +24,8 @@ ROUNDS = 20
 def _child(path, threads, rounds):
     """One service-like process: read-then-write transactions from threads
     on one engine; prints how many connections it opened."""
-    from tools.aio import sqlite_sync
-    from tools.aio import sqlite_tx
-    sqlite_tx.install()
-    sqlite_pool.install()
-    sqlite_sync.install()
+    from tools.aio import hooks
+    hooks.install()  # as run.py and serve.py do
     import sqlalchemy
     from sqlalchemy import event
     connects = []
