@@ -67,6 +67,25 @@ def canonicalize_all(names, field='architectures'):
     return frozenset(canonicalize(n, field) for n in names)
 
 
+def parse_emulated(value):
+    """A ``docker_emulated_architectures`` value ("x86_64,arm64") ->
+    (frozenset of canonical names, [names not understood]).
+
+    The callers decide what an unknown name costs: ArchitectureFilter
+    ignores that name, the reclaim service the whole declaration.
+    """
+    known = set()
+    unknown = []
+    for name in str(value).split(','):
+        if not name.strip():
+            continue
+        try:
+            known.add(canonicalize(name, EMULATED_LABEL))
+        except exception.UnknownArchitecture:
+            unknown.append(name.strip())
+    return frozenset(known), unknown
+
+
 def to_oci(name):
     return OCI_NAMES[canonicalize(name)]
 

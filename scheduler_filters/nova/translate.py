@@ -105,14 +105,11 @@ def _entry(host_state):
     for value in values:
         if not value:
             continue
-        for name in str(value).split(','):
-            if name.strip():
-                try:
-                    emulated.add(arch.canonicalize(name))
-                except exception.UnknownArchitecture:
-                    LOG.warning('host %s declares unknown emulated '
-                                'architecture %r; ignored',
-                                host_state.host, name)
+        known, unknown = arch.parse_emulated(value)
+        emulated |= known
+        for name in unknown:
+            LOG.warning('host %s declares unknown emulated architecture '
+                        '%r; ignored', host_state.host, name)
     native = frozenset(native)
     emulated = frozenset(emulated - native)
     # Copies: a list changed in place must not compare equal to itself.

@@ -166,11 +166,11 @@ class ComputeAPICloud(Cloud):
             value = (agg.get('metadata') or {}).get(arch.EMULATED_LABEL)
             if not value:
                 continue
-            try:
-                emulated = arch.canonicalize_all(
-                    n for n in str(value).split(',') if n.strip())
-            except exception.UnknownArchitecture as e:
-                LOG.warning('aggregate %s: %s; ignored', agg.get('name'), e)
+            emulated, unknown = arch.parse_emulated(value)
+            if unknown:
+                LOG.warning('aggregate %s declares unknown emulated '
+                            'architectures %s; ignored', agg.get('name'),
+                            ', '.join(unknown))
                 continue
             for host in agg.get('hosts') or ():
                 out[host] = out.get(host, frozenset()) | emulated

@@ -76,3 +76,11 @@ def test_image_architectures():
         arch.image_architectures({'docker_platforms': 'linux/amd64',
                                   'hw_architecture': 's390x'})
     assert 'hw_architecture' in str(e.value)
+
+
+def test_parse_emulated():
+    assert arch.parse_emulated('amd64, arm64,,') == (
+        frozenset({'x86_64', 'aarch64'}), [])
+    assert arch.parse_emulated('x86_64,riscv128 , ') == (
+        frozenset({'x86_64'}), ['riscv128'])
+    assert arch.parse_emulated('') == (frozenset(), [])
