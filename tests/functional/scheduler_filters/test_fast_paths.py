@@ -297,17 +297,23 @@ def test_other_weighers_around_ours_sum_the_same(share_view):
     assert fast == ref
 
 
+def _refresh(hosts):
+    """What Nova's HostManager does before each request: new, equal
+    lists and dicts (a host without stats has had no update yet)."""
+    for h in hosts:
+        h.aggregates = list(h.aggregates)
+        h.supported_instances = [list(e) for e in h.supported_instances]
+        if getattr(h, 'stats', None) is not None:
+            h.stats = dict(h.stats)
+
+
 def test_host_changes_between_requests_are_seen(share_view, monkeypatch):
     """Nova's HostManager gives each request new lists and dicts: equal
     ones must hit the cache, and a host that changed architecture,
     emulation or aggregates must not be judged by what was cached."""
     hosts = make_fleet()
     schedule(FAST, hosts, make_spec('x86_64'))  # fills the caches
-    for h in hosts[40:]:  # the first 40 keep their lists, see below
-        h.aggregates = list(h.aggregates)
-        h.supported_instances = [list(e) for e in h.supported_instances]
-        if getattr(h, 'stats', None) is not None:
-            h.stats = dict(h.stats)
+    _refresh(hosts[40:])  # the first 40 keep their lists, see below
     parsed = []
     real = translate._entry
     monkeypatch.setattr(translate, '_entry',
@@ -328,15 +334,6 @@ def test_host_changes_between_requests_are_seen(share_view, monkeypatch):
     assert fast == ref
     fast, ref = both(hosts, make_spec('aarch64'))
     assert fast == ref
-
-
-def _refresh(hosts):
-    """What Nova's HostManager does before each request: new, equal
-    lists and dicts."""
-    for h in hosts:
-        h.aggregates = list(h.aggregates)
-        h.supported_instances = [list(e) for e in h.supported_instances]
-        h.stats = dict(h.stats)
 
 
 def test_unchanged_host_list_skips_the_per_host_checks(share_view,
