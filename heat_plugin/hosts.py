@@ -124,6 +124,18 @@ def live_demand(host_config):
                    host_config.get('Memory'), host_config.get('NanoCpus'))
 
 
+def emulated_architectures(name, labels):
+    """What an engine's ``docker_emulated_architectures`` daemon label
+    declares: as Nova's ArchitectureFilter reads the same declaration, an
+    unknown name is ignored with a warning and the rest still counts."""
+    known, unknown = arch.parse_emulated(labels.get(arch.EMULATED_LABEL)
+                                         or '')
+    if unknown:
+        LOG.warning('Docker host %s declares unknown emulated '
+                    'architectures %s; ignored', name, ', '.join(unknown))
+    return known
+
+
 class FactsCache(object):
     """Per-process HostFacts per host, refreshed after ``facts_ttl``."""
 
@@ -166,10 +178,7 @@ class FactsCache(object):
             [declared or info.get('Architecture') or 'x86_64'])
         labels = dict(label.split('=', 1) for label in info.get('Labels') or []
                       if '=' in label)
-        emulated = frozenset()
-        if labels.get(arch.EMULATED_LABEL):
-            emulated = arch.canonicalize_all(
-                labels[arch.EMULATED_LABEL].split(','))
+        emulated = emulated_architectures(name, labels)
         host = facts.HostFacts(
             name=name, architectures=archs, emulated_architectures=emulated,
             vcpus_total=int(info.get('NCPU') or 0), vcpus_used=0,

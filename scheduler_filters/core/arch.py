@@ -71,8 +71,10 @@ def parse_emulated(value):
     """A ``docker_emulated_architectures`` value ("x86_64,arm64") ->
     (frozenset of canonical names, [names not understood]).
 
-    The callers decide what an unknown name costs: ArchitectureFilter
-    ignores that name, the reclaim service the whole declaration.
+    The declarations (aggregate metadata, compute stats, engine labels)
+    are read as they are, nothing validated them when they were set:
+    ArchitectureFilter, the reclaim service and the Heat plugin all ignore
+    an unknown name, with a warning, and keep the rest.
     """
     known = set()
     unknown = []

@@ -168,9 +168,11 @@ class ComputeAPICloud(Cloud):
                 continue
             emulated, unknown = arch.parse_emulated(value)
             if unknown:
+                # As the filter: the names it understands still count.
                 LOG.warning('aggregate %s declares unknown emulated '
                             'architectures %s; ignored', agg.get('name'),
                             ', '.join(unknown))
+            if not emulated:
                 continue
             for host in agg.get('hosts') or ():
                 out[host] = out.get(host, frozenset()) | emulated

@@ -45,6 +45,19 @@ def test_hosts_from_nova_hypervisors():
         records, 'tcp://{host_ip}:2376') == {'c1': 'tcp://10.0.0.1:2376'}
 
 
+def test_emulated_architectures_from_engine_labels(caplog):
+    label = 'docker_emulated_architectures'
+    assert hosts.emulated_architectures('h', {}) == frozenset()
+    assert hosts.emulated_architectures(
+        'h', {label: 'amd64, arm64,'}) == frozenset({'x86_64', 'aarch64'})
+    # An unknown name costs only itself (as in Nova's ArchitectureFilter),
+    # loudly; it does not take the host out of scheduling.
+    assert hosts.emulated_architectures(
+        'h1', {label: 'riscv128,arm64'}) == frozenset({'aarch64'})
+    assert 'h1 declares unknown emulated architectures riscv128' in (
+        caplog.text)
+
+
 def test_demand_of_limits():
     assert hosts.demand_of({}) == (0, 0)
     assert hosts.demand_of({'cpu_quota': 150000, 'cpu_period': 100000,

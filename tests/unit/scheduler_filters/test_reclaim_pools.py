@@ -357,7 +357,11 @@ def test_compute_api_cloud_reads_architectures():
             {'name': 'binfmt', 'hosts': ['a1', 'u1'],
              'metadata': {'docker_emulated_architectures': 'amd64'}},
             {'name': 'bad', 'hosts': ['x1'],
-             'metadata': {'docker_emulated_architectures': 'nonsense'}}]}})
+             'metadata': {'docker_emulated_architectures': 'nonsense'}},
+            # An unknown name costs only itself, as in ArchitectureFilter.
+            {'name': 'mixed', 'hosts': ['u2'],
+             'metadata': {'docker_emulated_architectures':
+                          'riscv128,arm64'}}]}})
     images = CannedAPI({
         '/images/i-arm': {'id': 'i-arm', 'hw_architecture': 'aarch64'},
         '/images/i-multi': {'docker_platforms':
@@ -368,7 +372,8 @@ def test_compute_api_cloud_reads_architectures():
         'x1': frozenset({'x86_64'}), 'a1': frozenset({'aarch64'}),
         'u1': None, 'u2': None}  # u1, u2: not known
     assert c.emulated_architectures() == {
-        'a1': frozenset({'x86_64'}), 'u1': frozenset({'x86_64'})}
+        'a1': frozenset({'x86_64'}), 'u1': frozenset({'x86_64'}),
+        'u2': frozenset({'aarch64'})}
     assert c.image_architectures('i-arm') == frozenset({'aarch64'})
     assert c.image_architectures('i-multi') == frozenset({'x86_64',
                                                           'aarch64'})
