@@ -46,6 +46,10 @@ LOG_POLL_S = 0.02
 API_POLL_S = 2.0
 POLL_S = 0.1  # deletes, between samples
 MICROVERSION = '2.74'  # the 'host' field of POST /servers
+# A GET may meet a kept-alive connection that nova-api's gunicorn has just
+# closed ("Remote end closed connection without response", seen once under
+# load); GETs are safe to send again, the POST is never retried.
+GET_RETRIES = 2
 
 
 _BUILT = re.compile(r'^(\S+ \S+) .*\[instance: ([0-9a-f-]+)\] Took '
@@ -75,7 +79,8 @@ class Bench:
         self.flavor = self._flavor('docker.tiny')
 
     def _get(self, path):
-        resp = self.compute.get(path, microversion=MICROVERSION)
+        resp = self.compute.get(path, microversion=MICROVERSION,
+                                connect_retries=GET_RETRIES)
         resp.raise_for_status()
         return resp.json()
 
@@ -156,7 +161,8 @@ class Bench:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             resp = self.compute.get('/servers/%s' % sid,
-                                    microversion=MICROVERSION)
+                                    microversion=MICROVERSION,
+                                    connect_retries=GET_RETRIES)
             if resp.status_code == 404:
                 return
             time.sleep(POLL_S)
