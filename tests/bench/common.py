@@ -3,6 +3,12 @@
 import json
 import os
 import statistics
+import time
+
+# Pure-Python work that the speed of this machine's CPU, at the moment it
+# is measured, shows in: the same VM ran it 2.5x slower on one day than on
+# another. Absolute figures (ms) are read against it; ratios need not be.
+REFERENCE_LOOP = 10 ** 7
 
 
 def percentile(values, pct):
@@ -23,8 +29,21 @@ def summary(values):
             'p95': percentile(values, 95), 'mean': statistics.fmean(values)}
 
 
+def machine():
+    """{'cpus', 'python_loop_s'}: best of three ``sum(range(10**7))``."""
+    best = None
+    for _ in range(3):
+        start = time.perf_counter()
+        sum(range(REFERENCE_LOOP))
+        elapsed = time.perf_counter() - start
+        best = elapsed if best is None else min(best, elapsed)
+    return {'cpus': os.cpu_count(), 'python_loop_s': round(best, 4)}
+
+
 def write(figures):
-    """Write a benchmark's figures where tools/run_bench.py collects them."""
+    """Write a benchmark's figures where tools/run_bench.py collects them,
+    with the machine's speed at the end of the run (``machine``)."""
+    figures = dict(figures, machine=machine())
     out = os.environ.get('BENCH_OUT')
     if out:
         with open(out, 'w') as f:
