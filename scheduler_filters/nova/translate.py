@@ -1,8 +1,9 @@
 """Nova objects -> plain facts, with caches where a host does not change.
 
-HostState objects live across requests in the HostManager; what a host's
-architectures are computed from is compared by value on every request (see
-``_entry``), the parsing is done again only when it changed.
+Nova 34's HostManager makes a new HostState for every host on every request
+(``_get_host_states`` keeps none between requests), with new lists and
+dicts; what a host's architectures are computed from is compared by value
+(see ``_entry``), the parsing is done again only when it changed.
 
 Architecture checks run on every host of every request, so there are two
 levels of cache. Per host (``_entry``): the parsed architectures, keyed by
@@ -76,11 +77,11 @@ def _entry(host_state):
     changed.
 
     Inputs are compared by value, not identity: Nova's HostManager hands
-    every request a new aggregates list and, for hosts it did not just
-    pick, a new supported_instances list and stats dict, so an identity
-    check would miss on nearly every host of every request. Aggregate
-    objects compare by identity (Nova replaces them when they change); the
-    snapshot holds them, so their ids cannot be reused.
+    every request new HostStates holding new lists and dicts, so an
+    identity check would miss on every host of every request (and a new
+    HostState may get the id of a collected one: the values decide).
+    Aggregate objects compare by identity (Nova replaces them when they
+    change); the snapshot holds them, so their ids cannot be reused.
     """
     supported = host_state.supported_instances
     stats = getattr(host_state, 'stats', None)

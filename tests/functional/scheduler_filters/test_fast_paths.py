@@ -298,8 +298,10 @@ def test_other_weighers_around_ours_sum_the_same(share_view):
 
 
 def _refresh(hosts):
-    """What Nova's HostManager does before each request: new, equal
-    lists and dicts (a host without stats has had no update yet)."""
+    """New, equal lists and dicts, as Nova's HostManager gives each
+    request (a host without stats has had no update yet). Nova 34 even
+    makes new HostStates: test_unchanged_host_list_skips_the_per_host_checks
+    puts another HostState at a position."""
     for h in hosts:
         h.aggregates = list(h.aggregates)
         h.supported_instances = [list(e) for e in h.supported_instances]
