@@ -128,12 +128,8 @@ def emulated_architectures(name, labels):
     """What an engine's ``docker_emulated_architectures`` daemon label
     declares: as Nova's ArchitectureFilter reads the same declaration, an
     unknown name is ignored with a warning and the rest still counts."""
-    known, unknown = arch.parse_emulated(labels.get(arch.EMULATED_LABEL)
-                                         or '')
-    if unknown:
-        LOG.warning('Docker host %s declares unknown emulated '
-                    'architectures %s; ignored', name, ', '.join(unknown))
-    return known
+    return arch.emulated_declared(labels.get(arch.EMULATED_LABEL) or '',
+                                  'Docker host %s' % name)
 
 
 class FactsCache(object):

@@ -8,7 +8,11 @@ exists. An unknown name raises: a request that names an architecture we do
 not understand must fail, never silently match every host.
 """
 
+import logging
+
 from scheduler_filters import exception
+
+LOG = logging.getLogger(__name__)
 
 X86_64 = 'x86_64'
 AARCH64 = 'aarch64'
@@ -74,7 +78,8 @@ def parse_emulated(value):
     The declarations (aggregate metadata, compute stats, engine labels)
     are read as they are, nothing validated them when they were set:
     ArchitectureFilter, the reclaim service and the Heat plugin all ignore
-    an unknown name, with a warning, and keep the rest.
+    an unknown name, with a warning, and keep the rest
+    (``emulated_declared``).
     """
     known = set()
     unknown = []
@@ -86,6 +91,16 @@ def parse_emulated(value):
         except exception.UnknownArchitecture:
             unknown.append(name.strip())
     return frozenset(known), unknown
+
+
+def emulated_declared(value, declared_by):
+    """The known names of ``parse_emulated(value)``; the unknown ones are
+    logged as ignored, naming ``declared_by`` ("aggregate binfmt")."""
+    known, unknown = parse_emulated(value)
+    if unknown:
+        LOG.warning('%s declares unknown emulated architectures %s; '
+                    'ignored', declared_by, ', '.join(unknown))
+    return known
 
 
 def to_oci(name):

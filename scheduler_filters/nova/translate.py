@@ -106,11 +106,8 @@ def _entry(host_state):
     for value in values:
         if not value:
             continue
-        known, unknown = arch.parse_emulated(value)
-        emulated |= known
-        for name in unknown:
-            LOG.warning('host %s declares unknown emulated architecture '
-                        '%r; ignored', host_state.host, name)
+        emulated |= arch.emulated_declared(value,
+                                           'host %s' % host_state.host)
     native = frozenset(native)
     emulated = frozenset(emulated - native)
     # Copies: a list changed in place must not compare equal to itself.

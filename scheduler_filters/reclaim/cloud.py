@@ -11,13 +11,10 @@ import abc
 import dataclasses
 import datetime
 import json
-import logging
 
 from scheduler_filters import exception
 from scheduler_filters.core import arch
 from scheduler_filters.core import facts
-
-LOG = logging.getLogger(__name__)
 
 #: 2.47 embeds the flavor in server details; 2.87 is the last that shows
 #: vcpus and memory in hypervisor details.
@@ -166,12 +163,9 @@ class ComputeAPICloud(Cloud):
             value = (agg.get('metadata') or {}).get(arch.EMULATED_LABEL)
             if not value:
                 continue
-            emulated, unknown = arch.parse_emulated(value)
-            if unknown:
-                # As the filter: the names it understands still count.
-                LOG.warning('aggregate %s declares unknown emulated '
-                            'architectures %s; ignored', agg.get('name'),
-                            ', '.join(unknown))
+            # As the filter: the names it understands still count.
+            emulated = arch.emulated_declared(
+                value, 'aggregate %s' % agg.get('name'))
             if not emulated:
                 continue
             for host in agg.get('hosts') or ():
