@@ -10,10 +10,10 @@ the targets (issue 4) are printed next to the figures, never asserted.
    objects, at 1k, 5k and 10k hosts, one fresh request each round; each
    fleet size in a process of its own, as a scheduler holds one fleet.
    The whole path is also timed through Nova's FilterHandler and
-   WeightHandler, with the hosts refreshed before each round as Nova's
-   HostManager does (new HostState objects, new lists and dicts), for ours, for ours with Nova's
-   per-host weighing loop (how the weighers ran before), and for the
-   built-ins.
+   WeightHandler, for ours, for ours with Nova's per-host weighing loop
+   (how the weighers ran before), and for the built-ins. Every path gets
+   new hosts before each round, as Nova's HostManager makes them (new
+   HostState objects, new lists and dicts).
    The share filter's usage source is in-memory here (the per-request
    placement queries are HTTP calls, one per plan project, measured by
    the functional tests' logs, not by this per-host figure).
@@ -324,10 +324,9 @@ def bench_cost(conf, sizes=SIZES):
             # What Nova 34's HostManager does before every request: a new
             # HostState for every host (_get_host_states keeps no map
             # between requests), with new supported_instances and
-            # aggregates lists and a new stats dict. (Until 2026-11-26 the
-            # bench kept the HostStates and renewed only those three: a
-            # third to half faster at 10k than new objects spread over the
-            # heap.)
+            # aggregates lists and a new stats dict. Kept HostStates would
+            # flatter every path: at 10k they were a third to half faster
+            # than new objects spread over the heap.
             for i, h in enumerate(hosts):
                 fresh = host_manager.HostState(h.host, h.nodename,
                                                h.cell_uuid)
@@ -405,9 +404,6 @@ def bench_cost(conf, sizes=SIZES):
                           via_handlers(ours_f, per_host_w)),
                          ('builtin_nova_handlers',
                           via_handlers(base_f, base_w))):
-            # Every path sees new HostStates each round, as in Nova 34
-            # (before 2026-11-26 only the paths through Nova's handlers
-            # were refreshed; the others got the same objects each round).
             best, p50 = _time(fn, rounds, spec, refresh)
             figs[name] = {'best_ms': round(best * 1e3, 3),
                           'p50_ms': round(p50 * 1e3, 3),
