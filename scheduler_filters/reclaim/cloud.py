@@ -8,6 +8,7 @@ against Nova's API in the functional tests.
 """
 
 import abc
+import contextlib
 import dataclasses
 import datetime
 import json
@@ -70,6 +71,13 @@ class Cloud(metaclass=abc.ABCMeta):
         (optional) is the frozenset of canonical architectures it runs
         natively, None or missing when not known (it may run anything)."""
 
+    def cycle(self):
+        """A context manager around one reclaim cycle: what a cloud reads
+        once per cycle may be shared by its calls within it (one
+        ``/os-aggregates`` read for pools and emulation), never across
+        cycles."""
+        return contextlib.nullcontext()
+
     def aggregates(self):
         """{aggregate name: [host names]}; asked only when the plan
         overrides aggregates. A cloud without aggregates has none."""
@@ -109,6 +117,7 @@ class ComputeAPICloud(Cloud):
                  ram_allocation_ratio=1.0, images=None):
         self.t = transport
         self.images = images
+        self._cycle_reads = None  # path -> answer, within a cycle only
         self.ratios = {facts.VCPU: cpu_allocation_ratio,
                        facts.MEMORY_MB: ram_allocation_ratio,
                        facts.DISK_GB: 1.0}
@@ -150,8 +159,24 @@ class ComputeAPICloud(Cloud):
                 'architectures': frozenset((native,)) if native else None})
         return out
 
+    @contextlib.contextmanager
+    def cycle(self):
+        self._cycle_reads = {}
+        try:
+            yield self
+        finally:
+            self._cycle_reads = None
+
+    def _read_once(self, path):
+        """GET ``path``, once per cycle (every time outside a cycle)."""
+        if self._cycle_reads is None:
+            return self.t.get(path)
+        if path not in self._cycle_reads:
+            self._cycle_reads[path] = self.t.get(path)
+        return self._cycle_reads[path]
+
     def aggregates(self):
-        aggs = self.t.get('/os-aggregates')['aggregates']
+        aggs = self._read_once('/os-aggregates')['aggregates']
         return {a['name']: list(a.get('hosts') or ()) for a in aggs}
 
     def emulated_architectures(self):
@@ -159,7 +184,7 @@ class ComputeAPICloud(Cloud):
         # emulation stat is not in the API: such a host counts as running
         # only its native architecture.)
         out = {}
-        for agg in self.t.get('/os-aggregates')['aggregates']:
+        for agg in self._read_once('/os-aggregates')['aggregates']:
             value = (agg.get('metadata') or {}).get(arch.EMULATED_LABEL)
             if not value:
                 continue

@@ -82,6 +82,10 @@ class Reclaimer:
         # Set first, so that a cycle failing early still counts as having
         # looked (see next_due).
         self.looked_at = self.clock()
+        with self.cloud.cycle():
+            return self._cycle()
+
+    def _cycle(self):
         first = len(self.audit.records)
         plan, agg_plans = self._config().active(self.wallclock())
         servers = self.cloud.servers()

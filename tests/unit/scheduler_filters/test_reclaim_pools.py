@@ -5,6 +5,7 @@ TenantShareFilter decides: a borrower there gives way only to owners'
 demand within that aggregate's plan, and that plan decides who borrows.
 """
 
+import contextlib
 import datetime
 
 from scheduler_filters.core import plan as plan_mod
@@ -379,6 +380,52 @@ def test_compute_api_cloud_reads_architectures():
                                                           'aarch64'})
     assert c.image_architectures('i-any') is None
     assert cloud.ComputeAPICloud(api).image_architectures('i-arm') is None
+
+
+class CountingAPI(CannedAPI):
+    def __init__(self, answers):
+        super().__init__(answers)
+        self.reads = []
+
+    def get(self, path):
+        self.reads.append(path)
+        return super().get(path)
+
+
+def test_compute_api_cloud_reads_aggregates_once_a_cycle():
+    api = CountingAPI({'/os-aggregates': {'aggregates': [
+        {'name': 'binfmt', 'hosts': ['a1'],
+         'metadata': {'docker_emulated_architectures': 'amd64'}}]}})
+    c = cloud.ComputeAPICloud(api)
+    for _cycle in range(2):  # each cycle reads afresh: never stale
+        with c.cycle():
+            assert c.aggregates() == {'binfmt': ['a1']}
+            assert c.emulated_architectures() == {
+                'a1': frozenset({'x86_64'})}
+    assert api.reads == ['/os-aggregates'] * 2
+    c.aggregates()  # outside a cycle: read every time
+    c.aggregates()
+    assert api.reads == ['/os-aggregates'] * 4
+
+
+def test_a_cycle_runs_inside_the_clouds_cycle():
+    c = mixed_pools('img-x86')
+    inside = []
+
+    class Watched(type(c)):
+        @contextlib.contextmanager
+        def cycle(self):
+            inside.append('enter')
+            yield self
+            inside.append('exit')
+
+        def aggregates(self):
+            inside.append('aggregates')
+            return super().aggregates()
+
+    c.__class__ = Watched
+    reclaimer(c, OWNS_IN_BOTH).cycle()
+    assert inside == ['enter', 'aggregates', 'exit']
 
 
 def test_a_server_names_its_image():
