@@ -100,6 +100,7 @@ class Cloud:
         for svc in wave:
             proc = self.process(svc)
             if not proc.running():
+                _not_running_elsewhere(svc)
                 started[svc.name] = time.time()
                 proc.start(svc.argv, env=self._env(svc),
                            cwd=services.layout_mod.ROOT)
@@ -171,3 +172,15 @@ class Cloud:
         if engines:
             stopped += bootstrap.stop_own_engines(self.lay)
         return stopped
+
+
+def _not_running_elsewhere(svc):
+    """Refuse to start an RPC service that already runs without its pid
+    file (started by hand): two copies would consume the same queues."""
+    pids = procs.running_as(svc.signature) if svc.signature else []
+    if pids:
+        raise StartError(
+            '%s already runs as pid %s without its pid file (started by '
+            'hand?): stop it (kill %s) and start again'
+            % (svc.name, ', '.join(map(str, pids)),
+               ' '.join(map(str, pids))))

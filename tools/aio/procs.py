@@ -27,6 +27,28 @@ def _start_time(pid):
     return fields[19]
 
 
+def running_as(signature):
+    """Pids of live processes whose command line contains ``signature``.
+
+    A service started by hand (its pid file not updated) is found by its
+    command line, before and after oslo.service's process manager retitles
+    it ("nova-conductor: master process [nova-conductor --config-file ..]").
+    """
+    found = []
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open('/proc/%s/cmdline' % entry, 'rb') as f:
+                cmdline = f.read().replace(b'\0', b' ').decode(
+                    'utf-8', 'replace')
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+        if signature in cmdline and _start_time(int(entry)):
+            found.append(int(entry))
+    return sorted(found)
+
+
 class Process:
     def __init__(self, lay, name):
         self.name = name

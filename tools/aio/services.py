@@ -32,6 +32,15 @@ class Service:
         self.rpc_binary = rpc_binary
         self.rpc_host = rpc_host
 
+    @property
+    def signature(self):
+        """What an RPC service's command line holds wherever it was started
+        from: its console script and arguments. (The others listen on a
+        port, which a second copy cannot take.)"""
+        if self.kind != 'rpc' or self.rpc_binary not in self.argv:
+            return None
+        return ' '.join(self.argv[self.argv.index(self.rpc_binary):])
+
 
 def base_env(lay):
     env = dict(os.environ)

@@ -188,3 +188,51 @@ def test_a_restarted_service_is_ready_only_once_it_reported_in():
     assert not bootstrap.reported_since({'updated_at': None}, started)
     # A service that was already running: any record counts.
     assert bootstrap.reported_since(before_stop, None)
+
+
+
+_SLEEP_AS = """
+import sys, time, setproctitle
+setproctitle.setproctitle(sys.argv[1])
+time.sleep(60)
+"""
+
+
+def test_a_service_started_by_hand_is_not_started_twice(tmp_path):
+    """nova-conductor running without its pid file (restarted by hand):
+    start refuses, naming it, instead of starting a second copy that would
+    consume the same queues; the title oslo.service's process manager gives
+    it gives it away too."""
+    from tools.aio import cloud
+    lay = _layout(tmp_path)
+    every = [s for wave in services.table(lay) for s in wave]
+    assert {s.name for s in every if s.signature} == {
+        'nova-conductor', 'nova-scheduler', 'heat-engine',
+        'nova-compute-compute1', 'nova-compute-compute2'}
+    svc = [s for s in every if s.name == 'nova-conductor'][0]
+    assert svc.signature == 'nova-conductor --config-file %s' % (
+        lay.conf('nova', 'nova.conf'))
+    c = cloud.Cloud(lay)
+    as_started = [sys.executable, '-c', 'import time; time.sleep(60)',
+                  *svc.signature.split()]
+    retitled = [sys.executable, '-c', _SLEEP_AS,
+                'nova-conductor: master process [%s]' % svc.signature]
+    for argv in (as_started, retitled):
+        by_hand = subprocess.Popen(argv)
+        try:
+            deadline = time.monotonic() + 10
+            while (by_hand.pid not in procs.running_as(svc.signature)
+                   and time.monotonic() < deadline):
+                time.sleep(0.05)
+            try:
+                c._start_wave([svc])
+            except cloud.StartError as e:
+                assert ('nova-conductor already runs as pid %d'
+                        % by_hand.pid) in str(e)
+            else:
+                raise AssertionError('a second nova-conductor was started')
+            assert not os.path.exists(c.process(svc).pidfile)
+        finally:
+            by_hand.kill()
+            by_hand.wait()
+    assert procs.running_as(svc.signature) == []
