@@ -31,8 +31,9 @@ def running_as(signature):
     """Pids of live processes whose command line contains ``signature``.
 
     A service started by hand (its pid file not updated) is found by its
-    command line, before and after oslo.service's process manager retitles
-    it ("nova-conductor: master process [nova-conductor --config-file ..]").
+    command line, also after the process manager (cotyledon, under
+    oslo.service's threading backend) has retitled it
+    ("nova-conductor: master process [nova-conductor --config-file ..]").
     """
     found = []
     for entry in os.listdir('/proc'):

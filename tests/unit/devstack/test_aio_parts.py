@@ -190,7 +190,6 @@ def test_a_restarted_service_is_ready_only_once_it_reported_in():
     assert bootstrap.reported_since(before_stop, None)
 
 
-
 _SLEEP_AS = """
 import sys, time, setproctitle
 setproctitle.setproctitle(sys.argv[1])
@@ -201,8 +200,8 @@ time.sleep(60)
 def test_a_service_started_by_hand_is_not_started_twice(tmp_path):
     """nova-conductor running without its pid file (restarted by hand):
     start refuses, naming it, instead of starting a second copy that would
-    consume the same queues; the title oslo.service's process manager gives
-    it gives it away too."""
+    consume the same queues; also when the process manager (cotyledon, under
+    oslo.service's threading backend) has retitled it."""
     from tools.aio import cloud
     lay = _layout(tmp_path)
     every = [s for wave in services.table(lay) for s in wave]
