@@ -13,8 +13,9 @@ import subprocess
 import time
 
 
-def _start_time(pid):
-    """Kernel start time of a process (field 22 of /proc/<pid>/stat)."""
+def _stat_fields(pid):
+    """Fields of /proc/<pid>/stat from the state on (field 3), or None
+    when the process is gone or a zombie."""
     try:
         with open('/proc/%d/stat' % pid) as f:
             stat = f.read()
@@ -22,9 +23,22 @@ def _start_time(pid):
         return None
     # The command name may hold spaces; fields follow its closing paren.
     fields = stat[stat.rindex(')') + 2:].split()
-    if fields[0] == 'Z':
-        return None
-    return fields[19]
+    return None if fields[0] == 'Z' else fields
+
+
+def _live_processes():
+    """(pid, stat fields) of every live (not zombie) process."""
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            fields = _stat_fields(int(entry))
+            if fields is not None:
+                yield int(entry), fields
+
+
+def _start_time(pid):
+    """Kernel start time of a process (field 22 of /proc/<pid>/stat)."""
+    fields = _stat_fields(pid)
+    return None if fields is None else fields[19]
 
 
 def running_as(signature):
@@ -36,17 +50,17 @@ def running_as(signature):
     ("nova-conductor: master process [nova-conductor --config-file ..]").
     """
     found = []
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit() or int(entry) == os.getpid():
+    for pid, _fields in _live_processes():
+        if pid == os.getpid():
             continue
         try:
-            with open('/proc/%s/cmdline' % entry, 'rb') as f:
+            with open('/proc/%d/cmdline' % pid, 'rb') as f:
                 cmdline = f.read().replace(b'\0', b' ').decode(
                     'utf-8', 'replace')
         except OSError:
-            continue  # gone meanwhile, or not ours to read
-        if signature in cmdline and _start_time(int(entry)):
-            found.append(int(entry))
+            continue  # gone meanwhile
+        if signature in cmdline:
+            found.append(pid)
     return sorted(found)
 
 
@@ -171,16 +185,5 @@ def run(argv, log, env=None, timeout=600, ok_codes=(0,)):
 
 def group_members(pgid):
     """Pids of the live (not zombie) processes of process group ``pgid``."""
-    found = []
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit():
-            continue
-        try:
-            with open('/proc/%s/stat' % entry) as f:
-                stat = f.read()
-        except OSError:
-            continue  # ended meanwhile
-        fields = stat[stat.rindex(')') + 2:].split()
-        if int(fields[2]) == pgid and fields[0] != 'Z':
-            found.append(int(entry))
-    return found
+    return [pid for pid, fields in _live_processes()
+            if int(fields[2]) == pgid]
