@@ -94,6 +94,11 @@ class Cloud(metaclass=abc.ABCMeta):
         any, or not known to this cloud."""
         return None
 
+    def failed_at(self, server):
+        """When the server's boot failed, more precisely than its
+        whole-second ``updated``, or None when the cloud cannot say."""
+        return None
+
     @abc.abstractmethod
     def act(self, server_id, action):
         """Shelve, stop or delete a server."""
@@ -205,6 +210,25 @@ class ComputeAPICloud(Cloud):
                                        arch.PLATFORMS_PROPERTY)
                  if image.get(k)}
         return arch.image_architectures(props)
+
+    def failed_at(self, server):
+        # The 'create' action's failed events carry microseconds where the
+        # database keeps them (SQLite, MariaDB/MySQL with fractional
+        # DATETIME); the server's 'updated' never does.
+        base = '/servers/%s/os-instance-actions' % server.id
+        try:
+            actions = self.t.get(base)['instanceActions']
+            created = [a['request_id'] for a in actions
+                       if a.get('action') == 'create' and a.get('request_id')]
+            if not created:
+                return None
+            events = self.t.get('%s/%s' % (base, created[-1]))[
+                'instanceAction'].get('events') or ()
+        except exception.ReclaimError:
+            return None  # gone meanwhile, or not allowed: 'updated' it is
+        times = [_when(e.get('finish_time')) for e in events
+                 if e.get('result') == 'Error' and e.get('finish_time')]
+        return max(times) if times else None
 
     def act(self, server_id, action):
         if action == 'delete':

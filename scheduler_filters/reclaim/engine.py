@@ -34,6 +34,9 @@ BORROWED_KEY = 'docker_share:borrowed'
 NO_VALID_HOST = 'No valid host'
 _PHYSICAL = pools_mod.PHYSICAL
 _EPS = 1e-9
+_SECOND = datetime.timedelta(seconds=1)
+# Servers asked for their precise failure time per new demand, at most.
+_PRECISE_MAX = 3
 
 
 def _utcnow():
@@ -113,12 +116,7 @@ class Reclaimer:
         wall = self.wallclock()
         for key, failed in demand.items():
             if key not in self.pending:
-                # The demand began when the first failed server went to
-                # ERROR (its 'updated' time), not when this cycle saw it.
-                # The API gives whole seconds: round up, so the grace
-                # period is never cut short (at worst 1 s late).
-                began = min((_ceil_second(s.updated) if s.updated else wall)
-                            for s in failed)
+                began = self._failed_since(failed, wall)
                 age = max(0.0, min((wall - began).total_seconds(),
                                    self.grace))
                 self.pending[key] = now - age
@@ -198,6 +196,31 @@ class Reclaimer:
                          pool=pool)
         if not self.dry_run:
             fn()
+
+    def _failed_since(self, failed, wall):
+        """When the first of ``failed`` went to ERROR, not when this cycle
+        saw it. The API's 'updated' has whole seconds, truncated, so the
+        first failure is among the servers with the earliest one; the
+        cloud is asked for their precise time (a few at most). Whole
+        seconds are rounded up, so the grace period is never cut short
+        (at worst 1 s late)."""
+        stamped = [s for s in failed if s.updated]
+        if not stamped:
+            return wall
+        first = min(s.updated for s in stamped)
+        began = []
+        for s in [s for s in stamped if s.updated == first][:_PRECISE_MAX]:
+            when = self.cloud.failed_at(s)
+            # The failed event is recorded just before the server's last
+            # save (which sets 'updated'); a time further off is not the
+            # same failure (e.g. an earlier attempt): not used.
+            if when is None or not (first - _SECOND <= when
+                                    < first + _SECOND):
+                when = first
+            began.append(_ceil_second(when))
+        if len(stamped) < len(failed):
+            began.append(wall)
+        return min(began)
 
     def _demand(self, pool, plan, servers, can_run):
         """{project: [failed servers]} of owners asking within their share

@@ -6,10 +6,13 @@ borrower's lowest-priority borrowed instances after the grace period, and
 the owner boots its owned share.
 """
 
+import dataclasses
 import time
 
+from nova.tests.functional.api import client
 import pytest
 
+from scheduler_filters import exception
 from scheduler_filters.core import plan as plan_mod
 from scheduler_filters.reclaim import cloud as cloud_mod
 from scheduler_filters.reclaim import engine
@@ -50,6 +53,9 @@ class NovaAPITransport:
         self.api.microversion = cloud_mod.MICROVERSION
         try:
             return fn(*args)
+        except client.OpenStackApiException as e:
+            # As KeystoneTransport reports an HTTP error.
+            raise exception.ReclaimError(what=args[0], reason=str(e))
         finally:
             self.api.microversion = saved
 
@@ -97,6 +103,26 @@ class TestTenantShare(base.SchedulerCloud):
         # An unlisted project is refused by this plan.
         server = self.boot('guest', expected='ERROR')
         self.assertIn('not in the share plan', server['fault']['message'])
+
+    def test_a_failed_boot_is_timed_by_its_instance_action(self):
+        for _ in range(4):
+            self.boot('ops')
+        failed = self.boot('ops', expected='ERROR')
+        server, = [s for s in self.cloud.servers() if s.id == failed['id']]
+        self.assertEqual(0, server.updated.microsecond)  # whole seconds
+        when = self.cloud.failed_at(server)
+        self.assertIsNotNone(when)
+        # The scheduling failure's event, recorded just before the last
+        # save of the server, to the microsecond.
+        self.assertLess(abs((when - server.updated).total_seconds()), 1.0)
+        self.assertNotEqual(server.updated, when)
+        # A server that is gone has no time, and no error either.
+        gone = dataclasses.replace(
+            server, id='00000000-0000-0000-0000-000000000000')
+        self.assertIsNone(self.cloud.failed_at(gone))
+        # A server whose boot did not fail has none.
+        ok, = [s for s in self.cloud.servers() if s.status == 'ACTIVE'][:1]
+        self.assertIsNone(self.cloud.failed_at(ok))
 
     def test_a_project_at_its_share_can_still_be_migrated(self):
         # ops may not borrow and sits exactly at its 8 VCPU.

@@ -29,6 +29,8 @@ class MemoryCloud(cloud.Cloud):
         self.emulated = {}  # host -> frozenset
         self.image_archs = {}  # image id -> frozenset; missing: any
         self.image_reads = []
+        self.failed_times = {}  # server id -> precise failure time
+        self.failed_asked = []
 
     def add(self, sid, project, host, vcpus=2, minute=0, status='ACTIVE',
             fault='', meta=None, image=None):
@@ -46,6 +48,10 @@ class MemoryCloud(cloud.Cloud):
 
     def emulated_architectures(self):
         return dict(self.emulated)
+
+    def failed_at(self, server):
+        self.failed_asked.append(server.id)
+        return self.failed_times.get(server.id)
 
     def image_architectures(self, image_id):
         self.image_reads.append(image_id)

@@ -193,6 +193,39 @@ def test_next_due_is_the_earliest_grace_end_not_yet_reached():
     assert r.next_due() is None
 
 
+def _whole_second_failure(precise=None):
+    """ops' server failed 2 s before this cycle by its 'updated', a whole
+    second as the API shows it; the cloud's failed_at says ``precise``."""
+    c, r = _ops_demand(grace_left=0.0, grace=2.0)
+    r.clock = lambda: 1000.0
+    assert c.by_id['f1'].updated.microsecond == 0
+    if precise is not None:
+        c.failed_times['f1'] = precise
+    return c, r
+
+
+def test_the_precise_failure_time_starts_the_grace_period():
+    from tests.unit.scheduler_filters import test_reclaim_pools as tp
+    c, r = _whole_second_failure(
+        precise=tp.NOW - datetime.timedelta(seconds=1.75))
+    r.cycle()
+    assert c.failed_asked == ['f1']
+    # Failed 1.75 s before this cycle (at 1000.0): the 2 s of grace end at
+    # 1000.25, not 1 s later as the rounded-up whole second would have it.
+    assert abs(r.next_due() - 1000.25) < 1e-6, r.next_due()
+
+
+def test_without_a_precise_time_the_whole_second_is_rounded_up():
+    far_off = datetime.datetime(2025, 1, 1, 0, 0, 0, 5,
+                                tzinfo=datetime.timezone.utc)
+    for precise in (None, far_off):
+        c, r = _whole_second_failure(precise=precise)
+        r.cycle()
+        # Began at the next whole second: the grace period is never cut
+        # short, and a time outside that second is not the same failure.
+        assert abs(r.next_due() - 1001.0) < 1e-6, (precise, r.next_due())
+
+
 def test_a_due_demand_that_cannot_be_acted_on_does_not_spin():
     import time
     c, r = _ops_demand(grace_left=0.2)
