@@ -45,6 +45,8 @@ _kinds_lock = threading.Lock()
 # rebuild's single host) so they do not push the fleet out.
 _host_lists = {}
 _HOST_LISTS_MAX = 4
+# Architecture sets remembered per host list (requests ask for a few).
+_SUBSETS_MAX = 16
 
 _SUPPORTED_OF = operator.attrgetter('supported_instances')
 _AGGREGATES_OF = operator.attrgetter('aggregates')
@@ -152,21 +154,42 @@ class _HostList:
     """What the architectures of a host list were computed from, by
     position (copies, see ``_entry``), and each host's kind."""
 
-    __slots__ = ('supported', 'labels', 'aggregates', 'kinds')
+    __slots__ = ('supported', 'labels', 'aggregates', 'kinds', 'subsets')
 
     def __init__(self, hits):
         self.supported = [e[_SUPPORTED] for e in hits]
         self.labels = [e[_LABEL] for e in hits]
         self.aggregates = [e[_AGGS] for e in hits]
         self.kinds = [e[KIND] for e in hits]
+        self.subsets = {}  # archs -> not_native(archs)
+
+    def not_native(self, archs):
+        """(selector, labels, aggregates) of the hosts that do not run
+        ``archs`` natively: a True per such host, and their emulation
+        inputs. Hosts that do run them pass whatever they emulate."""
+        archs = frozenset(archs)
+        hit = self.subsets.get(archs)
+        if hit is None:
+            table = [n.isdisjoint(archs) for n, _e in list(_KINDS)]
+            need = list(map(table.__getitem__, self.kinds))
+            hit = (need, list(itertools.compress(self.labels, need)),
+                   list(itertools.compress(self.aggregates, need)))
+            if len(self.subsets) >= _SUBSETS_MAX:
+                self.subsets.clear()
+            self.subsets[archs] = hit
+        return hit
 
 
-def host_kinds(hosts):
+def host_kinds(hosts, archs=None):
     """Each host's kind (an index into ``_KINDS``), in order.
 
     The inputs are read and compared a whole list at a time, in C, against
     the last list of this length; equal values mean equal architectures,
-    whichever HostState objects hold them. Any difference, or a host
+    whichever HostState objects hold them. With ``archs`` (a frozenset),
+    the emulation inputs are read only for the hosts that do not run
+    ``archs`` natively: the others pass for the request whatever they
+    emulate, so a change there cannot change its verdicts (a later request
+    for other architectures reads them). Any difference, or a host
     without stats yet, goes through the per-host cache (``entries``),
     which parses only the hosts that changed, and the list is remembered.
     """
@@ -174,11 +197,7 @@ def host_kinds(hosts):
     if known is not None:
         try:
             if (list(map(_SUPPORTED_OF, hosts)) == known.supported
-                    and list(map(dict.get, map(_STATS_OF, hosts),
-                                 itertools.repeat(arch.EMULATED_LABEL)))
-                    == known.labels
-                    and list(map(_AGGREGATES_OF, hosts))
-                    == known.aggregates):
+                    and _same_emulation(known, hosts, archs)):
                 return known.kinds
         except (AttributeError, TypeError):
             pass  # a host without stats (before its first update)
@@ -189,6 +208,17 @@ def host_kinds(hosts):
     return snapshot.kinds
 
 
+def _same_emulation(known, hosts, archs):
+    if archs is None:
+        labels, aggregates = known.labels, known.aggregates
+    else:
+        need, labels, aggregates = known.not_native(archs)
+        hosts = list(itertools.compress(hosts, need))
+    return (list(map(dict.get, map(_STATS_OF, hosts),
+                     itertools.repeat(arch.EMULATED_LABEL))) == labels
+            and list(map(_AGGREGATES_OF, hosts)) == aggregates)
+
+
 def hosts_running(hosts, archs, native=None):
     """The hosts that run any of ``archs`` natively or emulated.
 
@@ -196,7 +226,7 @@ def hosts_running(hosts, archs, native=None):
     them natively (``native_flags`` reads it back for the same request
     instead of checking each host again).
     """
-    kinds = host_kinds(hosts)  # first: it may add kinds
+    kinds = host_kinds(hosts, archs)  # first: it may add kinds
     verdict = [_NONE if n.isdisjoint(archs) and e.isdisjoint(archs)
                else _EMULATED if n.isdisjoint(archs) else _NATIVE
                for n, e in list(_KINDS)]

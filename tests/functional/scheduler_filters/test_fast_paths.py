@@ -395,6 +395,37 @@ def test_unchanged_host_list_skips_the_per_host_checks(share_view,
             assert fast == ref, change.__name__
 
 
+def test_emulation_of_native_hosts_is_read_when_a_request_needs_it(
+        share_view, monkeypatch):
+    """A host that runs the image natively passes whatever it emulates:
+    a new emulation label there is not read for that request (no host is
+    parsed again), and the next request that needs it sees it."""
+    hosts = make_fleet()
+    for h in hosts:
+        h.stats = getattr(h, 'stats', None) or {}
+    schedule(FAST, hosts, make_spec('x86_64'))  # remembers the list
+    _refresh(hosts)
+    native = [h for h in hosts if translate.host_architectures(h)
+              == (frozenset(['x86_64']), frozenset())][:5]
+    assert len(native) == 5
+    for h in native:
+        h.stats['docker_emulated_architectures'] = 's390x'
+    per_host = []
+    real = translate.entries
+    monkeypatch.setattr(translate, 'entries',
+                        lambda hs: per_host.append(len(hs)) or real(hs))
+    x86 = schedule(FAST, hosts, make_spec('x86_64'))
+    assert per_host == []
+    monkeypatch.setattr(translate, 'entries', real)
+    # An s390x request compares those hosts' labels with the remembered
+    # ones: they emulate it now.
+    fast, ref = both(hosts, make_spec('s390x'))
+    assert fast == ref
+    assert {h.host for h in native} <= set(fast[0])
+    translate.forget()
+    assert x86 == schedule(PER_HOST, hosts, make_spec('x86_64'))
+
+
 @pytest.mark.parametrize('arch', ['x86_64', 'aarch64', 's390x', None])
 def test_docker_host_filter_passes_what_the_two_filters_pass(share_view,
                                                              arch):
