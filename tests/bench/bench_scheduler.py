@@ -630,11 +630,12 @@ def bench_packing(conf):
 
 def bench_reclaim(runs=((4.0, 1.0), (12.0, 3.0))):
     """Runs a real Nova cloud through unittest (see module doc), once per
-    (grace, interval) pair, all at the defaults' 4:1 ratio: at 4 s the
-    whole-second rounding of Nova's ``updated`` alone is up to 25% of the
-    grace period, at 12 s up to 8%. Returns figures keys: ``reclaim`` (the
-    first pair, 4 s / 1 s as before) and ``reclaim_<grace>s`` for the
-    others."""
+    (grace, interval) pair, all at the defaults' 4:1 ratio. The grace
+    period starts at the failed boot's instance-action time (microseconds
+    on SQLite); where a database keeps whole seconds, rounding up costs up
+    to 25% of a 4 s grace period, 8% of 12 s. Returns figures keys:
+    ``reclaim`` (the first pair, 4 s / 1 s as before) and
+    ``reclaim_<grace>s`` for the others."""
     out = {}
     for n, (grace, interval) in enumerate(runs):
         key = 'reclaim' if n == 0 else 'reclaim_%ds' % grace
