@@ -309,6 +309,30 @@ def _refresh(hosts):
             h.stats = dict(h.stats)
 
 
+def _remembered_fleet():
+    """A fleet whose hosts all have stats (each updated once), judged once
+    so the list is remembered, then given new, equal lists and dicts."""
+    hosts = make_fleet()
+    for h in hosts:
+        h.stats = getattr(h, 'stats', None) or {}
+    schedule(FAST, hosts, make_spec('x86_64'))
+    _refresh(hosts)
+    return hosts
+
+
+def _schedule_list_at_a_time(monkeypatch, hosts, spec):
+    """``schedule(FAST, ...)``, checking that no host went through the
+    per-host cache (the list was judged against the remembered one)."""
+    per_host = []
+    real = translate.entries
+    monkeypatch.setattr(translate, 'entries',
+                        lambda hs: per_host.append(len(hs)) or real(hs))
+    out = schedule(FAST, hosts, spec)
+    monkeypatch.setattr(translate, 'entries', real)
+    assert per_host == []
+    return out
+
+
 def test_host_changes_between_requests_are_seen(share_view, monkeypatch):
     """Nova's HostManager gives each request new lists and dicts: equal
     ones must hit the cache, and a host that changed architecture,
@@ -344,18 +368,8 @@ def test_unchanged_host_list_skips_the_per_host_checks(share_view,
     judged without the per-host cache; a host changed in place, given a
     label or aggregate, or replaced by another HostState at its position
     is still seen."""
-    hosts = make_fleet()
-    for h in hosts:
-        h.stats = getattr(h, 'stats', None) or {}
-    schedule(FAST, hosts, make_spec('x86_64'))  # remembers the list
-    _refresh(hosts)
-    per_host = []
-    real = translate.entries
-    monkeypatch.setattr(translate, 'entries',
-                        lambda hs: per_host.append(len(hs)) or real(hs))
-    fast = schedule(FAST, hosts, make_spec('x86_64'))
-    assert per_host == []
-    monkeypatch.setattr(translate, 'entries', real)
+    hosts = _remembered_fleet()
+    fast = _schedule_list_at_a_time(monkeypatch, hosts, make_spec('x86_64'))
     translate.forget()
     assert fast == schedule(PER_HOST, hosts, make_spec('x86_64'))
 
@@ -400,23 +414,13 @@ def test_emulation_of_native_hosts_is_read_when_a_request_needs_it(
     """A host that runs the image natively passes whatever it emulates:
     a new emulation label there is not read for that request (no host is
     parsed again), and the next request that needs it sees it."""
-    hosts = make_fleet()
-    for h in hosts:
-        h.stats = getattr(h, 'stats', None) or {}
-    schedule(FAST, hosts, make_spec('x86_64'))  # remembers the list
-    _refresh(hosts)
+    hosts = _remembered_fleet()
     native = [h for h in hosts if translate.host_architectures(h)
               == (frozenset(['x86_64']), frozenset())][:5]
     assert len(native) == 5
     for h in native:
         h.stats['docker_emulated_architectures'] = 's390x'
-    per_host = []
-    real = translate.entries
-    monkeypatch.setattr(translate, 'entries',
-                        lambda hs: per_host.append(len(hs)) or real(hs))
-    x86 = schedule(FAST, hosts, make_spec('x86_64'))
-    assert per_host == []
-    monkeypatch.setattr(translate, 'entries', real)
+    x86 = _schedule_list_at_a_time(monkeypatch, hosts, make_spec('x86_64'))
     # An s390x request compares those hosts' labels with the remembered
     # ones: they emulate it now.
     fast, ref = both(hosts, make_spec('s390x'))
