@@ -47,8 +47,10 @@ API_POLL_S = 2.0
 POLL_S = 0.1  # deletes, between samples
 MICROVERSION = '2.74'  # the 'host' field of POST /servers
 # A GET may meet a kept-alive connection that nova-api's gunicorn has just
-# closed ("Remote end closed connection without response", seen once under
-# load); GETs are safe to send again, the POST is never retried.
+# closed ("Remote end closed connection without response", seen once, when
+# gunicorn's keepalive was 2 s like API_POLL_S; tools/aio/serve.py keeps
+# idle connections longer now); GETs are safe to send again, the POST is
+# never retried.
 GET_RETRIES = 2
 
 

@@ -16,6 +16,14 @@ import sys
 
 from gunicorn.app import base
 
+#: Seconds an idle kept-alive connection stays open. gunicorn's default (2 s)
+#: equals openstacksdk's poll interval (``wait_for_delete``,
+#: ``wait_for_server``: 2 s), so a poll met the server closing that very
+#: connection ("Connection reset by peer", "Remote end closed connection
+#: without response"); clients reuse a connection closed while they were
+#: idle for longer without trouble.
+KEEPALIVE = 75
+
 
 class Server(base.BaseApplication):
     def __init__(self, app_path, prog, oslo_args, options):
@@ -61,6 +69,7 @@ def main(argv=None):
         # Image uploads and boots can hold a request for a while.
         'timeout': 300,
         'graceful_timeout': 5,
+        'keepalive': KEEPALIVE,
         'proc_name': args.name,
         'accesslog': '-',
         'errorlog': '-',

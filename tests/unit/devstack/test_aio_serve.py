@@ -1,0 +1,60 @@
+"""The all-in-one's WSGI launcher (tools/aio/serve.py) on a real gunicorn."""
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+
+
+def hello(environ, start_response):
+    """The WSGI application served in the test."""
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    return [b'hello']
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def _get(conn):
+    conn.request('GET', '/')
+    resp = conn.getresponse()
+    return resp.status, resp.read()
+
+
+def test_a_kept_alive_connection_outlives_a_clients_poll_interval():
+    # openstacksdk polls every 2 s on a kept-alive connection; the server
+    # must not close it at that moment (gunicorn's default keepalive, 2 s,
+    # did: a poll met the close).
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, '-m', 'tools.aio.serve', '--port', str(port),
+         '--app', 'tests.unit.devstack.test_aio_serve:hello'],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(('127.0.0.1', port), 1).close()
+                break
+            except OSError:
+                assert proc.poll() is None, 'serve exited %s' % proc.returncode
+                assert time.monotonic() < deadline, 'serve never listened'
+                time.sleep(0.2)
+        conn = http.client.HTTPConnection('127.0.0.1', port, timeout=10)
+        assert _get(conn) == (200, b'hello')
+        sock = conn.sock
+        time.sleep(3)  # idle longer than gunicorn's default keepalive
+        assert _get(conn) == (200, b'hello')
+        assert conn.sock is sock  # the same connection served both
+        conn.close()
+    finally:
+        proc.terminate()
+        proc.wait(20)
