@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 
+from tools.aio import services
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
 
@@ -40,14 +42,10 @@ def test_a_kept_alive_connection_outlives_a_clients_poll_interval():
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(('127.0.0.1', port), 1).close()
-                break
-            except OSError:
-                assert proc.poll() is None, 'serve exited %s' % proc.returncode
-                assert time.monotonic() < deadline, 'serve never listened'
-                time.sleep(0.2)
+        while not services.tcp_open(port):
+            assert proc.poll() is None, 'serve exited %s' % proc.returncode
+            assert time.monotonic() < deadline, 'serve never listened'
+            time.sleep(0.2)
         conn = http.client.HTTPConnection('127.0.0.1', port, timeout=10)
         assert _get(conn) == (200, b'hello')
         sock = conn.sock
