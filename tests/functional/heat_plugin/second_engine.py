@@ -9,7 +9,6 @@ plugin). Certificates are made fresh for each session with
 
 import datetime
 import os
-import socket
 import subprocess
 import time
 
@@ -21,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tests.rig import docker_engine
+from tests.rig import ports
 
 BRIDGE = os.environ.get('DOS_HEAT2_BRIDGE', 'dosheat2')
 # 172.31.246.0/24 is the all-in-one demo's second engine (tools/aio).
@@ -103,12 +103,6 @@ def make_pki(directory):
     return paths
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 class SecondEngine(object):
 
     def __init__(self):
@@ -130,7 +124,7 @@ class SecondEngine(object):
     def start(self):
         os.makedirs(self.dir, exist_ok=True)
         self.pki = make_pki(os.path.join(self.dir, 'pki'))
-        self.port = _free_port()
+        self.port = ports.free_port()
         if subprocess.call(['ip', 'link', 'show', BRIDGE],
                            stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL):

@@ -2,11 +2,11 @@
 
 import http.client
 import os
-import socket
 import subprocess
 import sys
 import time
 
+from tests.rig import ports
 from tools.aio import services
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
@@ -19,12 +19,6 @@ def hello(environ, start_response):
     return [b'hello']
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 def _get(conn):
     conn.request('GET', '/')
     resp = conn.getresponse()
@@ -35,7 +29,7 @@ def test_a_kept_alive_connection_outlives_a_clients_poll_interval():
     # openstacksdk polls every 2 s on a kept-alive connection; the server
     # must not close it at that moment (gunicorn's default keepalive, 2 s,
     # did: a poll met the close).
-    port = _free_port()
+    port = ports.free_port()
     proc = subprocess.Popen(
         [sys.executable, '-m', 'tools.aio.serve', '--port', str(port),
          '--app', 'tests.unit.devstack.test_aio_serve:hello'],
