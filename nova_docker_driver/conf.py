@@ -60,8 +60,10 @@ LIMIT_OPTS = [
                choices=['auto', 'on', 'off'],
                help='Limit the container root filesystem to the flavor '
                     'root_gb with the storage driver (auto: only where the '
-                    'storage driver supports it; on: fail spawns where it '
-                    'does not).'),
+                    'storage driver supports it, and off after the first '
+                    'refusal of an engine whose info cannot tell, such as '
+                    'overlay2 on xfs without pquota; on: fail spawns where '
+                    'it does not).'),
 ]
 
 CONSOLE_OPTS = [

@@ -12,6 +12,7 @@ compute host); its name (``nova-<uuid>``) is only for people reading
 """
 
 import contextlib
+import dataclasses
 import os
 import shlex
 import shutil
@@ -430,7 +431,7 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
                 # The engine needs the source to exist only at start.
                 readonly_binds={root: inject.CONFIG_DRIVE_DIR} if local
                 else None)
-            container_id = self._backend.create(spec)
+            container_id = self._create_container(spec, instance)
             files = drive.result()
             if not local:
                 self._backend.put_archive(container_id, '/',
@@ -449,6 +450,26 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
                                 container_id[:12], exc, instance=instance)
             raise
         return container_id
+
+    def _create_container(self, spec, instance):
+        try:
+            return self._backend.create(spec)
+        except exception.DiskQuotaRefused as exc:
+            if CONF.docker.disk_quota != 'auto':
+                # 'on': no boot here without the quota, and no reschedule
+                # loop over hosts configured alike.
+                raise exception.SpawnAborted(
+                    instance_uuid=instance.uuid,
+                    reason='[docker] disk_quota=on: %s' % exc)
+            # The engine's info cannot show this case (overlay2 on xfs
+            # mounted without pquota): the first refusal settles it.
+            LOG.warning('%s; [docker] disk_quota=auto: containers of this '
+                        'host get no disk quota from now on', exc,
+                        instance=instance)
+            self._disk_quota = False
+            spec = dataclasses.replace(spec, limits=dataclasses.replace(
+                spec.limits, disk_bytes=0))
+            return self._backend.create(spec)
 
     def _remove_instance_dir(self, instance):
         path = self._instance_dir(instance)

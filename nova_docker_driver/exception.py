@@ -62,6 +62,10 @@ class InvalidExtraSpec(nova_exc.InvalidInput):
     msg_fmt = 'Flavor extra spec %(key)s=%(value)r is invalid: %(reason)s'
 
 
+class DiskQuotaRefused(EngineError):
+    """The engine refused a container's disk quota (a storage option)."""
+
+
 class DiskQuotaUnsupported(DockerDriverError):
     msg_fmt = ('[docker] disk_quota=on but storage driver %(driver)s on '
                '%(backing)s cannot limit a container root filesystem')

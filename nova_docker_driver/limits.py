@@ -86,6 +86,9 @@ def disk_quota_support(info):
 
     Docker limits a container's root filesystem (--storage-opt size) on
     btrfs, zfs, devicemapper, and overlay2 over xfs mounted with pquota.
+    The info does not show the mount option, so overlay2 over xfs counts
+    as supported here; the driver learns otherwise from the engine's
+    first refusal (``[docker] disk_quota = auto``).
     """
     status = dict(info.get('DriverStatus') or [])
     backing = status.get('Backing Filesystem', '')

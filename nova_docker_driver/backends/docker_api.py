@@ -19,6 +19,8 @@ from nova_docker_driver import exception
 
 # The oldest Engine API this backend speaks (Docker 20.10, Debian 12).
 MIN_API_VERSION = '1.41'
+# In the engine's refusal of a disk quota it cannot enforce.
+_STORAGE_OPT = '--storage-opt'
 
 
 def _state(raw):
@@ -170,13 +172,23 @@ class DockerAPIBackend(base.EngineBackend):
 
     def create(self, spec):
         api = self.api
-        created = self._call(
-            'create container %s' % spec.name, api.create_container,
-            image=spec.image, name=spec.name, labels=spec.labels,
-            hostname=spec.hostname[:63] if spec.hostname else None,
-            command=spec.command, environment=spec.environment,
-            network_disabled=False, detach=True,
-            host_config=self._host_config(spec.limits, spec.readonly_binds))
+        action = 'create container %s' % spec.name
+        try:
+            created = self._call(
+                action, api.create_container,
+                image=spec.image, name=spec.name, labels=spec.labels,
+                hostname=spec.hostname[:63] if spec.hostname else None,
+                command=spec.command, environment=spec.environment,
+                network_disabled=False, detach=True,
+                host_config=self._host_config(spec.limits,
+                                              spec.readonly_binds))
+        except exception.EngineError as exc:
+            # Docker names the option it cannot honour ("--storage-opt is
+            # supported only for overlay over xfs with 'pquota' ...").
+            if spec.limits.disk_bytes and _STORAGE_OPT in str(exc):
+                raise exception.DiskQuotaRefused(action=action,
+                                                 reason=exc.kwargs['reason'])
+            raise
         return created['Id']
 
     def start(self, container_id):

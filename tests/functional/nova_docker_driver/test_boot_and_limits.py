@@ -1,5 +1,9 @@
 """Boot through the Nova API: the container runs under the flavor's limits."""
 
+import re
+
+from docker import errors as docker_errors
+
 from tests.functional.nova_docker_driver import base
 
 from nova_docker_driver import exception  # noqa: E402
@@ -79,6 +83,83 @@ class TestBootAndLimits(base.DockerCloudTestCase):
         err = self.assertRaises(exception.DiskQuotaUnsupported,
                                 drv.init_host, 'compute1')
         self.assertIn(info['Driver'], str(err))
+
+    def _engine_refuses_disk_quotas(self):
+        hc = self.docker.api.create_host_config(storage_opt={'size': '1G'})
+        try:
+            cid = self.docker.api.create_container('dos/idle:latest',
+                                                   host_config=hc)['Id']
+        except docker_errors.APIError as exc:
+            self.assertIn('--storage-opt', str(exc))
+            return True
+        self.docker.api.remove_container(cid, force=True)
+        return False
+
+    def _misjudge_disk_quotas(self):
+        # What the engine's info makes the driver believe on overlay2 over
+        # xfs mounted without pquota (the info cannot show the option).
+        self.driver._disk_quota = True
+
+    def test_disk_quota_auto_learns_from_the_engines_refusal(self):
+        self.assertEqual('auto', base.docker_driver.CONF.docker.disk_quota)
+        refuses = self._engine_refuses_disk_quotas()
+        self._misjudge_disk_quotas()
+        server = self._boot(flavor=self._flavor(disk=2))
+        opts = self._container(server)['HostConfig'].get('StorageOpt')
+        if refuses:
+            # Booted without the quota, and no later boot asks again.
+            self.assertFalse(opts)
+            self.assertFalse(self.driver._disk_quota)
+            second = self._boot(flavor=self._flavor(disk=2))
+            self.assertFalse(
+                self._container(second)['HostConfig'].get('StorageOpt'))
+        else:
+            self.assertEqual({'size': str(2 * 1024 ** 3)}, opts)
+
+    def test_disk_quota_on_and_an_engine_refusal_fail_the_boot_cleanly(self):
+        if not self._engine_refuses_disk_quotas():
+            self.skipTest('this engine limits root filesystems')
+        self.flags(disk_quota='on', group='docker')
+        self._misjudge_disk_quotas()
+        server = self._boot(flavor=self._flavor(disk=2),
+                            expected_state='ERROR')
+        fault = self._fault(server)
+        self.assertIn('disk_quota=on', fault)
+        self.assertIn('--storage-opt', fault)
+        self.assertEqual([], self._containers(server))
+        self.assertTrue(self.driver._disk_quota)  # 'on' never drops it
+
+    def test_host_resources_come_from_the_engine(self):
+        from nova import context as nova_context
+        from nova import objects
+        hyp = self.admin_api.api_get(
+            '/os-hypervisors/detail').body['hypervisors'][0]
+        # Nova's integer form of the engine's version: 24.0.7 -> 24000007.
+        major, minor, patch = map(int, re.match(
+            r'(\d+)\.(\d+)\.(\d+)',
+            self.docker.version()['Version']).groups())
+        self.assertEqual(major * 1000000 + minor * 1000 + patch,
+                         hyp['hypervisor_version'])
+        node = objects.ComputeNode.get_by_nodename(
+            nova_context.get_admin_context(), hyp['hypervisor_hostname'])
+        arch = {'amd64': 'x86_64', 'arm64': 'aarch64', 'ppc64le': 'ppc64le',
+                's390x': 's390x'}[self.docker.version()['Arch']]
+        self.assertEqual([[arch, 'docker', 'exe']],
+                         [s.to_list() for s in node.supported_hv_specs])
+        self.assertEqual(self.docker.info()['NCPU'], node.vcpus)
+
+    def test_allocation_ratios_reach_the_inventory(self):
+        from nova.compute import provider_tree
+        self.flags(cpu_allocation_ratio=3.0, ram_allocation_ratio=1.5,
+                   disk_allocation_ratio=2.0)
+        tree = provider_tree.ProviderTree()
+        tree.new_root('compute1', 'b1f4c1de-0000-4000-8000-000000000001')
+        self.driver.update_provider_tree(tree, 'compute1')
+        inv = tree.data('compute1').inventory
+        self.assertEqual((3.0, 1.5, 2.0), (
+            inv['VCPU']['allocation_ratio'],
+            inv['MEMORY_MB']['allocation_ratio'],
+            inv['DISK_GB']['allocation_ratio']))
 
     def test_hypervisor_reports_docker(self):
         hyp = self.admin_api.api_get(
