@@ -40,9 +40,10 @@ class ShowcaseFailed(Exception):
 
 
 class Showcase:
-    def __init__(self, lay, out=sys.stdout):
+    def __init__(self, lay, out=sys.stdout, flavor='docker.tiny'):
         self.lay = lay
         self.out = out
+        self.flavor = flavor
 
     def say(self, text=''):
         print(text, file=self.out, flush=True)
@@ -160,9 +161,20 @@ class Showcase:
                      '--cluster-template', 'showcase-swarm')
         self.bay_cli('cluster', 'list')
 
+    def server(self, made, name, *args):
+        """``server create --wait``; ``made`` gets the name first (a boot
+        that fails leaves an ERROR server to delete), then the id."""
+        made.append(name)
+        server = self.cli('server', 'create', '--flavor', self.flavor,
+                          '--nic', 'none', *args, '--wait', name,
+                          fmt_json=True)
+        made[-1] = server['id']
+        return server
+
     def run(self, keep=False, bay=True):
-        made_servers, made_stacks, made_bays, group = [], [], [], None
+        made_servers, made_stacks, made_bays, made_groups = [], [], [], []
         made_images = []
+        failed = True
         try:
             self.say('== The cloud')
             self.cli('compute', 'service', 'list', '-c', 'Binary', '-c',
@@ -172,11 +184,11 @@ class Showcase:
                      'Container Format', '-c', 'Status')
 
             self.say('\n== A Docker image booted as a Nova server')
-            made_images.append(self.hello_image()['id'])
-            server = self.cli('server', 'create', '--image', HELLO_IMAGE,
-                              '--flavor', 'docker.tiny', '--nic', 'none',
-                              '--wait', 'showcase-1', fmt_json=True)
-            made_servers.append(server['id'])
+            made_images.append(HELLO_IMAGE)
+            made_images[-1] = self.hello_image()['id']
+            # By id: a kept earlier run may have left one of that name.
+            server = self.server(made_servers, 'showcase-1',
+                                 '--image', made_images[-1])
             shown = self.cli('server', 'show', server['id'], cloud='aio-admin',
                              fmt_json=True, show=False)
             host = shown['OS-EXT-SRV-ATTR:host']
@@ -184,24 +196,23 @@ class Showcase:
                      'Neutron here; `make demo` wires a port)'
                      % (shown['status'], host, shown.get('addresses') or
                         'none'))
-            self.cli('flavor', 'show', 'docker.tiny', '-c', 'ram', '-c',
+            self.cli('flavor', 'show', self.flavor, '-c', 'ram', '-c',
                      'vcpus', '-c', 'disk')
             self.limits(host, server['id'])
             self.console(server['id'])
             self.docker_ps(host)
 
             self.say('\n== The scheduler: anti-affinity over two hosts')
+            made_groups.append('showcase-spread')
             group = self.cli('server', 'group', 'create', '--policy',
                              'anti-affinity', 'showcase-spread',
                              fmt_json=True)
+            made_groups[-1] = group['id']
             hosts = []
             for i in (2, 3):
-                server = self.cli(
-                    'server', 'create', '--image', 'dos-idle', '--flavor',
-                    'docker.tiny', '--nic', 'none', '--hint',
-                    'group=%s' % group['id'], '--wait', 'showcase-%d' % i,
-                    fmt_json=True)
-                made_servers.append(server['id'])
+                server = self.server(made_servers, 'showcase-%d' % i,
+                                     '--image', 'dos-idle', '--hint',
+                                     'group=%s' % group['id'])
                 hosts.append(self.cli(
                     'server', 'show', server['id'], cloud='aio-admin',
                     fmt_json=True, show=False)['OS-EXT-SRV-ATTR:host'])
@@ -211,9 +222,9 @@ class Showcase:
             template = os.path.join(self.lay.data, 'showcase-stack.yaml')
             with open(template, 'w') as f:
                 f.write(STACK)
+            made_stacks.append('showcase-stack')
             self.cli('stack', 'create', '-t', template, '--wait',
                      'showcase-stack', show=True)
-            made_stacks.append('showcase-stack')
             self.cli('stack', 'output', 'show', 'showcase-stack', '--all')
 
             if bay:
@@ -221,25 +232,40 @@ class Showcase:
                          '`openstack coe`)')
                 made_bays.append('showcase-bay')
                 self.bay()
+            failed = False
         finally:
             if not keep:
-                self.say('\n== Clean-up')
-                for name in made_bays:
-                    for args in (('cluster', 'delete', name),
-                                 ('cluster', 'template', 'delete',
-                                  'showcase-swarm')):
-                        try:
-                            self.bay_cli(*args)
-                        except ShowcaseFailed as exc:
-                            self.say('clean-up: %s' % exc)
-                for stack in made_stacks:
-                    self.cli('stack', 'delete', '-y', '--wait', stack)
-                for server in made_servers:
-                    self.cli('server', 'delete', '--wait', server)
-                if group:
-                    self.cli('server', 'group', 'delete', group['id'])
-                for image in made_images:
-                    self.cli('image', 'delete', image)
+                problems = self.clean_up(made_bays, made_stacks, made_servers,
+                                         made_groups, made_images)
+                # A failed step's own error goes on; the clean-up's
+                # problems were printed above it.
+                if problems and not failed:
+                    raise ShowcaseFailed('clean-up failed: %s'
+                                         % '; '.join(problems))
+
+    def clean_up(self, bays, stacks, servers, groups, images):
+        """Delete what the showcase made, each step tried whatever came
+        before; returns what could not be deleted."""
+        self.say('\n== Clean-up')
+        steps = [(self.bay_cli, args) for name in bays
+                 for args in (('cluster', 'delete', name),
+                              ('cluster', 'template', 'delete',
+                               'showcase-swarm'))]
+        steps += [(self.cli, ('stack', 'delete', '-y', '--wait', stack))
+                  for stack in stacks]
+        steps += [(self.cli, ('server', 'delete', '--wait', server))
+                  for server in servers]
+        steps += [(self.cli, ('server', 'group', 'delete', group))
+                  for group in groups]
+        steps += [(self.cli, ('image', 'delete', image)) for image in images]
+        problems = []
+        for run, args in steps:
+            try:
+                run(*args)
+            except ShowcaseFailed as exc:
+                self.say('clean-up: %s' % exc)
+                problems.append(str(exc).split('\n', 1)[0])
+        return problems
 
 
 STACK = '''heat_template_version: 2018-08-31

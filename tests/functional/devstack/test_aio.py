@@ -473,6 +473,28 @@ def test_a_failed_showcase_step_names_the_command(aio):
     assert 'openstack server show no-such-server-' in str(err.value)
 
 
+def test_a_failed_showcase_leaves_nothing_behind(aio):
+    # A boot that fails (no host has room for the flavor) leaves an ERROR
+    # server behind its failed `server create --wait`: the showcase deletes
+    # it by name, then its image, and raises the boot's error.
+    from tools.aio import showcase
+    aio.openstack('flavor', 'create', '--ram', str(4 * 1024 * 1024),
+                  '--vcpus', '1', '--disk', '1', 'showcase-too-big')
+    try:
+        show = showcase.Showcase(aio.lay, out=io.StringIO(),
+                                 flavor='showcase-too-big')
+        with pytest.raises(showcase.ShowcaseFailed) as err:
+            show.run(bay=False)
+    finally:
+        aio.openstack('flavor', 'delete', 'showcase-too-big')
+    assert 'server create' in str(err.value)
+    text = show.out.getvalue()
+    assert 'server delete --wait showcase-1' in text, text[-3000:]
+    assert aio.openstack_json('server', 'list', '--all-projects') == []
+    names = [i['Name'] for i in aio.openstack_json('image', 'list')]
+    assert showcase.HELLO_IMAGE not in names
+
+
 def test_second_start_finds_the_running_cloud(aio):
     times = aio.cloud.start()
     assert times['first_start'] is False
