@@ -18,18 +18,33 @@ class TestResize(base.DockerCloudTestCase):
                 int(self._read(server, cg + '/cpu/cpu.cfs_quota_us')),
                 int(self._read(server, cg + '/cpu/cpu.shares')))
 
+    def _pids_and_cpuset(self, server):
+        """(pids limit, cpus) as the engine and as the kernel have them."""
+        from nova.virt import hardware
+        hc = self._container(server)['HostConfig']
+        cg = '/sys/fs/cgroup'
+        return (hc['PidsLimit'], hardware.parse_cpu_spec(hc['CpusetCpus']),
+                int(self._read(server, cg + '/pids/pids.max')),
+                hardware.parse_cpu_spec(
+                    self._read(server, cg + '/cpuset/cpuset.cpus')))
+
     @pytest.mark.slow
     def test_resize_changes_limits_live_then_confirm_and_revert(self):
-        small = self._flavor(memory_mb=64, vcpu=1)
-        big = self._flavor(memory_mb=160, vcpu=2)
+        small = self._flavor(memory_mb=64, vcpu=1, extra_spec={
+            'docker:pids_limit': '40', 'docker:cpuset': '0'})
+        big = self._flavor(memory_mb=160, vcpu=2, extra_spec={
+            'docker:pids_limit': '80', 'docker:cpuset': '0-1'})
         server = self._boot(flavor=small)
         started = self._container(server)['State']['StartedAt']
         self.assertEqual((64 * MiB, 100000, 1024, 64 * MiB, 100000, 1024),
                          self._limits(server))
+        self.assertEqual((40, {0}, 40, {0}), self._pids_and_cpuset(server))
 
         server = self._resize_server(server, big)
         self.assertEqual((160 * MiB, 200000, 2048, 160 * MiB, 200000, 2048),
                          self._limits(server))
+        self.assertEqual((80, {0, 1}, 80, {0, 1}),
+                         self._pids_and_cpuset(server))
         # The same process kept running: no restart.
         self.assertEqual(started,
                          self._container(server)['State']['StartedAt'])
@@ -38,9 +53,12 @@ class TestResize(base.DockerCloudTestCase):
 
         server = self._resize_server(server, small)
         self.assertEqual(64 * MiB, self._limits(server)[3])
+        self.assertEqual((40, {0}, 40, {0}), self._pids_and_cpuset(server))
         self._revert_resize(server)
         self.assertEqual((160 * MiB, 200000, 2048, 160 * MiB, 200000, 2048),
                          self._limits(server))
+        self.assertEqual((80, {0, 1}, 80, {0, 1}),
+                         self._pids_and_cpuset(server))
         self.assertEqual(started,
                          self._container(server)['State']['StartedAt'])
         self.assertTrue(self._container(server)['State']['Running'])
