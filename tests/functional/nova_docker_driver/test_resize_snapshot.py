@@ -97,6 +97,31 @@ class TestSnapshot(base.DockerCloudTestCase):
         return [i for i in self.glance.images.values()
                 if i['name'] == name][0]
 
+    def test_snapshot_reports_nova_task_states_in_order(self):
+        from nova.compute import task_states
+        from nova import context as nova_context
+        server = self._boot(image=base.BUSYBOX_IMAGE)
+        ctx = nova_context.get_admin_context()
+        image_id = self.glance.create(ctx, {'name': 'snap-direct'})['id']
+        calls = []
+
+        def update_task_state(task_state, expected_state=None):
+            # What had happened by then: the commit, the upload.
+            committed = any(
+                t == 'nova-snapshot:%s' % image_id
+                for i in self.docker.api.images()
+                for t in i.get('RepoTags') or ())
+            calls.append((task_state, expected_state, committed,
+                          image_id in self.glance._imagedata))
+
+        self.driver.snapshot(ctx, self._instance(server), image_id,
+                             update_task_state)
+        self.assertEqual(
+            [(task_states.IMAGE_PENDING_UPLOAD, None, False, False),
+             (task_states.IMAGE_UPLOADING, task_states.IMAGE_PENDING_UPLOAD,
+              True, False)], calls)
+        self.assertIn(image_id, self.glance._imagedata)
+
     @pytest.mark.slow
     def test_snapshot_running_and_stopped_then_boot_it(self):
         engine_images = {i['Id'] for i in self.docker.api.images()}
