@@ -91,23 +91,26 @@ def containers_for_host(client, host):
 
 
 class EngineProxy:
-    """A unix socket in front of the real engine that can 'stop' the engine.
+    """A unix socket in front of the real engine, to stop it at one request.
 
     The driver under test talks to the engine through it. ``fail_on`` is a
-    request fragment (``b'/start'``): the first request containing it makes
-    the proxy drop every connection and stop listening, as an engine that
-    died at that moment; ``resume()`` brings it back. Real Docker answers
-    every request that passes.
+    request fragment (``b'/start'``): the first request containing it is
+    never passed on; the proxy drops every connection, stops listening and
+    calls ``on_trip`` (a test stops the real engine there), then sets
+    ``trip_done``. ``resume()`` listens again. Real Docker answers every
+    request that passes.
     """
 
-    def __init__(self, path, target, fail_on=None):
+    def __init__(self, path, target, fail_on=None, on_trip=None):
         import socket
         import threading
         self.path, self.target, self.fail_on = path, target, fail_on
+        self.on_trip = on_trip
         self._socket_mod = socket
         self._threading = threading
         self._conns = []
         self.tripped = threading.Event()
+        self.trip_done = threading.Event()
         self._listen()
 
     def _listen(self):
@@ -147,6 +150,11 @@ class EngineProxy:
             if (data and check and self.fail_on and
                     not self.tripped.is_set() and self.fail_on in data):
                 self.stop()
+                try:
+                    if self.on_trip is not None:
+                        self.on_trip()
+                finally:
+                    self.trip_done.set()
                 return
             if not data:
                 for s in (src, dst):

@@ -88,16 +88,41 @@ class TestOutsideChanges(base.DockerCloudTestCase):
         self.assertTrue(self._container(known)['State']['Running'])
 
 
+def _engine(action):
+    subprocess.run([os.path.join(docker_engine.ROOT, 'tools',
+                                 'docker-engine.sh'), action],
+                   check=True, capture_output=True, timeout=120)
+
+
+def _engine_answers():
+    try:
+        client = docker_engine.client(timeout=5)  # asks the engine already
+    except Exception:  # noqa: BLE001 - any failure means it does not
+        return False
+    try:
+        return client.ping()
+    except Exception:  # noqa: BLE001
+        return False
+    finally:
+        client.close()
+
+
+@pytest.mark.slow
 class TestEngineStopsDuringBoot(base.DockerCloudTestCase):
-    """The engine goes away after create, before start."""
+    """The engine is stopped after the create, as the start is asked for."""
 
     def _setup_services(self):
         tmp = self.useFixture(helpers.fixtures.TempDir()).path
         target = docker_engine.docker_host()[len('unix://'):]
+        # The start request is held back while the real engine stops.
         self.proxy = helpers.EngineProxy(os.path.join(tmp, 'engine.sock'),
-                                         target, fail_on=b'/start')
+                                         target, fail_on=b'/start',
+                                         on_trip=lambda: _engine('stop'))
         self.addCleanup(self.proxy.stop)
         super()._setup_services()
+        # Before the engine clean-up fixture's own clean-up (LIFO): the
+        # engine is back whatever the test did.
+        self.addCleanup(_engine, 'start')
         # The compute's driver builds its client at the first call, after
         # this point (init_host runs in super(); the proxy passes that).
         self.flags(endpoint=self.proxy.endpoint(), group='docker')
@@ -109,10 +134,13 @@ class TestEngineStopsDuringBoot(base.DockerCloudTestCase):
     def test_engine_gone_gives_error_with_clear_fault_then_clean_delete(self):
         server = self._boot(expected_state='ERROR')
         self.assertTrue(self.proxy.tripped.is_set())
+        self.assertTrue(self.proxy.trip_done.wait(120))
+        self.assertFalse(_engine_answers())  # really stopped
         fault = self._fault(server)
         self.assertIn('Docker engine at unix://', fault)
         self.assertIn('is unavailable', fault)
         # The engine comes back: the half-made container is still there.
+        _engine('start')
         self.proxy.resume()
         self.assertEqual(1, len(self._containers(server)))
         # Nova clears the host of an aborted build, so deleting it is an
@@ -133,9 +161,7 @@ class TestEngineRestart(base.DockerCloudTestCase):
     CAST_AS_CALL = False
 
     def _engine(self, action):
-        subprocess.run([os.path.join(docker_engine.ROOT, 'tools',
-                                     'docker-engine.sh'), action],
-                       check=True, capture_output=True, timeout=120)
+        _engine(action)
 
     def test_instances_survive_an_engine_restart(self):
         server = self._boot()
