@@ -160,19 +160,16 @@ class TestEngineStopsDuringBoot(base.DockerCloudTestCase):
 class TestEngineRestart(base.DockerCloudTestCase):
     CAST_AS_CALL = False
 
-    def _engine(self, action):
-        _engine(action)
-
     def test_instances_survive_an_engine_restart(self):
         server = self._boot()
         cid = self._container(server)['Id']
-        self._engine('stop')
+        _engine('stop')
         try:
             # While it is down Nova's view is unchanged: nothing is deleted.
             self.assertRaises(exception.EngineUnavailable,
                               self.driver.get_info, self._instance(server))
         finally:
-            self._engine('start')
+            _engine('start')
         # The engine stopped the container; the driver says so, and Nova's
         # power sync follows.
         self.assertEqual(4, self.driver.get_info(
