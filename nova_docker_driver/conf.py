@@ -72,7 +72,18 @@ CONSOLE_OPTS = [
                     'output (the tail is kept).'),
 ]
 
-ALL_OPTS = ENGINE_OPTS + IMAGE_OPTS + LIMIT_OPTS + CONSOLE_OPTS
+RECONCILE_OPTS = [
+    cfg.IntOpt('reconcile_interval', default=60, min=0,
+               help='Seconds between two looks for containers labelled for '
+                    'this host whose instance Nova has deleted (a delete '
+                    'that could not reach this host, a failed move); they '
+                    'are handled as running_deleted_instance_action says '
+                    '(reap: removed). nova-compute also looks once at '
+                    'start. 0: only at start.'),
+]
+
+ALL_OPTS = (ENGINE_OPTS + IMAGE_OPTS + LIMIT_OPTS + CONSOLE_OPTS +
+            RECONCILE_OPTS)
 
 
 def register_opts(conf):

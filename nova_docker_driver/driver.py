@@ -143,6 +143,7 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         self._last_facts = None
         self._facts_at = 0.0
         self._watcher = None
+        self._reaper = None
         self._lock = threading.Lock()
 
     # -- lookup -----------------------------------------------------------
@@ -188,6 +189,7 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         self._nodename = host
         # Started even while the engine is down: it reconnects.
         self._watch_events(host)
+        self._start_reaper(host)
         try:
             version = self._backend.version()
         except exception.EngineUnavailable as exc:
@@ -221,15 +223,25 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
             self._watcher.unexpect(container_id, action)
 
     def cleanup_host(self, host):
+        self._stop_reaper()
         if self._watcher is not None:
             self._watcher.stop()
             self._watcher = None
 
     def _reconcile(self, host):
-        """Report containers labelled for this host that Nova does not know.
+        """Settle the containers labelled for this host that Nova does not
+        have here.
 
-        They are left alone: deleting what Nova forgot could destroy a
+        A container whose instance Nova has deleted (a delete that could not
+        reach this host, a failed move) is handled as Nova's
+        ``running_deleted_instance_action`` says, once the instance has been
+        deleted for ``running_deleted_instance_timeout`` seconds: ``reap``
+        (Nova's default) removes it with its ports and files, ``shutdown``
+        stops it, ``log`` and ``noop`` leave it. A container of an instance
+        Nova has never heard of, or that lives on another host now, is left
+        alone and reported: deleting what Nova forgot could destroy a
         tenant's data after a database restore; an operator decides.
+        Returns the containers removed.
         """
         from nova import context as nova_context
         from nova import objects
@@ -237,18 +249,82 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         try:
             known = {i.uuid for i in objects.InstanceList.get_by_host(
                 ctxt, host, expected_attrs=[])}
-        except Exception as exc:  # the DB may be unreachable at start
-            LOG.warning('Cannot list instances of %s to reconcile '
-                        'containers: %s', host, exc)
-            return
-        unknown = [c for c in self._backend.list_containers(
-            {LABEL_HOST: host}) if c.labels.get(LABEL_UUID) not in known]
+            strays = [c for c in self._backend.list_containers(
+                {LABEL_HOST: host}) if c.labels.get(LABEL_UUID) not in known]
+            deleted = self._deleted_instances(strays)
+        except Exception as exc:  # the DB or the engine may be unreachable
+            LOG.warning('Cannot reconcile the containers of %s: %s',
+                        host, exc)
+            return []
+        unknown, removed = [], []
+        action = CONF.running_deleted_instance_action
+        for c in strays:
+            instance = deleted.get(c.labels.get(LABEL_UUID))
+            if instance is None:
+                unknown.append(c)
+                LOG.warning('Container %s (%s, instance %s) is labelled for '
+                            'host %s but Nova has no such instance here; '
+                            'left in place for an operator to remove',
+                            c.id[:12], c.status, c.labels.get(LABEL_UUID),
+                            host)
+            elif action == 'reap':
+                LOG.info('Removing container %s of deleted instance',
+                         c.id[:12], instance=instance)
+                self._remove(instance, [], container_id=c.id)
+                removed.append(c)
+            else:
+                unknown.append(c)
+                LOG.warning('Container %s (%s) belongs to a deleted '
+                            'instance (running_deleted_instance_action=%s)',
+                            c.id[:12], c.status, action, instance=instance)
+                if action == 'shutdown':
+                    self._stop(c, CONF.docker.stop_timeout)
         self.unknown_containers = unknown
-        for c in unknown:
-            LOG.warning('Container %s (%s, instance %s) is labelled for '
-                        'host %s but Nova has no such instance here; left '
-                        'in place for an operator to remove', c.id[:12],
-                        c.status, c.labels.get(LABEL_UUID), host)
+        return removed
+
+    @staticmethod
+    def _deleted_instances(containers):
+        """{uuid: Instance} of the containers' instances that Nova deleted
+        at least ``running_deleted_instance_timeout`` seconds ago."""
+        from nova import context as nova_context
+        from nova import objects
+        from oslo_utils import timeutils
+        uuids = sorted({c.labels.get(LABEL_UUID) for c in containers} -
+                       {None})
+        if not uuids:
+            return {}
+        ctxt = nova_context.get_admin_context(read_deleted='yes')
+        found = objects.InstanceList.get_by_filters(
+            ctxt, {'uuid': uuids, 'deleted': True, 'soft_deleted': False},
+            expected_attrs=[])
+        timeout = CONF.running_deleted_instance_timeout
+        return {i.uuid: i for i in found
+                if i.deleted_at is None or timeutils.is_older_than(
+                    i.deleted_at, timeout)}
+
+    def _start_reaper(self, host):
+        """Reconcile every ``[docker] reconcile_interval`` seconds."""
+        self._stop_reaper()
+        interval = CONF.docker.reconcile_interval
+        if interval <= 0:
+            return
+        stop = threading.Event()
+
+        def loop():
+            while not stop.wait(interval):
+                try:
+                    self._reconcile(host)
+                except Exception:  # never let the thread die
+                    LOG.exception('Reconciling containers failed')
+        thread = threading.Thread(target=loop, name='docker-reconcile',
+                                  daemon=True)
+        self._reaper = (stop, thread)
+        thread.start()
+
+    def _stop_reaper(self):
+        if self._reaper is not None:
+            self._reaper[0].set()
+            self._reaper = None
 
     def get_available_nodes(self, refresh=False):
         return [self._nodename]
@@ -680,16 +756,39 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
     def migrate_disk_and_power_off(self, context, instance, dest, flavor,
                                    network_info, block_device_info=None,
                                    timeout=0, retry_interval=0):
-        if dest not in (self._host, CONF.my_ip):
+        target = self._move_target(context, instance)
+        if target != self._host:
+            # InstanceFaultRollback: Nova puts the instance back in the
+            # state it had (ACTIVE or SHUTOFF) with its container untouched,
+            # returns the allocations and records the reason as the fault.
             raise nova_exc.InstanceFaultRollback(nova_exc.ResizeError(
                 reason='the Docker driver resizes on the same host only '
-                       '(set allow_resize_to_same_host); moving a '
-                       'container between hosts is not supported'))
+                       '(the scheduler chose %s, the container is on %s; '
+                       'an operator sets allow_resize_to_same_host); moving '
+                       'a container between hosts is not supported'
+                       % (target or dest, self._host)))
         # Checked now so a bad target flavor fails before anything changes.
         self._limits(instance, flavor)
         # The container keeps running: its limits change in
         # finish_migration, while it runs.
         return ''
+
+    @staticmethod
+    def _move_target(context, instance):
+        """The compute service (host name) a resize or migration goes to.
+
+        Nova hands the driver only the destination's IP address, which
+        several compute services may share (every compute of the
+        all-in-one has 127.0.0.1); the migration record names the service.
+        None when there is no such record, which the caller refuses.
+        """
+        from nova import objects
+        try:
+            migration = objects.Migration.get_by_instance_and_status(
+                context, instance.uuid, 'migrating')
+        except nova_exc.MigrationNotFoundByStatus:
+            return None
+        return migration.dest_compute
 
     def finish_migration(self, context, migration, instance, disk_info,
                          network_info, image_meta, resize_instance,

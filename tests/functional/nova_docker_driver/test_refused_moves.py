@@ -1,0 +1,202 @@
+"""A resize or migration the driver refuses leaves the server as it was, and
+containers of deleted servers do not outlive them.
+
+Two computes in one process on one engine, both with ``my_ip`` 127.0.0.1 as
+in the all-in-one: Nova hands the driver only the destination's address,
+which both share, so the driver must tell them apart by the migration.
+"""
+
+import uuid
+
+from tests.functional.nova_docker_driver import base
+
+docker_driver = base.docker_driver
+
+MiB = 1024 * 1024
+
+
+class _OneProcessDriver(docker_driver.DockerDriver):
+    """Nova keeps one local compute-node uuid per process (a file in
+    state_path on a real host); two computes in this process need one
+    each, as two hosts have."""
+
+    def _node_uuid(self):
+        return str(uuid.uuid5(uuid.NAMESPACE_DNS, self._nodename))
+
+    def get_nodenames_by_uuid(self, refresh=False):
+        return {self._node_uuid(): self._nodename}
+
+    def get_available_resource(self, nodename):
+        return dict(super().get_available_resource(nodename),
+                    uuid=self._node_uuid())
+
+
+class TestRefusedMoves(base.DockerCloudTestCase):
+    compute_driver = staticmethod(_OneProcessDriver)
+    compute_hosts = ('compute1', 'compute2')
+    # The destination casts resize_instance to the source, as in a cloud:
+    # a call would hand the source's refusal back to the destination's
+    # prep_resize, which no real cloud does.
+    CAST_AS_CALL = False
+
+    def setUp(self):
+        super().setUp()
+        self.assertEqual(self.computes['compute1'].manager.driver._host,
+                         'compute1')
+
+    def _service(self, host, status):
+        (svc,) = self.admin_api.get_services(binary='nova-compute',
+                                             host=host)
+        self.admin_api.put_service(svc['id'], {'status': status})
+
+    def _boot_on_compute1(self, **kw):
+        self._service('compute2', 'disabled')
+        try:
+            server = self._boot(**kw)
+        finally:
+            self._service('compute2', 'enabled')
+        self.assertEqual('compute1', server['OS-EXT-SRV-ATTR:host'])
+        return server
+
+    def _refused(self, server, action, event):
+        """The action's event failed, and its details (admin-only under
+        Nova's default policy; the all-in-one shows them to the project)
+        give the driver's reason."""
+        found = self._wait_for_instance_action_event(server, action, event,
+                                                     'error')
+        self.assertIn('same host only', found.get('details') or '', found)
+        # The tenant sees the failed event of its own action.
+        actions = self.api.get_instance_actions(server['id'])
+        request = [a for a in actions if a['action'] == action][0]
+        events = self.api.get_instance_action_details(
+            server['id'], request['request_id'])['events']
+        self.assertEqual(['Error'], [e['result'] for e in events
+                                     if e['event'] == event])
+        self._wait_for_migration_status(server, ['error'])
+
+    def _assert_untouched(self, server, container, status, running):
+        server = self.admin_api.get_server(server['id'])
+        self.assertEqual(status, server['status'])
+        self.assertIsNone(server['OS-EXT-STS:task_state'])
+        self.assertEqual('compute1', server['OS-EXT-SRV-ATTR:host'])
+        now = self._container(server)
+        self.assertEqual(container['Id'], now['Id'])
+        self.assertEqual(container['State']['StartedAt'],
+                         now['State']['StartedAt'])
+        self.assertEqual(running, now['State']['Running'])
+        self.assertEqual(container['HostConfig']['Memory'],
+                         now['HostConfig']['Memory'])
+        # The allocations went back to the source: one consumer, compute1.
+        allocs = self._get_allocations_by_server_uuid(server['id'])
+        rp = self._get_provider_uuid_by_host('compute1')
+        self.assertEqual([rp], list(allocs))
+        self.assertEqual(64, allocs[rp]['resources']['MEMORY_MB'])
+        return server
+
+    def _resize_to_compute2(self, server):
+        big = self._flavor(memory_mb=128)
+        self._service('compute1', 'disabled')
+        try:
+            self.api.post_server_action(
+                server['id'], {'resize': {'flavorRef': big}})
+            self._refused(server, 'resize', 'compute_resize_instance')
+        finally:
+            self._service('compute1', 'enabled')
+
+    def _delete_and_check_clean(self, server):
+        self._delete_server(server)
+        self.assertEqual([], self._containers(server))
+
+    def test_resize_to_another_host_is_refused_and_delete_cleans(self):
+        server = self._boot_on_compute1()
+        before = self._container(server)
+        self._resize_to_compute2(server)
+        server = self._assert_untouched(server, before, 'ACTIVE', True)
+        # The server still works: it resizes where it is.
+        server = self._resize_server(server, self._flavor(memory_mb=96))
+        self.assertEqual(96 * MiB, self._container(server)['HostConfig'][
+            'Memory'])
+        self._confirm_resize(server)
+        self._delete_and_check_clean(server)
+
+    def test_resize_of_a_stopped_server_is_refused_and_stays_shutoff(self):
+        server = self._boot_on_compute1()
+        self._stop_server(server)
+        before = self._container(server)
+        self._resize_to_compute2(server)
+        self._assert_untouched(server, before, 'SHUTOFF', False)
+        self._delete_and_check_clean(server)
+
+    def test_cold_migration_is_refused(self):
+        server = self._boot_on_compute1()
+        before = self._container(server)
+        self.admin_api.post_server_action(server['id'], {'migrate': None})
+        self._refused(server, 'migrate', 'compute_resize_instance')
+        self._assert_untouched(server, before, 'ACTIVE', True)
+        self._delete_and_check_clean(server)
+
+
+class TestDeletedServersContainers(base.DockerCloudTestCase):
+    """Containers labelled for the host whose instance Nova deleted."""
+
+    def _leftover(self, server_id):
+        """A container as a delete that never reached the host leaves it."""
+        return self.docker.api.create_container(
+            'dos/idle:latest', labels={
+                docker_driver.LABEL_HOST: 'compute1',
+                docker_driver.LABEL_UUID: server_id})['Id']
+
+    def _exists(self, container_id):
+        return bool(self.docker.api.containers(
+            all=True, filters={'id': container_id}))
+
+    def test_reap_removes_containers_of_deleted_servers_only(self):
+        gone = self._boot()
+        self._delete_server(gone)
+        leftover = self._leftover(gone['id'])
+        self.docker.api.start(leftover)
+        # Nova never had this one (a database restore): left alone.
+        foreign = self._leftover(str(uuid.uuid4()))
+        alive = self._boot()
+
+        removed = self.driver._reconcile('compute1')
+        self.assertEqual([leftover], [c.id for c in removed])
+        self.assertFalse(self._exists(leftover))
+        self.assertTrue(self._exists(foreign))
+        self.assertEqual([foreign],
+                         [c.id for c in self.driver.unknown_containers])
+        self.assertTrue(self._container(alive)['State']['Running'])
+
+    def test_first_pass_at_compute_start_reaps(self):
+        gone = self._boot()
+        self._delete_server(gone)
+        leftover = self._leftover(gone['id'])
+        self.restart_compute_service(self.computes['compute1'])
+        self.assertFalse(self._exists(leftover))
+
+    def test_periodic_pass_reaps(self):
+        self.flags(reconcile_interval=1, group='docker')
+        self.restart_compute_service(self.computes['compute1'])
+        gone = self._boot()
+        self._delete_server(gone)
+        leftover = self._leftover(gone['id'])
+        self._wait(lambda: not self._exists(leftover), timeout=30,
+                   what='the periodic pass to remove the leftover')
+
+    def test_action_log_keeps_and_reports_them(self):
+        self.flags(running_deleted_instance_action='log')
+        gone = self._boot()
+        self._delete_server(gone)
+        leftover = self._leftover(gone['id'])
+        self.assertEqual([], self.driver._reconcile('compute1'))
+        self.assertTrue(self._exists(leftover))
+        self.assertEqual([leftover],
+                         [c.id for c in self.driver.unknown_containers])
+
+    def test_timeout_keeps_them_until_it_passes(self):
+        self.flags(running_deleted_instance_timeout=3600)
+        gone = self._boot()
+        self._delete_server(gone)
+        leftover = self._leftover(gone['id'])
+        self.assertEqual([], self.driver._reconcile('compute1'))
+        self.assertTrue(self._exists(leftover))
