@@ -258,15 +258,17 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
             return []
         unknown, removed = [], []
         action = CONF.running_deleted_instance_action
+        # Each container is reported once, not at every pass.
+        reported = {c.id for c in self.unknown_containers}
         for c in strays:
             instance = deleted.get(c.labels.get(LABEL_UUID))
             if instance is None:
                 unknown.append(c)
-                LOG.warning('Container %s (%s, instance %s) is labelled for '
-                            'host %s but Nova has no such instance here; '
-                            'left in place for an operator to remove',
-                            c.id[:12], c.status, c.labels.get(LABEL_UUID),
-                            host)
+                (LOG.debug if c.id in reported else LOG.warning)(
+                    'Container %s (%s, instance %s) is labelled for host %s '
+                    'but Nova has no such instance here; left in place for '
+                    'an operator to remove', c.id[:12], c.status,
+                    c.labels.get(LABEL_UUID), host)
             elif action == 'reap':
                 LOG.info('Removing container %s of deleted instance',
                          c.id[:12], instance=instance)
@@ -274,9 +276,10 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
                 removed.append(c)
             else:
                 unknown.append(c)
-                LOG.warning('Container %s (%s) belongs to a deleted '
-                            'instance (running_deleted_instance_action=%s)',
-                            c.id[:12], c.status, action, instance=instance)
+                (LOG.debug if c.id in reported else LOG.warning)(
+                    'Container %s (%s) belongs to a deleted instance '
+                    '(running_deleted_instance_action=%s)', c.id[:12],
+                    c.status, action, instance=instance)
                 if action == 'shutdown':
                     self._stop(c, CONF.docker.stop_timeout)
         self.unknown_containers = unknown

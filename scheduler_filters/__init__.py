@@ -11,6 +11,7 @@ _NOVA_CLASSES = {
     'ArchitectureFilter': 'scheduler_filters.nova.filters',
     'TenantShareFilter': 'scheduler_filters.nova.filters',
     'DockerHostFilter': 'scheduler_filters.nova.filters',
+    'InPlaceResizeFilter': 'scheduler_filters.nova.filters',
     'TenantShareWeigher': 'scheduler_filters.nova.weighers',
     'BinPackWeigher': 'scheduler_filters.nova.weighers',
     'EmulationWeigher': 'scheduler_filters.nova.weighers',

@@ -136,3 +136,28 @@ class DockerHostFilter(_IndexAware, filters.BaseHostFilter):
             if not hosts:
                 break
         return hosts
+
+
+class InPlaceResizeFilter(filters.BaseHostFilter):
+    """Keep a container's resize on the Docker host that runs it.
+
+    The Docker driver changes a container's limits where it runs and
+    refuses to move it to another host (the server stays as it was, the
+    action fails). With ``allow_resize_to_same_host`` the scheduler may
+    still pick another host; this filter passes only the instance's own
+    host when that host is a candidate, so the resize works. When it is
+    not (a cold migration, which never stays; an evacuation; a disabled
+    host), and for new servers, every host passes.
+    """
+
+    RUN_ON_REBUILD = False
+
+    def host_passes(self, host_state, spec_obj):
+        return self.filter_all([host_state], spec_obj) != []
+
+    def filter_all(self, filter_obj_list, spec_obj):
+        hosts = list(filter_obj_list)
+        uuid = spec_obj.instance_uuid
+        own = [h for h in hosts if h.hypervisor_type == 'docker'
+               and uuid in h.instances]
+        return own or hosts

@@ -31,7 +31,7 @@ class _OneProcessDriver(docker_driver.DockerDriver):
                     uuid=self._node_uuid())
 
 
-class TestRefusedMoves(base.DockerCloudTestCase):
+class _TwoComputes(base.DockerCloudTestCase):
     compute_driver = staticmethod(_OneProcessDriver)
     compute_hosts = ('compute1', 'compute2')
     # The destination casts resize_instance to the source, as in a cloud:
@@ -106,6 +106,10 @@ class TestRefusedMoves(base.DockerCloudTestCase):
     def _delete_and_check_clean(self, server):
         self._delete_server(server)
         self.assertEqual([], self._containers(server))
+
+
+
+class TestRefusedMoves(_TwoComputes):
 
     def test_resize_to_another_host_is_refused_and_delete_cleans(self):
         server = self._boot_on_compute1()
@@ -200,3 +204,38 @@ class TestDeletedServersContainers(base.DockerCloudTestCase):
         leftover = self._leftover(gone['id'])
         self.assertEqual([], self.driver._reconcile('compute1'))
         self.assertTrue(self._exists(leftover))
+
+
+class TestResizeStaysOnItsHost(_TwoComputes):
+    """InPlaceResizeFilter: with both computes enabled, Nova's default RAM
+    weigher prefers the emptier compute2; the filter keeps the resize on
+    compute1, where the driver can do it."""
+
+    def _setup_services(self):
+        from nova.conf import CONF
+        self.flags(enabled_filters=list(CONF.filter_scheduler.enabled_filters)
+                   + ['InPlaceResizeFilter'],
+                   available_filters=['nova.scheduler.filters.all_filters',
+                                      'scheduler_filters.InPlaceResizeFilter'],
+                   group='filter_scheduler')
+        super()._setup_services()
+
+    def test_resize_stays_on_the_host_that_runs_the_container(self):
+        server = self._boot_on_compute1()
+        before = self._container(server)
+        server = self._resize_server(server, self._flavor(memory_mb=96))
+        server = self.admin_api.get_server(server['id'])
+        self.assertEqual('compute1', server['OS-EXT-SRV-ATTR:host'])
+        after = self._container(server)
+        self.assertEqual(before['Id'], after['Id'])
+        self.assertEqual(96 * MiB, after['HostConfig']['Memory'])
+        self._confirm_resize(server)
+        self._delete_and_check_clean(server)
+
+    def test_a_new_server_may_go_to_either_host(self):
+        first = self._boot_on_compute1()
+        second = self.admin_api.get_server(self._boot()['id'])
+        # The RAM weigher spreads: the filter does not hold new servers.
+        self.assertEqual('compute2', second['OS-EXT-SRV-ATTR:host'])
+        for server in (first, second):
+            self._delete_and_check_clean(server)

@@ -45,8 +45,9 @@ def test_scheduler_config_as_nova_reads_it(tmp_path):
     fs = _nova(files['nova']).filter_scheduler
     assert fs.available_filters == ['nova.scheduler.filters.all_filters'] + \
         configs.SCHEDULER_FILTERS
-    assert fs.enabled_filters[-2:] == ['ArchitectureFilter',
-                                       'TenantShareFilter']
+    assert fs.enabled_filters[-3:] == ['ArchitectureFilter',
+                                       'TenantShareFilter',
+                                       'InPlaceResizeFilter']
     assert fs.weight_classes[1:] == configs.SCHEDULER_WEIGHERS
 
 

@@ -100,14 +100,16 @@ def test_scheduler_filters_and_weighers_as_nova_reads_them(tmp_path):
     assert fs.available_filters == [
         'nova.scheduler.filters.all_filters',
         'scheduler_filters.ArchitectureFilter',
-        'scheduler_filters.TenantShareFilter']
+        'scheduler_filters.TenantShareFilter',
+        'scheduler_filters.InPlaceResizeFilter']
     # DevStack's own list stays, in order, ours appended by class name.
     assert fs.enabled_filters[:7] == [
         'ComputeFilter', 'ComputeCapabilitiesFilter', 'ImagePropertiesFilter',
         'ServerGroupAntiAffinityFilter', 'ServerGroupAffinityFilter',
         'SameHostFilter', 'DifferentHostFilter']
     assert fs.enabled_filters[7:] == ['ArchitectureFilter',
-                                      'TenantShareFilter']
+                                      'TenantShareFilter',
+                                      'InPlaceResizeFilter']
     assert fs.weight_classes == ['nova.scheduler.weights.all_weighers',
                                  'scheduler_filters.TenantShareWeigher',
                                  'scheduler_filters.BinPackWeigher']
@@ -135,7 +137,8 @@ def test_operator_scheduler_settings_are_kept(tmp_path):
     conf = _nova_conf(nova_conf)
     assert conf.filter_scheduler.available_filters == [
         'my.filters.Mine', 'scheduler_filters.ArchitectureFilter',
-        'scheduler_filters.TenantShareFilter']
+        'scheduler_filters.TenantShareFilter',
+        'scheduler_filters.InPlaceResizeFilter']
     assert conf.filter_scheduler.weight_classes == [
         'my.weights.Heavy', 'scheduler_filters.TenantShareWeigher',
         'scheduler_filters.BinPackWeigher']
