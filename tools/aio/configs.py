@@ -13,7 +13,8 @@ from tools.aio import layout as layout_mod
 NOVA_COMPUTE_DRIVER = 'docker.DockerDriver'
 FAKE_COMPUTE_DRIVER = 'fake.FakeDriver'
 SCHEDULER_FILTERS = ['scheduler_filters.ArchitectureFilter',
-                     'scheduler_filters.TenantShareFilter']
+                     'scheduler_filters.TenantShareFilter',
+                     'scheduler_filters.InPlaceResizeFilter']
 SCHEDULER_WEIGHERS = ['scheduler_filters.TenantShareWeigher',
                       'scheduler_filters.BinPackWeigher']
 NOVA_FILTERS = ['ComputeFilter', 'ComputeCapabilitiesFilter',
@@ -74,6 +75,10 @@ def _nova_common(lay, host, state_path):
             'state_path': state_path,
             'my_ip': '127.0.0.1',
             'use_stderr': 'true',
+            # The Docker driver resizes where the container runs (moving
+            # one between hosts is refused); the API and both computes
+            # read this.
+            'allow_resize_to_same_host': 'true',
         },
         'api': {'auth_strategy': 'keystone'},
         'keystone_authtoken': _authtoken(lay, 'nova'),
@@ -108,7 +113,17 @@ def nova_conf(lay, filters=True):
         sched['weight_classes'] = ','.join(
             ['nova.scheduler.weights.all_weighers'] + SCHEDULER_WEIGHERS)
     conf['filter_scheduler'] = sched
+    conf['oslo_policy'] = {'policy_file': lay.conf('nova', 'policy.yaml')}
     return conf
+
+
+# A refused resize or migration leaves the server as it was; the reason is
+# in the failed action event's details, which Nova shows only to admins by
+# default. A project reads why its own action failed.
+NOVA_POLICY = {
+    'os_compute_api:os-instance-actions:events:details':
+        'rule:project_reader_or_admin',
+}
 
 
 def nova_compute_conf(lay, engine, driver=NOVA_COMPUTE_DRIVER):
@@ -255,6 +270,8 @@ def write_all(lay, compute_driver=NOVA_COMPUTE_DRIVER, heat_plugin_dir=None,
             folder = sections.get(section, {}).get(option)
             if folder:
                 os.makedirs(folder, exist_ok=True)
+    _write(lay.conf('nova', 'policy.yaml'), yaml.safe_dump(NOVA_POLICY))
+    written['nova-policy'] = lay.conf('nova', 'policy.yaml')
     _write(lay.clouds_yaml, yaml.safe_dump(clouds_yaml(lay)))
     written['clouds.yaml'] = lay.clouds_yaml
     return written

@@ -520,3 +520,192 @@ def test_restart_reuses_the_databases(aio):
         '--nic', 'none', '--wait', 'after-restart')
     assert server['status'] == 'ACTIVE'
     aio.openstack('server', 'delete', '--wait', server['id'])
+
+
+# -- resize and migration: refused moves, same-host resize, no leftovers --
+
+def _host_of(aio, server_id):
+    return aio.openstack_json('server', 'show', server_id)[
+        'OS-EXT-SRV-ATTR:host']
+
+
+def _flavor_of(aio, server_id):
+    return aio.nova('aio-demo').servers.get(server_id).flavor[
+        'original_name']
+
+
+def _set_compute(aio, host, state):
+    aio.openstack('compute', 'service', 'set', '--%s' % state, host,
+                  'nova-compute')
+
+
+def _boot_on(aio, host, name):
+    """A tenant's server on `host` (the other compute disabled meanwhile)."""
+    other = ({'compute1', 'compute2'} - {host}).pop()
+    _set_compute(aio, other, 'disable')
+    try:
+        server = aio.openstack_json(
+            'server', 'create', '--image', 'dos-idle', '--flavor',
+            'docker.tiny', '--nic', 'none', '--wait', name, cloud='aio-demo')
+    finally:
+        _set_compute(aio, other, 'enable')
+    assert _host_of(aio, server['id']) == host
+    return server
+
+
+def _failed_event(aio, server_id, action):
+    """The tenant's view of the action's failed compute event (its
+    details), once it failed."""
+    nova = aio.nova('aio-demo')
+
+    def failed():
+        for act in nova.instance_action.list(server_id):
+            if act.action != action:
+                continue
+            events = nova.instance_action.get(server_id,
+                                              act.request_id).events
+            for event in events:
+                if event['event'] == 'compute_resize_instance' and \
+                        event['result'] == 'Error':
+                    return event
+        return None
+    return _wait(failed, timeout=120, what='%s to fail' % action)
+
+
+def _engine_container(aio, server_id):
+    (host, container), = aio.containers_of(server_id).items()
+    container.reload()
+    return host, container
+
+
+def _no_container_of_a_deleted_server(aio):
+    servers = {s['ID'] for s in aio.openstack_json('server', 'list',
+                                                   '--all-projects')}
+    for host, client in aio.engines.items():
+        for c in client.containers.list(all=True, filters={
+                'label': LABEL_UUID}):
+            assert c.labels[LABEL_UUID] in servers, (host, c.name, c.status)
+
+
+def test_refused_moves_leave_servers_as_they_were_and_delete_cleans(aio):
+    running = _boot_on(aio, 'compute1', 'mv-running')
+    stopped = _boot_on(aio, 'compute1', 'mv-stopped')
+    aio.openstack('server', 'stop', stopped['id'], cloud='aio-demo')
+    _wait(lambda: aio.openstack_json('server', 'show', stopped['id'])[
+        'status'] == 'SHUTOFF', what='mv-stopped SHUTOFF')
+    before = {s['id']: _engine_container(aio, s['id'])[1].attrs
+              for s in (running, stopped)}
+    try:
+        # A resize with the source disabled goes to the other compute.
+        _set_compute(aio, 'compute1', 'disable')
+        try:
+            for server in (running, stopped):
+                aio.openstack('server', 'resize', '--flavor', 'docker.small',
+                              server['id'], cloud='aio-demo')
+                event = _failed_event(aio, server['id'], 'resize')
+                assert 'same host only' in event['details'], event
+        finally:
+            _set_compute(aio, 'compute1', 'enable')
+        # A cold migration never stays on its host.
+        aio.openstack('server', 'migrate', running['id'])
+        event = _failed_event(aio, running['id'], 'migrate')
+        assert 'same host only' in event['details'], event
+        for server, status in ((running, 'ACTIVE'), (stopped, 'SHUTOFF')):
+            shown = _wait(lambda: (lambda s: s if s['OS-EXT-STS:task_state']
+                                   is None else None)(aio.openstack_json(
+                                       'server', 'show', server['id'])),
+                          what='no task on %s' % server['name'])
+            assert shown['status'] == status, shown
+            assert _flavor_of(aio, server['id']) == 'docker.tiny'
+            host, container = _engine_container(aio, server['id'])
+            assert host == 'compute1'
+            old = before[server['id']]
+            assert container.attrs['Id'] == old['Id']
+            assert container.attrs['State']['StartedAt'] == \
+                old['State']['StartedAt']
+            assert container.attrs['State']['Running'] == \
+                (status == 'ACTIVE')
+            assert container.attrs['HostConfig']['Memory'] == \
+                64 * 1024 * 1024
+    finally:
+        for server in (running, stopped):
+            aio.openstack('server', 'delete', '--wait', server['id'],
+                          cloud='aio-demo')
+    for server in (running, stopped):
+        assert aio.containers_of(server['id']) == {}
+    _no_container_of_a_deleted_server(aio)
+
+
+def _cgroup(container, path):
+    code, out = container.exec_run(['cat', '/sys/fs/cgroup/' + path])
+    assert code == 0, out
+    return int(out.decode().strip())
+
+
+def test_resize_on_the_same_host_live_then_confirm_and_revert(aio):
+    server = _boot_on(aio, 'compute2', 'mv-resize')
+    _set_compute(aio, 'compute1', 'disable')
+    try:
+        _, container = _engine_container(aio, server['id'])
+        started = container.attrs['State']['StartedAt']
+        assert _cgroup(container, 'memory/memory.limit_in_bytes') == \
+            64 * 1024 * 1024
+        aio.openstack('server', 'resize', '--flavor', 'docker.small',
+                      '--wait', server['id'], cloud='aio-demo')
+        shown = aio.openstack_json('server', 'show', server['id'])
+        assert shown['status'] == 'VERIFY_RESIZE', shown
+        host, container = _engine_container(aio, server['id'])
+        assert host == 'compute2'
+        assert _cgroup(container, 'memory/memory.limit_in_bytes') == \
+            256 * 1024 * 1024
+        aio.openstack('server', 'resize', 'confirm', server['id'],
+                      cloud='aio-demo')
+        _wait(lambda: aio.openstack_json('server', 'show', server['id'])[
+            'status'] == 'ACTIVE', what='confirmed')
+        # Back to tiny, then revert: small's limits again.
+        aio.openstack('server', 'resize', '--flavor', 'docker.tiny',
+                      '--wait', server['id'], cloud='aio-demo')
+        _, container = _engine_container(aio, server['id'])
+        assert _cgroup(container, 'memory/memory.limit_in_bytes') == \
+            64 * 1024 * 1024
+        aio.openstack('server', 'resize', 'revert', server['id'],
+                      cloud='aio-demo')
+        shown = _wait(lambda: (lambda s: s if s['status'] == 'ACTIVE'
+                               else None)(aio.openstack_json(
+                                   'server', 'show', server['id'])),
+                      what='reverted')
+        assert shown['status'] == 'ACTIVE'
+        assert _flavor_of(aio, server['id']) == 'docker.small'
+        _, container = _engine_container(aio, server['id'])
+        assert _cgroup(container, 'memory/memory.limit_in_bytes') == \
+            256 * 1024 * 1024
+        assert container.attrs['State']['StartedAt'] == started
+        assert container.attrs['State']['Running']
+    finally:
+        _set_compute(aio, 'compute1', 'enable')
+        aio.openstack('server', 'delete', '--wait', server['id'],
+                      cloud='aio-demo')
+    assert aio.containers_of(server['id']) == {}
+
+
+def test_server_deleted_while_its_compute_is_down_is_reaped_at_start(aio):
+    server = _boot_on(aio, 'compute1', 'mv-reap')
+    compute = procs.Process(aio.lay, 'nova-compute-compute1')
+    assert compute.stop()
+    aio.openstack('compute', 'service', 'set', '--down', 'compute1',
+                  'nova-compute')
+    try:
+        # Nova deletes the server of a host that is down in its database
+        # alone; the container stays on the engine.
+        aio.openstack('server', 'delete', '--wait', server['id'],
+                      cloud='aio-demo')
+        (left,) = aio.containers_of(server['id']).values()
+        assert left.status == 'running'
+    finally:
+        aio.openstack('compute', 'service', 'set', '--up', 'compute1',
+                      'nova-compute')
+        aio.cloud.start()
+    # The compute's first pass at start removes it.
+    _wait(lambda: aio.containers_of(server['id']) == {}, timeout=60,
+          what='the leftover container to be reaped')
+    _no_container_of_a_deleted_server(aio)
