@@ -323,7 +323,7 @@ def page(summary):
     names = _ordered(summary or {})
     if not names:
         lines += ['No benchmark has run on this checkout yet: run '
-                  '`make bench` (about half an hour on 2 cores).', '']
+                  '`make bench` (tens of minutes on 2 cores).', '']
         return lines
     lines += ['## Machine', '', _host_line(summary.get(HOST_KEY)) + '.', '',
               '## Summary', '']
