@@ -121,10 +121,15 @@ def install(virt_dir=None, force=False):
                         'run `nova-docker-shim install --force` to replace it'
                         % os.path.dirname(path))
     if shim_state != OK:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+        folder = os.path.dirname(path)
+        os.makedirs(folder, exist_ok=True)
+        # Readable by the service user whatever the installer's umask:
+        # nova-compute usually runs as another user than the one installing.
+        os.chmod(folder, 0o755)
         tmp = path + '.tmp'
         with open(tmp, 'w') as f:
             f.write(SHIM_SOURCE)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     return path
 

@@ -3,6 +3,7 @@
 import ast
 import importlib.util
 import os
+import stat
 import subprocess
 import sys
 
@@ -45,6 +46,16 @@ def test_install_then_check_is_good_and_install_is_idempotent(virt):
     assert shim.install(virt) == path
     assert os.stat(path).st_mtime_ns == mtime
     assert not os.path.exists(path + '.tmp')
+
+
+def test_install_leaves_the_module_readable_under_a_strict_umask(virt):
+    old = os.umask(0o077)
+    try:
+        path = shim.install(virt)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
+    assert stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode) == 0o755
 
 
 def test_the_module_imports_the_class_compute_driver_names():
