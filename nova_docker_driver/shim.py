@@ -33,6 +33,7 @@ OK = 'ok'
 MISSING = 'missing'
 STALE = 'stale'
 FOREIGN = 'foreign'
+UNREADABLE = 'unreadable'
 
 
 class ShimError(Exception):
@@ -60,19 +61,26 @@ def shim_file(virt_dir=None):
 
 
 def _read(path):
+    """The file's text; None when there is none; the OSError when it
+    cannot be read (then nova-compute cannot import it either)."""
     try:
         with open(path) as f:
             return f.read()
     except FileNotFoundError:
         return None
+    except OSError as err:
+        return err
 
 
 def state(virt_dir=None):
     """(state, path): ``ok``, ``missing`` (no module), ``stale`` (ours, from
-    another version of this project) or ``foreign`` (a ``nova/virt/docker``
-    this project did not write, such as the retired nova-docker's)."""
+    another version of this project), ``foreign`` (a ``nova/virt/docker``
+    this project did not write, such as the retired nova-docker's) or
+    ``unreadable``."""
     path = shim_file(virt_dir)
     current = _read(path)
+    if isinstance(current, OSError):
+        return UNREADABLE, path
     if current == SHIM_SOURCE:
         return OK, path
     if current is None:
@@ -98,6 +106,10 @@ def problem(shim_state, path):
                 'after the shim, or the shim never was), so nova-compute '
                 'cannot load compute_driver = %s: %s'
                 % (path, COMPUTE_DRIVER, fix))
+    if shim_state == UNREADABLE:
+        return ('nova.virt.docker at %s cannot be read (%s), so nova-compute '
+                'cannot import it either: remove it, then %s'
+                % (path, _read(path), fix))
     if shim_state == STALE:
         return ('nova.virt.docker at %s was written by another version of '
                 'docker-on-openstack: %s' % (path, fix))
@@ -115,6 +127,8 @@ def install(virt_dir=None, force=False):
     """Write the shim (idempotent); returns its path. A ``nova/virt/docker``
     this project did not write is left alone unless ``force``."""
     shim_state, path = state(virt_dir)
+    if shim_state == UNREADABLE:
+        raise ShimError(problem(shim_state, path))
     if shim_state == FOREIGN and not force:
         raise ShimError('%s holds a nova.virt.docker that docker-on-openstack '
                         'did not write (an older nova-docker?): remove it, or '

@@ -111,6 +111,20 @@ def test_a_package_without_init_is_foreign_but_a_leftover_cache_is_not(virt):
     assert shim.state(virt)[0] == shim.FOREIGN
 
 
+def test_an_unreadable_module_is_reported_and_not_overwritten(virt):
+    # A folder where the module should be: open() fails as it would for a
+    # file the checking user may not read (the tests run as root).
+    os.makedirs(os.path.join(virt, 'docker', '__init__.py'))
+    assert shim.state(virt)[0] == shim.UNREADABLE
+    trouble = shim.check(virt)
+    assert 'cannot be read' in trouble and 'nova-docker-shim install' in trouble
+    with pytest.raises(shim.ShimError):
+        shim.install(virt)
+    out = _cli('check', '--nova-virt-dir', virt)
+    assert out.returncode == 1 and 'cannot be read' in out.stderr
+    assert 'Traceback' not in out.stderr
+
+
 def test_uninstall_removes_the_module_and_its_folder(virt):
     path = shim.install(virt)
     cache = os.path.join(os.path.dirname(path), '__pycache__')
