@@ -9,10 +9,11 @@
 # Phases (what runs when, and why then):
 #   pre-install  the Docker engine (system packages are in by now)
 #   install      this project into DevStack's Python, the nova.virt shim
-#   post-config  nova.conf, heat.conf and the bay CLI config: the services
-#                are configured but not started, so they start with ours
-#                (nova-compute reads nova-cpu.conf, copied from nova.conf
-#                when it starts)
+#   post-config  the shim checked (and written again if a Nova installed
+#                since came without it), nova.conf, heat.conf and the bay
+#                CLI config: the services are configured but not started,
+#                so they start with ours (nova-compute reads nova-cpu.conf,
+#                copied from nova.conf when it starts)
 #   extra        the services run: sample image into Glance, reclaim service
 #   test-config  Tempest features a container cannot offer
 
@@ -38,6 +39,7 @@ elif [[ "$1" == "stack" && "$2" == "install" ]]; then
 elif [[ "$1" == "stack" && "$2" == "post-config" ]]; then
     if is_service_enabled dos-nova && is_service_enabled n-cpu; then
         echo_summary "Configuring Nova for the Docker driver"
+        ensure_docker_shim
         configure_nova_docker
     fi
     if is_service_enabled dos-sched && is_service_enabled n-sch; then

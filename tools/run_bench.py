@@ -6,16 +6,86 @@ baseline in the same run, prints a human-readable report, and writes its
 figures as JSON to ``$BENCH_OUT`` (set here to
 ``.state/bench/<name>.json``). Targets are reported, never asserted as
 timings; a benchmark exits non-zero only when it could not measure.
+
+    python tools/run_bench.py [<name> ...]     # all, or names containing these
+
+``.state/bench/summary.json`` holds the latest figures of every benchmark
+(``{name: figures}``; a run of some benchmarks keeps the others' figures),
+each with ``measured_at`` (UTC) and ``duration_s``, and ``_host``, the
+machine of the latest run. At the end tools/perf_page.py renders it into
+doc/performance.md and the top README's table.
 """
 
 import glob
 import json
 import os
+import platform
 import subprocess
 import sys
 import time
 
+import perf_page
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _first(path, prefix, split=':'):
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith(prefix):
+                    return line.split(split, 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    return None
+
+
+def _docker_engine():
+    try:
+        import docker
+        client = docker.from_env(timeout=5)
+        try:
+            return client.version().get('Version')
+        finally:
+            client.close()
+    except Exception:  # the figures matter more than this fact
+        return None
+
+
+def host_facts():
+    """What the figures were measured on."""
+    mem_kib = _first('/proc/meminfo', 'MemTotal')
+    return {
+        'cpus': os.cpu_count(),
+        'cpu_model': _first('/proc/cpuinfo', 'model name'),
+        'memory_gib': round(int(mem_kib.split()[0]) / 2 ** 20, 1)
+        if mem_kib else None,
+        'os': _first('/etc/os-release', 'PRETTY_NAME', '='),
+        'kernel': platform.release(),
+        'python': platform.python_version(),
+        'docker_engine': _docker_engine(),
+        'load_average_at_start': [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def merge(old, measured, host):
+    """The new summary: the old one with this run's benchmarks replaced.
+
+    measured: {name: figures} of this run (figures already carry
+    measured_at and duration_s)."""
+    summary = dict(old or {})
+    summary.update(measured)
+    summary[perf_page.HOST_KEY] = host
+    return summary
+
+
+def _load(path):
+    try:
+        with open(path) as f:
+            old = json.load(f)
+        return old if isinstance(old, dict) else {}
+    except (OSError, ValueError):
+        return {}
 
 
 def main(argv=None):
@@ -27,31 +97,44 @@ def main(argv=None):
                                             'bench_*.py')))
     if argv:
         modules = [m for m in modules if any(a in m for a in argv)]
+    host = host_facts()
     failed = []
-    summary = {}
+    measured = {}
     for path in modules:
         name = os.path.basename(path)[len('bench_'):-len('.py')]
         out = os.path.join(out_dir, '%s.json' % name)
+        if os.path.exists(out):
+            os.unlink(out)  # never take an earlier run's file for this one
         env = dict(os.environ, BENCH_OUT=out)
         print('=== bench %s' % name, flush=True)
         start = time.monotonic()
         rc = subprocess.call(
             [sys.executable, '-m', 'tests.bench.bench_%s' % name],
             cwd=ROOT, env=env)
-        print('=== bench %s: exit %d in %.0f s'
-              % (name, rc, time.monotonic() - start), flush=True)
-        if rc:
+        took = time.monotonic() - start
+        print('=== bench %s: exit %d in %.0f s' % (name, rc, took),
+              flush=True)
+        if rc or not os.path.exists(out):
             failed.append(name)
-        elif os.path.exists(out):
-            with open(out) as f:
-                summary[name] = json.load(f)
-    with open(os.path.join(out_dir, 'summary.json'), 'w') as f:
+            continue
+        with open(out) as f:
+            figures = json.load(f)
+        figures['measured_at'] = time.strftime('%Y-%m-%dT%H:%M:%SZ',
+                                               time.gmtime())
+        figures['duration_s'] = round(took)
+        measured[name] = figures
+    summary_path = os.path.join(out_dir, 'summary.json')
+    summary = merge(_load(summary_path), measured, host)
+    with open(summary_path, 'w') as f:
         json.dump(summary, f, indent=2, sort_keys=True)
+    rc = 0
+    if measured:
+        rc = perf_page.main(['--summary', summary_path])
     if failed:
         print('benchmarks that could not measure: %s' % ', '.join(failed))
         return 1
-    print('benchmarks: %d measured; figures in %s' % (len(summary), out_dir))
-    return 0
+    print('benchmarks: %d measured; figures in %s' % (len(measured), out_dir))
+    return rc
 
 
 if __name__ == '__main__':

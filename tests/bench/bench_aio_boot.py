@@ -21,8 +21,8 @@ end.
 
 Samples alternate (baseline, boot); each server is deleted before the
 next sample. Starts the all-in-one if it is not running (about 3 min) and
-stops it again afterwards in that case. Target (issue 3, reported, not
-asserted): boot p50 <= 3 x raw p50.
+stops it again afterwards in that case. Target (reported, not asserted):
+boot p50 <= 3 x raw p50.
 """
 
 import datetime

@@ -2,7 +2,7 @@
 
 Run: ``python -m tests.bench.bench_scheduler`` (``make bench`` runs it).
 All three parts measure their baseline in the same run and report ratios;
-the targets (issue 4) are printed next to the figures, never asserted.
+the targets are printed next to the figures, never asserted.
 
 1. Cost: ArchitectureFilter + TenantShareFilter + BinPack/Emulation/
    TenantShare weighers against Nova's ImagePropertiesFilter +

@@ -15,6 +15,7 @@ from tools.aio import bootstrap
 from tools.aio import configs
 from tools.aio import procs
 from tools.aio import services
+from tools.aio import shim as nova_shim
 
 HEALTH_TIMEOUT = float(os.environ.get('AIO_HEALTH_TIMEOUT', '240'))
 
@@ -75,6 +76,8 @@ class Cloud:
             # lists the endpoints just created.
             session = bootstrap.admin_session(lay)
         self._timed('apis', self._start_wave, apis)
+        if self.compute_driver == configs.NOVA_COMPUTE_DRIVER:
+            self._timed('nova.virt shim', self.ensure_shim)
         self._timed('workers', self._start_wave, workers, session)
         self._timed('cell discovery', bootstrap.discover_hosts, lay, session)
         if first:
@@ -94,6 +97,13 @@ class Cloud:
         return configs.write_all(
             self.lay, compute_driver=self.compute_driver,
             heat_plugin_dir=bootstrap.heat_plugin_dir())
+
+    def ensure_shim(self):
+        """nova-docker-shim check || install, before the computes start."""
+        try:
+            return nova_shim.ensure(self.lay, self.log)
+        except nova_shim.ShimError as exc:
+            raise StartError(str(exc))
 
     def _start_wave(self, wave, session=None):
         started = {}  # name -> epoch, for the processes started here

@@ -7,6 +7,7 @@ Nova would refuse fails here.
 
 import os
 import subprocess
+import sys
 
 import pytest
 from oslo_config import cfg
@@ -41,7 +42,9 @@ def _nova_conf(path):
 
 def test_plugin_files_are_bashate_clean():
     proc = subprocess.run(
-        [os.path.join(REPO, '.venv', 'bin', 'bashate'), '-v', '-iE006',
+        # bashate of the venv running the tests (a worktree has no .venv).
+        [os.path.join(os.path.dirname(sys.executable), 'bashate'), '-v',
+         '-iE006',
          '-eE005,E042'] + PLUGIN_FILES,
         cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -91,6 +94,48 @@ def test_driver_path_is_the_one_the_shim_provides(tmp_path):
     assert stack.nova_conf.get('DEFAULT', 'compute_driver') == \
         shim.COMPUTE_DRIVER
     assert 'nova-docker-shim install' in stack.calls
+
+
+def _shim_file(stack):
+    # The harness's nova-docker-shim runs the real one on this folder.
+    return stack.path('nova', 'virt', 'docker', '__init__.py')
+
+
+def test_shim_is_checked_before_nova_compute_starts(tmp_path):
+    from nova_docker_driver import shim
+    stack = _stack(tmp_path)
+    calls = stack.calls
+    assert calls.index('nova-docker-shim install') < calls.index(
+        'nova-docker-shim check') < [
+            i for i, c in enumerate(calls) if c.startswith('run_process n-cpu')
+        ][0]
+    # Installed in the install phase, found good: not written twice.
+    assert calls.count('nova-docker-shim install') == 1
+    with open(_shim_file(stack)) as f:
+        assert f.read() == shim.SHIM_SOURCE
+
+
+def test_shim_removed_by_a_nova_install_is_written_again(tmp_path):
+    from nova_docker_driver import shim
+    stack = Stack(tmp_path, services=ALL, env=NO_IMAGE)
+    stack.run('settings', 'install')
+    assert os.path.exists(_shim_file(stack))
+    # Nova installed again into a new place after our install phase.
+    os.unlink(_shim_file(stack))
+    stack.run('settings', 'configure', 'post-config', 'start')
+    calls = stack.calls
+    assert calls[:2] == ['nova-docker-shim check', 'nova-docker-shim install']
+    assert 'nova.virt.docker is missing' in stack.output
+    assert 'nova-docker-shim install' in stack.output.split(
+        'nova.virt.docker is missing', 1)[1]
+    assert shim.check(stack.path('nova', 'virt')) is None
+    assert calls.index('nova-docker-shim install') < [
+        i for i, c in enumerate(calls) if c.startswith('run_process n-cpu')][0]
+
+
+def test_no_shim_check_without_the_docker_compute(tmp_path):
+    stack = _stack(tmp_path, 'key,n-api,n-cond,n-sch,placement-api,g-api')
+    assert 'nova-docker-shim check' not in stack.calls
 
 
 def test_scheduler_filters_and_weighers_as_nova_reads_them(tmp_path):
@@ -253,6 +298,7 @@ def test_clean_removes_instances_images_shim_and_config(tmp_path):
     assert docker[-3].endswith('rm -f c1 c2')
     assert docker[-1].endswith('rmi -f i1')
     assert 'nova-docker-shim uninstall' in stack.calls
+    assert not os.path.exists(_shim_file(stack))
     assert not os.path.exists(stack.path('etc', 'docker-on-openstack'))
 
 

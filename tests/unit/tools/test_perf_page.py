@@ -1,0 +1,252 @@
+"""tools/perf_page.py renders a summary.json into the page and the README."""
+
+import json
+import os
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+sys.path.insert(0, os.path.join(ROOT, 'tools'))
+import perf_page  # noqa: E402
+import run_bench  # noqa: E402
+
+MACHINE = {'cpus': 2, 'python_loop_s': 0.131}
+
+
+def _summary():
+    """A small summary of the form tools/run_bench.py writes."""
+    def cost(arch, share, builtin_ratio, path_ms, floor_ms):
+        return {'ArchitectureFilter': {'us_per_host': arch, 'p50_ms': 1.0,
+                                       'best_ms': 0.9},
+                'TenantShareFilter': {'us_per_host': share, 'p50_ms': 0.1,
+                                      'best_ms': 0.1},
+                'ratio_builtin_filters_over_ours': builtin_ratio,
+                'ours_nova_handlers': {'p50_ms': path_ms, 'best_ms': 20.1,
+                                       'us_per_host': 2.2},
+                'floor_ms': floor_ms, 'machine': MACHINE}
+    return {
+        '_host': {'cpus': 2, 'cpu_model': 'Test CPU @ 2.0GHz',
+                  'memory_gib': 23.5, 'os': 'Debian GNU/Linux 12 (bookworm)',
+                  'kernel': '6.18.0', 'python': '3.11.2',
+                  'docker_engine': '20.10.24',
+                  'load_average_at_start': [0.5, 0.4, 0.3]},
+        'nova_driver': {
+            'rounds': 20, 'raw_create_start_s': {'p50': 0.150, 'p95': 0.17},
+            'driver_spawn_s': {'p50': 0.160, 'p95': 0.18},
+            'api_boot_to_active_s': {'p50': 0.480, 'p95': 0.52},
+            'spawn_ratio_p50': 1.0667, 'boot_ratio_p50': 3.2,
+            'targets': {'spawn_ratio_p50': 1.10, 'boot_ratio_p50': 3.0},
+            'machine': MACHINE, 'measured_at': '2026-12-04T17:10:05Z',
+            'duration_s': 95},
+        'aio_boot': {
+            'rounds': 20, 'raw_create_start_s': {'p50': 0.2, 'p95': 0.25},
+            'api_boot_to_active_s': {'p50': 0.58, 'p95': 0.66},
+            'boot_ratio_p50': 2.9, 'boot_ratio_p95': 2.64,
+            'targets': {'boot_ratio_p50': 3.0}, 'machine': MACHINE,
+            'measured_at': '2026-12-04T17:02:00Z', 'duration_s': 60},
+        'scheduler': {
+            'targets': {'us_per_host_per_filter': 1.0,
+                        'cheaper_than_builtins': 10.0,
+                        'ms_10k_hosts_filtered_and_weighed': 20.0,
+                        'packing_over_ffd': 1.05,
+                        'reclaim_within': 'grace + one cycle'},
+            'cost': {'1000': cost(0.71, 0.05, 13.2, 2.5, 1.2),
+                     '10000': cost(0.88, 0.07, 11.0, 23.4, 15.1),
+                     '5000': cost(0.75, 0.06, 16.0, 11.0, 7.0)},
+            'packing': {'instances': 1200, 'ratio_binpack_over_ffd': 0.981,
+                        'ratio_nova_default_over_ffd': 1.899,
+                        'binpack_hosts': 155, 'ffd_hosts': 158},
+            'reclaim': {'grace_s': 4.0, 'interval_s': 1.0,
+                        'ratio_freed_over_target': 0.85},
+            'reclaim_12s': {'grace_s': 12.0, 'interval_s': 3.0,
+                            'ratio_freed_over_target': 0.82},
+            'machine': MACHINE, 'measured_at': '2026-12-04T17:20:00Z',
+            'duration_s': 410},
+        'heat': {
+            'containers': 50, 'rounds': 3,
+            'raw_create_s': [4.0, 4.2, 4.1], 'raw_delete_s': [2.0, 2.2, 2.1],
+            'stack_create_s': [5.0, 5.6, 5.2],
+            'stack_delete_s': [3.5, 3.3, 3.4],
+            'create_ratio': 1.27, 'delete_ratio': 1.62, 'target_ratio': 1.5,
+            'machine': MACHINE, 'measured_at': '2026-12-04T17:30:00Z',
+            'duration_s': 120},
+        'bay': {
+            'bay_create_to_healthy_s': {'p50': 2.2, 'p95': 2.5, 'n': 3,
+                                        'mean': 2.3},
+            'direct_swarm_init_join_s': {'p50': 2.0, 'p95': 2.1, 'n': 3,
+                                         'mean': 2.0},
+            'ratio_bay_to_direct_p50': 1.1, 'target_ratio_max': 1.3,
+            'target_seconds_max': 15.0, 'nodes': 3, 'rounds': 3,
+            'machine': MACHINE, 'measured_at': '2026-12-04T17:40:00Z',
+            'duration_s': 70},
+    }
+
+
+README = '''# project
+
+Intro text that stays.
+
+%s
+old table row
+%s
+
+## After
+
+More text that stays.
+''' % (perf_page.BEGIN, perf_page.END)
+
+
+@pytest.fixture
+def files(tmp_path):
+    summary = tmp_path / 'summary.json'
+    summary.write_text(json.dumps(_summary()))
+    readme = tmp_path / 'README.md'
+    readme.write_text(README)
+    page = tmp_path / 'performance.md'
+    return summary, readme, page
+
+
+def _render(files, *extra):
+    summary, readme, page = files
+    rc = perf_page.main(['--summary', str(summary), '--readme', str(readme),
+                         '--page', str(page)] + list(extra))
+    return rc, readme.read_text(), (page.read_text() if page.exists()
+                                    else None)
+
+
+def _row(text, start):
+    (line,) = [ln for ln in text.splitlines() if ln.startswith('| ' + start)]
+    return [cell.strip() for cell in line.strip('|').split('|')]
+
+
+def test_readme_table_has_every_headline_with_its_target_and_verdict(files):
+    rc, readme, _page = _render(files)
+    assert rc == 0
+    spawn = _row(readme, 'Nova driver spawn')
+    assert spawn[1:] == ['x1.07 (0.160 s / 0.150 s)', '<= x1.10', 'yes']
+    boot = _row(readme, 'Nova API boot to ACTIVE')
+    assert boot[1:] == ['x3.20 (0.480 s)', '<= x3.00', 'no']
+    assert _row(readme, 'the same boot on the all-in-one')[2:] == [
+        '<= x3.00', 'yes']
+    filters = _row(readme, 'scheduler filters, µs per host')
+    assert '1k / 5k / 10k' in filters[0]  # sizes in numeric order
+    assert filters[1:] == [
+        'ArchitectureFilter 0.71 / 0.75 / 0.88; TenantShareFilter '
+        '0.05 / 0.06 / 0.07', '<= 1 µs', 'yes']
+    assert _row(readme, 'scheduler filters, cheaper')[1:] == [
+        '13.2x / 16.0x / 11.0x', '>= 10x', 'yes']
+    path = _row(readme, '10k hosts filtered and weighed')
+    assert path[1].startswith('23.4 ms')
+    assert '15.1 ms' in path[1]
+    assert path[2:] == ['< 20 ms', 'no']
+    assert _row(readme, 'bin packing')[1:] == [
+        "x0.98 (Nova's default weighers x1.90)", '<= x1.05', 'yes']
+    reclaim = _row(readme, 'reclaim')
+    assert reclaim[1] == 'x0.85 (4 s / 1 s), x0.82 (12 s / 3 s)'
+    assert reclaim[3] == 'yes'
+    assert _row(readme, 'Heat stack of 50 containers, create')[1:] == [
+        'x1.27 (5.20 s / 4.10 s)', '<= x1.50', 'yes']
+    assert _row(readme, 'Heat stack of 50 containers, delete')[3] == 'no'
+    assert _row(readme, 'swarm-mode bay of 3 nodes')[1:] == [
+        'x1.10 (2.2 s)', '<= x1.30, < 15 s', 'yes']
+    assert 'Measured 2026-12-04 on 2 CPUs, Test CPU @ 2.0GHz, 23.5 GiB' \
+        in readme
+
+
+def test_readme_outside_the_markers_is_kept_and_rendering_is_stable(files):
+    _rc, readme, _page = _render(files)
+    assert 'old table row' not in readme
+    before, rest = readme.split(perf_page.BEGIN)
+    _table, after = rest.split(perf_page.END)
+    assert before == '# project\n\nIntro text that stays.\n\n'
+    assert after == '\n\n## After\n\nMore text that stays.\n'
+    _rc, again, page = _render(files)
+    assert again == readme
+    assert _render(files)[2] == page
+
+
+def test_page_shows_every_figure_date_and_machine(files):
+    _rc, _readme, page = _render(files)
+    for name in ('nova_driver', 'aio_boot', 'scheduler', 'heat', 'bay'):
+        assert '## `%s` (`tests/bench/bench_%s.py`)' % (name, name) in page
+    assert 'Measured 2026-12-04 17:20 UTC in 410 s.' in page
+    # How each is measured: the benchmark module's own description.
+    assert 'Baseline, same run, same engine and image' in page
+    assert 'load average 0.5 0.4 0.3 at the start' in page
+    assert ('2 CPUs, Test CPU @ 2.0GHz, 23.5 GiB, Debian GNU/Linux 12 '
+            '(bookworm), kernel 6.18.0, Python 3.11.2, Docker Engine '
+            '20.10.24') in page
+    # Nested figures appear under dotted names; lists in full.
+    assert '| `cost.10000.floor_ms` | 15.1 |' in page
+    assert '| `packing.binpack_hosts` | 155 |' in page
+    assert '| `stack_create_s` | 5, 5.6, 5.2 |' in page
+    assert '| `targets.reclaim_within` | grace + one cycle |' in page
+    assert '| `machine.python_loop_s` | 0.131 |' in page
+    assert page.index('## `nova_driver`') < page.index('## `scheduler`') \
+        < page.index('## `bay`')
+
+
+def test_a_long_series_is_summarised():
+    rows = dict(perf_page.flatten({'s': [float(i) for i in range(1, 21)]}))
+    assert rows['s'] == 'n=20, median 10.5, min 1, max 20'
+
+
+def test_unknown_or_changed_benchmarks_are_said_so_not_dropped(files):
+    summary, _readme, _page = files
+    data = _summary()
+    data['newbench'] = {'speed_ratio': 1.5, 'measured_at': '2026-12-05T01:00:00Z'}
+    del data['heat']['create_ratio']
+    summary.write_text(json.dumps(data))
+    rc, readme, page = _render(files)
+    assert rc == 0
+    assert '`newbench`: see doc/performance.md' in readme
+    assert '| `speed_ratio` | 1.5 |' in page
+    assert ("`heat`: figures not in the form tools/perf_page.py reads "
+            "(KeyError: 'create_ratio')") in readme
+    assert 'Measured 2026-12-04 to 2026-12-05' in readme
+
+
+def test_missing_markers_fail_naming_the_file_and_write_nothing(files,
+                                                                 capsys):
+    summary, readme, page = files
+    readme.write_text('# project\n\nno markers\n')
+    rc, text, written = _render(files)
+    assert rc == 1
+    err = capsys.readouterr().err
+    assert str(readme) in err and 'perf-table' in err
+    assert text == '# project\n\nno markers\n'
+    assert written is None
+
+
+def test_no_summary_is_refused_unless_asked_for_an_empty_page(files, capsys):
+    summary, readme, page = files
+    os.unlink(summary)
+    rc, text, written = _render(files)
+    assert rc == 1
+    assert 'run `make bench` first' in capsys.readouterr().err
+    assert text == README and written is None
+    rc, text, written = _render(files, '--no-figures')
+    assert rc == 0
+    assert 'No benchmark figures on this checkout yet' in text
+    assert 'No benchmark has run on this checkout yet' in written
+
+
+def test_a_partial_bench_run_keeps_the_other_benchmarks():
+    old = _summary()
+    new = {'heat': dict(old['heat'], create_ratio=1.1,
+                        measured_at='2026-12-05T09:00:00Z')}
+    host = {'cpus': 4}
+    merged = run_bench.merge(old, new, host)
+    assert merged['heat']['create_ratio'] == 1.1
+    assert merged['bay'] == old['bay']
+    assert merged['_host'] == host
+    assert old['heat']['create_ratio'] == 1.27  # the old one untouched
+
+
+def test_host_facts_name_the_machine():
+    facts = run_bench.host_facts()
+    assert facts['cpus'] == os.cpu_count()
+    assert facts['kernel'] and facts['python'].startswith('3.')
+    assert facts['memory_gib'] > 0
