@@ -84,8 +84,9 @@ class _Container:
 
 
 class _EventStream:
-    """Events recorded by the backend, from ``since`` on, until closed or
-    the engine goes away; iterating blocks while there is nothing new."""
+    """Events recorded by the backend (from ``since`` on, else from now),
+    until closed or the engine goes away; iterating blocks while there is
+    nothing new. What happened before the engine went is still delivered."""
 
     def __init__(self, backend, labels, actions, since):
         self._backend = backend
@@ -93,6 +94,7 @@ class _EventStream:
         self._actions = set(actions)
         self._since = since
         self._closed = False
+        self._position = 0 if since is not None else len(backend._events)
 
     def _wanted(self, event):
         return (event['action'] in self._actions and
@@ -102,17 +104,18 @@ class _EventStream:
 
     def __iter__(self):
         backend = self._backend
-        position = 0
         while True:
             with backend._changed:
                 while (not self._closed and backend._available and
-                       position >= len(backend._events)):
+                       self._position >= len(backend._events)):
                     backend._changed.wait()
-                if self._closed or not backend._available:
+                pending = backend._events[self._position:]
+                self._position = len(backend._events)
+                if self._closed or not (pending or backend._available):
                     return
-                pending = backend._events[position:]
-                position = len(backend._events)
             for event in pending:
+                if self._closed:
+                    return
                 if self._wanted(event):
                     yield dict(event, labels=dict(event['labels']))
 
@@ -126,7 +129,8 @@ class FakeBackend(base.EngineBackend):
     """The ``fake`` backend: an engine in memory."""
 
     def __init__(self, conf=None, local=False):
-        self._local = local
+        #: True: host paths are the engine's (config drive bind-mounted).
+        self.local = local
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._available = True
@@ -232,6 +236,14 @@ class FakeBackend(base.EngineBackend):
                                    container_id, 'exit')
             self._end(c, exit_code)
 
+    def set_status(self, container_id, status):
+        """Force an engine status (dead, restarting, removing...)."""
+        with self._lock:
+            c = self._container(container_id, 'set status')
+            c.status = status
+            c.pid = (c.pid or next(self._pids)) if status in (
+                'running', 'paused', 'restarting') else 0
+
     def events(self):
         with self._lock:
             return [dict(e) for e in self._events]
@@ -285,7 +297,7 @@ class FakeBackend(base.EngineBackend):
         return ENDPOINT
 
     def is_local(self):
-        return self._local
+        return self.local
 
     def version(self):
         self._enter('version')
