@@ -157,12 +157,13 @@ class FakeBackend(base.EngineBackend):
         """The error of an engine that answers no."""
         return exception.EngineError(action=action, reason=reason)
 
-    def fail(self, operation, error, times=None):
-        """Make ``operation`` raise ``error`` (``times`` calls, or always)."""
+    def fail(self, operation, error, times=None, after=0):
+        """Make ``operation`` raise ``error``: ``times`` calls (or every
+        one), once ``after`` calls have gone through."""
         if not hasattr(base.EngineBackend, operation):
             raise ValueError('%s is not an EngineBackend method' % operation)
         with self._lock:
-            self._faults[operation] = [error, times]
+            self._faults[operation] = [error, times, after]
 
     def clear_faults(self):
         with self._lock:
@@ -183,7 +184,10 @@ class FakeBackend(base.EngineBackend):
             fault = self._faults.get(operation)
             if fault is None:
                 return
-            error, times = fault
+            error, times, after = fault
+            if after:
+                fault[2] -= 1
+                return
             if times is not None:
                 fault[1] -= 1
                 if fault[1] <= 0:
@@ -192,13 +196,19 @@ class FakeBackend(base.EngineBackend):
 
     # -- engine state for tests -----------------------------------------------
 
-    def add_image(self, ref, config=None):
-        """An image in the engine, tagged ``ref``; returns its id."""
-        body = json.dumps({'ref': ref, 'config': config or {}},
+    def add_image(self, ref, config=None, files=None):
+        """An image in the engine, tagged ``ref``; returns its id.
+
+        ``files``: {absolute path: bytes} its containers start with (an
+        /etc/passwd, say).
+        """
+        body = json.dumps({'ref': ref, 'config': config or {},
+                           'files': sorted(files or {})},
                           sort_keys=True).encode()
         image_id = _digest(body)
         with self._lock:
-            self._images[image_id] = {'config': dict(config or {})}
+            self._images[image_id] = {'config': dict(config or {}),
+                                      'files': dict(files or {})}
             self._tags['%s:%s' % _split_ref(ref)] = image_id
         return image_id
 
@@ -373,6 +383,7 @@ class FakeBackend(base.EngineBackend):
             cid = hashlib.sha256(b'container-%d' % next(self._ids)
                                  ).hexdigest()
             c = _Container(cid, copy.deepcopy(spec), image_id)
+            c.files.update(self._images[image_id].get('files') or {})
             self._containers[cid] = c
             self._record(c, 'create')
             return cid
@@ -601,7 +612,8 @@ class FakeBackend(base.EngineBackend):
                                'n': next(self._ids)}).encode()
             image_id = _digest(body)
             self._images[image_id] = {'config': dict(parent.get('config',
-                                                                {}))}
+                                                                {})),
+                                      'files': dict(c.files)}
             if repository:
                 self._tags['%s:%s' % (repository, tag or 'latest')] = \
                     image_id

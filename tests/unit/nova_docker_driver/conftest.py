@@ -185,9 +185,10 @@ def make_instance(context, image_id=ENGINE_IMAGE, flavor=None,
     if sysmeta is None and image_id == ENGINE_IMAGE:
         sysmeta = {'image_docker_image': ENGINE_REF}
     updates.setdefault('host', 'fake-compute')
+    updates.setdefault('key_data', None)
     inst = fake_instance.fake_instance_obj(
         context, image_ref=image_id, flavor=flavor or make_flavor(),
-        system_metadata=sysmeta or {}, key_data=None,
+        system_metadata=sysmeta or {},
         expected_attrs=['system_metadata', 'metadata', 'info_cache'],
         **updates)
     # Lazy-loaded from the database otherwise.

@@ -332,3 +332,31 @@ def test_nova_pinning_becomes_the_cpuset(driver, context):
     _spawn(driver, context, inst)
     limits = driver.backend.limits_of(_only_container(driver).id)
     assert limits.cpuset_cpus == '2,3'
+
+
+# -- files and the key pair --------------------------------------------------
+
+def test_injected_files_and_key_pair_reach_the_image_user(driver, context):
+    driver.backend.add_image('dos/app:1', config={'User': 'app'}, files={
+        '/etc/passwd': b'root:x:0:0::/root:/bin/sh\n'
+                       b'app:x:1000:1000::/home/app:/bin/sh\n'})
+    inst = rig.make_instance(context, sysmeta={
+        'image_docker_image': 'dos/app:1'}, key_data='ssh-ed25519 AAAA k')
+    _spawn(driver, context, inst, injected_files=[('/etc/motd', b'hi')])
+    files = driver.backend.files_of(_only_container(driver).id)
+    assert files['/etc/motd'] == b'hi'
+    assert files['/home/app/.ssh/authorized_keys'] == b'ssh-ed25519 AAAA k\n'
+    assert '/root/.ssh/authorized_keys' not in files
+
+
+def test_failed_injection_leaves_nothing(driver, context, docker_conf):
+    backend = driver.backend
+    inst = rig.make_instance(context)
+    # The config drive goes in; the personal files do not.
+    backend.fail('put_archive', backend.refused('no space left on device',
+                                                'copy files'), after=1)
+    with pytest.raises(exception.EngineError) as err:
+        _spawn(driver, context, inst, injected_files=[('/etc/motd', b'hi')])
+    assert 'no space left' in str(err.value)
+    assert [n for n, _ in backend.calls].count('put_archive') == 2
+    _assert_nothing_left(driver, inst, docker_conf)

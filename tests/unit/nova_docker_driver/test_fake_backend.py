@@ -199,3 +199,22 @@ def test_driver_rig_images(driver):
     # The rig's seeded image is what the driver's tests boot.
     assert driver.backend.image_id(rig.ENGINE_REF)
     assert driver.backend.image_config(rig.ENGINE_REF) == {'User': 'root'}
+
+
+def test_fault_after_some_calls_went_through(engine):
+    engine.fail('create', engine.refused('full'), times=1, after=2)
+    _create(engine, 'a')
+    _create(engine, 'b')
+    with pytest.raises(exception.EngineError):
+        _create(engine, 'c')
+    _create(engine, 'd')
+    assert len(engine.containers()) == 3
+
+
+def test_containers_start_with_their_images_files(engine):
+    engine.add_image('dos/etc:1', files={'/etc/hostname': b'img\n'})
+    cid = _create(engine, image='dos/etc:1')
+    assert engine.get_file(cid, '/etc/hostname') == b'img\n'
+    snap = engine.commit(cid, 'snap', 'x')
+    other = _create(engine, 'other', image=snap)
+    assert engine.get_file(other, '/etc/hostname') == b'img\n'
