@@ -56,6 +56,14 @@ class FakeGlance:
             raise nova_exc.ImageNotFound(image_id=image_id)
         return self.records[image_id]
 
+    def update(self, context, image_id, metadata, data=None,
+               purge_props=False):
+        """A snapshot upload: the record's new metadata and its data."""
+        record = self.get(context, image_id)
+        record.update(metadata)
+        self.data[image_id] = b''.join(iter(data)) if data else b''
+        return record
+
     def download(self, context, image_id, dest_path=None):
         self.downloads.append(image_id)
         with open(dest_path, 'wb') as f:
@@ -155,6 +163,7 @@ def driver(docker_conf, monkeypatch, netlink):
     drv = docker_driver.DockerDriver(fake_virt.FakeVirtAPI())
     drv.glance = FakeGlance()
     drv._images._image_api = drv.glance
+    drv._snapshots._image_api = drv.glance
     drv.backend.add_image(ENGINE_REF, config={'User': 'root'})
     drv.glance.add(ENGINE_IMAGE, docker_image=ENGINE_REF)
     yield drv
