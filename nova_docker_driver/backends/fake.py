@@ -4,9 +4,10 @@ For tests and development without a Docker engine or root: select it with
 ``[docker] backend = fake``. Containers, images, tags, limits, files copied
 in, logs, stats and events live in this object; nothing touches the host.
 
-It follows the engine's rules where the driver depends on them (a paused
-container cannot be stopped or started, only a running one paused, a
-missing container removes without error, an image in use keeps its id) and
+It follows the engine's rules where the driver depends on them (only a
+running container pauses, a missing one removes without error, an image in
+use keeps its id), a little stricter where that keeps the driver honest (a
+paused container must be thawed before it is stopped or killed), and
 answers in the interface's terms: ``EngineUnavailable`` while the engine is
 "down", ``EngineError`` for a refusal.
 
@@ -16,9 +17,14 @@ Faults are injected per operation (the ``EngineBackend`` method name):
     backend.fail('start', backend.unavailable(), times=1)
     backend.set_available(False)     # every call: EngineUnavailable
 
-and seeded images stand in for ``docker build``/``docker import``:
+Seeded images stand in for ``docker build``/``docker import``:
 
-    backend.add_image('dos/idle:latest', config={'User': 'app'})
+    backend.add_image('dos/idle:latest', config={'User': 'app'},
+                      files={'/etc/passwd': b'root:x:0:0::/root:/bin/sh'})
+
+and a test reads or changes the engine behind the driver's back with
+``containers()``, ``spec_of()``, ``limits_of()``, ``files_of()``,
+``write_log()``, ``exit()``, ``set_status()``, ``events()`` and ``calls``.
 """
 
 import copy
@@ -36,9 +42,6 @@ from nova_docker_driver.backends import base
 from nova_docker_driver import exception
 
 ENDPOINT = 'fake://engine'
-#: Events the fake emits, in the engine's words.
-EVENT_ACTIONS = ('create', 'start', 'die', 'stop', 'kill', 'pause',
-                 'unpause', 'update', 'destroy')
 
 DEFAULT_INFO = {
     'NCPU': 4, 'MemTotal': 8 * 1024 ** 3, 'Driver': 'overlay2',
@@ -75,11 +78,11 @@ class _Container:
         self.files = {}
         self.logs = b''
 
-    def state(self, image_id):
+    def state(self):
         return base.ContainerState(
             id=self.id, name=self.spec.name, status=self.status,
             labels=dict(self.spec.labels), pid=self.pid,
-            exit_code=self.exit_code, image=image_id,
+            exit_code=self.exit_code, image=self.image_id,
             started_at=self.started_at)
 
 
@@ -136,7 +139,7 @@ class FakeBackend(base.EngineBackend):
         self._available = True
         self._faults = {}
         self._containers = {}
-        self._images = {}        # image id -> {'config': {}, 'parent': ...}
+        self._images = {}        # image id -> {'config': {}, 'files': {}}
         self._tags = {}          # 'repo:tag' -> image id
         self._events = []
         self._ids = itertools.count(1)
@@ -215,8 +218,7 @@ class FakeBackend(base.EngineBackend):
     def containers(self):
         """Every container's ContainerState, whoever made it."""
         with self._lock:
-            return [c.state(self._image_of(c)) for c in
-                    self._containers.values()]
+            return [c.state() for c in self._containers.values()]
 
     def limits_of(self, container_id):
         with self._lock:
@@ -229,7 +231,7 @@ class FakeBackend(base.EngineBackend):
                                                  'read spec').spec)
 
     def files_of(self, container_id):
-        """{absolute path: bytes} of what was copied into the container."""
+        """{absolute path: bytes}: the image's files and those copied in."""
         with self._lock:
             return dict(self._container(container_id, 'read files').files)
 
@@ -286,10 +288,6 @@ class FakeBackend(base.EngineBackend):
             return None
         return self._tags.get('%s:%s' % _split_ref(ref))
 
-    @staticmethod
-    def _image_of(container):
-        return container.image_id
-
     def _end(self, c, exit_code):
         c.status = 'exited'
         c.pid = 0
@@ -322,7 +320,7 @@ class FakeBackend(base.EngineBackend):
     def list_containers(self, labels):
         self._enter('list_containers', labels)
         with self._lock:
-            return [c.state(self._image_of(c))
+            return [c.state()
                     for c in self._containers.values()
                     if all(c.spec.labels.get(k) == v
                            for k, v in labels.items())]
@@ -331,7 +329,7 @@ class FakeBackend(base.EngineBackend):
         self._enter('inspect', container_id)
         with self._lock:
             c = self._containers.get(container_id)
-            return c.state(self._image_of(c)) if c else None
+            return c.state() if c else None
 
     def inspect_raw(self, container_id):
         self._enter('inspect_raw', container_id)
@@ -342,7 +340,7 @@ class FakeBackend(base.EngineBackend):
             lim = c.limits
             return {
                 'Id': c.id, 'Name': '/' + c.spec.name,
-                'Image': self._image_of(c),
+                'Image': c.image_id,
                 'State': {'Status': c.status, 'Pid': c.pid,
                           'ExitCode': c.exit_code,
                           'StartedAt': c.started_at},
@@ -538,7 +536,7 @@ class FakeBackend(base.EngineBackend):
     def image_ids_in_use(self):
         self._enter('image_ids_in_use')
         with self._lock:
-            return {self._image_of(c) for c in self._containers.values()}
+            return {c.image_id for c in self._containers.values()}
 
     def image_config(self, ref):
         self._enter('image_config', ref)
@@ -592,7 +590,7 @@ class FakeBackend(base.EngineBackend):
                 self._tags.pop('%s:%s' % _split_ref(ref), None)
                 if image_id in self._tags.values():
                     return
-            if image_id in {self._image_of(c)
+            if image_id in {c.image_id
                             for c in self._containers.values()}:
                 if ref == image_id:
                     raise self.refused('image %s is in use by a container'
@@ -606,8 +604,8 @@ class FakeBackend(base.EngineBackend):
         self._enter('commit', container_id, repository, tag)
         with self._lock:
             c = self._container(container_id, 'commit container')
-            parent = self._images.get(self._image_of(c), {})
-            body = json.dumps({'parent': self._image_of(c),
+            parent = self._images.get(c.image_id, {})
+            body = json.dumps({'parent': c.image_id,
                                'files': sorted(c.files),
                                'n': next(self._ids)}).encode()
             image_id = _digest(body)
