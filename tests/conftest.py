@@ -1,8 +1,52 @@
-"""pytest fixtures shared by every side: the private Docker engine."""
+"""pytest fixtures shared by every side, and the quick tier.
+
+The private Docker engine: ``docker_client``, ``docker_cleanup`` and
+``docker`` below.
+
+The quick tier (``make test-quick``): a test is marked ``quick`` here when
+it lives under ``tests/unit/``, uses none of the engine fixtures and carries
+none of the markers of tests that need more than this process (``slow``,
+``docker``, ``root``, ``aio``). Quick tests need neither root, nor an
+engine, nor the all-in-one. The marker is computed: set ``root`` or
+``docker`` on a unit test that needs them rather than removing ``quick``.
+"""
+
+import os
 
 import pytest
 
 from tests.rig import docker_engine
+
+#: Fixtures that reach the private engine (directly or through another).
+ENGINE_FIXTURES = frozenset({'docker_client', 'docker_cleanup', 'docker',
+                             'second_engine', 'second_docker', 'node_image',
+                             'bays'})
+#: Markers of tests that need root, an engine or the all-in-one, or time.
+NOT_QUICK_MARKERS = ('slow', 'docker', 'root', 'aio')
+UNIT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'unit')
+
+
+def is_quick(item):
+    """True when the test needs nothing but this process (see above)."""
+    path = str(item.path)
+    if not path.startswith(UNIT_DIR + os.sep):
+        return False
+    if ENGINE_FIXTURES.intersection(getattr(item, 'fixturenames', ())):
+        return False
+    return not any(item.get_closest_marker(name)
+                   for name in NOT_QUICK_MARKERS)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        quick = is_quick(item)
+        if item.get_closest_marker('quick') and not quick:
+            raise pytest.UsageError(
+                '%s is marked quick by hand but needs root, an engine, the '
+                'all-in-one or time (tests/conftest.py decides quick)'
+                % item.nodeid)
+        if quick:
+            item.add_marker(pytest.mark.quick)
 
 
 @pytest.fixture(scope='session')

@@ -7,6 +7,11 @@ summed at the end into one closing line.
 
 Every test directory must belong to exactly one group: a directory that no
 group names fails the run, so no test can be silently left out.
+
+``--quick`` runs the quick tier only (``make test-quick``): the tests under
+tests/unit that tests/conftest.py marks ``quick``, with DOCKER_HOST pointing
+at a socket that does not exist, so a test that reached for an engine fails
+rather than passes by luck.
 """
 
 import argparse
@@ -17,6 +22,10 @@ import time
 import xml.etree.ElementTree as ET
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+UNIT_DIR = 'tests/unit'
+# Where the quick tier's DOCKER_HOST points: never a socket.
+NO_ENGINE = 'unix:///nonexistent/the-quick-tier-uses-no-engine.sock'
 
 # (group, paths). Paths that do not exist yet are skipped.
 GROUPS = [
@@ -53,6 +62,12 @@ def _check_coverage():
                  % ', '.join(orphans))
 
 
+def _selected(paths, quick):
+    """The group's paths that exist; only the unit ones for ``quick``."""
+    return [p for p in paths if os.path.isdir(os.path.join(ROOT, p)) and
+            (not quick or p == UNIT_DIR or p.startswith(UNIT_DIR + '/'))]
+
+
 def _counts(xml_path):
     counts = dict(tests=0, failures=0, errors=0, skipped=0)
     if not os.path.exists(xml_path):
@@ -70,6 +85,9 @@ def main(argv=None):
     parser.add_argument('-m', dest='marker', help='pytest -m expression')
     parser.add_argument('-g', '--group', action='append',
                         help='run only these groups')
+    parser.add_argument('--quick', action='store_true',
+                        help='only tests needing neither root, an engine '
+                             'nor the all-in-one (marked quick)')
     parser.add_argument('pytest_args', nargs='*')
     args = parser.parse_args(argv)
     _check_coverage()
@@ -80,23 +98,29 @@ def main(argv=None):
     os.makedirs(results_dir, exist_ok=True)
     total = dict(tests=0, failures=0, errors=0, skipped=0)
     failed_groups = []
+    began = time.monotonic()
     for group, paths in GROUPS:
         if args.group and group not in args.group:
             continue
-        present = [p for p in paths if os.path.isdir(os.path.join(ROOT, p))]
+        present = _selected(paths, args.quick)
         if not present:
             continue
-        xml_path = os.path.join(results_dir, '%s.xml' % group)
+        xml_path = os.path.join(results_dir, '%s%s.xml' % (
+            group, '-quick' if args.quick else ''))
         if os.path.exists(xml_path):
             os.unlink(xml_path)
         cmd = [sys.executable, '-m', 'pytest', '-p', 'no:cacheprovider',
                '--junitxml', xml_path, '-o', 'junit_family=xunit2']
-        if args.marker:
-            cmd += ['-m', args.marker]
+        marker = args.marker
+        if args.quick:
+            marker = 'quick and (%s)' % marker if marker else 'quick'
+        if marker:
+            cmd += ['-m', marker]
         cmd += args.pytest_args + present
         print('=== group %s: %s' % (group, ' '.join(present)), flush=True)
         start = time.monotonic()
-        rc = subprocess.call(cmd, cwd=ROOT)
+        env = dict(os.environ, DOCKER_HOST=NO_ENGINE) if args.quick else None
+        rc = subprocess.call(cmd, cwd=ROOT, env=env)
         counts = _counts(xml_path)
         print('=== group %s: exit %d in %.0f s' %
               (group, rc, time.monotonic() - start), flush=True)
@@ -111,8 +135,8 @@ def main(argv=None):
     failed = total['failures'] + total['errors']
     if failed_groups:
         print('failed groups: %s' % ', '.join(failed_groups))
-    print('total: %d passed, %d failed, %d skipped'
-          % (passed, failed, total['skipped']))
+    print('total: %d passed, %d failed, %d skipped in %.0f s'
+          % (passed, failed, total['skipped'], time.monotonic() - began))
     if failed_groups:
         return 1
     if passed == 0:

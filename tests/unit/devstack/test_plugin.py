@@ -42,10 +42,9 @@ def _nova_conf(path):
 
 def test_plugin_files_are_bashate_clean():
     proc = subprocess.run(
-        # bashate of the venv running the tests (a worktree has no .venv).
+        # The venv running the tests has it (a worktree has no .venv).
         [os.path.join(os.path.dirname(sys.executable), 'bashate'), '-v',
-         '-iE006',
-         '-eE005,E042'] + PLUGIN_FILES,
+         '-iE006', '-eE005,E042'] + PLUGIN_FILES,
         cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert 'error' not in proc.stdout.split('Running bashate')[-1].lower()

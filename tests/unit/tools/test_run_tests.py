@@ -32,3 +32,40 @@ def test_junit_counts_are_summed(tmp_path):
     assert run_tests._counts(str(xml)) == dict(
         tests=8, failures=1, errors=1, skipped=2)
     assert run_tests._counts(str(tmp_path / 'missing.xml'))['tests'] == 0
+
+
+def test_quick_runs_only_the_unit_paths_of_each_group():
+    for _group, paths in run_tests.GROUPS:
+        picked = run_tests._selected(paths, quick=True)
+        assert all(p.startswith('tests/unit/') for p in picked), picked
+        assert set(picked) <= set(run_tests._selected(paths, quick=False))
+    nova = dict(run_tests.GROUPS)['nova']
+    assert run_tests._selected(nova, quick=True) == [
+        'tests/unit/nova_docker_driver']
+
+
+class _Item:
+    """What tests/conftest.py reads of a collected test."""
+
+    def __init__(self, path, fixtures=(), markers=()):
+        self.path = os.path.join(ROOT, path)
+        self.fixturenames = list(fixtures)
+        self._markers = set(markers)
+
+    def get_closest_marker(self, name):
+        return name if name in self._markers else None
+
+
+@pytest.mark.parametrize('item, quick', [
+    (_Item('tests/unit/x/test_a.py', ['tmp_path']), True),
+    (_Item('tests/unit/x/test_a.py', ['docker']), False),
+    (_Item('tests/unit/x/test_a.py', ['docker_client']), False),
+    (_Item('tests/unit/x/test_a.py', markers=['slow']), False),
+    (_Item('tests/unit/x/test_a.py', markers=['root']), False),
+    (_Item('tests/unit/x/test_a.py', markers=['docker']), False),
+    (_Item('tests/functional/x/test_a.py'), False),
+    (_Item('tests/unitary/test_a.py'), False),
+])
+def test_quick_classification(item, quick):
+    from tests import conftest
+    assert conftest.is_quick(item) is quick

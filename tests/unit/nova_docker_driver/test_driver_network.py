@@ -1,0 +1,181 @@
+"""network_info through the driver on the fake engine: ports wired into the
+container's process after each start, unwired on stop and destroy, and a
+spawn whose wiring fails leaves neither container nor host links."""
+
+import contextlib
+
+import pytest
+
+from nova import exception as nova_exc
+from nova.network import model
+from nova.virt import fake as fake_virt
+
+from nova_docker_driver.network import exception as net_exc
+from nova_docker_driver.network import linux_net
+from nova_docker_driver.network import plugger
+from tests.unit.nova_docker_driver import conftest as rig
+
+PORT = 'ce531f90-199f-48c0-816c-13e38010b442'
+PORT2 = '5d2a3c11-0f5e-4b7c-9d55-7c3f7a1b2e90'
+
+
+def _vif(port=PORT, mac='fa:16:3e:4c:2c:30', vif_type='tap', active=True):
+    subnet = model.Subnet(
+        cidr='192.168.1.0/24',
+        gateway=model.IP(address='192.168.1.1', type='gateway'),
+        ips=[model.FixedIP(address='192.168.1.3')])
+    network = model.Network(id='net', bridge='br-test', subnets=[subnet],
+                            mtu=1450)
+    return model.VIF(id=port, address=mac, network=network, type=vif_type,
+                     active=active)
+
+
+def _network_info(*vifs):
+    return model.NetworkInfo(vifs or [_vif()])
+
+
+def _spawn(driver, context, inst, network_info):
+    driver.spawn(context, inst, rig.image_meta(), [], None, {},
+                 network_info=network_info)
+    (state,) = driver.backend.containers()
+    return driver.backend.inspect(state.id)
+
+
+def _alias(inst):
+    return plugger.alias_for(inst.uuid)
+
+
+def test_ports_are_wired_into_the_started_container(driver, context,
+                                                    netlink):
+    inst = rig.make_instance(context)
+    nwinfo = _network_info(_vif(), _vif(PORT2, 'fa:16:3e:00:00:02'))
+    state = _spawn(driver, context, inst, nwinfo)
+    wired = [c for c in netlink.calls if c[0] == 'wire_peer']
+    assert wired == [('wire_peer', state.pid, 'eth0'),
+                     ('wire_peer', state.pid, 'eth1')]
+    assert netlink.host_links_with_alias(_alias(inst)) == [
+        'tap5d2a3c11-0f', 'tapce531f90-19']
+    # Wiring comes after the start: there is no namespace before it.
+    calls = [name for name, _ in driver.backend.calls]
+    assert calls.index('start') < calls.index('inspect')
+
+
+def test_no_network_info_touches_no_link(driver, context, netlink):
+    _spawn(driver, context, rig.make_instance(context), None)
+    assert [c for c in netlink.calls if c[0] != 'delete_link'] == []
+
+
+def test_unsupported_vif_type_names_the_port_and_leaves_nothing(
+        driver, context, netlink):
+    inst = rig.make_instance(context)
+    with pytest.raises(net_exc.VifTypeUnsupported) as err:
+        driver.spawn(context, inst, rig.image_meta(), [], None, {},
+                     network_info=_network_info(_vif(vif_type='vhostuser')))
+    assert PORT in str(err.value) and "'vhostuser'" in str(err.value)
+    assert driver.backend.containers() == []
+    assert netlink.host == {}
+
+
+def test_netlink_failure_is_a_wiring_error_and_undoes_everything(
+        driver, context, netlink, monkeypatch):
+    def refuse(pid, peer_name, config):
+        raise linux_net.NetlinkStepFailed('move %s: File exists (errno 17)'
+                                          % peer_name)
+    monkeypatch.setattr(linux_net, 'wire_peer', refuse)
+    inst = rig.make_instance(context)
+    with pytest.raises(net_exc.VifWiringFailed) as err:
+        driver.spawn(context, inst, rig.image_meta(), [], None, {},
+                     network_info=_network_info())
+    assert PORT in str(err.value) and 'File exists' in str(err.value)
+    assert driver.backend.containers() == []
+    assert netlink.host_links_with_alias(_alias(inst)) == []
+
+
+class _TimingOutVirtAPI(fake_virt.FakeVirtAPI):
+    """Neutron never says network-vif-plugged."""
+
+    def __init__(self):
+        super().__init__()
+        self.waited = []
+
+    @contextlib.contextmanager
+    def wait_for_instance_event(self, instance, event_names, timeout=300,
+                                error_callback=None):
+        self.waited.append(event_names)
+        yield
+        raise nova_exc.InstanceEventTimeout()
+
+
+@pytest.mark.parametrize('fatal', [True, False])
+def test_port_that_never_becomes_active(driver, context, netlink,
+                                        docker_conf, fatal):
+    driver.virtapi = _TimingOutVirtAPI()
+    docker_conf.set_override('vif_plugging_is_fatal', fatal)
+    inst = rig.make_instance(context)
+    try:
+        if fatal:
+            with pytest.raises(net_exc.VifWiringFailed) as err:
+                driver.spawn(context, inst, rig.image_meta(), [], None, {},
+                             network_info=_network_info(_vif(active=False)))
+            assert 'no network-vif-plugged' in str(err.value)
+            assert driver.backend.containers() == []
+            assert netlink.host_links_with_alias(_alias(inst)) == []
+        else:
+            state = _spawn(driver, context, inst,
+                           _network_info(_vif(active=False)))
+            assert state.status == 'running'
+    finally:
+        docker_conf.clear_override('vif_plugging_is_fatal')
+    assert driver.virtapi.waited == [[('network-vif-plugged', PORT)]]
+
+
+def test_active_ports_are_not_waited_for(driver, context, netlink):
+    driver.virtapi = _TimingOutVirtAPI()
+    _spawn(driver, context, rig.make_instance(context), _network_info())
+    assert driver.virtapi.waited == []
+
+
+def test_reboot_wires_the_ports_into_the_new_process(driver, context,
+                                                     netlink):
+    inst = rig.make_instance(context)
+    nwinfo = _network_info()
+    first = _spawn(driver, context, inst, nwinfo)
+    driver.reboot(context, inst, nwinfo, 'SOFT')
+    second = driver.backend.inspect(first.id)
+    assert second.pid != first.pid
+    wired = [c[1] for c in netlink.calls if c[0] == 'wire_peer']
+    assert wired == [first.pid, second.pid]
+
+
+def test_destroy_removes_host_links_even_with_stale_network_info(
+        driver, context, netlink):
+    inst = rig.make_instance(context)
+    _spawn(driver, context, inst, _network_info())
+    assert netlink.host_links_with_alias(_alias(inst))
+    # Nova's cache may have lost the port: the ifalias finds it anyway.
+    driver.destroy(context, inst, model.NetworkInfo([]))
+    assert netlink.host_links_with_alias(_alias(inst)) == []
+    assert driver.backend.containers() == []
+
+
+def test_destroy_leaves_a_port_that_moved_to_another_instance(
+        driver, context, netlink):
+    inst = rig.make_instance(context)
+    nwinfo = _network_info()
+    _spawn(driver, context, inst, nwinfo)
+    # Detached here and attached to another instance of this host.
+    netlink.host['tapce531f90-19'] = plugger.alias_for('another-instance')
+    driver.destroy(context, inst, nwinfo)
+    assert netlink.host['tapce531f90-19'] == plugger.alias_for(
+        'another-instance')
+
+
+def test_attach_to_a_stopped_container_waits_for_its_start(driver, context,
+                                                          netlink):
+    inst = rig.make_instance(context)
+    _spawn(driver, context, inst, None)
+    driver.power_off(inst)
+    driver.attach_interface(context, inst, rig.image_meta(), _vif())
+    assert not any(c[0] == 'wire_peer' for c in netlink.calls)
+    driver.power_on(context, inst, _network_info())
+    assert [c[0] for c in netlink.calls].count('wire_peer') == 1
