@@ -760,7 +760,11 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
                                    network_info, block_device_info=None,
                                    timeout=0, retry_interval=0):
         target = self._move_target(context, instance)
-        if target != self._host:
+        # Without a migration record (a caller outside Nova's resize flow)
+        # the address is all there is to go by.
+        same = (target == self._host if target is not None
+                else dest in (self._host, CONF.my_ip))
+        if not same:
             # InstanceFaultRollback: Nova puts the instance back in the
             # state it had (ACTIVE or SHUTOFF) with its container untouched,
             # returns the allocations and records the reason as the fault.
@@ -783,7 +787,7 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         Nova hands the driver only the destination's IP address, which
         several compute services may share (every compute of the
         all-in-one has 127.0.0.1); the migration record names the service.
-        None when there is no such record, which the caller refuses.
+        None when there is no such record.
         """
         from nova import objects
         try:
