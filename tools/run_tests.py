@@ -21,7 +21,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # (group, paths). Paths that do not exist yet are skipped.
 GROUPS = [
     ('plain', ['tests/unit/scheduler_filters', 'tests/functional/rig/docker',
-               'tests/unit/tools']),
+               'tests/unit/tools', 'tests/unit/docker_layer',
+               'tests/functional/docker_layer']),
     ('nova', ['tests/unit/nova_docker_driver',
               'tests/functional/rig/nova',
               'tests/functional/nova_docker_driver',
