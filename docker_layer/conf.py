@@ -2,10 +2,10 @@
 
 One spelling for all three services: ``endpoint``, ``tls_verify``,
 ``tls_ca_cert``, ``tls_client_cert``, ``tls_client_key`` and
-``api_timeout``. A service builds its set with ``engine_opts`` (its defaults, its old
-names), registers it with ``register_opts`` and lists it with the rest of
-its options for oslo-config-generator;
-names a service used before stay readable through ``deprecated_names``.
+``api_timeout``. A service builds its set with ``engine_opts`` (its
+defaults, and the names it used before, which stay readable), registers it
+with ``register_opts`` and lists it with the rest of its options for
+oslo-config-generator.
 """
 
 from oslo_config import cfg
