@@ -8,6 +8,7 @@ import contextlib
 import http.server
 import json
 import threading
+import types
 
 import docker
 from docker import errors as docker_errors
@@ -88,41 +89,61 @@ def test_each_service_lists_the_same_spelling():
     # The Nova side is checked in its own process (tests/unit/nova_...).
 
 
+@pytest.mark.parametrize('service,text,expected', [
+    ('heat', '[heat_docker]\ndefault_endpoint = tcp://h:2375\n',
+     ('tcp://h:2375', 60)),
+    ('bay', '[bay]\ndocker_host = unix:///run/other.sock\n',
+     ('unix:///run/other.sock', 120)),
+])
+def test_a_services_old_endpoint_name_still_reads(tmp_path, service, text,
+                                                   expected):
+    from heat_plugin import conf as heat_conf
+    from magnum_bay.conf import bay as bay_conf
+    register, group = {'heat': (heat_conf.register_opts, 'heat_docker'),
+                       'bay': (bay_conf.register_opts, 'bay')}[service]
+    path = tmp_path / 'service.conf'
+    path.write_text(text)
+    conf = cfg.ConfigOpts()
+    register(conf)
+    conf(['--config-file', str(path)])
+    opts = conf[group]
+    assert (opts.endpoint, opts.api_timeout) == expected
+    assert opts.tls_verify is True
+    assert opts.tls_client_key is None
+
+
 # -- endpoints and TLS ------------------------------------------------------
 
-class _Opts:
-    def __init__(self, endpoint=None, ca=None, cert=None, key=None,
-                 verify=True, timeout=9):
-        self.endpoint = endpoint
-        self.tls_ca_cert = ca
-        self.tls_client_cert = cert
-        self.tls_client_key = key
-        self.tls_verify = verify
-        self.api_timeout = timeout
+def _opts(endpoint=None, ca=None, cert=None, key=None, verify=True,
+          timeout=9):
+    """A stand-in for a service's option group."""
+    return types.SimpleNamespace(
+        endpoint=endpoint, tls_ca_cert=ca, tls_client_cert=cert,
+        tls_client_key=key, tls_verify=verify, api_timeout=timeout)
 
 
 def test_endpoint_falls_back_to_docker_host_then_the_socket(monkeypatch):
     monkeypatch.delenv('DOCKER_HOST', raising=False)
-    assert client.endpoint_of(_Opts()) == layer_conf.DEFAULT_ENDPOINT
+    assert client.endpoint_of(_opts()) == layer_conf.DEFAULT_ENDPOINT
     monkeypatch.setenv('DOCKER_HOST', 'tcp://e:1')
-    assert client.endpoint_of(_Opts()) == 'tcp://e:1'
-    assert client.endpoint_of(_Opts('unix:///s')) == 'unix:///s'
+    assert client.endpoint_of(_opts()) == 'tcp://e:1'
+    assert client.endpoint_of(_opts('unix:///s')) == 'unix:///s'
 
 
 @pytest.mark.parametrize('url', ['', None, 'ftp://h', 'h:2375'])
 def test_unusable_endpoints_are_refused(url):
     with pytest.raises(client.BadEndpoint):
-        client.tls_of(_Opts(ca='/ca'), url)
+        client.tls_of(_opts(ca='/ca'), url)
 
 
 def test_when_tls_is_used():
-    files = _Opts(ca='/ca', cert='/c', key='/k', verify=False)
+    files = _opts(ca='/ca', cert='/c', key='/k', verify=False)
     assert client.tls_of(files, 'unix:///s') is None
-    assert client.tls_of(_Opts(), 'tcp://h:1') is None
+    assert client.tls_of(_opts(), 'tcp://h:1') is None
     assert client.tls_of(files, 'tcp://h:1') == client.TLSFiles(
         '/ca', '/c', '/k', False)
     # https always means TLS, against the system CAs without a CA file.
-    assert client.tls_of(_Opts(), 'https://h:1') == client.TLSFiles(
+    assert client.tls_of(_opts(), 'https://h:1') == client.TLSFiles(
         None, None, None, True)
 
 
@@ -167,7 +188,7 @@ def test_high_level_client_ignores_the_environment_too(pki):
 
 
 def test_plain_client_for_tcp_without_files():
-    api = client.from_conf(_Opts('tcp://127.0.0.1:1', timeout=4))
+    api = client.from_conf(_opts('tcp://127.0.0.1:1', timeout=4))
     try:
         assert api.base_url == 'http://127.0.0.1:1'
         assert api.timeout == 4
