@@ -63,11 +63,14 @@ def scheme_of(url):
     return scheme
 
 
+def resolve(url):
+    """``url``, else $DOCKER_HOST, else the default socket."""
+    return url or os.environ.get('DOCKER_HOST') or layer_conf.DEFAULT_ENDPOINT
+
+
 def endpoint_of(opts):
-    """The endpoint of a service's group: its option, $DOCKER_HOST, else
-    the default socket."""
-    return (opts.endpoint or os.environ.get('DOCKER_HOST')
-            or layer_conf.DEFAULT_ENDPOINT)
+    """The endpoint of a service's group (``resolve`` of its option)."""
+    return resolve(opts.endpoint)
 
 
 def tls_of(opts, url):

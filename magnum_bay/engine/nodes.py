@@ -18,7 +18,6 @@ import docker
 from docker import types as docker_types
 
 from docker_layer import client as layer_client
-from docker_layer import conf as layer_conf
 from magnum_bay import exception
 
 LABEL_BAY = 'org.docker-on-openstack.bay'
@@ -91,11 +90,10 @@ class Node:
 class NodeHost:
     """The host engine that runs the nodes of every bay."""
 
-    def __init__(self, docker_host=None, timeout=120, tls=None):
-        base_url = (docker_host or os.environ.get('DOCKER_HOST')
-                    or layer_conf.DEFAULT_ENDPOINT)
+    def __init__(self, endpoint=None, timeout=120, tls=None):
         self.client = layer_client.docker_client(
-            base_url, tls, timeout=timeout, version=layer_client.AUTO)
+            layer_client.resolve(endpoint), tls, timeout=timeout,
+            version=layer_client.AUTO)
         self.api = self.client.api
 
     @classmethod
