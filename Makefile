@@ -59,7 +59,7 @@ test-quick: venv
 	@$(PY) tools/run_tests.py --quick
 
 lint: venv
-	$(VENV)/bin/ruff check nova_docker_driver heat_plugin magnum_bay scheduler_filters tests tools
+	$(VENV)/bin/ruff check docker_layer nova_docker_driver heat_plugin magnum_bay scheduler_filters tests tools
 	$(VENV)/bin/bashate -v -iE006 -eE005,E042 devstack/plugin.sh devstack/settings devstack/lib/* tools/*.sh
 
 bench: setup

@@ -7,32 +7,25 @@ the ``oslo.config.opts`` entry point (``list_opts``).
 
 from oslo_config import cfg
 
+from docker_layer import conf as layer_conf
+
 GROUP = cfg.OptGroup(
     'heat_docker', title='Heat Docker plugin',
     help='How heat-engine reaches the Docker engines that run the '
          'OS::Docker::* resources.')
 
+# The endpoint and TLS options (one spelling for every service); the
+# default endpoint had its own name before.
+ENDPOINT_OPTS = layer_conf.engine_opts(
+    endpoint_help='Engine used when no host is registered in '
+                  '[docker_hosts] and a template names no docker_endpoint. '
+                  'tcp hosts of [docker_hosts] use the TLS files below too.',
+    deprecated_names={'endpoint': 'default_endpoint'})
+
 ENGINE_OPTS = [
-    cfg.StrOpt('default_endpoint',
-               help='Engine used when no host is registered in '
-                    '[docker_hosts] and a template names no '
-                    'docker_endpoint: unix://<socket> or tcp://<host>:<port>. '
-                    'Unset: $DOCKER_HOST, else unix:///var/run/docker.sock.'),
-    # TLS material is secret: oslo.config masks secret values when it logs
-    # its options, and the plugin never puts these paths in messages.
-    cfg.BoolOpt('tls_verify', default=True,
-                help='Verify tcp engines\' certificates against tls_ca_cert.'),
-    cfg.StrOpt('tls_ca_cert', secret=True,
-               help='CA certificate file for tcp engines.'),
-    cfg.StrOpt('tls_client_cert', secret=True,
-               help='Client certificate file for tcp engines.'),
-    cfg.StrOpt('tls_client_key', secret=True,
-               help='Client private key file for tcp engines.'),
     cfg.StrOpt('api_version', default='auto',
                help='Engine API version, or auto to negotiate once per '
                     'engine (clients are cached per endpoint).'),
-    cfg.IntOpt('api_timeout', default=60, min=1,
-               help='Seconds one Engine API call may take.'),
     cfg.IntOpt('max_workers', default=32, min=1,
                help='Width of the thread pool that runs Engine API calls '
                     'for resources, so that Heat creates resources of one '
@@ -87,11 +80,11 @@ HOSTS_OPTS = [
 
 
 def register_opts(conf=cfg.CONF):
-    conf.register_group(GROUP)
+    layer_conf.register_opts(conf, GROUP, ENDPOINT_OPTS)
     conf.register_opts(ENGINE_OPTS, group=GROUP)
     conf.register_group(HOSTS_GROUP)
     conf.register_opts(HOSTS_OPTS, group=HOSTS_GROUP)
 
 
 def list_opts():
-    return [(GROUP, ENGINE_OPTS), (HOSTS_GROUP, HOSTS_OPTS)]
+    return [(GROUP, ENDPOINT_OPTS + ENGINE_OPTS), (HOSTS_GROUP, HOSTS_OPTS)]

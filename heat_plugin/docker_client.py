@@ -13,17 +13,14 @@ of TLS material.
 
 import collections
 import concurrent.futures
-import os
 import threading
 
-import docker
-import docker.constants
-from docker import errors as docker_errors
-from docker import tls as docker_tls
 from oslo_config import cfg
 from oslo_log import log as logging
-import requests
 
+from docker_layer import client as layer_client
+from docker_layer import compat as layer_compat
+from docker_layer import errors as layer_errors
 from heat_plugin import conf
 from heat_plugin import exception
 
@@ -38,22 +35,8 @@ LABEL_RESOURCE = 'org.openstack.heat.resource'
 LABEL_HOST = 'org.openstack.heat.docker-host'
 
 
-class TLSFiles(collections.namedtuple(
-        'TLSFiles', 'ca_cert client_cert client_key verify')):
-    """Paths of the TLS files for a tcp endpoint (never shown anywhere)."""
-
-    def secrets(self):
-        found = [p for p in (self.ca_cert, self.client_cert, self.client_key)
-                 if p]
-        # The key itself too, in case an error quotes the file.
-        if self.client_key and os.path.isfile(self.client_key):
-            try:
-                with open(self.client_key) as f:
-                    found.extend(line.strip() for line in f
-                                 if len(line.strip()) > 16)
-            except OSError:
-                pass
-        return tuple(found)
+#: Paths of the TLS files for a tcp endpoint (never shown anywhere).
+TLSFiles = layer_client.TLSFiles
 
 
 class Endpoint(collections.namedtuple('Endpoint', 'url tls')):
@@ -66,34 +49,57 @@ class Endpoint(collections.namedtuple('Endpoint', 'url tls')):
         return self.tls.secrets() if self.tls else ()
 
 
-def default_tls():
-    conf.register_opts()
-    opts = CONF.heat_docker
-    if not (opts.tls_ca_cert or opts.tls_client_cert or opts.tls_client_key):
-        return None
-    return TLSFiles(opts.tls_ca_cert, opts.tls_client_cert,
-                    opts.tls_client_key, opts.tls_verify)
-
-
 def make_endpoint(url, tls=None):
     """An Endpoint for ``url``; tcp URLs take ``tls`` or heat.conf's files."""
-    if not url or not isinstance(url, str):
-        raise exception.EndpointError(endpoint=url, reason='empty endpoint')
-    scheme = url.split('://', 1)[0] if '://' in url else ''
-    if scheme not in ('unix', 'tcp', 'https', 'http'):
-        raise exception.EndpointError(
-            endpoint=url,
-            reason='expected unix://<socket> or tcp://<host>:<port>')
-    if scheme == 'unix':
+    conf.register_opts()
+    try:
+        default = layer_client.tls_of(CONF.heat_docker, url)
+    except layer_client.BadEndpoint as e:
+        raise exception.EndpointError(endpoint=url, reason=e) from None
+    if default is None and url.startswith('unix://'):
         return Endpoint(url, None)
-    return Endpoint(url, tls if tls is not None else default_tls())
+    return Endpoint(url, tls if tls is not None else default)
 
 
 def default_endpoint():
     conf.register_opts()
-    url = (CONF.heat_docker.default_endpoint or os.environ.get('DOCKER_HOST')
-           or 'unix:///var/run/docker.sock')
-    return make_endpoint(url)
+    return make_endpoint(layer_client.endpoint_of(CONF.heat_docker))
+
+
+class _Errors(layer_errors.ErrorMap):
+    """The plugin's names for the engine's failures, TLS material scrubbed.
+    """
+
+    def __init__(self, endpoint):
+        self.endpoint = endpoint
+
+    def _scrub(self, exc):
+        return exception.scrub(layer_errors.reason(exc),
+                               self.endpoint.secrets())
+
+    def invalid_config(self, operation, exc):
+        reason = self._scrub(exc)
+        if isinstance(exc, layer_errors.TLS_INVALID):
+            reason = 'bad TLS settings: %s' % reason
+        return exception.EndpointError(endpoint=self.endpoint, reason=reason)
+
+    def unavailable(self, operation, exc):
+        reason = self._scrub(exc)
+        if operation:
+            reason = '%s failed: %s' % (operation, reason)
+        return exception.EndpointError(endpoint=self.endpoint, reason=reason)
+
+    def not_found(self, operation, exc):
+        return exception.NotFound(operation=operation,
+                                  reason=self._scrub(exc))
+
+    def conflict(self, operation, exc):
+        return exception.Conflict(operation=operation,
+                                  reason=self._scrub(exc))
+
+    def api_error(self, operation, exc):
+        return exception.DockerAPIError(operation=operation,
+                                        reason=self._scrub(exc))
 
 
 _clients = {}
@@ -102,50 +108,20 @@ _pool = None
 _pool_lock = threading.Lock()
 
 
-def _new_client(endpoint):
-    opts = CONF.heat_docker
-    auto = opts.api_version == 'auto'
-    # Negotiation happens in the constructor; it is done below, once the
-    # session ignores the environment.
-    kwargs = dict(base_url=endpoint.url, timeout=opts.api_timeout,
-                  version=docker.constants.MINIMUM_DOCKER_API_VERSION
-                  if auto else opts.api_version,
-                  max_pool_size=max(opts.max_workers, 10))
-    if endpoint.tls is not None:
-        t = endpoint.tls
-        client_cert = ((t.client_cert, t.client_key)
-                       if t.client_cert and t.client_key else None)
-        kwargs['tls'] = docker_tls.TLSConfig(
-            client_cert=client_cert, ca_cert=t.ca_cert,
-            verify=t.ca_cert if (t.verify and t.ca_cert) else bool(t.verify))
-    client = docker.APIClient(**kwargs)
-    # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE in the environment
-    # replace the session's CA (and proxies apply too): the engine's CA
-    # from heat.conf must win, and an engine is never reached via a proxy.
-    client.trust_env = False
-    if auto:
-        client._version = client._retrieve_server_version()
-    return client
-
-
 def api_for(endpoint):
     """The cached APIClient of ``endpoint`` (made on first use)."""
     conf.register_opts()
+    opts = CONF.heat_docker
     with _clients_lock:
         client = _clients.get(endpoint)
         if client is None:
-            try:
-                client = _new_client(endpoint)
-            except docker_errors.TLSParameterError as e:
-                raise exception.EndpointError(
-                    endpoint=endpoint,
-                    reason='bad TLS settings: %s'
-                    % exception.scrub(e, endpoint.secrets())) from None
-            except (docker_errors.DockerException,
-                    requests.RequestException) as e:
-                raise exception.EndpointError(
-                    endpoint=endpoint,
-                    reason=exception.scrub(e, endpoint.secrets())) from None
+            # None: the failure is the engine's or the settings', no
+            # operation of a resource yet.
+            client = layer_errors.call(
+                _Errors(endpoint), None, layer_client.api_client,
+                endpoint.url, endpoint.tls, timeout=opts.api_timeout,
+                version=opts.api_version,
+                max_pool_size=max(opts.max_workers, 10))
             _clients[endpoint] = client
         return client
 
@@ -181,25 +157,8 @@ class Engine(object):
         self.api = api_for(endpoint)
 
     def _call(self, operation, fn, *args, **kwargs):
-        secrets = self.endpoint.secrets()
-        try:
-            return fn(*args, **kwargs)
-        except docker_errors.NotFound as e:
-            raise exception.NotFound(
-                operation=operation,
-                reason=exception.scrub(e.explanation or e, secrets)) from None
-        except docker_errors.APIError as e:
-            cls = (exception.Conflict if e.status_code == 409
-                   else exception.DockerAPIError)
-            raise cls(operation=operation,
-                      reason=exception.scrub(e.explanation or e, secrets)
-                      ) from None
-        except (requests.RequestException, docker_errors.DockerException,
-                OSError) as e:
-            raise exception.EndpointError(
-                endpoint=self.endpoint,
-                reason='%s failed: %s' % (
-                    operation, exception.scrub(e, secrets))) from None
+        return layer_errors.call(_Errors(self.endpoint), operation, fn,
+                                 *args, **kwargs)
 
     # Engine ------------------------------------------------------------
     def info(self):
@@ -249,16 +208,9 @@ class Engine(object):
                    v=True, force=True)
 
     def update(self, container, **fields):
-        """POST /containers/{id}/update with Engine API field names.
-
-        The SDK's update_container lacks PidsLimit; the raw call takes every
-        field the engine can change in place.
-        """
-        def _post():
-            url = self.api._url('/containers/{0}/update', container)
-            return self.api._result(self.api._post_json(url, data=fields),
-                                    True)
-        return self._call('container update', _post)
+        """Change limits in place; ``fields`` use Engine API names."""
+        return self._call('container update', layer_compat.update_container,
+                          self.api, container, fields)
 
     def rename(self, container, name):
         self._call('container rename', self.api.rename, container, name)

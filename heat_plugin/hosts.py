@@ -2,7 +2,7 @@
 
 Hosts come from ``[docker_hosts] hosts`` (name=endpoint) and, when enabled,
 from Nova's hypervisors of type docker. With none registered, the one
-``[heat_docker] default_endpoint`` engine is the fleet. Facts about a host
+``[heat_docker] endpoint`` engine is the fleet. Facts about a host
 (architecture, CPUs, memory from ``/info``; what the plugin placed there from
 the live limits of its containers) are cached for ``facts_ttl`` seconds and
 corrected in place by each placement, so a burst of placements from one

@@ -47,7 +47,7 @@ class BayService:
     def __init__(self, conf=None, db=None, host=None, progress=None):
         self.conf = conf or bay_conf.CONF
         self.db = db or db_api.Connection(db_url(self.conf))
-        self.host = host or engine_nodes.NodeHost(self.conf.bay.docker_host)
+        self.host = host or engine_nodes.NodeHost.from_conf(self.conf.bay)
         self.progress = progress
         self._threads = {}
         self._drivers = {}

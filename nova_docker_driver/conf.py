@@ -7,26 +7,24 @@ point (``list_opts``).
 
 from oslo_config import cfg
 
+from docker_layer import conf as layer_conf
+
 GROUP = cfg.OptGroup(
     'docker', title='Docker virt driver',
     help='How nova-compute reaches and uses the Docker engine that runs '
          'its instances as containers.')
 
+# The endpoint and TLS options (one spelling for every service), with the
+# names this driver used before.
+ENDPOINT_OPTS = layer_conf.engine_opts(
+    endpoint_default=layer_conf.DEFAULT_ENDPOINT,
+    deprecated_names={'tls_ca_cert': 'tls_ca', 'tls_client_cert': 'tls_cert',
+                      'tls_client_key': 'tls_key'})
+
 ENGINE_OPTS = [
     cfg.StrOpt('backend', default='docker_api',
                help='Engine backend, by name in the '
                     'nova_docker_driver.backends stevedore namespace.'),
-    cfg.StrOpt('endpoint', default='unix:///var/run/docker.sock',
-               help='Docker Engine API endpoint: unix://<socket> or '
-                    'tcp://<host>:<port> (use TLS for tcp).'),
-    cfg.BoolOpt('tls_verify', default=False,
-                help='Use TLS and verify the engine certificate against '
-                     'tls_ca.'),
-    cfg.StrOpt('tls_ca', help='CA certificate file for the engine.'),
-    cfg.StrOpt('tls_cert', help='Client certificate file.'),
-    cfg.StrOpt('tls_key', help='Client private key file.'),
-    cfg.IntOpt('api_timeout', default=60, min=1,
-               help='Seconds one Engine API call may take.'),
     cfg.BoolOpt('lifecycle_events', default=True,
                 help='Watch the engine for containers that stop, start, '
                      'pause or unpause and tell Nova at once (its power-'
@@ -82,13 +80,14 @@ RECONCILE_OPTS = [
                     'start. 0: only at start.'),
 ]
 
-ALL_OPTS = (ENGINE_OPTS + IMAGE_OPTS + LIMIT_OPTS + CONSOLE_OPTS +
-            RECONCILE_OPTS)
+DRIVER_OPTS = (ENGINE_OPTS + IMAGE_OPTS + LIMIT_OPTS + CONSOLE_OPTS +
+               RECONCILE_OPTS)
+ALL_OPTS = ENDPOINT_OPTS + DRIVER_OPTS
 
 
 def register_opts(conf):
-    conf.register_group(GROUP)
-    conf.register_opts(ALL_OPTS, group=GROUP)
+    layer_conf.register_opts(conf, GROUP, ENDPOINT_OPTS)
+    conf.register_opts(DRIVER_OPTS, group=GROUP)
 
 
 def list_opts():

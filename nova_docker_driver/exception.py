@@ -21,8 +21,8 @@ class EngineError(DockerDriverError):
 
 
 class TLSConfigInvalid(DockerDriverError):
-    msg_fmt = ('[docker] tls_ca / tls_cert / tls_key / tls_verify are '
-               'invalid: %(reason)s')
+    msg_fmt = ('[docker] tls_ca_cert / tls_client_cert / tls_client_key / '
+               'tls_verify are invalid: %(reason)s')
 
 
 class ContainerNotFound(DockerDriverError):

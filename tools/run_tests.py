@@ -30,7 +30,8 @@ NO_ENGINE = 'unix:///nonexistent/the-quick-tier-uses-no-engine.sock'
 # (group, paths). Paths that do not exist yet are skipped.
 GROUPS = [
     ('plain', ['tests/unit/scheduler_filters', 'tests/functional/rig/docker',
-               'tests/unit/tools']),
+               'tests/unit/tools', 'tests/unit/docker_layer',
+               'tests/functional/docker_layer']),
     ('nova', ['tests/unit/nova_docker_driver',
               'tests/functional/rig/nova',
               'tests/functional/nova_docker_driver',

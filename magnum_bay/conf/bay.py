@@ -4,6 +4,8 @@ import os
 
 from oslo_config import cfg
 
+from docker_layer import conf as layer_conf
+
 GROUP = cfg.OptGroup('bay', title='Bay service')
 
 
@@ -13,7 +15,7 @@ def _default_state_dir():
     return os.path.join(os.path.expanduser('~'), '.docker-bay')
 
 
-OPTS = [
+SERVICE_OPTS = [
     cfg.StrOpt('state_dir', default=_default_state_dir(),
                sample_default='$DOS_STATE/bay or ~/.docker-bay',
                help='Folder for the bay database and credentials fetched '
@@ -21,9 +23,6 @@ OPTS = [
     cfg.StrOpt('connection', default=None,
                help='SQLAlchemy URL of the bay database; default '
                     'sqlite:///<state_dir>/bays.sqlite.'),
-    cfg.StrOpt('docker_host', default=None,
-               help='Docker Engine API that runs the node containers; '
-                    'default $DOCKER_HOST.'),
     cfg.IntOpt('default_create_timeout', default=10, min=1,
                help='Minutes a create may take when the bay names none.'),
     cfg.FloatOpt('poll_interval', default=0.1, min=0.05,
@@ -36,9 +35,18 @@ OPTS = [
 ]
 
 
+# The engine that runs the node containers, spelled as in every service;
+# its endpoint was docker_host before.
+ENGINE_OPTS = layer_conf.engine_opts(
+    endpoint_help='Docker engine that runs the node containers.',
+    api_timeout=120, deprecated_names={'endpoint': 'docker_host'})
+
+OPTS = ENGINE_OPTS + SERVICE_OPTS
+
+
 def register_opts(conf):
-    conf.register_group(GROUP)
-    conf.register_opts(OPTS, group=GROUP)
+    layer_conf.register_opts(conf, GROUP, ENGINE_OPTS)
+    conf.register_opts(SERVICE_OPTS, group=GROUP)
 
 
 def list_opts():

@@ -12,14 +12,14 @@ import tempfile
 import time
 
 import docker
-import requests
 
+from docker_layer import client as layer_client
+from docker_layer import errors as layer_errors
 from magnum_bay import exception
 
-# Errors that mean "that engine is not answering (yet)".
-UNREACHABLE = (requests.exceptions.ConnectionError,
-               requests.exceptions.Timeout, docker.errors.APIError,
-               docker.errors.DockerException, OSError)
+# Errors that mean "that engine is not answering (yet)": those of an engine
+# that does not answer, and the errors a starting engine answers with.
+UNREACHABLE = (docker.errors.APIError,) + layer_errors.UNAVAILABLE
 
 
 @contextlib.contextmanager
@@ -59,16 +59,9 @@ class NodeEngines:
         if address not in self._clients:
             tls = None
             if self.tls_paths:
-                ca, cert, key = self.tls_paths
-                tls = docker.tls.TLSConfig(client_cert=(cert, key),
-                                           ca_cert=ca, verify=True)
-            client = docker.DockerClient(
-                base_url=self.url(address), tls=tls, timeout=self.timeout,
-                version='1.41')
-            # requests would let REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE replace
-            # the bay's CA, and send node traffic through an HTTP proxy.
-            client.api.trust_env = False
-            self._clients[address] = client
+                tls = layer_client.TLSFiles(*self.tls_paths, verify=True)
+            self._clients[address] = layer_client.docker_client(
+                self.url(address), tls, timeout=self.timeout)
         return self._clients[address]
 
     def close(self):

@@ -17,6 +17,7 @@ import time
 import docker
 from docker import types as docker_types
 
+from docker_layer import client as layer_client
 from magnum_bay import exception
 
 LABEL_BAY = 'org.docker-on-openstack.bay'
@@ -89,10 +90,17 @@ class Node:
 class NodeHost:
     """The host engine that runs the nodes of every bay."""
 
-    def __init__(self, docker_host=None, timeout=120):
-        base_url = docker_host or os.environ.get('DOCKER_HOST')
-        self.client = docker.DockerClient(base_url=base_url, timeout=timeout)
+    def __init__(self, endpoint=None, timeout=120, tls=None):
+        self.client = layer_client.docker_client(
+            layer_client.resolve(endpoint), tls, timeout=timeout,
+            version=layer_client.AUTO)
         self.api = self.client.api
+
+    @classmethod
+    def from_conf(cls, opts):
+        """The host engine of the ``[bay]`` endpoint and TLS options."""
+        url = layer_client.endpoint_of(opts)
+        return cls(url, opts.api_timeout, layer_client.tls_of(opts, url))
 
     def close(self):
         self.client.close()

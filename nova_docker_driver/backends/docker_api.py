@@ -9,16 +9,17 @@ import json
 import tarfile
 import threading
 
-import docker
 from docker import errors as docker_errors
-from docker import tls as docker_tls
 import requests
 
+from docker_layer import client as layer_client
+from docker_layer import compat as layer_compat
+from docker_layer import errors as layer_errors
 from nova_docker_driver.backends import base
 from nova_docker_driver import exception
 
 # The oldest Engine API this backend speaks (Docker 20.10, Debian 12).
-MIN_API_VERSION = '1.41'
+MIN_API_VERSION = layer_client.MIN_API_VERSION
 # In the engine's refusal of a disk quota it cannot enforce.
 _STORAGE_OPT = '--storage-opt'
 
@@ -60,6 +61,31 @@ class _EventStream:
             pass
 
 
+class _Errors(layer_errors.ErrorMap):
+    """The driver's names for the engine's failures."""
+
+    def __init__(self, endpoint):
+        self.endpoint = endpoint
+
+    def invalid_config(self, action, exc):
+        if isinstance(exc, layer_errors.TLS_INVALID):
+            return exception.TLSConfigInvalid(reason=exc)
+        return exception.EngineUnavailable(
+            endpoint=self.endpoint, reason='[docker] endpoint: %s' % exc)
+
+    def unavailable(self, action, exc):
+        return exception.EngineUnavailable(endpoint=self.endpoint,
+                                           reason=exc)
+
+    def not_found(self, action, exc):
+        # The methods below turn a missing object into None or nothing.
+        return exc
+
+    def api_error(self, action, exc):
+        return exception.EngineError(action=action,
+                                     reason=layer_errors.reason(exc))
+
+
 class DockerAPIBackend(base.EngineBackend):
 
     def __init__(self, conf):
@@ -70,18 +96,14 @@ class DockerAPIBackend(base.EngineBackend):
     # -- connection -------------------------------------------------------
 
     def endpoint(self):
-        return self._conf.endpoint
+        return layer_client.endpoint_of(self._conf)
 
     def is_local(self):
-        return self._conf.endpoint.startswith('unix://')
+        return self.endpoint().startswith('unix://')
 
     def _tls(self):
-        conf = self._conf
-        if not (conf.tls_verify or conf.tls_cert):
-            return False
-        cert = (conf.tls_cert, conf.tls_key) if conf.tls_cert else None
-        return docker_tls.TLSConfig(client_cert=cert, ca_cert=conf.tls_ca,
-                                    verify=conf.tls_verify)
+        files = layer_client.tls_of(self._conf, self.endpoint())
+        return files.config() if files else False
 
     @property
     def api(self):
@@ -89,32 +111,14 @@ class DockerAPIBackend(base.EngineBackend):
         # engine is down, and report the engine as unavailable.
         with self._lock:
             if self._client is None:
-                try:
-                    tls = self._tls()
-                except docker_errors.TLSParameterError as exc:
-                    raise exception.TLSConfigInvalid(reason=exc)
-                self._client = docker.APIClient(
-                    base_url=self._conf.endpoint, version=MIN_API_VERSION,
-                    timeout=self._conf.api_timeout, tls=tls,
-                    max_pool_size=64)
-                # requests would let REQUESTS_CA_BUNDLE (and proxies) from
-                # the environment replace the engine's configured CA.
-                self._client.trust_env = False
+                self._client = self._call(
+                    'connect', layer_client.from_conf, self._conf,
+                    version=MIN_API_VERSION, max_pool_size=64)
             return self._client
 
     def _call(self, action, func, *args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except docker_errors.NotFound:
-            raise
-        except docker_errors.APIError as exc:
-            raise exception.EngineError(
-                action=action, reason=exc.explanation or exc)
-        except (requests.exceptions.ConnectionError,
-                requests.exceptions.Timeout,
-                docker_errors.DockerException, OSError) as exc:
-            raise exception.EngineUnavailable(
-                endpoint=self._conf.endpoint, reason=exc)
+        return layer_errors.call(_Errors(self.endpoint()), action, func,
+                                 *args, **kwargs)
 
     # -- engine -----------------------------------------------------------
 
@@ -215,7 +219,6 @@ class DockerAPIBackend(base.EngineBackend):
             pass
 
     def update_limits(self, container_id, limits):
-        # The SDK's update_container lacks PidsLimit; the API has it.
         body = {
             'Memory': limits.memory_bytes,
             'MemorySwap': limits.memory_bytes,
@@ -225,10 +228,8 @@ class DockerAPIBackend(base.EngineBackend):
             'PidsLimit': limits.pids_limit,
             'CpusetCpus': limits.cpuset_cpus,
         }
-        api = self.api
-        url = api._url('/containers/{0}/update', container_id)
-        self._call('update container limits',
-                   lambda: api._result(api._post_json(url, data=body), True))
+        self._call('update container limits', layer_compat.update_container,
+                   self.api, container_id, body)
 
     def logs(self, container_id, max_bytes):
         # Lines are unknown in advance: ask for a generous tail, then cut

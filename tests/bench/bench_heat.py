@@ -55,7 +55,7 @@ class Bench(heat_rig.HeatStackTestCase):
     def setUp(self):
         super().setUp()
         plugin_conf.register_opts()
-        cfg.CONF.set_override('default_endpoint', docker_engine.docker_host(),
+        cfg.CONF.set_override('endpoint', docker_engine.docker_host(),
                               group='heat_docker')
         cfg.CONF.set_override('pull_images', False, group='heat_docker')
         hosts.FACTS.clear()

@@ -197,7 +197,7 @@ def heat_conf(lay, plugin_dir=None):
     }
     if plugin_dir:
         conf['DEFAULT']['plugin_dirs'] = plugin_dir
-        conf['heat_docker'] = {'default_endpoint': lay.engines[0].endpoint}
+        conf['heat_docker'] = {'endpoint': lay.engines[0].endpoint}
         conf['docker_hosts'] = {'hosts': ','.join(
             '%s=%s' % (e.host, e.endpoint) for e in lay.engines)}
     return conf

@@ -134,7 +134,7 @@ class Showcase:
         conf = self.lay.conf('docker-bay.conf')
         if not os.path.exists(conf):
             with open(conf, 'w') as f:
-                f.write('[bay]\nstate_dir = %s\ndocker_host = %s\n' % (
+                f.write('[bay]\nstate_dir = %s\nendpoint = %s\n' % (
                     os.path.join(self.lay.data, 'bay'),
                     self.lay.engines[0].endpoint))
         argv = ['docker-bay', '--config-file', conf] + list(args)

@@ -62,7 +62,7 @@ class Driver(magnum_driver.Driver):
                  'coe': fields.KUBERNETES}]
 
     def _host(self):
-        return engine_nodes.NodeHost(self.conf.bay.docker_host)
+        return engine_nodes.NodeHost.from_conf(self.conf.bay)
 
     def _cas(self, context, cluster):
         return {kind: _pair(cert_manager.get_cluster_ca_certificate(

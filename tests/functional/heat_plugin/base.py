@@ -44,7 +44,7 @@ class DockerStackTestCase(heat_rig.HeatStackTestCase):
 
     def setUp(self):
         super().setUp()
-        cfg.CONF.set_override('default_endpoint', docker_engine.docker_host(),
+        cfg.CONF.set_override('endpoint', docker_engine.docker_host(),
                               group='heat_docker')
         cfg.CONF.set_override('settle_seconds', 0.5, group='heat_docker')
         # No registry is reachable here: never try one.

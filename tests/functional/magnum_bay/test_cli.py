@@ -19,7 +19,7 @@ pytestmark = pytest.mark.docker
 def cli(docker, node_image, tmp_path):
     config = tmp_path / 'docker-bay.conf'
     config.write_text('[bay]\nstate_dir = %s\nconnection = sqlite:///%s\n'
-                      'docker_host = %s\n' % (
+                      'endpoint = %s\n' % (
                           tmp_path / 'state', tmp_path / 'bays.sqlite',
                           docker_engine.docker_host()))
     made = []

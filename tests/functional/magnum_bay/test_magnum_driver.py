@@ -101,9 +101,9 @@ class MagnumDriverTest(magnum_rig.MagnumDbTestCase):
 
     @pytest.mark.docker
     def test_create_through_magnums_conductor_without_node_image(self):
-        bay_conf.CONF.set_override('docker_host',
+        bay_conf.CONF.set_override('endpoint',
                                    docker_engine.docker_host(), 'bay')
-        self.addCleanup(bay_conf.CONF.clear_override, 'docker_host', 'bay')
+        self.addCleanup(bay_conf.CONF.clear_override, 'endpoint', 'bay')
         host = engine_nodes.NodeHost(docker_engine.docker_host())
         self.addCleanup(host.close)
         image = bay_conf.CONF.bay_kubernetes.node_image

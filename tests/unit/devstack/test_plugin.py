@@ -197,7 +197,7 @@ def test_heat_plugin_dirs_point_at_installed_resources(tmp_path):
     assert os.path.isfile(os.path.join(dirs[-1], '__init__.py'))
     # Heat's default folders stay searchable.
     assert '/usr/lib/heat' in dirs
-    assert stack.heat_conf.get('heat_docker', 'default_endpoint') == \
+    assert stack.heat_conf.get('heat_docker', 'endpoint') == \
         'unix:///nonexistent.sock'
     # What Heat's own plugin set is untouched.
     assert stack.heat_conf.get('DEFAULT', 'stack_user_domain_name') == 'heat'
@@ -264,7 +264,7 @@ def test_bay_cli_is_linked_and_configured(tmp_path):
     out = subprocess.run([link, '--version'], capture_output=True, text=True)
     assert out.stdout.startswith('docker-bay')
     bay = stack.ini('etc', 'docker-on-openstack', 'docker-bay.conf')
-    assert bay.get('bay', 'docker_host') == 'unix:///nonexistent.sock'
+    assert bay.get('bay', 'endpoint') == 'unix:///nonexistent.sock'
     assert bay.get('bay', 'state_dir') == stack.path(
         'opt', 'stack', 'data', 'docker-bay')
 

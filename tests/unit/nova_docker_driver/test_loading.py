@@ -69,7 +69,8 @@ def test_options_are_listed_for_the_generator():
     groups = {group.name if hasattr(group, 'name') else group: opts
               for group, opts in docker_conf.list_opts()}
     names = {opt.name for opt in groups['docker']}
-    assert {'endpoint', 'tls_ca', 'tls_cert', 'tls_key', 'tls_verify',
+    assert {'endpoint', 'tls_ca_cert', 'tls_client_cert', 'tls_client_key',
+            'tls_verify',
             'api_timeout', 'stop_timeout', 'image_cache_dir', 'pids_limit',
             'disk_quota', 'backend', 'instances_dir'} <= names
     assert 'docker_network' in groups
@@ -93,7 +94,8 @@ def test_generated_sample_is_current(tmp_path):
 def test_tls_options_reach_the_client(tmp_path):
     CONF.set_override('endpoint', 'tcp://127.0.0.1:1', group='docker')
     CONF.set_override('tls_verify', True, group='docker')
-    CONF.set_override('tls_ca', str(tmp_path / 'ca.pem'), group='docker')
+    CONF.set_override('tls_ca_cert', str(tmp_path / 'ca.pem'),
+                      group='docker')
     try:
         # A missing CA file is a clear configuration error.
         with pytest.raises(exception.TLSConfigInvalid) as err:
@@ -104,7 +106,7 @@ def test_tls_options_reach_the_client(tmp_path):
         assert tls.verify is True
         assert tls.ca_cert == str(tmp_path / 'ca.pem')
     finally:
-        for name in ('endpoint', 'tls_verify', 'tls_ca'):
+        for name in ('endpoint', 'tls_verify', 'tls_ca_cert'):
             CONF.clear_override(name, group='docker')
 
 
@@ -114,14 +116,15 @@ def test_environment_ca_bundle_does_not_replace_the_engine_ca(
     monkeypatch.setenv('REQUESTS_CA_BUNDLE', str(tmp_path / 'other.pem'))
     CONF.set_override('endpoint', 'tcp://127.0.0.1:1', group='docker')
     CONF.set_override('tls_verify', True, group='docker')
-    CONF.set_override('tls_ca', str(tmp_path / 'ca.pem'), group='docker')
+    CONF.set_override('tls_ca_cert', str(tmp_path / 'ca.pem'),
+                      group='docker')
     try:
         client = docker_api.DockerAPIBackend(CONF).api
         settings = client.merge_environment_settings(
             'https://127.0.0.1:1/_ping', {}, None, None, None)
         assert settings['verify'] == str(tmp_path / 'ca.pem')
     finally:
-        for name in ('endpoint', 'tls_verify', 'tls_ca'):
+        for name in ('endpoint', 'tls_verify', 'tls_ca_cert'):
             CONF.clear_override(name, group='docker')
 
 
