@@ -66,10 +66,15 @@ class Cloud:
         self.log('all-in-one under %s (logs in %s)' % (lay.base, lay.logs))
         self._timed('engines', bootstrap.start_engines, lay)
         self._timed('configs', self.write_configs)
-        first = not os.path.exists(lay.bootstrapped_marker)
         waves = services.table(lay)
         backends, identity, apis, workers = waves
-        self._timed('mariadb and rabbitmq', self._start_backends, backends)
+        new_data = self._timed('mariadb and rabbitmq', self._start_backends,
+                               backends)
+        # A new data directory has no schemas yet, even in a folder that was
+        # bootstrapped before (a cloud from before MariaDB, or one whose
+        # data/mariadb was deleted): bootstrap again (every step is
+        # idempotent).
+        first = new_data or not os.path.exists(lay.bootstrapped_marker)
         self._timed('databases', mariadb.create_databases, lay)
         if first:
             self._timed('db sync', bootstrap.sync_databases, lay)
@@ -105,17 +110,24 @@ class Cloud:
     def _start_backends(self, wave):
         """MariaDB (its data directory made on the first start) and
         RabbitMQ. MariaDB's failures are one line: what is down, why, and
-        where its log is."""
+        where its log is. Returns True when it made the data directory."""
         lay = self.lay
         db = [svc for svc in wave if svc.name == 'mariadb']
+        new_data = False
         if db and not self.process(db[0]).running():
+            # A server killed a moment ago may hold its port while its
+            # threads end (its main thread already a zombie).
+            deadline = time.monotonic() + 10
+            while (services.tcp_open(lay.port('mariadb'))
+                   and time.monotonic() < deadline):
+                time.sleep(0.2)
             if services.tcp_open(lay.port('mariadb')):
                 raise StartError(
                     'MariaDB cannot listen on 127.0.0.1:%d: another process '
                     'holds the port (ss -ltnp sport = :%d); stop it or set '
                     'AIO_PORT_BASE' % ((lay.port('mariadb'),) * 2))
             try:
-                mariadb.initialise(lay)
+                new_data = mariadb.initialise(lay)
             except mariadb.MariaDBError as exc:
                 raise StartError('MariaDB is down: %s' % exc)
         try:
@@ -128,6 +140,7 @@ class Cloud:
                     % (mariadb.last_error(lay) or 'no error logged',
                        mariadb.Paths(lay).log))
             raise
+        return new_data
 
     def _start_wave(self, wave, session=None):
         started = {}  # name -> epoch, for the processes started here

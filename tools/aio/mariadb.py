@@ -41,7 +41,7 @@ DATABASES = {
 #: processes; 151 (the default) is too few at peaks.
 SERVER_OPTIONS = {
     'bind-address': '127.0.0.1',
-    'skip-name-resolve': None,
+    'skip-name-resolve': '1',
     'max_connections': '1000',
     'character-set-server': 'utf8mb3',
     'collation-server': 'utf8mb3_general_ci',
@@ -94,8 +94,7 @@ def option_file_text(lay):
     server.update(SERVER_OPTIONS)
     lines = ['# Written by tools/aio at every start; edits are lost.',
              '[mysqld]']
-    lines += [k if v is None else '%s = %s' % (k, v)
-              for k, v in server.items()]
+    lines += ['%s = %s' % item for item in server.items()]
     lines += ['', '[client]', 'socket = %s' % paths.socket,
               'port = %d' % paths.port, '']
     return '\n'.join(lines)
@@ -193,7 +192,8 @@ def url(lay, user, database):
 
 
 def last_error(lay):
-    """The server's last [ERROR] line in its log, or ''."""
+    """The server's last [ERROR] line in its log (not the closing
+    "Aborting", which says nothing), or ''."""
     try:
         with open(Paths(lay).log, 'rb') as f:
             f.seek(0, os.SEEK_END)
@@ -201,5 +201,7 @@ def last_error(lay):
             lines = f.read().decode(errors='replace').splitlines()
     except OSError:
         return ''
-    errors = [line for line in lines if '[ERROR]' in line]
-    return errors[-1].split('[ERROR]', 1)[1].strip() if errors else ''
+    errors = [line.split('[ERROR]', 1)[1].strip() for line in lines
+              if '[ERROR]' in line]
+    errors = [e for e in errors if e != 'Aborting']
+    return errors[-1] if errors else ''
