@@ -310,3 +310,17 @@ def test_a_missing_mariadb_is_named_in_one_line(tmp_path, monkeypatch):
                     "(make aio-apt)" % (tmp_path / 'no-mariadbd'))
     # Nothing was made or started.
     assert not os.path.exists(str(tmp_path / 'aio'))
+
+
+def test_setup_installs_mariadb_without_starting_debians_service():
+    # `make -n` prints the recipe without running it.
+    recipe = subprocess.run(['make', '-n', '-s', '-C', layout.ROOT,
+                             'aio-apt'], capture_output=True, text=True,
+                            check=True).stdout
+    assert 'for p in mariadb-server rabbitmq-server;' in recipe
+    # A policy-rc.d that refuses (exit 101) while apt-get installs, removed
+    # after it unless the machine had one.
+    guard = recipe.index('> /usr/sbin/policy-rc.d')
+    assert 'exit 101' in recipe[:guard]
+    install = recipe.index('apt-get install')
+    assert guard < install < recipe.index('rm -f /usr/sbin/policy-rc.d')
