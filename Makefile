@@ -81,16 +81,35 @@ clean: docker-stop
 	rm -rf $(DOS_STATE)
 
 # The all-in-one cloud (tools/aio): real Keystone, Placement, Nova with two
-# Docker computes, Glance, Heat with the plugin, RabbitMQ; all on 127.0.0.1,
-# state and logs under $(DOS_STATE)/aio. `make aio` starts it (idempotent)
-# and runs the showcase; `make aio-stop` stops every service process.
+# Docker computes, Glance, Heat with the plugin, on MariaDB and RabbitMQ; all
+# on 127.0.0.1, state and logs under $(DOS_STATE)/aio. `make aio` starts it
+# (idempotent) and runs the showcase; `make aio-stop` stops every process.
 .PHONY: aio aio-stop aio-apt
-# Debian's RabbitMQ for the all-in-one (and its end-to-end tests): an extra
-# prerequisite of `apt`, so `make setup` and `make test` install it too.
+# Debian's MariaDB and RabbitMQ for the all-in-one (and its end-to-end
+# tests): an extra prerequisite of `apt`, so `make setup` and `make test`
+# install them too. The all-in-one runs its own instances of them; the
+# packages' system services must not start, so unless the machine already
+# has a policy-rc.d, one that refuses every start is in place during the
+# install (a system server that already runs is never touched).
+AIO_APT_PACKAGES := mariadb-server rabbitmq-server
 apt: aio-apt
 aio-apt:
-	@dpkg-query -W -f='$${Status}' rabbitmq-server 2>/dev/null | grep -q "ok installed" || \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rabbitmq-server)
+	@missing=""; \
+	for p in $(AIO_APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing (their system services stay stopped)"; \
+	  guard=""; \
+	  if [ ! -e /usr/sbin/policy-rc.d ]; then \
+	    printf '#!/bin/sh\n# make aio-apt: no service starts during the install\nexit 101\n' \
+	      > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && guard=1; \
+	  fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends $$missing; rc=$$?; \
+	  if [ -n "$$guard" ]; then rm -f /usr/sbin/policy-rc.d; fi; \
+	  exit $$rc; \
+	fi
 
 aio: setup
 	@$(PY) -m tools.aio start

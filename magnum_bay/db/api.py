@@ -26,6 +26,10 @@ def _engine(url):
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         if url in ('sqlite://', 'sqlite:///:memory:'):
             kwargs['poolclass'] = sa.pool.StaticPool
+    else:
+        # A database server may have closed a pooled connection (restarted,
+        # or its idle timeout): test each one before use.
+        kwargs['pool_pre_ping'] = True
     return sa.create_engine(url, **kwargs)
 
 

@@ -5,21 +5,48 @@ Under native threads Nova's fixtures keep each database in an SQLite file
 opens a new connection, runs the connection set-up (a function, PRAGMAs)
 and has SQLite read the whole Nova schema again before its first query.
 In the rig that per-transaction connect was about a tenth of the CPU time
-of a boot.
+of a boot. A service on MariaDB (the all-in-one's) reuses connections from
+oslo.db's QueuePool instead.
 
 ``PooledSQLite`` gives the file databases a QueuePool for the length of a
-test, with the all-in-one's pooling (``tools/aio/sqlite_pool.py``, which
-says why the pool is shaped as it is). Nova's fixtures serialise writers
-with a lock of their own; the pool never makes a thread wait, so a thread
-holding that lock never waits for a connection held by a thread waiting for
-it. The engines are disposed of when the test ends, so no connection
-outlives it.
+test (this is test scaffolding: the services of the all-in-one run
+unpatched). The pool hands each checkout to one thread at a time
+(``check_same_thread`` is off only because the thread that returns a
+connection may differ from the one that opened it) and never makes a
+thread wait (unbounded overflow): Nova's fixtures serialise writers with a
+lock of their own, and a thread holding that lock must never wait for a
+connection held by a thread waiting for it. In-memory databases keep
+oslo.db's StaticPool. The engines are disposed of when the test ends, so no
+connection outlives it.
 """
 
 import fixtures
 from oslo_db.sqlalchemy import engines
+from sqlalchemy import pool
 
-from tools.aio import sqlite_pool
+#: Connections kept open per engine between transactions.
+POOL_SIZE = 10
+
+
+def is_sqlite_file(url):
+    return (url.get_backend_name() == 'sqlite' and bool(url.database)
+            and url.database != ':memory:')
+
+
+def pooled(init_connection_args):
+    """oslo.db's ``_init_connection_args``, with a QueuePool for SQLite
+    files where oslo.db chose a NullPool."""
+    def init_args(url, engine_args, kw):
+        init_connection_args(url, engine_args, kw)
+        if (is_sqlite_file(url)
+                and engine_args.get('poolclass') is pool.NullPool):
+            engine_args['poolclass'] = pool.QueuePool
+            engine_args['pool_size'] = POOL_SIZE
+            engine_args['max_overflow'] = -1
+            engine_args['connect_args']['check_same_thread'] = False
+            # A local file does not drop connections as a server does.
+            engine_args['pool_pre_ping'] = False
+    return init_args
 
 
 class PooledSQLite(fixtures.Fixture):
@@ -41,6 +68,6 @@ class PooledSQLite(fixtures.Fixture):
         self.addCleanup(dispose)
         self.useFixture(fixtures.MonkeyPatch(
             'oslo_db.sqlalchemy.engines._init_connection_args',
-            sqlite_pool.pooled(engines._init_connection_args)))
+            pooled(engines._init_connection_args)))
         self.useFixture(fixtures.MonkeyPatch(
             'oslo_db.sqlalchemy.engines.create_engine', create_engine))

@@ -1,9 +1,10 @@
 """The all-in-one cloud: ``python -m tools.aio start|stop|status|env``.
 
-start   engines, RabbitMQ, Keystone, Placement, Nova (api, conductor,
+start   engines, MariaDB, RabbitMQ, Keystone, Placement, Nova (api, conductor,
         scheduler, two computes with the Docker driver), Glance, Heat (api,
         engine with the OS::Docker plugin); idempotent; health-checked
-stop    every service process (the Docker engines stay up)
+stop    every service process, MariaDB's included (the Docker engines
+        stay up)
 status  one line per service: pid, running, healthy
 env     shell lines that point the openstack CLI at this cloud
 showcase  boot a Docker image with Nova (status, addresses, limits,
@@ -61,6 +62,10 @@ def main(argv=None):
         return 1 if bad else 0
     if args.action == 'showcase':
         from tools.aio import showcase
+        down = cloud.database_down()
+        if down:
+            print(down, file=sys.stderr)
+            return 1
         try:
             showcase.Showcase(lay).run(keep=args.keep, bay=not args.no_bay)
         except showcase.ShowcaseFailed as exc:

@@ -97,7 +97,7 @@ def sync_databases(lay):
                 'api_db', 'sync')
         _manage(lay, log, 'nova-manage', '--config-file', nconf,
                 'cell_v2', 'map_cell0', '--database_connection',
-                lay.sqlite('nova_cell0'))
+                lay.database('nova', 'nova_cell0'))
         _manage(lay, log, 'nova-manage', '--config-file', nconf,
                 'cell_v2', 'create_cell', '--name', 'cell1',
                 # 2: the cell exists (a start interrupted after this step)
@@ -123,18 +123,6 @@ def sync_databases(lay):
     with concurrent.futures.ThreadPoolExecutor(len(jobs)) as pool:
         for future in [pool.submit(job) for job in jobs]:
             future.result()
-    wal_mode(lay)
-
-
-def wal_mode(lay):
-    """Write-ahead logging on every database: readers no longer block the
-    writer (the mode is stored in the file, so once is enough)."""
-    import sqlite3
-    for name in sorted(os.listdir(lay.data)):
-        if name.endswith('.sqlite'):
-            with sqlite3.connect(os.path.join(lay.data, name),
-                                 timeout=60) as db:
-                db.execute('PRAGMA journal_mode=WAL')
 
 
 def admin_session(lay, tries=20):

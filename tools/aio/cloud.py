@@ -13,6 +13,7 @@ import time
 
 from tools.aio import bootstrap
 from tools.aio import configs
+from tools.aio import mariadb
 from tools.aio import procs
 from tools.aio import services
 from tools.aio import shim as nova_shim
@@ -56,16 +57,26 @@ class Cloud:
         if not os.access(services.RABBIT_SERVER, os.X_OK):
             raise StartError('%s is missing: install Debian\'s rabbitmq-server '
                              '(make aio-apt)' % services.RABBIT_SERVER)
+        missing = mariadb.installed()
+        if missing:
+            raise StartError('%s missing: install Debian\'s mariadb-server '
+                             '(make aio-apt)' % ', '.join(missing))
         lay.makedirs()
         self.times = {}
         t0 = time.monotonic()
         self.log('all-in-one under %s (logs in %s)' % (lay.base, lay.logs))
         self._timed('engines', bootstrap.start_engines, lay)
         self._timed('configs', self.write_configs)
-        first = not os.path.exists(lay.bootstrapped_marker)
         waves = services.table(lay)
-        broker, identity, apis, workers = waves
-        self._timed('rabbitmq', self._start_wave, broker)
+        backends, identity, apis, workers = waves
+        new_data = self._timed('mariadb and rabbitmq', self._start_backends,
+                               backends)
+        # A new data directory has no schemas yet, even in a folder that was
+        # bootstrapped before (a cloud from before MariaDB, or one whose
+        # data/mariadb was deleted): bootstrap again (every step is
+        # idempotent).
+        first = new_data or not os.path.exists(lay.bootstrapped_marker)
+        self._timed('databases', mariadb.create_databases, lay)
         if first:
             self._timed('db sync', bootstrap.sync_databases, lay)
         self._timed('keystone', self._start_wave, identity)
@@ -94,6 +105,7 @@ class Cloud:
 
     def write_configs(self):
         services.write_rabbit_config(self.lay)
+        mariadb.write_config(self.lay)
         return configs.write_all(
             self.lay, compute_driver=self.compute_driver,
             heat_plugin_dir=bootstrap.heat_plugin_dir())
@@ -104,6 +116,41 @@ class Cloud:
             return nova_shim.ensure(self.lay, self.log)
         except nova_shim.ShimError as exc:
             raise StartError(str(exc))
+
+    def _start_backends(self, wave):
+        """MariaDB (its data directory made on the first start) and
+        RabbitMQ. MariaDB's failures are one line: what is down, why, and
+        where its log is. Returns True when it made the data directory."""
+        lay = self.lay
+        db = [svc for svc in wave if svc.name == 'mariadb']
+        new_data = False
+        if db and not self.process(db[0]).running():
+            # A server killed a moment ago may hold its port while its
+            # threads end (its main thread already a zombie).
+            deadline = time.monotonic() + 10
+            while (services.tcp_open(lay.port('mariadb'))
+                   and time.monotonic() < deadline):
+                time.sleep(0.2)
+            if services.tcp_open(lay.port('mariadb')):
+                raise StartError(
+                    'MariaDB cannot listen on 127.0.0.1:%d: another process '
+                    'holds the port (ss -ltnp sport = :%d); stop it or set '
+                    'AIO_PORT_BASE' % ((lay.port('mariadb'),) * 2))
+            try:
+                new_data = mariadb.initialise(lay)
+            except mariadb.MariaDBError as exc:
+                raise StartError('MariaDB is down: %s' % exc)
+        try:
+            self._start_wave(wave)
+        except StartError:
+            if db and not self.healthy(db[0]):
+                raise StartError(
+                    'MariaDB is down: it did not start (%s); see %s, then '
+                    'python -m tools.aio start'
+                    % (mariadb.last_error(lay) or 'no error logged',
+                       mariadb.Paths(lay).log))
+            raise
+        return new_data
 
     def _start_wave(self, wave, session=None):
         started = {}  # name -> epoch, for the processes started here
@@ -144,6 +191,17 @@ class Cloud:
         return bootstrap.rpc_up(self.lay, session, svc, since)
 
     # -- status and stop -------------------------------------------------
+
+    def database_down(self):
+        """'' when the cloud's MariaDB answers, else one line saying that
+        it is down and how to start it."""
+        lay = self.lay
+        svc = [s for s in services.all_services(lay) if s.name == 'mariadb'][0]
+        if self.process(svc).running() and self.healthy(svc):
+            return ''
+        return ('MariaDB of the all-in-one is down (127.0.0.1:%d, data in '
+                '%s): start it with python -m tools.aio start (or make run)'
+                % (lay.port('mariadb'), mariadb.Paths(lay).datadir))
 
     def status(self):
         session = None

@@ -48,7 +48,7 @@ def _service_auth(lay, user):
 def keystone_conf(lay):
     return {
         'DEFAULT': {'use_stderr': 'true'},
-        'database': {'connection': lay.sqlite('keystone')},
+        'database': {'connection': lay.database('keystone', 'keystone')},
         'token': {'provider': 'fernet'},
         'fernet_tokens': {'key_repository': lay.conf('keystone', 'fernet')},
         'fernet_receipts': {
@@ -61,7 +61,7 @@ def keystone_conf(lay):
 def placement_conf(lay):
     return {
         'DEFAULT': {'use_stderr': 'true'},
-        'placement_database': {'connection': lay.sqlite('placement')},
+        'placement_database': {'connection': lay.database('placement', 'placement')},
         'api': {'auth_strategy': 'keystone'},
         'keystone_authtoken': _authtoken(lay, 'placement'),
     }
@@ -96,8 +96,8 @@ def _nova_common(lay, host, state_path):
 def nova_conf(lay, filters=True):
     """nova-api, nova-conductor and nova-scheduler (the controller)."""
     conf = _nova_common(lay, 'aio-controller', os.path.join(lay.data, 'nova'))
-    conf['api_database'] = {'connection': lay.sqlite('nova_api')}
-    conf['database'] = {'connection': lay.sqlite('nova_cell1')}
+    conf['api_database'] = {'connection': lay.database('nova', 'nova_api')}
+    conf['database'] = {'connection': lay.database('nova', 'nova_cell1')}
     conf['wsgi'] = {'api_paste_config': os.path.join(
         lay.venv, 'etc', 'nova', 'api-paste.ini')}
     conf['conductor'] = {'workers': '1'}
@@ -150,7 +150,7 @@ def glance_conf(lay):
             'enabled_import_methods': '[]',
             'node_staging_uri': 'file://' + os.path.join(store, 'staging'),
         },
-        'database': {'connection': lay.sqlite('glance')},
+        'database': {'connection': lay.database('glance', 'glance')},
         'glance_store': {'stores': 'file', 'default_store': 'file',
                          'filesystem_store_datadir': os.path.join(
                              store, 'images')},
@@ -182,7 +182,7 @@ def heat_conf(lay, plugin_dir=None):
             'region_name_for_services': layout_mod.REGION,
             'host': 'aio-controller',
         },
-        'database': {'connection': lay.sqlite('heat')},
+        'database': {'connection': lay.database('heat', 'heat')},
         'keystone_authtoken': _authtoken(lay, 'heat'),
         'trustee': {
             'auth_type': 'password', 'auth_url': lay.auth_url,
@@ -201,6 +201,15 @@ def heat_conf(lay, plugin_dir=None):
         conf['docker_hosts'] = {'hosts': ','.join(
             '%s=%s' % (e.host, e.endpoint) for e in lay.engines)}
     return conf
+
+
+def bay_conf(lay):
+    """The docker-bay CLI (the showcase's bay): its database on MariaDB."""
+    return {'bay': {
+        'state_dir': os.path.join(lay.data, 'bay'),
+        'endpoint': lay.engines[0].endpoint,
+        'connection': lay.database('bay', 'bay'),
+    }}
 
 
 def clouds_yaml(lay):
@@ -254,6 +263,7 @@ def write_all(lay, compute_driver=NOVA_COMPUTE_DRIVER, heat_plugin_dir=None,
         'glance': (lay.conf('glance', 'glance-api.conf'), glance_conf(lay)),
         'heat': (lay.conf('heat', 'heat.conf'),
                  heat_conf(lay, heat_plugin_dir)),
+        'docker-bay': (lay.conf('docker-bay.conf'), bay_conf(lay)),
     }
     for engine in lay.engines:
         files['nova-' + engine.host] = (

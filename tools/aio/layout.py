@@ -8,6 +8,8 @@ bound on 127.0.0.1 only.
 import os
 import sys
 
+from tools.aio import mariadb
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 VENV = os.path.dirname(os.path.dirname(sys.executable))
@@ -22,6 +24,7 @@ PORTS = {
     'rabbitmq': 10,
     'rabbitmq-dist': 11,
     'epmd': 12,
+    'mariadb': 13,
 }
 
 ADMIN_PASSWORD = 'aio-admin'
@@ -65,12 +68,9 @@ class Layout:
     def transport_url(self):
         return 'rabbit://guest:guest@127.0.0.1:%d/' % self.port('rabbitmq')
 
-    def sqlite(self, name):
-        # Several processes write each database (nova-api, conductor,
-        # scheduler): give a writer up to a minute to get the lock instead of
-        # sqlite3's 5 s, which a busy machine exceeds.
-        return 'sqlite:///%s?timeout=60' % os.path.join(self.data,
-                                                         name + '.sqlite')
+    def database(self, user, name):
+        """URL of database ``name`` as ``user`` on the cloud's MariaDB."""
+        return mariadb.url(self, user, name)
 
     def conf(self, *parts):
         return os.path.join(self.etc, *parts)

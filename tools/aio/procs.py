@@ -170,12 +170,16 @@ class Process:
 def run(argv, log, env=None, timeout=600, ok_codes=(0,)):
     """Run a one-shot command (db sync, bootstrap), output into ``log``."""
     os.makedirs(os.path.dirname(log), exist_ok=True)
+    t0 = time.monotonic()
     with open(log, 'ab') as out:
-        out.write(('\n=== %s\n' % ' '.join(argv)).encode())
+        out.write(('\n=== %s %s\n' % (time.strftime('%Y-%m-%d %H:%M:%S'),
+                                       ' '.join(argv))).encode())
         out.flush()
         proc = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT,
                               stdin=subprocess.DEVNULL, env=env,
                               timeout=timeout)
+        out.write(('=== exit %d after %.1f s\n' % (
+            proc.returncode, time.monotonic() - t0)).encode())
     if proc.returncode not in ok_codes:
         with open(log, 'rb') as f:
             tail = f.read()[-3000:].decode(errors='replace')

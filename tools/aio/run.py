@@ -4,8 +4,8 @@
 
 The entry point is looked up in the ``console_scripts`` group, exactly the
 function the installed script calls. Before it runs, the all-in-one's
-hooks are installed (``hooks``: the SQLite hooks and, for Nova services,
-Nova's NeutronFixture).
+hooks are installed (``hooks``: for Nova services, Nova's
+NeutronFixture).
 """
 
 import sys

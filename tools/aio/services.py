@@ -8,6 +8,7 @@ import os
 import socket
 
 from tools.aio import layout as layout_mod
+from tools.aio import mariadb
 
 RABBIT_SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server'
 EPMD = '/usr/bin/epmd'
@@ -115,8 +116,10 @@ def table(lay):
     """Every service, in start order, grouped in waves that start together."""
     nova_conf = lay.conf('nova', 'nova.conf')
     heat_conf = lay.conf('heat', 'heat.conf')
-    broker = [Service('rabbitmq', [RABBIT_SERVER], env=rabbit_env(lay),
-                      kind='tcp', port=lay.port('rabbitmq'))]
+    backends = [Service('mariadb', mariadb.server_argv(lay), kind='tcp',
+                        port=lay.port('mariadb')),
+                Service('rabbitmq', [RABBIT_SERVER], env=rabbit_env(lay),
+                        kind='tcp', port=lay.port('rabbitmq'))]
     identity = [_api(lay, 'keystone', 'keystone.wsgi.api:application',
                      env={'OS_KEYSTONE_CONFIG_DIR': lay.conf('keystone')},
                      path='/v3')]
@@ -146,7 +149,7 @@ def table(lay):
         workers.append(_nova(
             lay, 'nova-compute',
             lay.conf('nova', 'nova-%s.conf' % engine.host), engine.host))
-    return [broker, identity, apis, workers]
+    return [backends, identity, apis, workers]
 
 
 def all_services(lay):

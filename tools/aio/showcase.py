@@ -131,12 +131,8 @@ class Showcase:
                                  % (server_id, expect, timeout))
 
     def bay_cli(self, *args):
+        # Written by the cloud's start (configs.bay_conf).
         conf = self.lay.conf('docker-bay.conf')
-        if not os.path.exists(conf):
-            with open(conf, 'w') as f:
-                f.write('[bay]\nstate_dir = %s\nendpoint = %s\n' % (
-                    os.path.join(self.lay.data, 'bay'),
-                    self.lay.engines[0].endpoint))
         argv = ['docker-bay', '--config-file', conf] + list(args)
         self.say('$ ' + ' '.join(argv))
         t0 = time.monotonic()

@@ -189,7 +189,7 @@ def test_every_service_is_up_and_both_computes_are_docker(aio):
     assert [s.status for s in engines if s.binary == 'heat-engine'] == ['up']
     # Every port is bound on loopback only.
     for name in ('keystone', 'placement', 'nova-api', 'glance', 'heat-api',
-                 'rabbitmq'):
+                 'rabbitmq', 'mariadb'):
         out = subprocess.run(['ss', '-Hltn', 'sport = :%d'
                               % aio.lay.port(name)],
                              capture_output=True, text=True).stdout
@@ -203,18 +203,31 @@ DATABASE_SERVICES = ('keystone', 'placement', 'nova-api', 'glance',
                      'nova-conductor', 'nova-scheduler', 'heat-engine')
 
 
-def _database_fds(lay, name):
-    """{(pid, fd)} of the service's processes open on an SQLite file of the
-    cloud (each SQLite connection holds its database file open)."""
+def _socket_inodes_to(port):
+    """Inodes of the established TCP connections to 127.0.0.1:port."""
+    found = set()
+    with open('/proc/net/tcp') as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            remote, state, inode = fields[2], fields[3], fields[9]
+            if state == '01' and remote == '0100007F:%04X' % port:
+                found.add(inode)
+    return found
+
+
+def _database_connections(lay, name):
+    """{(pid, socket inode)} of the service's processes' connections to the
+    cloud's MariaDB."""
+    to_db = _socket_inodes_to(lay.port('mariadb'))
     found = set()
     for pid in procs.group_members(procs.Process(lay, name).pid()):
         fd_dir = '/proc/%d/fd' % pid
         try:
             for fd in os.listdir(fd_dir):
                 target = os.readlink(os.path.join(fd_dir, fd))
-                if target.startswith(lay.data + os.sep) and \
-                        target.endswith('.sqlite'):
-                    found.add((pid, int(fd)))
+                inode = target[len('socket:['):-1]
+                if target.startswith('socket:[') and inode in to_db:
+                    found.add((pid, inode))
         except OSError:
             continue  # a process or an fd that ended meanwhile
     return found
@@ -232,19 +245,18 @@ def _database_traffic(aio):
 
 
 def test_services_reuse_their_database_connections(aio):
-    """SQLite file connections are pooled (tools/aio/sqlite_pool.py): a
-    service keeps its connections open between transactions and the next
-    ones reuse them. oslo.db's own choice for SQLite files (a NullPool)
-    would close each connection at the end of its transaction."""
+    """Each service keeps its MariaDB connections open between transactions
+    (oslo.db's pool) and the next ones reuse them: the same connections
+    are there before and after more requests."""
     _database_traffic(aio)
     # The conductor writes on each compute's state report (10 s apart),
     # the scheduler reads on each host discovery (2 s).
     time.sleep(11)
-    before = {name: _database_fds(aio.lay, name)
+    before = {name: _database_connections(aio.lay, name)
               for name in DATABASE_SERVICES}
     _database_traffic(aio)
     time.sleep(11)
-    after = {name: _database_fds(aio.lay, name)
+    after = {name: _database_connections(aio.lay, name)
              for name in DATABASE_SERVICES}
     kept = {name: before[name] & after[name] for name in DATABASE_SERVICES}
     assert all(kept.values()), {'before': before, 'after': after}
@@ -500,6 +512,71 @@ def test_second_start_finds_the_running_cloud(aio):
     assert times['first_start'] is False
     assert 'db sync' not in times and 'identity bootstrap' not in times
     assert all(ok for _n, _p, _r, ok in aio.cloud.status())
+
+
+def test_mariadb_stopped_and_started_under_the_running_cloud(aio):
+    """The services ride out a MariaDB restart: no service restarts, what
+    was there before is there after, and new work succeeds."""
+    before = aio.openstack_json(
+        'server', 'create', '--image', 'dos-idle', '--flavor', 'docker.tiny',
+        '--nic', 'none', '--wait', 'before-db-restart', cloud='aio-demo')
+    images = aio.openstack_json('image', 'list')
+    pids = {name: pid for name, pid, _r, _ok in aio.cloud.status()}
+    database = procs.Process(aio.lay, 'mariadb')
+    assert database.stop() is True
+    try:
+        assert not services.tcp_open(aio.lay.port('mariadb'))
+        # Down: the APIs answer with an error (no hang), and the showcase
+        # says in one line what is down and how to start it.
+        proc = aio.openstack('server', 'list', cloud='aio-demo', check=False)
+        assert proc.returncode != 0
+        show = subprocess.run(
+            [os.path.join(aio.lay.bin, 'python'), '-m', 'tools.aio',
+             'showcase'], capture_output=True, text=True, timeout=120,
+            cwd=layout_mod.ROOT, env=dict(
+                os.environ, AIO_HOME=aio.lay.base,
+                AIO_PORT_BASE=str(aio.lay.port_base)))
+        assert show.returncode == 1
+        assert show.stderr.strip() == (
+            'MariaDB of the all-in-one is down (127.0.0.1:%d, data in %s): '
+            'start it with python -m tools.aio start (or make run)'
+            % (aio.lay.port('mariadb'), os.path.join(aio.lay.data,
+                                                     'mariadb')))
+    finally:
+        times = aio.cloud.start()
+    assert times['first_start'] is False
+    after = {name: pid for name, pid, _r, _ok in aio.cloud.status()}
+    assert after.pop('mariadb') != pids.pop('mariadb')
+    assert after == pids  # every other service kept running
+    # Nothing was lost, and the services work again without a restart.
+    _wait(lambda: aio.openstack('server', 'list', cloud='aio-demo',
+                                check=False).returncode == 0,
+          timeout=60, what='the API after MariaDB came back')
+    shown = aio.openstack_json('server', 'show', before['id'],
+                               cloud='aio-demo')
+    assert shown['status'] == 'ACTIVE'
+    assert aio.openstack_json('image', 'list') == images
+    server = aio.openstack_json(
+        'server', 'create', '--image', 'dos-idle', '--flavor', 'docker.tiny',
+        '--nic', 'none', '--wait', 'after-db-restart', cloud='aio-demo')
+    assert server['status'] == 'ACTIVE'
+    assert len(aio.containers_of(server['id'])) == 1
+    assert {s['ID'] for s in aio.openstack_json(
+        'server', 'list', cloud='aio-demo')} == {server['id'], before['id']}
+    heat = aio.heat()
+    stack_id = heat.stacks.create(stack_name='e2e-after-db',
+                                  template=TEMPLATE)['stack']['id']
+    try:
+        _wait(lambda: heat.stacks.get(stack_id).stack_status !=
+              'CREATE_IN_PROGRESS', what='stack create after MariaDB')
+        assert heat.stacks.get(stack_id).stack_status == 'CREATE_COMPLETE'
+    finally:
+        heat.stacks.delete(stack_id)
+        _wait(lambda: heat.stacks.get(stack_id).stack_status in
+              ('DELETE_COMPLETE', 'DELETE_FAILED'), what='stack delete')
+    for made in (server['id'], before['id']):
+        aio.openstack('server', 'delete', '--wait', made, cloud='aio-demo')
+        assert aio.containers_of(made) == {}
 
 
 def test_restart_reuses_the_databases(aio):

@@ -92,7 +92,8 @@ def test_every_url_is_loopback_and_every_port_distinct(tmp_path):
         for section in Ini(files[name]).sections.values():
             for values in section.values():
                 for value in values:
-                    if '://' in value and value.startswith(('http', 'rabbit')):
+                    if '://' in value and value.startswith(
+                            ('http', 'rabbit', 'mysql')):
                         assert '@127.0.0.1:' in value or \
                             '//127.0.0.1:' in value, value
     rabbit = open(os.path.join(lay.etc, 'rabbitmq', 'rabbitmq.conf')) \
@@ -113,7 +114,7 @@ def test_rabbit_listens_on_loopback_only(tmp_path):
 def test_start_order_and_commands_exist(tmp_path):
     lay = _layout(tmp_path)
     waves = [[s.name for s in wave] for wave in services.table(lay)]
-    assert waves[0] == ['rabbitmq'] and waves[1] == ['keystone']
+    assert waves[0] == ['mariadb', 'rabbitmq'] and waves[1] == ['keystone']
     assert {'nova-compute-compute1', 'nova-compute-compute2', 'heat-engine',
             'nova-conductor', 'nova-scheduler'} == set(waves[3])
     for svc in services.all_services(lay):
@@ -236,3 +237,91 @@ def test_a_service_started_by_hand_is_not_started_twice(tmp_path):
             by_hand.kill()
             by_hand.wait()
     assert procs.running_as(svc.signature) == []
+
+
+# Each service's configuration file, section and option holding its
+# database, and the database user it must use.
+DATABASE_OPTIONS = [
+    ('keystone', 'database', 'keystone', 'keystone'),
+    ('placement', 'placement_database', 'placement', 'placement'),
+    ('nova', 'api_database', 'nova', 'nova_api'),
+    ('nova', 'database', 'nova', 'nova_cell1'),
+    ('glance', 'database', 'glance', 'glance'),
+    ('heat', 'database', 'heat', 'heat'),
+    ('docker-bay', 'bay', 'bay', 'bay'),
+]
+
+
+def test_every_database_is_on_the_clouds_mariadb(tmp_path):
+    from tools.aio import mariadb
+    lay, files = _written(tmp_path)
+    for name, section, user, database in DATABASE_OPTIONS:
+        ini = Ini(files[name])
+        option = 'connection'
+        assert ini.get(section, option) == (
+            'mysql+pymysql://%s:%s@127.0.0.1:%d/%s?charset=utf8'
+            % (user, mariadb.PASSWORD, lay.port('mariadb'), database))
+        assert database in mariadb.DATABASES[user]
+    for path in files.values():
+        assert 'sqlite' not in open(path).read(), path
+
+
+def test_the_service_users_may_use_their_own_databases_only():
+    from tools.aio import mariadb
+    statements = mariadb.grants_sql().split(';\n')
+    grants = [s for s in statements if s.startswith('GRANT')]
+    expected = {(db, user) for user, dbs in mariadb.DATABASES.items()
+                for db in dbs}
+    assert {tuple(re.match(r"GRANT ALL PRIVILEGES ON `(\w+)`\.\* TO "
+                           r"'(\w+)'@'127\.0\.0\.1'$", g).groups())
+            for g in grants} == expected
+    assert len(grants) == len(expected)
+    assert all("@'127.0.0.1'" in s for s in statements if 'USER' in s)
+
+
+def test_mariadb_reads_only_its_own_option_file_and_keeps_to_the_cloud(
+        tmp_path):
+    from tools.aio import mariadb
+    lay = _layout(tmp_path)
+    mariadb.write_config(lay)
+    argv = services.table(lay)[0][0].argv
+    paths = mariadb.Paths(lay)
+    # --defaults-file must come first, or mariadbd reads /etc/mysql too.
+    assert argv == [mariadb.MARIADBD, '--defaults-file=%s' % paths.option_file]
+    server = Ini(paths.option_file).sections['mysqld']
+    assert server['bind-address'] == ['127.0.0.1']
+    assert server['port'] == [str(lay.port('mariadb'))]
+    for key in ('datadir', 'socket', 'pid-file'):
+        (value,) = server[key]
+        assert value.startswith(lay.base + os.sep), (key, value)
+    assert lay.port('mariadb') == 27013
+
+
+def test_a_missing_mariadb_is_named_in_one_line(tmp_path, monkeypatch):
+    from tools.aio import cloud
+    from tools.aio import mariadb
+    monkeypatch.setattr(mariadb, 'MARIADBD', str(tmp_path / 'no-mariadbd'))
+    try:
+        cloud.Cloud(_layout(tmp_path)).start()
+    except cloud.StartError as exc:
+        text = str(exc)
+    else:
+        raise AssertionError('started without mariadbd')
+    assert text == ("%s missing: install Debian's mariadb-server "
+                    "(make aio-apt)" % (tmp_path / 'no-mariadbd'))
+    # Nothing was made or started.
+    assert not os.path.exists(str(tmp_path / 'aio'))
+
+
+def test_setup_installs_mariadb_without_starting_debians_service():
+    # `make -n` prints the recipe without running it.
+    recipe = subprocess.run(['make', '-n', '-s', '-C', layout.ROOT,
+                             'aio-apt'], capture_output=True, text=True,
+                            check=True).stdout
+    assert 'for p in mariadb-server rabbitmq-server;' in recipe
+    # A policy-rc.d that refuses (exit 101) while apt-get installs, removed
+    # after it unless the machine had one.
+    guard = recipe.index('> /usr/sbin/policy-rc.d')
+    assert 'exit 101' in recipe[:guard]
+    install = recipe.index('apt-get install')
+    assert guard < install < recipe.index('rm -f /usr/sbin/policy-rc.d')
