@@ -76,12 +76,15 @@ def endpoint_of(opts):
 def tls_of(opts, url):
     """TLSFiles from a service's group for ``url``, or None for no TLS.
 
-    TLS is used for https URLs and for tcp URLs when any TLS file is set;
-    never for unix sockets.
+    TLS is used for https URLs, and for tcp URLs unless ``tls_verify`` is
+    off and no TLS file is set: an engine's API is root on its host, so
+    plain HTTP over tcp is an explicit choice (``tls_verify = false``, or
+    an http URL). Never for unix sockets.
     """
     scheme = scheme_of(url)
     files = (opts.tls_ca_cert, opts.tls_client_cert, opts.tls_client_key)
-    if scheme == 'unix' or (scheme != 'https' and not any(files)):
+    if scheme in ('unix', 'http') or (
+            scheme == 'tcp' and not (opts.tls_verify or any(files))):
         return None
     return TLSFiles(*files, verify=opts.tls_verify)
 

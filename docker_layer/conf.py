@@ -15,8 +15,10 @@ from oslo_config import cfg
 DEFAULT_ENDPOINT = 'unix:///var/run/docker.sock'
 
 ENDPOINT_HELP = ('Docker Engine API endpoint: unix://<socket>, '
-                 'tcp://<host>:<port> or https://<host>:<port>. tcp uses '
-                 'TLS when a tls_* file is set, https always does.')
+                 'tcp://<host>:<port>, https://<host>:<port> or '
+                 'http://<host>:<port>. https always uses TLS; tcp does '
+                 'unless tls_verify is false and no tls_* file is set; http '
+                 'never does.')
 
 
 def engine_opts(endpoint_default=None, endpoint_help=None, api_timeout=60,
@@ -44,7 +46,9 @@ def engine_opts(endpoint_default=None, endpoint_help=None, api_timeout=60,
         cfg.BoolOpt('tls_verify', default=True,
                     deprecated_name=old.get('tls_verify'),
                     help='Verify the engine\'s certificate against '
-                         'tls_ca_cert (the system CAs when unset).'),
+                         'tls_ca_cert (the system CAs when unset). With a '
+                         'tcp endpoint and no tls_* file, false means plain '
+                         'HTTP.'),
         # Secret: oslo.config masks these when it logs its options, and no
         # message of the project shows them.
         cfg.StrOpt('tls_ca_cert', secret=True,

@@ -139,7 +139,11 @@ def test_unusable_endpoints_are_refused(url):
 def test_when_tls_is_used():
     files = _opts(ca='/ca', cert='/c', key='/k', verify=False)
     assert client.tls_of(files, 'unix:///s') is None
-    assert client.tls_of(_opts(), 'tcp://h:1') is None
+    assert client.tls_of(files, 'http://h:1') is None
+    # tcp is TLS unless verification is off and no file is set.
+    assert client.tls_of(_opts(verify=False), 'tcp://h:1') is None
+    assert client.tls_of(_opts(), 'tcp://h:1') == client.TLSFiles(
+        None, None, None, True)
     assert client.tls_of(files, 'tcp://h:1') == client.TLSFiles(
         '/ca', '/c', '/k', False)
     # https always means TLS, against the system CAs without a CA file.
@@ -187,8 +191,9 @@ def test_high_level_client_ignores_the_environment_too(pki):
         dc.close()
 
 
-def test_plain_client_for_tcp_without_files():
-    api = client.from_conf(_opts('tcp://127.0.0.1:1', timeout=4))
+def test_plain_client_for_tcp_only_when_asked():
+    api = client.from_conf(_opts('tcp://127.0.0.1:1', timeout=4,
+                                 verify=False))
     try:
         assert api.base_url == 'http://127.0.0.1:1'
         assert api.timeout == 4
