@@ -31,8 +31,10 @@ class _Weigher(weights.BaseHostWeigher, metaclass=abc.ABCMeta):
         name = self.multiplier_name
         if not name:
             return 1.0
-        return utils.get_weight_multiplier(
-            host_state, name, getattr(CONF.docker_scheduler, name))
+        default = getattr(CONF.docker_scheduler, name)
+        if not host_state.aggregates:
+            return default  # what Nova's lookup returns, without its walk
+        return utils.get_weight_multiplier(host_state, name, default)
 
     def _weigh_object(self, host_state, spec_obj):
         return self.raw_weights([host_state], spec_obj)[0]
