@@ -38,7 +38,7 @@ class _RequestFilter(filters.BaseHostFilter, metaclass=abc.ABCMeta):
             if reason:
                 LOG.info('%s: no host for instance %s of project %s: %s',
                          type(self).__name__,
-                         state.instance_uuid(request.spec_obj),
+                         state.uuid_of(request.spec_obj),
                          request.request.project_id, reason)
         return out
 

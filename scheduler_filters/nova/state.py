@@ -148,7 +148,7 @@ class RequestState:
         self.archs, self.arch_error = _image_architectures(spec_obj)
         if self.arch_error:
             LOG.info('ArchitectureFilter refuses instance %s: %s',
-                     instance_uuid(spec_obj), self.arch_error)
+                     uuid_of(spec_obj), self.arch_error)
         self.request = translate.request_facts(spec_obj, self.archs)
         self.rebuild = utils.request_is_rebuild(spec_obj)
         self._share = None
@@ -176,7 +176,7 @@ class RequestState:
             return self._share
 
 
-def instance_uuid(spec_obj):
+def uuid_of(spec_obj):
     """The RequestSpec's instance uuid, None when it names none."""
     if spec_obj.obj_attr_is_set('instance_uuid'):
         return spec_obj.instance_uuid
@@ -234,7 +234,7 @@ def _build_share(spec_obj, request):
     # A move or resize re-schedules an instance that already holds its
     # allocation (counted in the project's usage): only growth is demand,
     # so an operator can always migrate a project that is at its share.
-    held = source.instance_allocation(context, instance_uuid(spec_obj))
+    held = source.instance_allocation(context, uuid_of(spec_obj))
     if held:
         demand = {r: max(0, v - held.get(r, 0)) for r, v in demand.items()}
     agg_decisions = {}

@@ -29,7 +29,7 @@ def counted(share_view, monkeypatch):
     calls = []
     real = state._image_architectures
     monkeypatch.setattr(state, '_image_architectures',
-                        lambda spec: calls.append(state.instance_uuid(spec))
+                        lambda spec: calls.append(state.uuid_of(spec))
                         or real(spec))
     return calls
 
