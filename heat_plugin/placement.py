@@ -8,9 +8,6 @@ A container that uses a network, volume or container (volumes_from, links)
 is pinned to the host that holds it.
 """
 
-import os
-import threading
-
 from oslo_config import cfg
 from oslo_log import log as logging
 
@@ -19,7 +16,7 @@ from heat_plugin import exception
 from heat_plugin import hosts as hosts_mod
 from scheduler_filters.core import arch
 from scheduler_filters.core import facts
-from scheduler_filters.core import plan as plan_mod
+from scheduler_filters.core import loader
 from scheduler_filters.core import select
 from scheduler_filters import exception as sched_exception
 
@@ -30,22 +27,24 @@ CONF = cfg.CONF
 #: network_mode); they pin nothing.
 BUILTIN_NETWORKS = ('bridge', 'none', 'host', 'default')
 
-_plan_lock = threading.Lock()
-_plan_cache = {}
+#: Seconds between checks of the share plan file for changes.
+PLAN_CHECK_INTERVAL = 5.0
 
 
 def share_plan():
+    """The share plan in force (a ``plan.ShareConfig``), None when unset.
+
+    Loaded through the same ``loader`` as the Nova filters and the reclaim
+    service: a bad edit keeps the last good plan (and is logged at ERROR,
+    naming the file and the problem); a file missing or invalid before any
+    plan was loaded raises ``SharePlanUnavailable`` naming the option and
+    the path.
+    """
     path = CONF.docker_hosts.share_plan_file
     if not path:
         return None
-    mtime = os.stat(path).st_mtime
-    with _plan_lock:
-        cached = _plan_cache.get(path)
-        if cached and cached[0] == mtime:
-            return cached[1]
-        loaded = plan_mod.load_file(path)
-        _plan_cache[path] = (mtime, loaded)
-        return loaded
+    return loader.store_for(path, PLAN_CHECK_INTERVAL,
+                            option='[docker_hosts] share_plan_file').get()
 
 
 def image_architectures(image, endpoints):

@@ -3,7 +3,11 @@
 A scheduler must never go down because an operator saved a broken plan. On
 a failed reload the previous plan stays in force and the error is logged at
 ERROR on every check until the file is fixed (loudly, on purpose). Only when
-no plan was ever loaded does ``get`` raise SharePlanUnavailable.
+no plan was ever loaded does ``get`` raise SharePlanUnavailable, naming the
+option that points at the file (``option``) and the path.
+
+The Nova filters and weighers, the Heat plugin's placement and the reclaim
+service all load their plan through ``store_for``.
 """
 
 import logging
@@ -18,8 +22,18 @@ LOG = logging.getLogger(__name__)
 
 
 class PlanStore:
-    def __init__(self, path, check_interval=5.0, clock=time.monotonic):
+    """One share plan file, checked at most once per ``check_interval``.
+
+    :param path: the plan file.
+    :param check_interval: seconds between checks of the file.
+    :param option: the option that names the file (e.g. "[docker_hosts]
+        share_plan_file"), for the errors.
+    """
+
+    def __init__(self, path, check_interval=5.0, clock=time.monotonic,
+                 option=None):
         self.path = path
+        self.option = option
         self.check_interval = check_interval
         self._clock = clock
         self._lock = threading.Lock()
@@ -38,8 +52,14 @@ class PlanStore:
                 self._refresh()
         if self._config is None:
             raise exception.SharePlanUnavailable(
-                source=self.path, reason=self.last_error or 'not loaded')
+                source=self.where(), reason=self.last_error or 'not loaded')
         return self._config
+
+    def where(self):
+        """The file, with the option that names it when known."""
+        if self.option:
+            return '%s (%s)' % (self.path, self.option)
+        return self.path
 
     def _refresh(self):
         try:
@@ -69,19 +89,31 @@ class PlanStore:
         self.last_error = reason
         if self._config is not None:
             LOG.error('SHARE PLAN NOT RELOADED, keeping the last good plan '
-                      'from %s: %s', self.path, reason)
+                      'from %s: %s', self.where(), reason)
         else:
-            LOG.error('SHARE PLAN UNAVAILABLE (%s): %s', self.path, reason)
+            LOG.error('SHARE PLAN UNAVAILABLE (%s): %s', self.where(), reason)
 
 
 _stores = {}
 _stores_lock = threading.Lock()
 
 
-def store_for(path, check_interval=5.0):
-    """One PlanStore per path per process (filters and weighers share it)."""
+def store_for(path, check_interval=5.0, option=None):
+    """One PlanStore per path per process (filters and weighers share it).
+
+    ``option`` names the option that points at ``path``, for the errors.
+    """
     with _stores_lock:
         store = _stores.get(path)
         if store is None or store.check_interval != check_interval:
-            store = _stores[path] = PlanStore(path, check_interval)
+            store = _stores[path] = PlanStore(path, check_interval,
+                                              option=option)
+        elif option and store.option is None:
+            store.option = option
         return store
+
+
+def forget():
+    """Drop every store (tests that reconfigure between cases)."""
+    with _stores_lock:
+        _stores.clear()

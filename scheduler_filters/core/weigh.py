@@ -17,31 +17,6 @@ SPREAD_POLICIES = frozenset(('anti-affinity', 'soft-anti-affinity'))
 ALIGNMENT = 0.25
 
 
-def add_normalized(objs, raw, multiplier, overrides=None):
-    """Add ``multiplier * normalize(raw)[i]`` to ``objs[i].weight``.
-
-    This is what Nova's weight handler does with one weigher's raw weights,
-    with the same float operations in the same order, so the sums come out
-    bit for bit the same. ``overrides`` maps an index to the multiplier an
-    aggregate gives that object instead.
-    """
-    if not raw:
-        return
-    lo = float(min(raw))
-    hi = float(max(raw))
-    if lo == hi:
-        # Every object gets multiplier * 0, which leaves a sum unchanged.
-        return
-    span = hi - lo
-    if overrides:
-        get = overrides.get
-        for i, (o, v) in enumerate(zip(objs, raw)):
-            o.weight += get(i, multiplier) * ((v - lo) / span)
-    else:
-        for o, v in zip(objs, raw):
-            o.weight += multiplier * ((v - lo) / span)
-
-
 def normalize(values):
     if not values:
         return []

@@ -1,21 +1,34 @@
-"""Per-request state shared by the filters and weighers of one instance.
+"""Per-request facts of the filters and weighers: the one shared seam.
 
-Nova calls every filter, then every weigher, for one instance at a time
-(``spec_obj.instance_uuid`` is set per instance, also in a multi-create).
-The image's architectures and the share pools are computed once per
-instance and reused by the later filter/weigher calls; a small LRU keeps
-concurrent requests apart.
+Nova calls every enabled filter, then every enabled weigher, for one
+instance at a time (``spec_obj.instance_uuid`` is set per instance, also
+in a multi-create). What they need to know about the request costs round
+trips: the image's architectures (Glance), the share decision (Placement
+and Nova's database). ``for_request`` computes them once per scheduling
+pass of an instance and hands the same ``RequestState`` to every plug-in
+that asks during that pass.
+
+The key is the RequestSpec's values, never its identity: (instance uuid,
+request id of the current oslo.context, retry attempt). A migration,
+resize or evacuation is a new API request (a new request id); a
+reschedule after a failed build is a new attempt. Entries expire after
+``MAX_AGE`` seconds and at most ``MAX_ENTRIES`` are kept (least recently
+used first out); a request without an instance uuid gets a state that is
+not stored. ``reset`` clears everything.
+
+A RequestState holds facts about the request only, never a plug-in's
+verdicts on hosts: each filter and weigher judges every host itself.
 """
 
 import collections
-import itertools
 import logging
-import operator
 import threading
 import time
 
-from nova import exception as nova_exception
+from nova import context as nova_ctx
 from nova.image import glance
+from nova.scheduler import utils
+from oslo_context import context as oslo_ctx
 
 from scheduler_filters import exception
 from scheduler_filters.core import arch
@@ -27,74 +40,120 @@ from scheduler_filters.nova import usage as nova_usage
 
 LOG = logging.getLogger(__name__)
 
-_MAX_ENTRIES = 64
+#: RequestStates kept at most (concurrent scheduling passes).
+MAX_ENTRIES = 64
+#: Seconds a RequestState is reused; far more than one pass takes.
+MAX_AGE = 30.0
 _IMAGE_TTL = 60.0
 _UNLISTED_KEY = ' unlisted projects'
-_OBJ_OF = operator.attrgetter('obj')
-_AGGREGATES_OF = operator.attrgetter('aggregates')
+PLAN_OPTION = '[docker_scheduler] share_plan_file'
 
 
 class _LRU:
-    def __init__(self, size):
+    """A bounded, locked mapping of key -> (time stored, value)."""
+
+    def __init__(self, size, max_age, clock=time.monotonic):
         self.size = size
+        self.max_age = max_age
+        self.clock = clock
         self.data = collections.OrderedDict()
         self.lock = threading.Lock()
 
     def get(self, key):
         with self.lock:
-            value = self.data.get(key)
-            if value is not None:
-                self.data.move_to_end(key)
-            return value
+            hit = self.data.get(key)
+            if hit is None:
+                return None
+            if self.clock() - hit[0] >= self.max_age:
+                del self.data[key]
+                return None
+            self.data.move_to_end(key)
+            return hit[1]
 
     def put(self, key, value):
         with self.lock:
-            self.data[key] = value
+            self.data[key] = (self.clock(), value)
             self.data.move_to_end(key)
             while len(self.data) > self.size:
                 self.data.popitem(last=False)
 
+    def clear(self):
+        with self.lock:
+            self.data.clear()
 
-_requests = _LRU(_MAX_ENTRIES)
-_images = _LRU(256)
+
+_requests = _LRU(MAX_ENTRIES, MAX_AGE)
+_images = _LRU(256, _IMAGE_TTL)
 _source = None
 _source_lock = threading.Lock()
 
 
-def _key(spec_obj):
-    uuid = spec_obj.instance_uuid if spec_obj.obj_attr_is_set(
-        'instance_uuid') else None
-    return (id(spec_obj), uuid)
+def request_key(spec_obj):
+    """(instance uuid, request id, retry attempt) of a RequestSpec; None
+    when it names no instance (such a request is not remembered)."""
+    if not (spec_obj.obj_attr_is_set('instance_uuid')
+            and spec_obj.instance_uuid):
+        return None
+    current = oslo_ctx.get_current()
+    request_id = current.request_id if current is not None else None
+    attempt = 0
+    if spec_obj.obj_attr_is_set('retry') and spec_obj.retry is not None:
+        retry = spec_obj.retry
+        if retry.obj_attr_is_set('num_attempts'):
+            attempt = retry.num_attempts
+    return (spec_obj.instance_uuid, request_id, attempt)
+
+
+def for_request(spec_obj):
+    """The RequestState of this scheduling pass of ``spec_obj``'s instance,
+    computed on the first call of the pass."""
+    key = request_key(spec_obj)
+    if key is None:
+        return RequestState(spec_obj)
+    state = _requests.get(key)
+    if state is None:
+        state = RequestState(spec_obj)
+        _requests.put(key, state)
+    return state
+
+
+def contexts():
+    """(context for Nova's database, context of the request).
+
+    The request's context is oslo.context's current one, which Nova's RPC
+    server sets for the call being served; the database context is an
+    admin context carrying its global request id. Outside a request (tests,
+    tools) both are an admin context.
+    """
+    admin = nova_ctx.get_admin_context()
+    current = oslo_ctx.get_current()
+    if current is None:
+        return admin, admin
+    admin.global_request_id = current.global_id
+    return admin, current
 
 
 class RequestState:
-    """What the filters and weighers need to know about one instance."""
+    """What the filters and weighers need to know about one instance.
+
+    ``archs``: canonical architectures the image runs on (None: any);
+    ``arch_error``: why they could not be known (the request is refused),
+    else None; ``request``: a ``facts.RequestFacts``; ``rebuild``: whether
+    this is a rebuild; ``share()``: the share decisions, computed on first
+    use.
+    """
 
     def __init__(self, spec_obj):
         self.spec_obj = spec_obj
-        self.archs = _image_architectures(spec_obj)
+        self.archs, self.arch_error = _image_architectures(spec_obj)
+        if self.arch_error:
+            LOG.info('ArchitectureFilter refuses instance %s: %s',
+                     uuid_of(spec_obj), self.arch_error)
         self.request = translate.request_facts(spec_obj, self.archs)
-        # (hosts, 1.0/0.0 runs the image natively), recorded by
-        # ArchitectureFilter for EmulationWeigher: Nova hands both the same
-        # host objects, unchanged in between.
-        self.native = None
-        self._weighed = None
+        self.rebuild = utils.request_is_rebuild(spec_obj)
         self._share = None
         self._share_built = False
         self.lock = threading.Lock()
-
-    def weighed_hosts(self, weighed_obj_list):
-        """(hosts, [(index, host) with aggregates]) of the weight
-        handler's list, built once for all the weighers: Nova hands each
-        the same list object, unchanged in between."""
-        cached = self._weighed
-        if (cached is None or cached[0] is not weighed_obj_list
-                or len(cached[1]) != len(weighed_obj_list)):
-            hosts = list(map(_OBJ_OF, weighed_obj_list))
-            with_aggs = list(itertools.compress(
-                enumerate(hosts), map(_AGGREGATES_OF, hosts)))
-            cached = self._weighed = (weighed_obj_list, hosts, with_aggs)
-        return cached[1], cached[2]
 
     def share(self):
         """ShareView for this request, or None when no plan is configured.
@@ -117,13 +176,11 @@ class RequestState:
             return self._share
 
 
-def for_request(spec_obj):
-    key = _key(spec_obj)
-    state = _requests.get(key)
-    if state is None or state.spec_obj is not spec_obj:
-        state = RequestState(spec_obj)
-        _requests.put(key, state)
-    return state
+def uuid_of(spec_obj):
+    """The RequestSpec's instance uuid, None when it names none."""
+    if spec_obj.obj_attr_is_set('instance_uuid'):
+        return spec_obj.instance_uuid
+    return None
 
 
 class ShareView:
@@ -157,8 +214,9 @@ def reset():
     global _source
     with _source_lock:
         _source = None
-    _requests.data.clear()
-    _images.data.clear()
+    _requests.clear()
+    _images.clear()
+    translate.forget()
 
 
 def _build_share(spec_obj, request):
@@ -166,18 +224,17 @@ def _build_share(spec_obj, request):
     if not path:
         return None
     store = loader.store_for(path,
-                             CONF.docker_scheduler.share_plan_check_interval)
+                             CONF.docker_scheduler.share_plan_check_interval,
+                             option=PLAN_OPTION)
     config = store.get()
     plan, agg_plans = config.active()
-    context = spec_obj._context
+    context, _ctx = contexts()
     source = usage_source()
     demand = request.demand()
     # A move or resize re-schedules an instance that already holds its
     # allocation (counted in the project's usage): only growth is demand,
     # so an operator can always migrate a project that is at its share.
-    held = source.instance_allocation(
-        context, spec_obj.instance_uuid if spec_obj.obj_attr_is_set(
-            'instance_uuid') else None)
+    held = source.instance_allocation(context, uuid_of(spec_obj))
     if held:
         demand = {r: max(0, v - held.get(r, 0)) for r, v in demand.items()}
     agg_decisions = {}
@@ -243,11 +300,12 @@ def _nodes(plan):
 
 
 def _image_architectures(spec_obj):
-    """Canonical architectures the image runs on (None: any); raises
-    NoValidHost with the reason for an unknown or malformed value."""
+    """(canonical architectures the image runs on or None for any, None)
+    or (None, the reason) for an unknown or malformed value or an image
+    that cannot be read."""
     image = spec_obj.image if spec_obj.obj_attr_is_set('image') else None
     if image is None:
-        return None
+        return None, None
     props = {}
     if image.obj_attr_is_set('properties'):
         hw = image.properties.get('hw_architecture')
@@ -255,27 +313,25 @@ def _image_architectures(spec_obj):
             props[arch.ARCH_PROPERTY] = hw
     image_id = image.id if image.obj_attr_is_set('id') else None
     if image_id and CONF.docker_scheduler.read_image_platforms:
-        platforms = _image_platforms(spec_obj._context, image_id)
+        try:
+            platforms = _image_platforms(image_id)
+        except Exception as e:
+            return None, ('ArchitectureFilter: cannot read image %s to learn '
+                          'its platforms: %s' % (image_id, e))
         if platforms:
             props[arch.PLATFORMS_PROPERTY] = platforms
     try:
-        return arch.image_architectures(props)
+        return arch.image_architectures(props), None
     except (exception.UnknownArchitecture, exception.MalformedPlatform) as e:
-        raise nova_exception.NoValidHost(
-            reason='ArchitectureFilter: image %s: %s' % (image_id, e))
+        return None, 'ArchitectureFilter: image %s: %s' % (image_id, e)
 
 
-def _image_platforms(context, image_id):
+def _image_platforms(image_id):
     hit = _images.get(image_id)
-    now = time.monotonic()
-    if hit is not None and now - hit[0] < _IMAGE_TTL:
-        return hit[1]
-    try:
-        meta = glance.API().get(context, image_id)
-    except Exception as e:
-        raise nova_exception.NoValidHost(
-            reason='ArchitectureFilter: cannot read image %s to learn its '
-                   'platforms: %s' % (image_id, e))
+    if hit is not None:
+        return hit[0]
+    _admin, context = contexts()
+    meta = glance.API().get(context, image_id)
     value = (meta.get('properties') or {}).get(arch.PLATFORMS_PROPERTY)
-    _images.put(image_id, (now, value))
+    _images.put(image_id, (value,))
     return value

@@ -18,7 +18,7 @@ placement cannot report usage per project per provider.
 import threading
 import time
 
-from nova import context as nova_context
+from nova import context as nova_ctx
 from nova import exception as nova_exception
 from nova import objects
 from nova.scheduler.client import report
@@ -74,7 +74,7 @@ class PlacementUsage(usage.UsageSource):
             return {}
         if im.cell_mapping is None:
             return {}  # a new boot: not in a cell until it is scheduled
-        with nova_context.target_cell(context, im.cell_mapping) as cctxt:
+        with nova_ctx.target_cell(context, im.cell_mapping) as cctxt:
             try:
                 inst = objects.Instance.get_by_uuid(
                     cctxt, instance_uuid, expected_attrs=['flavor'])
@@ -132,11 +132,11 @@ def _amounts(usages):
 
 
 def _compute_nodes(context):
-    results = nova_context.scatter_gather_skip_cell0(
+    results = nova_ctx.scatter_gather_skip_cell0(
         context, objects.ComputeNodeList.get_all)
     nodes = []
     for cell_uuid, result in results.items():
-        if nova_context.is_cell_failure_sentinel(result):
+        if nova_ctx.is_cell_failure_sentinel(result):
             raise RuntimeError('cannot read compute nodes of cell %s'
                                % cell_uuid)
         nodes.extend(result)
@@ -162,11 +162,11 @@ def _sum_nodes(nodes):
 
 
 def _instances_on(context, hosts):
-    results = nova_context.scatter_gather_skip_cell0(
+    results = nova_ctx.scatter_gather_skip_cell0(
         context, objects.InstanceList.get_by_filters,
         {'host': hosts, 'deleted': False}, expected_attrs=['flavor'])
     out = []
     for result in results.values():
-        if not nova_context.is_cell_failure_sentinel(result):
+        if not nova_ctx.is_cell_failure_sentinel(result):
             out.extend(result)
     return out

@@ -1,79 +1,51 @@
-"""Nova host weighers: BinPackWeigher, TenantShareWeigher, EmulationWeigher.
+"""Nova host weighers: BinPackWeigher, TenantShareWeigher, EmulationWeigher
+(and DockerHostWeigher, the three in one).
 
-Each computes its raw weights for all hosts in one pass (``raw_weights``)
-with the per-request work done once.
-
-Called by Nova's weight handler, they also do the handler's per-host part
-themselves: normalise, multiply (honouring aggregate overrides of the
-multiplier) and add to each host's weight, then hand the handler an empty
-list. The handler's own loop costs a few microseconds per host per weigher
-(it builds its debug dictionaries even when debug logging is off), more
-than the 20 ms a 10k-host request may take in all. The arithmetic is the
-handler's (``weigh.add_normalized``), so the order and the weights are the
-same; a test runs both paths through Nova's handler and compares. With
-``nova.weights`` at DEBUG the handler does the work as usual, so its
-per-host log lines are still there.
+Shaped like Nova's own (``nova.scheduler.weights.ram``): each returns one
+raw weight per host from ``weigh_objects`` (computed in one pass, with the
+request's facts looked up once through ``state.for_request``) and its
+multiplier from ``weight_multiplier`` (the option, overridden by aggregate
+metadata as Nova's ``utils.get_weight_multiplier`` does). Nova's weight
+handler normalises, multiplies and sums.
 """
 
+import abc
 import itertools
-import logging
 import operator
-import sys
 
 from nova.scheduler import utils
 from nova.scheduler import weights
-from nova import weights as nova_weights
 
 from scheduler_filters.core import weigh
 from scheduler_filters.nova import CONF
 from scheduler_filters.nova import state
 from scheduler_filters.nova import translate
 
-_HANDLER_CODE = nova_weights.BaseWeightHandler.get_weighed_objects.__code__
-_HANDLER_LOG = logging.getLogger('nova.weights')
 
-
-class _Weigher(weights.BaseHostWeigher):
+class _Weigher(weights.BaseHostWeigher, metaclass=abc.ABCMeta):
     #: Option in [docker_scheduler] and aggregate metadata key of the
     #: multiplier; None: 1.0, no override.
     multiplier_name = None
 
     def weight_multiplier(self, host_state):
-        return _multiplier(host_state, self.multiplier_name)
+        name = self.multiplier_name
+        if not name:
+            return 1.0
+        default = getattr(CONF.docker_scheduler, name)
+        if not host_state.aggregates:
+            return default  # what Nova's lookup returns, without its walk
+        return utils.get_weight_multiplier(host_state, name, default)
 
     def _weigh_object(self, host_state, spec_obj):
         return self.raw_weights([host_state], spec_obj)[0]
 
+    def weigh_objects(self, weighed_obj_list, spec_obj):
+        """One raw weight per host, in order; Nova normalises them."""
+        return self.raw_weights([w.obj for w in weighed_obj_list], spec_obj)
+
+    @abc.abstractmethod
     def raw_weights(self, hosts, spec_obj):
         """Raw weights of ``hosts`` (HostState objects), in order."""
-        raise NotImplementedError
-
-    def weigh_objects(self, weighed_obj_list, spec_obj):
-        hosts, with_aggs = state.for_request(spec_obj).weighed_hosts(
-            weighed_obj_list)
-        raw = self.raw_weights(hosts, spec_obj)
-        if not self._apply_here():
-            return raw
-        if raw and min(raw) != max(raw):
-            # (All equal: the handler would add multiplier * 0 to each.)
-            name = self.multiplier_name
-            default = _default_multiplier(name)
-            weigh.add_normalized(weighed_obj_list, raw, default,
-                                 _overrides(with_aggs, name, default))
-        return []  # nothing left for the handler's per-host loop
-
-    def _apply_here(self):
-        # Only for Nova's handler, whose use of the list is reproduced, and
-        # only when nothing the handler would do differs: its debug log,
-        # a subclass's own multiplier or min/max bounds.
-        try:
-            caller = sys._getframe(2).f_code
-        except (AttributeError, ValueError):
-            return False
-        return (caller is _HANDLER_CODE
-                and not _HANDLER_LOG.isEnabledFor(logging.DEBUG)
-                and type(self).weight_multiplier is _Weigher.weight_multiplier
-                and self.minval is None and self.maxval is None)
 
 
 class BinPackWeigher(_Weigher):
@@ -139,10 +111,10 @@ class EmulationWeigher(_Weigher):
     multiplier_name = 'emulation_weight_multiplier'
 
     def raw_weights(self, hosts, spec_obj):
-        request = state.for_request(spec_obj)
-        if request.archs is None:
+        archs = state.for_request(spec_obj).archs
+        if archs is None:
             return [1.0] * len(hosts)
-        return translate.native_flags(hosts, request.archs, request.native)
+        return translate.native_flags(hosts, archs)
 
 
 class DockerHostWeigher(_Weigher):
@@ -152,8 +124,7 @@ class DockerHostWeigher(_Weigher):
     them with the configured multipliers, then Nova normalises the sum:
     the same order as enabling the three separately. (Per-aggregate
     multiplier overrides are not applied here; use the separate weighers
-    for those.) The separate weighers now cost about as much through
-    Nova's handler, so this one is kept for existing configurations.
+    for those.) Kept for existing configurations.
     """
 
     _parts = (BinPackWeigher(), EmulationWeigher(), TenantShareWeigher())
@@ -169,41 +140,3 @@ class DockerHostWeigher(_Weigher):
             for i, v in enumerate(weigh.normalize(raw)):
                 total[i] += mult * v
         return total
-
-
-def _default_multiplier(name):
-    return getattr(CONF.docker_scheduler, name) if name else 1.0
-
-
-def _multiplier(host_state, name):
-    default = _default_multiplier(name)
-    if not name or not host_state.aggregates:
-        return default  # the common case, without Nova's metadata walk
-    return utils.get_weight_multiplier(host_state, name, default)
-
-
-def _overrides(with_aggs, name, default):
-    """{index: multiplier} for the hosts whose aggregates override it.
-
-    ``with_aggs`` is [(index, host)] of the hosts in some aggregate. Nova's
-    own lookup (``utils.get_weight_multiplier``: the minimum of the
-    aggregates' values, a bad value logged and ignored) runs only for hosts
-    with an aggregate whose metadata names the multiplier.
-    """
-    out = {}
-    if not name:
-        return out
-    names_it = {}  # id(aggregate) -> metadata has the key; alive meanwhile
-    for i, h in with_aggs:
-        for agg in h.aggregates:
-            hit = names_it.get(id(agg))
-            if hit is None:
-                hit = names_it[id(agg)] = name in (agg.metadata or ())
-            if hit:
-                break
-        else:
-            continue
-        value = utils.get_weight_multiplier(h, name, default)
-        if value != default:
-            out[i] = value
-    return out

@@ -52,7 +52,9 @@ def build(conf, cloud=None):
         raise exception.ReclaimError(
             what='[docker_share_reclaim] share_plan_file',
             reason='not set')
-    store = loader.store_for(opts.share_plan_file)
+    store = loader.store_for(
+        opts.share_plan_file,
+        option='[docker_share_reclaim] share_plan_file')
     store.get()  # fail at start-up, not at the first cycle
     if cloud is None:
         import openstack

@@ -388,10 +388,10 @@ def bench_cost(conf, sizes=SIZES):
             # What any implementation of these checks must read from every
             # host Nova hands it: the architecture inputs (all hosts) and
             # the values packing weighs (the passing ones), no work on them.
-            list(map(translate._SUPPORTED_OF, hosts))
-            list(map(dict.get, map(translate._STATS_OF, hosts),
+            list(map(operator.attrgetter('supported_instances'), hosts))
+            list(map(dict.get, map(operator.attrgetter('stats'), hosts),
                      itertools.repeat(arch.EMULATED_LABEL)))
-            list(map(translate._AGGREGATES_OF, hosts))
+            list(map(operator.attrgetter('aggregates'), hosts))
             list(map(our_weighers._CAPACITY, passing_now()))
         one_filter = [our_filters.DockerHostFilter()]
 

@@ -170,6 +170,16 @@ class SchedulerCloud(nova_rig.NovaCloudTestCase):
         created = (api or self.api).post_server({'server': server})
         return self._wait_for_state_change(created, expected)
 
+    def refusal(self, server):
+        """Why the scheduler refused ``server``: the fault says no host was
+        valid (Nova's words); the filter that left none logs the reason,
+        naming the instance."""
+        self.assertIn('No valid host', server['fault']['message'])
+        lines = [line for line in self.stdlog.logger.output.splitlines()
+                 if 'no host for instance %s' % server['id'] in line]
+        self.assertTrue(lines, 'no refusal logged for %s' % server['id'])
+        return '\n'.join(lines)
+
     def host_of(self, server):
         return self.admin_api.get_server(server['id'])[
             'OS-EXT-SRV-ATTR:host']

@@ -56,8 +56,8 @@ class TestAggregatePlans(base.SchedulerCloud):
         # Its own pool is full now and the fast pool refuses it, although
         # host-3/4 still have 2 VCPU free.
         server = self.boot(img, c2, api=ra, expected='ERROR')
-        self.assertIn('TenantShareFilter', server['fault']['message'])
-        self.assertIn('may not borrow', server['fault']['message'])
+        self.assertIn('TenantShareFilter', self.refusal(server))
+        self.assertIn('may not borrow', self.refusal(server))
         # ops still gets its last owned slot in the fast pool.
         self.assertIn(self.host_of(self.boot(img, c2, api=ops)),
                       {'host-3', 'host-4'})

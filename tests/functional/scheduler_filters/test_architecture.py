@@ -53,7 +53,7 @@ class TestArchitectureFilter(base.SchedulerCloud):
     def test_unknown_platform_fails_with_a_clear_message(self):
         img = self.image('bad', docker_platforms='linux/amd64,linux/riscv128')
         server = self.boot(img, expected='ERROR')
-        message = server['fault']['message']
+        message = self.refusal(server)
         self.assertIn('ArchitectureFilter', message)
         self.assertIn('riscv128', message)
         self.assertIn('docker_platforms', message)
@@ -64,7 +64,7 @@ class TestArchitectureFilter(base.SchedulerCloud):
     def test_malformed_platform_fails_with_a_clear_message(self):
         img = self.image('win', docker_platforms='windows/amd64')
         server = self.boot(img, expected='ERROR')
-        self.assertIn('only linux platforms', server['fault']['message'])
+        self.assertIn('only linux platforms', self.refusal(server))
 
     def test_packing_by_default_spreading_for_anti_affinity_groups(self):
         x86 = self.image('x86', hw_architecture='x86_64')

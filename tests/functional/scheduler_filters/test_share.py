@@ -98,11 +98,11 @@ class TestTenantShare(base.SchedulerCloud):
         for _ in range(4):
             self.boot('ops')
         server = self.boot('ops', expected='ERROR')
-        self.assertIn('TenantShareFilter', server['fault']['message'])
-        self.assertIn('may not borrow', server['fault']['message'])
+        self.assertIn('TenantShareFilter', self.refusal(server))
+        self.assertIn('may not borrow', self.refusal(server))
         # An unlisted project is refused by this plan.
         server = self.boot('guest', expected='ERROR')
-        self.assertIn('not in the share plan', server['fault']['message'])
+        self.assertIn('not in the share plan', self.refusal(server))
 
     def test_a_failed_boot_is_timed_by_its_instance_action(self):
         for _ in range(4):
@@ -270,8 +270,8 @@ class TestDockerHostFilter(base.SchedulerCloud):
         self.assertNotIn('arm-1', hosts)
         # ops may not borrow: at its 8 VCPU it is refused, with the reason.
         server = self.boot(x86, c2, api=ops, expected='ERROR')
-        self.assertIn('TenantShareFilter', server['fault']['message'])
-        self.assertIn('may not borrow', server['fault']['message'])
+        self.assertIn('TenantShareFilter', self.refusal(server))
+        self.assertIn('may not borrow', self.refusal(server))
         research = self.project_api('research-a')
         self.assertEqual('arm-1',
                          self.host_of(self.boot(arm, c2, api=research)))
@@ -293,7 +293,7 @@ class TestBadPlans(base.SchedulerCloud):
         ops = self.project_api('ops')
         # No valid plan was ever loaded: refused with the node at fault.
         server = self.boot(img, c1, api=ops, expected='ERROR')
-        message = server['fault']['message']
+        message = self.refusal(server)
         self.assertIn('TenantShareFilter', message)
         self.assertIn('research.owns.VCPU', message)
         # Fixed: the scheduler, still up, places.
@@ -305,7 +305,7 @@ class TestBadPlans(base.SchedulerCloud):
         self.boot(img, c1, api=ops)
         server = self.boot(img, c1, api=self.project_api('guest'),
                            expected='ERROR')
-        self.assertIn('not in the share plan', server['fault']['message'])
+        self.assertIn('not in the share plan', self.refusal(server))
 
 
 def _window_plan(start, end):
@@ -352,4 +352,4 @@ class TestTimeOfDayPlans(base.SchedulerCloud):
         # may not borrow.
         self.write_plan(_window_plan(now + 2 * hour, now + 3 * hour))
         server = self.boot(img, c1, api=ops, expected='ERROR')
-        self.assertIn('may not borrow', server['fault']['message'])
+        self.assertIn('may not borrow', self.refusal(server))

@@ -71,3 +71,26 @@ def test_check_interval_limits_stat_calls(tmp_path):
     assert store.get().plan.node_for('a') is not None  # not yet checked
     now[0] += 5
     assert store.get().plan.node_for('b') is not None
+
+
+def test_missing_at_first_load_names_the_option_and_path(tmp_path):
+    path = str(tmp_path / 'absent.yaml')
+    store = loader.PlanStore(path, option='[docker_share_reclaim] '
+                             'share_plan_file')
+    with pytest.raises(exception.SharePlanUnavailable) as err:
+        store.get()
+    assert '[docker_share_reclaim] share_plan_file' in str(err.value)
+    assert path in str(err.value)
+    assert 'No such file' in str(err.value)
+
+
+def test_store_for_shares_one_store_per_path(tmp_path):
+    path = str(tmp_path / 'plan.yaml')
+    write(path, V1)
+    loader.forget()
+    try:
+        one = loader.store_for(path, 0, option='[a] share_plan_file')
+        assert loader.store_for(path, 0) is one
+        assert one.option == '[a] share_plan_file'
+    finally:
+        loader.forget()
