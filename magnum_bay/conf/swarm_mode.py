@@ -34,6 +34,13 @@ OPTS = [
                help='Seconds a node\'s dockerd may take to answer after its '
                     'container started (tls_disabled adds dockerd\'s own '
                     '15 s).'),
+    cfg.IntOpt('ready_timeout', default=240, min=1,
+               help='Seconds the swarm may take, after a create, scale, '
+                    'upgrade or CA rotation, until every node it should '
+                    'have reports ready. A worker that lost its manager '
+                    'while the managers restarted comes back on its own '
+                    'reconnect backoff, which a loaded host stretches past '
+                    'a minute.'),
     cfg.IntOpt('rejoin_timeout', default=20, min=1,
                help='Seconds a restarted worker may take to be ready in the '
                     'swarm again before repair replaces it with a fresh '

@@ -429,7 +429,9 @@ class _SwarmBay:
                 entries.setdefault(hostname, []).append(entry)
         return entries
 
-    def wait_swarm_ready(self, names, seconds=90):
+    def wait_swarm_ready(self, names, seconds=None):
+        if seconds is None:
+            seconds = self.driver.opts.ready_timeout
         self.context.progress('waiting for %d swarm nodes to be ready'
                               % len(names))
 
