@@ -55,6 +55,7 @@ from nova_docker_driver import images
 from nova_docker_driver import inject
 from nova_docker_driver import limits
 from nova_docker_driver.network import mixin
+from nova_docker_driver.network import vif as vif_mod
 from nova_docker_driver import numa
 from nova_docker_driver import snapshot
 
@@ -485,6 +486,20 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         cmdline = image_meta.properties.get('os_command_line')
         return shlex.split(cmdline) if cmdline else None
 
+    @staticmethod
+    def _dns_servers(network_info):
+        """DNS servers of every port's subnets, in order, without repeats.
+
+        They go into the container's /etc/resolv.conf (Neutron's
+        dns_nameservers); none: the engine's default resolv.conf.
+        """
+        found = []
+        for vif in network_info or []:
+            for server in vif_mod.dns_servers(vif):
+                if server not in found:
+                    found.append(server)
+        return found
+
     def _instance_dir(self, instance):
         return os.path.join(CONF.docker.instances_dir, instance.uuid)
 
@@ -496,6 +511,8 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         # spawn time is what a tenant waits for.
         for attr in ('metadata', 'system_metadata', 'flavor', 'user_data'):
             getattr(instance, attr)  # loaded here, not in both threads
+        # Bad port data fails here, before anything is made.
+        dns_servers = self._dns_servers(network_info)
         local = self._backend.is_local()
         root = os.path.join(self._instance_dir(instance), 'config_drive')
         if local:
@@ -521,7 +538,8 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
                 command=self._command(image_meta),
                 # The engine needs the source to exist only at start.
                 readonly_binds={root: inject.CONFIG_DRIVE_DIR} if local
-                else None)
+                else None,
+                dns_servers=dns_servers or None)
             container_id = self._create_container(spec, instance)
             files = drive.result()
             if not local:

@@ -45,6 +45,9 @@ class ContainerSpec:
     environment: dict = None
     #: Read-only bind mounts chosen by the driver: {host path: container path}.
     readonly_binds: dict = None
+    #: Name servers for the container's /etc/resolv.conf (the DNS servers
+    #: of its ports' subnets); None or empty: the engine's default.
+    dns_servers: list = None
 
 
 @dataclasses.dataclass

@@ -163,7 +163,7 @@ class DockerAPIBackend(base.EngineBackend):
         raw = self.inspect_raw(container_id)
         return _state(raw) if raw else None
 
-    def _host_config(self, limits, readonly_binds=None):
+    def _host_config(self, limits, readonly_binds=None, dns_servers=None):
         api = self.api
         kwargs = dict(
             binds={host: {'bind': inside, 'mode': 'ro'}
@@ -184,6 +184,9 @@ class DockerAPIBackend(base.EngineBackend):
             kwargs['cpuset_cpus'] = limits.cpuset_cpus
         if limits.disk_bytes:
             kwargs['storage_opt'] = {'size': str(limits.disk_bytes)}
+        if dns_servers:
+            # The engine writes them into the container's resolv.conf.
+            kwargs['dns'] = list(dns_servers)
         return api.create_host_config(**kwargs)
 
     def create(self, spec):
@@ -197,7 +200,8 @@ class DockerAPIBackend(base.EngineBackend):
                 command=spec.command, environment=spec.environment,
                 network_disabled=False, detach=True,
                 host_config=self._host_config(spec.limits,
-                                              spec.readonly_binds))
+                                              spec.readonly_binds,
+                                              spec.dns_servers))
         except exception.EngineError as exc:
             # Docker names the option it cannot honour ("--storage-opt is
             # supported only for overlay over xfs with 'pquota' ...").

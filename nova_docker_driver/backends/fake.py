@@ -371,6 +371,7 @@ class FakeBackend(base.EngineBackend):
                                    if lim.disk_bytes else None),
                     'Binds': ['%s:%s:ro' % kv for kv in
                               (c.spec.readonly_binds or {}).items()],
+                    'Dns': list(c.spec.dns_servers or []),
                     'NetworkMode': 'none', 'Privileged': False,
                     'SecurityOpt': ['no-new-privileges']},
             }

@@ -50,6 +50,15 @@ OPTS = [
                     'strategy has to create (netdev: the user-space '
                     'datapath, for hosts without the openvswitch kernel '
                     'module).'),
+    cfg.StrOpt('host_netns',
+               help='Named network namespace (/run/netns/<name>) that '
+                    'holds this compute host\'s network side: the host '
+                    'end of every veth is moved there and bridges / OVS '
+                    'ports are handled there. Unset: the namespace '
+                    'nova-compute runs in. For a host whose Open vSwitch '
+                    '(or Linux bridges) runs in a namespace of its own, '
+                    'as in the all-in-one cloud; the namespace must '
+                    'exist (ip netns add <name>).'),
     cfg.IntOpt('ovs_vsctl_timeout', default=30, min=1,
                help='Seconds one ovs-vsctl call may wait for ovsdb.'),
     cfg.IntOpt('route_metric', default=100, min=1, max=65000,

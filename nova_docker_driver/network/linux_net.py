@@ -22,10 +22,19 @@ A container's namespace is entered by its ``/proc/<pid>/ns/net`` file from a
 short-lived thread (setns changes only the calling thread's network
 namespace), so the calling process never leaves the host namespace and no
 child process is forked.
+
+The host side may itself live in a named network namespace
+(``/run/netns/<name>``, ``[docker_network] host_netns``): every host-side
+function takes ``netns=None`` (the namespace of the calling process) or
+such a name, entered the same way. Reading links of another namespace needs
+CAP_SYS_ADMIN, so the lookups go through the privileged side then.
 """
 
 import ctypes
+import fcntl
 import os
+import socket
+import struct
 import threading
 
 from pyroute2 import IPRoute
@@ -39,6 +48,17 @@ RTNH_F_ONLINK = 0x04
 AF_INET6 = 10
 ENOENT = 2
 ENODEV = 19
+EEXIST = 17
+
+#: Where ``ip netns add <name>`` mounts named network namespaces.
+NETNS_DIR = '/run/netns'
+
+# ethtool through its ioctl: struct ethtool_value {u32 cmd; u32 data} whose
+# address goes in the ifr_data member of a struct ifreq.
+SIOCETHTOOL = 0x8946
+ETHTOOL_GTXCSUM = 0x16
+ETHTOOL_STXCSUM = 0x17
+_IFREQ_SIZE = 40
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -76,39 +96,98 @@ def _get_link(ipr, index):
 
 
 # ---------------------------------------------------------------- host side
-def host_link(name):
-    """The host link called ``name``: index, kind, master, alias; or None."""
+def netns_path(name):
+    """The file of the named network namespace ``name``."""
+    if (not name or '/' in name or name in ('.', '..') or
+            '\0' in name):
+        raise NetnsUnusable('%r is not a network namespace name' % (name,))
+    return os.path.join(NETNS_DIR, name)
+
+
+def _open_named_netns(name):
+    path = netns_path(name)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as err:
+        raise NetnsUnusable('cannot open network namespace %s (%s): %s'
+                            % (name, path, err.strerror))
+    return fd
+
+
+def _on_host(netns, func, *args):
+    """Run ``func(ipr, *args)`` in the host side's namespace.
+
+    ``netns`` None: this process' own namespace; else the named one.
+    """
+    if netns is None:
+        with IPRoute() as ipr:
+            return func(ipr, *args)
+    fd = _open_named_netns(netns)
+    try:
+        return _in_netns(fd, func, *args)
+    finally:
+        os.close(fd)
+
+
+def _host_link(ipr, name):
+    found = ipr.link_lookup(ifname=name)
+    if not found:
+        return None
+    # A veth goes with its peer's namespace: a container stopping
+    # between the lookup and the read takes the link along.
+    link = _get_link(ipr, found[0])
+    if link is None:
+        return None
+    master = link.get('master')
+    master_link = _get_link(ipr, master) if master else None
+    master_name = master_link.get('ifname') if master_link else None
+    kind = link.get_nested('IFLA_LINKINFO', 'IFLA_INFO_KIND')
+    return {
+        'index': link['index'],
+        'kind': kind,
+        'master': master_name,
+        'alias': link.get('IFLA_IFALIAS'),
+        'state': link.get('state'),
+        'mtu': link.get('IFLA_MTU'),
+        # A veth whose peer lives in another namespace carries the
+        # peer's namespace id; one whose peer is still here does not.
+        'peer_elsewhere': link.get('IFLA_LINK_NETNSID') is not None,
+    }
+
+
+def _links_with_alias(ipr, alias):
+    return sorted(link.get('ifname') for link in ipr.get_links()
+                  if link.get('IFLA_IFALIAS') == alias)
+
+
+@vif_plug.entrypoint
+def _host_link_in(netns, name):
+    return _on_host(netns, _host_link, name)
+
+
+@vif_plug.entrypoint
+def _host_links_with_alias_in(netns, alias):
+    return _on_host(netns, _links_with_alias, alias)
+
+
+def host_link(name, netns=None):
+    """The host link called ``name``: index, kind, master, alias; or None.
+
+    ``netns``: the named namespace to look in (privileged); None: this
+    process' own (no privilege needed).
+    """
+    if netns is not None:
+        return _host_link_in(netns, name)
     with IPRoute() as ipr:
-        found = ipr.link_lookup(ifname=name)
-        if not found:
-            return None
-        # A veth goes with its peer's namespace: a container stopping
-        # between the lookup and the read takes the link along.
-        link = _get_link(ipr, found[0])
-        if link is None:
-            return None
-        master = link.get('master')
-        master_link = _get_link(ipr, master) if master else None
-        master_name = master_link.get('ifname') if master_link else None
-        kind = link.get_nested('IFLA_LINKINFO', 'IFLA_INFO_KIND')
-        return {
-            'index': link['index'],
-            'kind': kind,
-            'master': master_name,
-            'alias': link.get('IFLA_IFALIAS'),
-            'state': link.get('state'),
-            'mtu': link.get('IFLA_MTU'),
-            # A veth whose peer lives in another namespace carries the
-            # peer's namespace id; one whose peer is still here does not.
-            'peer_elsewhere': link.get('IFLA_LINK_NETNSID') is not None,
-        }
+        return _host_link(ipr, name)
 
 
-def host_links_with_alias(alias):
+def host_links_with_alias(alias, netns=None):
     """Names of host links whose ifalias is ``alias``."""
+    if netns is not None:
+        return _host_links_with_alias_in(netns, alias)
     with IPRoute() as ipr:
-        return sorted(link.get('ifname') for link in ipr.get_links()
-                      if link.get('IFLA_IFALIAS') == alias)
+        return _links_with_alias(ipr, alias)
 
 
 @vif_plug.entrypoint
@@ -134,6 +213,41 @@ def create_veth(host_name, peer_name, mtu, alias):
             raise _fail('set mtu %s on veth %s' % (mtu, host_name), err)
 
 
+def _set_alias(ipr, name, alias, netns):
+    found = ipr.link_lookup(ifname=name)
+    if not found:
+        raise NetlinkStepFailed('host link %s vanished from network '
+                                'namespace %s' % (name, netns))
+    try:
+        ipr.link('set', index=found[0], ifalias=alias)
+    except NetlinkError as err:
+        raise _fail('set alias of %s in network namespace %s' % (
+            name, netns), err)
+
+
+@vif_plug.entrypoint
+def move_host_end(name, netns, alias):
+    """Move host link ``name`` into the named namespace ``netns``.
+
+    The link's ifalias is set again there (``alias``): nothing promises it
+    survives the move. The link arrives down.
+    """
+    fd = _open_named_netns(netns)
+    try:
+        with IPRoute() as ipr:
+            found = ipr.link_lookup(ifname=name)
+            if not found:
+                raise NetlinkStepFailed('host link %s vanished' % name)
+            try:
+                ipr.link('set', index=found[0], net_ns_fd=fd)
+            except NetlinkError as err:
+                raise _fail('move %s into network namespace %s' % (
+                    name, netns), err)
+        _in_netns(fd, _set_alias, name, alias, netns)
+    finally:
+        os.close(fd)
+
+
 def _delete(ipr, name):
     found = ipr.link_lookup(ifname=name)
     if not found:
@@ -149,58 +263,63 @@ def _delete(ipr, name):
 
 
 @vif_plug.entrypoint
-def delete_link(name):
+def delete_link(name, netns=None):
     """Delete host link ``name`` (a veth takes its peer along); idempotent."""
-    with IPRoute() as ipr:
-        return _delete(ipr, name)
+    return _on_host(netns, _delete, name)
+
+
+def _ensure_bridge(ipr, name, create):
+    found = ipr.link_lookup(ifname=name)
+    created = False
+    if not found:
+        if not create:
+            raise NetlinkStepFailed(
+                'bridge %s does not exist and [docker_network] '
+                'create_bridges is false' % name)
+        try:
+            ipr.link('add', ifname=name, kind='bridge')
+        except NetlinkError as err:
+            # Another plug created it at the same moment.
+            if err.code != EEXIST:
+                raise _fail('create bridge %s' % name, err)
+        else:
+            created = True
+        found = ipr.link_lookup(ifname=name)
+    try:
+        ipr.link('set', index=found[0], state='up')
+    except NetlinkError as err:
+        raise _fail('set bridge %s up' % name, err)
+    return created
 
 
 @vif_plug.entrypoint
-def ensure_bridge(name, create):
+def ensure_bridge(name, create, netns=None):
     """Make sure bridge ``name`` exists and is up; True if it was created."""
-    with IPRoute() as ipr:
-        found = ipr.link_lookup(ifname=name)
-        created = False
-        if not found:
-            if not create:
-                raise NetlinkStepFailed(
-                    'bridge %s does not exist and [docker_network] '
-                    'create_bridges is false' % name)
-            try:
-                ipr.link('add', ifname=name, kind='bridge')
-            except NetlinkError as err:
-                # Another plug created it at the same moment.
-                if err.code != 17:
-                    raise _fail('create bridge %s' % name, err)
-            else:
-                created = True
-            found = ipr.link_lookup(ifname=name)
+    return _on_host(netns, _ensure_bridge, name, create)
+
+
+def _set_host_end(ipr, name, master):
+    found = ipr.link_lookup(ifname=name)
+    if not found:
+        raise NetlinkStepFailed('host link %s vanished' % name)
+    if master:
+        bridge = ipr.link_lookup(ifname=master)
+        if not bridge:
+            raise NetlinkStepFailed('bridge %s vanished' % master)
         try:
-            ipr.link('set', index=found[0], state='up')
+            ipr.link('set', index=found[0], master=bridge[0])
         except NetlinkError as err:
-            raise _fail('set bridge %s up' % name, err)
-        return created
+            raise _fail('add %s to bridge %s' % (name, master), err)
+    try:
+        ipr.link('set', index=found[0], state='up')
+    except NetlinkError as err:
+        raise _fail('set %s up' % name, err)
 
 
 @vif_plug.entrypoint
-def set_host_end(name, master=None):
+def set_host_end(name, master=None, netns=None):
     """Enslave host link ``name`` to bridge ``master`` (if any); set it up."""
-    with IPRoute() as ipr:
-        found = ipr.link_lookup(ifname=name)
-        if not found:
-            raise NetlinkStepFailed('host link %s vanished' % name)
-        if master:
-            bridge = ipr.link_lookup(ifname=master)
-            if not bridge:
-                raise NetlinkStepFailed('bridge %s vanished' % master)
-            try:
-                ipr.link('set', index=found[0], master=bridge[0])
-            except NetlinkError as err:
-                raise _fail('add %s to bridge %s' % (name, master), err)
-        try:
-            ipr.link('set', index=found[0], state='up')
-        except NetlinkError as err:
-            raise _fail('set %s up' % name, err)
+    return _on_host(netns, _set_host_end, name, master)
 
 
 # ------------------------------------------------------ container namespace
@@ -260,6 +379,23 @@ def _links(ipr):
             for link in ipr.get_links() if link.get('ifname') != 'lo']
 
 
+def _ethtool_value(ifname, cmd, data=0):
+    """One ethtool_value ioctl on ``ifname``; returns the data word.
+
+    The socket is made here, so the ioctl applies to the namespace of the
+    calling thread.
+    """
+    value = ctypes.create_string_buffer(struct.pack('=II', cmd, data), 8)
+    name = ifname.encode()
+    if len(name) > 15:
+        raise OSError(22, 'interface name too long: %s' % ifname)
+    ifreq = struct.pack('16sP', name, ctypes.addressof(value))
+    ifreq += b'\0' * (_IFREQ_SIZE - len(ifreq))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        fcntl.ioctl(sock.fileno(), SIOCETHTOOL, ifreq)
+    return struct.unpack('=II', value.raw)[1]
+
+
 def _enable_ipv6(ifname):
     # Docker turns IPv6 off in containers without an IPv6 network; the
     # sysctl tree under /proc/sys/net is the one of this thread's namespace.
@@ -283,6 +419,13 @@ def _configure(ipr, index, config):
     except NetlinkError as err:
         raise _fail('set name %s, mac %s, mtu %s' % (
             ifname, config['mac'], config.get('mtu')), err)
+    if config.get('tx_checksum_off'):
+        try:
+            _ethtool_value(ifname, ETHTOOL_STXCSUM, 0)
+        except OSError as err:
+            raise NetlinkStepFailed(
+                'turn tx checksum offload off on %s: %s (errno %s)' % (
+                    ifname, err.strerror or err, err.errno))
     if any(a['version'] == 6 for a in config['addresses']):
         _enable_ipv6(ifname)
     try:
@@ -352,8 +495,9 @@ def netns_links(pid):
 def wire_peer(pid, peer_name, config):
     """Move host link ``peer_name`` into ``pid``'s namespace; configure it.
 
-    ``config``: ifname, mac, mtu, metric, addresses [{address, prefixlen,
-    version, broadcast}], routes [{dst, gateway, version, onlink}].
+    ``config``: ifname, mac, mtu, metric, tx_checksum_off, addresses
+    [{address, prefixlen, version, broadcast}], routes [{dst, gateway,
+    version, onlink}].
     """
     fd = _open_netns(pid)
     try:

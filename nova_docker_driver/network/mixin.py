@@ -135,8 +135,15 @@ class NetworkMixin:
         for vif in network_info or []:
             self._unplug_one(vif, instance.uuid)
         alias = plugger_mod.alias_for(instance.uuid)
-        for name in linux_net.host_links_with_alias(alias):
-            linux_net.delete_link(name)
+        for netns in plugger_mod.host_namespaces():
+            try:
+                for name in linux_net.host_links_with_alias(alias,
+                                                            netns=netns):
+                    linux_net.delete_link(name, netns=netns)
+            except linux_net.NetnsUnusable as err:
+                # Nothing can be left in a namespace that is not there.
+                LOG.warning('Could not sweep network namespace %s: %s',
+                            netns, err, instance=instance)
         with _LOCKS_GUARD:
             _LOCKS.pop(instance.uuid, None)
         if ovsdb.reachable():
@@ -239,18 +246,29 @@ class NetworkMixin:
         if not port_id:
             return
         name = vif.get('devname') or vif_mod.host_name(port_id)
-        host = linux_net.host_link(name)
-        if host and host['alias'] and \
-                host['alias'] != plugger_mod.alias_for(instance_uuid):
-            # The port has moved on to another instance on this host (a
-            # detach here, an attach there): its links are not ours.
-            LOG.info('Port %s now belongs to %s; left alone', port_id,
-                     host['alias'])
-            return
+        mine = plugger_mod.alias_for(instance_uuid)
+        usable = []
+        # nova-compute's namespace, and host_netns when set (the pair is
+        # made in the first and its host end moved to the second).
+        for netns in plugger_mod.host_namespaces():
+            try:
+                host = linux_net.host_link(name, netns=netns)
+            except linux_net.NetnsUnusable as err:
+                LOG.warning('Could not look for port %s in network '
+                            'namespace %s: %s', port_id, netns, err)
+                continue
+            usable.append(netns)
+            if host and host['alias'] and host['alias'] != mine:
+                # The port has moved on to another instance on this host
+                # (a detach here, an attach there): its links are not ours.
+                LOG.info('Port %s now belongs to %s; left alone', port_id,
+                         host['alias'])
+                return
         if vif.get('type') == 'ovs' and ovsdb.reachable():
             try:
                 ovsdb.del_port(name)
             except ovsdb.OvsUnavailable as err:
                 LOG.warning('Could not remove OVS port %s: %s', name, err)
-        linux_net.delete_link(name)
+        for netns in reversed(usable):
+            linux_net.delete_link(name, netns=netns)
         linux_net.delete_link(vif_mod.peer_name(port_id))

@@ -16,9 +16,14 @@ Every strategy makes the same veth pair (``tap<port>`` on the host,
 ``ns<port>`` moved into the container and renamed ``eth<N>``); they differ
 in what the host end is attached to. A plug that fails at any step deletes
 the pair it made, so no half-made veth is left.
+
+With ``[docker_network] host_netns`` set, the pair is still made in
+nova-compute's namespace, then the host end moves into the named namespace
+before it is attached: bridges and OVS ports are the ones there.
 """
 
 import abc
+import os
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -38,6 +43,40 @@ def alias_for(instance_uuid):
     return 'nova-docker:%s' % instance_uuid
 
 
+def host_netns():
+    """The named namespace of the host side, or None (nova-compute's)."""
+    return CONF.docker_network.host_netns or None
+
+
+def host_namespaces():
+    """Where host ends may be: nova-compute's namespace, then host_netns.
+
+    nova-compute's own comes too when host_netns is set: a pair is made
+    there and a crash before the move leaves it there.
+    """
+    netns = host_netns()
+    return [None, netns] if netns else [None]
+
+
+def check_host_netns(port_id):
+    """Refuse a host_netns that does not exist (before any link is made)."""
+    netns = host_netns()
+    if netns is None:
+        return
+    try:
+        path = linux_net.netns_path(netns)
+    except linux_net.NetnsUnusable as err:
+        raise exception.InvalidVif(
+            port_id=port_id, field='[docker_network] host_netns',
+            value=netns, reason=str(err))
+    if not os.path.exists(path):
+        raise exception.InvalidVif(
+            port_id=port_id, field='[docker_network] host_netns',
+            value=netns,
+            reason='there is no network namespace %s (make it with '
+                   '"ip netns add %s", or unset the option)' % (path, netns))
+
+
 class VifPlugger(abc.ABC):
     """Wires one VIF type."""
 
@@ -52,7 +91,16 @@ class VifPlugger(abc.ABC):
         """Undo what attach_host_end recorded outside the link itself."""
 
     def check(self, spec):
-        """Refuse a spec this strategy cannot wire (before touching links)."""
+        """Refuse a spec that cannot be wired (before touching links)."""
+        check_host_netns(spec.port_id)
+        self.check_spec(spec)
+
+    def check_spec(self, spec):
+        """Refuse a spec this strategy cannot wire."""
+
+    def netns_config(self, spec, ifname, metric):
+        """The config applied to the container's end."""
+        return spec.netns_config(ifname, metric)
 
     def plug(self, spec, instance_uuid, pid, ifname, metric):
         """Create the pair, attach the host end, wire the peer into ``pid``.
@@ -61,12 +109,16 @@ class VifPlugger(abc.ABC):
         """
         self.check(spec)
         self._drop_stale(spec)
+        alias = alias_for(instance_uuid)
         linux_net.create_veth(spec.host_name, spec.peer_name, spec.mtu,
-                              alias_for(instance_uuid))
+                              alias)
         try:
+            netns = host_netns()
+            if netns:
+                linux_net.move_host_end(spec.host_name, netns, alias)
             self.attach_host_end(spec, instance_uuid)
             linux_net.wire_peer(pid, spec.peer_name,
-                                spec.netns_config(ifname, metric))
+                                self.netns_config(spec, ifname, metric))
         except Exception:
             self.unplug(spec)
             raise
@@ -74,10 +126,11 @@ class VifPlugger(abc.ABC):
     def refresh(self, spec, instance_uuid, pid, ifname, metric):
         """Re-apply config to a peer already in the container."""
         self.check(spec)
-        if linux_net.host_link(spec.host_name) is not None:
+        if linux_net.host_link(spec.host_name,
+                               netns=host_netns()) is not None:
             self.attach_host_end(spec, instance_uuid)
         linux_net.configure_in_netns(pid, ifname,
-                                     spec.netns_config(ifname, metric))
+                                     self.netns_config(spec, ifname, metric))
 
     def unplug(self, spec):
         """Delete the pair from the host side; idempotent."""
@@ -88,7 +141,18 @@ class VifPlugger(abc.ABC):
             # than a veth left on the host.
             LOG.warning('Could not detach port %s from its switch: %s',
                         spec.port_id, err)
-        gone = linux_net.delete_link(spec.host_name)
+        gone = False
+        netns = host_netns()
+        if netns:
+            try:
+                gone = linux_net.delete_link(spec.host_name, netns=netns)
+            except linux_net.NetnsUnusable as err:
+                # Nothing can be left in a namespace that is not there.
+                LOG.warning('Could not look for port %s in network '
+                            'namespace %s: %s', spec.port_id, netns, err)
+        # Also with host_netns: a plug that failed before the move left
+        # the host end here.
+        gone = linux_net.delete_link(spec.host_name) or gone
         # A pair made but never moved has its peer on the host too.
         linux_net.delete_link(spec.peer_name)
         return gone
@@ -100,6 +164,11 @@ class VifPlugger(abc.ABC):
         for name in (spec.host_name, spec.peer_name):
             if linux_net.host_link(name) is not None:
                 linux_net.delete_link(name)
+        netns = host_netns()
+        if netns:
+            # One lookup less: delete_link is idempotent, and privileged
+            # anyway in another namespace.
+            linux_net.delete_link(spec.host_name, netns=netns)
 
 
 class BridgePlugger(VifPlugger):
@@ -107,7 +176,7 @@ class BridgePlugger(VifPlugger):
 
     vif_types = ('bridge',)
 
-    def check(self, spec):
+    def check_spec(self, spec):
         if not spec.bridge:
             raise exception.InvalidVif(
                 port_id=spec.port_id, field='network.bridge',
@@ -115,9 +184,12 @@ class BridgePlugger(VifPlugger):
                 reason='a bridge VIF needs the name of its bridge')
 
     def attach_host_end(self, spec, instance_uuid):
+        netns = host_netns()
         linux_net.ensure_bridge(spec.bridge,
-                                CONF.docker_network.create_bridges)
-        linux_net.set_host_end(spec.host_name, master=spec.bridge)
+                                CONF.docker_network.create_bridges,
+                                netns=netns)
+        linux_net.set_host_end(spec.host_name, master=spec.bridge,
+                               netns=netns)
 
 
 class TapPlugger(VifPlugger):
@@ -130,7 +202,7 @@ class TapPlugger(VifPlugger):
     vif_types = ('tap', 'ethernet')
 
     def attach_host_end(self, spec, instance_uuid):
-        linux_net.set_host_end(spec.host_name)
+        linux_net.set_host_end(spec.host_name, netns=host_netns())
 
 
 class OvsPlugger(VifPlugger):
@@ -143,7 +215,7 @@ class OvsPlugger(VifPlugger):
 
     vif_types = ('ovs',)
 
-    def check(self, spec):
+    def check_spec(self, spec):
         if not spec.bridge:
             raise exception.InvalidVif(
                 port_id=spec.port_id, field='network.bridge',
@@ -156,10 +228,18 @@ class OvsPlugger(VifPlugger):
                        'host; install it or map the type with '
                        '[docker_network] vif_type_map')
 
+    def netns_config(self, spec, ifname, metric):
+        config = super().netns_config(spec, ifname, metric)
+        # The bridges this host makes are user-space ones: TCP through
+        # them needs the container's end to compute its own checksums.
+        if CONF.docker_network.ovs_datapath_type == 'netdev':
+            config['tx_checksum_off'] = True
+        return config
+
     def attach_host_end(self, spec, instance_uuid):
         ovsdb.add_port(spec.bridge, spec.host_name, spec.port_id, spec.mac,
                        instance_uuid)
-        linux_net.set_host_end(spec.host_name)
+        linux_net.set_host_end(spec.host_name, netns=host_netns())
 
     def detach_host_end(self, spec):
         # The link dies with the container's namespace; the OVS record of

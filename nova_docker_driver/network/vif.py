@@ -48,12 +48,19 @@ class VifSpec:
     bridge: str | None
     addresses: list
     routes: list
+    #: Turn TX checksum offload off on the container's end: on OVS's
+    #: user-space (netdev) datapath a veth's partial checksums are never
+    #: completed, so ICMP passes while TCP silently fails.
+    tx_checksum_off: bool = False
+    #: The DNS servers of the port's subnets, in order, without repeats.
+    dns_servers: list = dataclasses.field(default_factory=list)
 
     def netns_config(self, ifname, metric):
         """The plain-data config the privileged side applies in the netns."""
         return {'ifname': ifname, 'mac': self.mac, 'mtu': self.mtu,
                 'metric': metric, 'addresses': self.addresses,
-                'routes': self.routes}
+                'routes': self.routes,
+                'tx_checksum_off': self.tx_checksum_off}
 
 
 def _invalid(port_id, field, value, reason):
@@ -163,6 +170,28 @@ def _subnet_parts(port_id, subnet, gateways_seen):
     return addresses, routes
 
 
+def dns_servers(vif):
+    """The DNS servers of every subnet of ``vif``, ordered, no repeats.
+
+    Nova's network model lists them per subnet under ``dns`` (IP dicts with
+    an ``address``, or plain strings in hand-made data).
+    """
+    port_id = vif.get('id')
+    network = vif.get('network') or {}
+    found = []
+    for subnet in network.get('subnets') or []:
+        for entry in subnet.get('dns') or []:
+            server = str(_ip(port_id, 'subnet.dns', _address_of(entry)))
+            if server not in found:
+                found.append(server)
+    return found
+
+
+def _tx_checksum_off(vif):
+    details = vif.get('details') or {}
+    return details.get('datapath_type') == 'netdev'
+
+
 def from_vif(vif):
     """Build and validate the ``VifSpec`` of a Nova VIF (or its dict)."""
     port_id = vif.get('id')
@@ -185,4 +214,6 @@ def from_vif(vif):
                    peer_name=peer_name(port_id),
                    mac=_mac(port_id, vif.get('address')),
                    mtu=_mtu(port_id, network), bridge=bridge,
-                   addresses=addresses, routes=routes)
+                   addresses=addresses, routes=routes,
+                   tx_checksum_off=_tx_checksum_off(vif),
+                   dns_servers=dns_servers(vif))

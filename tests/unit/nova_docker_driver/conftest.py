@@ -86,47 +86,73 @@ class FakeNetlink:
     """Host links and container namespaces, kept in dicts.
 
     Stands in for the privileged ``linux_net`` calls; ``host`` maps a host
-    link's name to its ifalias, ``netns`` a pid to its links.
+    link's name to its ifalias, ``netns`` a pid to its links, ``named`` the
+    name of a named network namespace (``[docker_network] host_netns``) to
+    its own {link name: ifalias}.
     """
 
     def __init__(self):
         self.host = {}
         self.netns = {}
+        self.named = {}
         self.calls = []
+        self.configs = []
 
     def install(self, monkeypatch):
         for name in ('host_link', 'host_links_with_alias', 'create_veth',
                      'delete_link', 'ensure_bridge', 'set_host_end',
-                     'netns_links', 'wire_peer', 'configure_in_netns',
-                     'delete_in_netns'):
+                     'move_host_end', 'netns_links', 'wire_peer',
+                     'configure_in_netns', 'delete_in_netns'):
             monkeypatch.setattr(linux_net, name, getattr(self, name))
         monkeypatch.setattr(ovsdb, 'reachable', lambda: False)
         monkeypatch.setattr(ovsdb, 'available', lambda: False)
 
-    def host_link(self, name):
-        if name not in self.host:
+    def _space(self, netns):
+        if netns is None:
+            return self.host
+        if netns not in self.named:
+            raise linux_net.NetnsUnusable(
+                'cannot open network namespace %s' % netns)
+        return self.named[netns]
+
+    def host_link(self, name, netns=None):
+        space = self._space(netns)
+        if name not in space:
             return None
         return {'index': 1, 'kind': 'veth', 'master': None,
-                'alias': self.host[name], 'state': 'up', 'mtu': 1500,
+                'alias': space[name], 'state': 'up', 'mtu': 1500,
                 'peer_elsewhere': False}
 
-    def host_links_with_alias(self, alias):
-        return sorted(n for n, a in self.host.items() if a == alias)
+    def host_links_with_alias(self, alias, netns=None):
+        return sorted(n for n, a in self._space(netns).items()
+                      if a == alias)
 
     def create_veth(self, host_name, peer_name, mtu, alias):
         self.calls.append(('create_veth', host_name))
         self.host[host_name] = alias
         self.host[peer_name] = alias
 
-    def delete_link(self, name):
-        self.calls.append(('delete_link', name))
-        return self.host.pop(name, None) is not None
+    def move_host_end(self, name, netns, alias):
+        self.calls.append(('move_host_end', name, netns))
+        space = self._space(netns)
+        if name not in self.host:
+            raise linux_net.NetlinkStepFailed('host link %s vanished'
+                                              % name)
+        self.host.pop(name)
+        space[name] = alias
 
-    def ensure_bridge(self, name, create):
-        self.calls.append(('ensure_bridge', name))
+    def delete_link(self, name, netns=None):
+        self.calls.append(('delete_link', name) if netns is None
+                          else ('delete_link', name, netns))
+        return self._space(netns).pop(name, None) is not None
 
-    def set_host_end(self, name, master=None):
-        self.calls.append(('set_host_end', name))
+    def ensure_bridge(self, name, create, netns=None):
+        self.calls.append(('ensure_bridge', name) if netns is None
+                          else ('ensure_bridge', name, netns))
+
+    def set_host_end(self, name, master=None, netns=None):
+        self.calls.append(('set_host_end', name) if netns is None
+                          else ('set_host_end', name, netns))
 
     def netns_links(self, pid):
         # Every pid of the fake engine has a namespace, fresh at first use.
@@ -134,6 +160,7 @@ class FakeNetlink:
 
     def wire_peer(self, pid, peer_name, config):
         self.calls.append(('wire_peer', pid, config['ifname']))
+        self.configs.append(dict(config))
         self.host.pop(peer_name, None)
         self.netns.setdefault(pid, []).append({'ifname': config['ifname'],
                                 'address': config['mac'], 'index': 2})

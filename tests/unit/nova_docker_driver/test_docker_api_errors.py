@@ -44,10 +44,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _answer(self):
         length = int(self.headers.get('Content-Length') or 0)
-        if length:
-            self.rfile.read(length)
+        body = self.rfile.read(length) if length else b''
         path = re.sub(r'^/v[0-9.]+', '', self.path.split('?', 1)[0])
         self.server.seen.append((self.command, path))
+        self.server.bodies.append((self.command, path, body))
         for (method, pattern), reply in self.server.routes.items():
             if method == self.command and re.fullmatch(pattern, path):
                 break
@@ -77,7 +77,7 @@ def engine(tmp_path, docker_conf):
     """(backend, server): set ``server.routes[(method, path)] = reply``."""
     sock = str(tmp_path / 'engine.sock')
     server = _Server(sock, _Handler)
-    server.routes, server.seen = {}, []
+    server.routes, server.seen, server.bodies = {}, [], []
     thread = threading.Thread(target=server.serve_forever, args=(0.05,),
                               daemon=True)
     thread.start()
@@ -91,12 +91,13 @@ def engine(tmp_path, docker_conf):
         server.server_close()
 
 
-def _spec(disk_bytes=0):
+def _spec(disk_bytes=0, dns_servers=None):
     return base.ContainerSpec(
         name='nova-x', image='dos/idle:latest', labels={}, hostname='x',
         limits=base.Limits(memory_bytes=64 << 20, cpu_quota_us=100000,
                            cpu_period_us=100000, cpu_shares=1024,
-                           pids_limit=10, disk_bytes=disk_bytes))
+                           pids_limit=10, disk_bytes=disk_bytes),
+        dns_servers=dns_servers)
 
 
 def test_a_daemon_error_is_an_engine_error_naming_the_action(engine):
@@ -162,3 +163,17 @@ def test_an_error_inside_the_load_stream_is_an_engine_error(engine):
     with pytest.raises(exception.EngineError) as err:
         backend.load_image(b'')
     assert 'the engine loaded no image' in str(err.value)
+
+
+@pytest.mark.parametrize('dns, expected', [
+    (['192.0.2.53', 'fd00::53'], ['192.0.2.53', 'fd00::53']),
+    (None, None), ([], None)])
+def test_dns_servers_go_into_the_host_config(engine, dns, expected):
+    backend, server = engine
+    server.routes[('POST', '/containers/create')] = (201, {'Id': 'c1'})
+    assert backend.create(_spec(dns_servers=dns)) == 'c1'
+    (body,) = [json.loads(b) for m, p, b in server.bodies
+               if (m, p) == ('POST', '/containers/create')]
+    # None: the engine's own default resolv.conf.
+    assert body['HostConfig'].get('Dns') == expected
+    assert body['HostConfig']['NetworkMode'] == 'none'

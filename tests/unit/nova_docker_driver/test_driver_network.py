@@ -191,3 +191,46 @@ def test_attach_to_a_stopped_container_waits_for_its_start(driver, context,
     assert not any(c[0] == 'wire_peer' for c in netlink.calls)
     driver.power_on(context, inst, _network_info())
     assert [c[0] for c in netlink.calls].count('wire_peer') == 1
+
+
+def _vif_with_dns(port, mac, *servers):
+    vif = _vif(port, mac)
+    vif['network']['subnets'][0]['dns'] = [
+        model.IP(address=s, type='dns') for s in servers]
+    return vif
+
+
+def test_dns_servers_of_every_port_go_to_the_container(driver, context,
+                                                       netlink):
+    inst = rig.make_instance(context)
+    nwinfo = _network_info(
+        _vif_with_dns(PORT, 'fa:16:3e:4c:2c:30', '192.0.2.53', 'fd00::53'),
+        _vif_with_dns(PORT2, 'fa:16:3e:00:00:02', 'fd00::53', '192.0.2.54'))
+    state = _spawn(driver, context, inst, nwinfo)
+    raw = driver.backend.inspect_raw(state.id)
+    assert raw['HostConfig']['Dns'] == ['192.0.2.53', 'fd00::53',
+                                        '192.0.2.54']
+
+
+@pytest.mark.parametrize('nwinfo', [None, model.NetworkInfo([]),
+                                    _network_info()])
+def test_no_dns_servers_leaves_the_engine_default(driver, context, netlink,
+                                                  nwinfo):
+    state = _spawn(driver, context, rig.make_instance(context), nwinfo)
+    ((spec,),) = [args for name, args in driver.backend.calls
+               if name == 'create']
+    assert spec.dns_servers is None
+    assert driver.backend.inspect_raw(state.id)['HostConfig']['Dns'] == []
+
+
+def test_bad_dns_server_fails_before_the_container_is_made(driver, context,
+                                                           netlink):
+    vif = _vif()
+    vif['network']['subnets'][0]['dns'] = [{'address': 'not-an-ip'}]
+    with pytest.raises(net_exc.InvalidVif) as err:
+        driver.spawn(context, rig.make_instance(context), rig.image_meta(),
+                     [], None, {}, network_info=_network_info(vif))
+    assert 'subnet.dns' in str(err.value) and PORT in str(err.value)
+    assert driver.backend.containers() == []
+    assert not any(name == 'create' for name, _ in driver.backend.calls)
+    assert netlink.calls == []

@@ -43,6 +43,8 @@ def test_capabilities_are_the_networking_ones():
 
 def test_every_privileged_call_belongs_to_the_context():
     for func in (linux_net.create_veth, linux_net.delete_link,
+                 linux_net.move_host_end, linux_net._host_link_in,
+                 linux_net._host_links_with_alias_in,
                  linux_net.ensure_bridge, linux_net.set_host_end,
                  linux_net.netns_links, linux_net.wire_peer,
                  linux_net.configure_in_netns, linux_net.delete_in_netns,

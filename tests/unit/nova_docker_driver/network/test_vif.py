@@ -107,6 +107,10 @@ def test_hydrated_network_info_gives_same_spec():
         model.Route(cidr='10.0.0.0/8', gateway=model.IP(address='fd00::1'))),
      'subnet.routes.gateway'),
     (lambda v: v.update(id=None), 'id'),
+    (lambda v: v['network']['subnets'][0]['dns'].append(
+        {'address': 'ns1.example.org'}), 'subnet.dns'),
+    (lambda v: v['network']['subnets'][0]['dns'].append('300.1.1.1'),
+     'subnet.dns'),
 ])
 def test_bad_fields_are_named(mutate, field):
     vif = make_vif()
@@ -151,3 +155,33 @@ def test_vif_type_map_picks_another_strategy():
     finally:
         conf.clear_override('vif_type_map', group='docker_network')
     assert isinstance(plugger.for_spec(spec), plugger.OvsPlugger)
+
+
+def test_dns_servers_of_every_subnet_in_order_without_repeats():
+    vif = make_vif()
+    v4, v6 = vif['network']['subnets']
+    v4['dns'] = [model.IP(address='192.0.2.53', type='dns'),
+                 model.IP(address='192.0.2.54', type='dns')]
+    v6['dns'] = [model.IP(address='fd00::53', type='dns'),
+                 model.IP(address='192.0.2.53', type='dns')]
+    spec = vif_mod.from_vif(vif)
+    assert spec.dns_servers == ['192.0.2.53', '192.0.2.54', 'fd00::53']
+    again = model.NetworkInfo.hydrate(model.NetworkInfo([vif]).json())[0]
+    assert vif_mod.from_vif(again).dns_servers == spec.dns_servers
+    # Plain strings (hand-made network info) count too.
+    v6['dns'] = ['fd00::54', '192.0.2.54']
+    assert vif_mod.from_vif(vif).dns_servers == [
+        '192.0.2.53', '192.0.2.54', 'fd00::54']
+
+
+def test_no_dns_servers_is_an_empty_list():
+    assert vif_mod.from_vif(make_vif()).dns_servers == []
+
+
+def test_tx_checksum_off_reaches_the_netns_config():
+    vif = make_vif()
+    assert vif_mod.from_vif(vif).netns_config('eth0', 100)[
+        'tx_checksum_off'] is False
+    vif['details'] = {'datapath_type': 'netdev'}
+    assert vif_mod.from_vif(vif).netns_config('eth0', 100)[
+        'tx_checksum_off'] is True
