@@ -308,6 +308,24 @@ class NetworkNovaTestCase(_NetworkNovaBase):
         self._assert_no_links(server, [port])
         self._delete_server(server)
 
+    def test_subnet_dns_servers_are_the_containers_name_servers(self):
+        # Neutron's dns_nameservers of the port's subnet, through Nova's
+        # network info, into the container's /etc/resolv.conf.
+        subnet = dict(NF.subnet_1, id=str(uuid.uuid4()),
+                      dns_nameservers=['192.0.2.53', '192.0.2.54'])
+        self.neutron._subnets[subnet['id']] = subnet
+        port = self._port()
+        port['fixed_ips'][0]['subnet_id'] = subnet['id']
+        server = self._boot(port)
+        resolv = self._inside(server, 'cat', '/etc/resolv.conf')
+        servers = [line.split()[1] for line in resolv.splitlines()
+                   if line.startswith('nameserver')]
+        self.assertEqual(['192.0.2.53', '192.0.2.54'], servers)
+        self.assertIn('inet 192.168.1.3/24',
+                      self._inside(server, 'ip', 'addr', 'show', 'eth0'))
+        self._delete_server(server)
+        self._assert_no_links(server, [port])
+
     @pytest.mark.slow
     def test_attaching_an_unwirable_port_fails_and_leaves_nothing(self):
         p1 = self._port()
