@@ -126,9 +126,17 @@ def test_rabbit_listens_on_loopback_only(tmp_path):
 def test_start_order_and_commands_exist(tmp_path):
     lay = _layout(tmp_path)
     waves = [[s.name for s in wave] for wave in services.table(lay)]
-    assert waves[0] == ['mariadb', 'rabbitmq'] and waves[1] == ['keystone']
+    assert waves[0] == ['mariadb', 'rabbitmq', 'ovn-nb', 'ovn-sb',
+                        'ovsdb-compute1', 'ovsdb-compute2']
+    # OVN's daemons before the services that talk to it.
+    assert waves[1] == ['ovn-northd', 'ovs-vswitchd-compute1',
+                        'ovn-controller-compute1', 'ovs-vswitchd-compute2',
+                        'ovn-controller-compute2']
+    assert waves[2] == ['keystone']
+    assert 'neutron' in waves[3]
     assert {'nova-compute-compute1', 'nova-compute-compute2', 'heat-engine',
-            'nova-conductor', 'nova-scheduler'} == set(waves[3])
+            'nova-conductor', 'nova-scheduler', 'neutron-periodic-workers',
+            'neutron-ovn-maintenance-worker'} == set(waves[4])
     for svc in services.all_services(lay):
         assert os.access(svc.argv[0], os.X_OK), svc.argv[0]
 
@@ -330,7 +338,8 @@ def test_setup_installs_mariadb_without_starting_debians_service():
     recipe = subprocess.run(['make', '-n', '-s', '-C', layout.ROOT,
                              'aio-apt'], capture_output=True, text=True,
                             check=True).stdout
-    assert 'for p in mariadb-server rabbitmq-server;' in recipe
+    assert ('for p in mariadb-server rabbitmq-server ovn-central ovn-host;'
+            in recipe)
     # A policy-rc.d that refuses (exit 101) while apt-get installs, removed
     # after it unless the machine had one.
     guard = recipe.index('> /usr/sbin/policy-rc.d')
