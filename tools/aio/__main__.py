@@ -94,6 +94,8 @@ def main(argv=None):
         from tools.aio import ovn
         print('export OS_CLIENT_CONFIG_FILE=%s OS_CLOUD=aio-admin'
               % lay.clouds_yaml)
+        # The venv's openstack CLI (with the clients this cloud has) first.
+        print('export PATH=%s:"$PATH"' % lay.bin)
         print('# floating IPs answer from the outside namespace: '
               'ip netns exec %s curl http://<floating ip>:<port>/'
               % ovn.outside_ns(lay))

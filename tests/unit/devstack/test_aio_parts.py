@@ -346,3 +346,37 @@ def test_setup_installs_mariadb_without_starting_debians_service():
     assert 'exit 101' in recipe[:guard]
     install = recipe.index('apt-get install')
     assert guard < install < recipe.index('rm -f /usr/sbin/policy-rc.d')
+
+
+def test_every_openstack_cli_command_loads():
+    """The CLI prints no plugin-loading warning: each command it finds
+    among the installed clients (Heat pulls in many) imports."""
+    from importlib.metadata import entry_points
+    found = entry_points()
+    broken = []
+    for group in found.groups:
+        if not group.startswith('openstack.') or \
+                group == 'openstack.cli.extension':
+            continue
+        for ep in found.select(group=group):
+            try:
+                ep.load()
+            except Exception as exc:  # noqa: BLE001 - listed below
+                broken.append('%s %s: %r' % (group, ep.name, exc))
+    assert not broken, broken
+
+
+def test_env_puts_the_venv_openstack_first(tmp_path):
+    """``eval "$(python -m tools.aio env)"`` is all a user needs: the
+    cloud's clouds.yaml and the venv's openstack CLI on PATH."""
+    lay = layout.Layout(state=str(tmp_path))
+    script = ('eval "$(%s -m tools.aio env)"; command -v openstack; '
+              'echo "$OS_CLOUD $OS_CLIENT_CONFIG_FILE"'
+              % sys.executable)
+    out = subprocess.run(
+        ['bash', '-c', script], cwd=layout.ROOT, capture_output=True,
+        text=True, check=True,
+        env=dict(os.environ, DOS_STATE=str(tmp_path),
+                 PATH='/usr/bin:/bin')).stdout.splitlines()
+    assert out == [os.path.join(lay.bin, 'openstack'),
+                   'aio-admin %s' % lay.clouds_yaml]
