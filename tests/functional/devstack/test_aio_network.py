@@ -60,9 +60,17 @@ def _tenant_network(aio, cloud, prefix):
 def _drop_tenant_network(aio, cloud, prefix):
     for args in (('router', 'remove', 'subnet', prefix + '-router',
                   prefix + '-subnet'),
-                 ('router', 'delete', prefix + '-router'),
-                 ('network', 'delete', prefix + '-net')):
+                 ('router', 'delete', prefix + '-router')):
         aio.openstack(*args, cloud=cloud, check=False)
+    # Ports a test made itself outlive their servers (Nova only unbinds
+    # them): they would keep the network in use.
+    listed = aio.openstack('port', 'list', '--network', prefix + '-net',
+                           '-f', 'value', '-c', 'ID', cloud=cloud,
+                           check=False)
+    for port_id in listed.stdout.split():
+        aio.openstack('port', 'delete', port_id, cloud=cloud, check=False)
+    aio.openstack('network', 'delete', prefix + '-net', cloud=cloud,
+                  check=False)
 
 
 @pytest.fixture(scope='module')
@@ -349,6 +357,9 @@ def test_a_port_in_use_is_refused_and_stays_with_its_server(nets):
     shown = aio.openstack_json('port', 'show', port['id'], cloud='aio-demo')
     assert shown['device_id'] == owner['id']
     assert shown['status'] == 'ACTIVE'
+    aio.openstack('server', 'delete', '--wait', owner['id'],
+                  cloud='aio-demo')
+    aio.openstack('port', 'delete', port['id'], cloud='aio-demo')
 
 
 def test_a_full_subnet_fails_the_boot_and_leaves_no_port(nets):
