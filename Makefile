@@ -13,7 +13,7 @@ export DOCKER_HOST := unix://$(DOS_STATE)/docker.sock
 export PBR_VERSION ?= 0.1.0
 export OS_NOVA_DISABLE_EVENTLET_PATCHING := 1
 
-APT_PACKAGES := docker.io busybox-static iproute2 iptables curl debootstrap openvswitch-switch
+APT_PACKAGES := docker.io busybox-static iproute2 iptables curl debootstrap openvswitch-switch ethtool
 VENV_STAMP := $(VENV)/.installed
 VENV_INPUTS := constraints.txt requirements.txt test-requirements.txt setup.cfg
 
@@ -91,7 +91,7 @@ clean: docker-stop
 # packages' system services must not start, so unless the machine already
 # has a policy-rc.d, one that refuses every start is in place during the
 # install (a system server that already runs is never touched).
-AIO_APT_PACKAGES := mariadb-server rabbitmq-server
+AIO_APT_PACKAGES := mariadb-server rabbitmq-server ovn-central ovn-host
 apt: aio-apt
 aio-apt:
 	@missing=""; \

@@ -22,7 +22,8 @@
 #   pre-install  the Docker engine (system packages are in by now)
 #   install      this project into DevStack's Python, the nova.virt shim
 #   post-config  the shim checked (and written again if a Nova installed
-#                since came without it), nova.conf, heat.conf and the bay
+#                since came without it), nova.conf (with the networking
+#                for DevStack's ML2/OVN), heat.conf and the bay
 #                CLI config: the services are configured but not started,
 #                so they start with ours (nova-compute reads nova-cpu.conf,
 #                copied from nova.conf when it starts)

@@ -109,6 +109,21 @@ def _aio_boot(f):
               f['boot_ratio_p50'] <= t['boot_ratio_p50'])
 
 
+def _aio_net(f):
+    t = f['targets']
+    for what, label, base in (
+            ('active', 'ACTIVE', '`docker run` + veth on a bridge'),
+            ('first_reply', 'first TCP reply on the fixed IP',
+             'the same container\'s first reply')):
+        key = '%s_ratio_p50' % what
+        yield Row('all-in-one boot with a Neutron (ML2/OVN) port to %s / '
+                  '%s, p50' % (label, base),
+                  '%s (%.3f s / %.3f s)' % (
+                      _x(f[key]), f['neutron_%s_s' % what]['p50'],
+                      f['baseline_%s_s' % what]['p50']),
+                  '<= %s' % _x(t[key]), f[key] <= t[key])
+
+
 def _scheduler(f):
     t = f['targets']
     cost = f['cost']
@@ -181,6 +196,7 @@ def _bay(f):
 HEADLINES = collections.OrderedDict([
     ('nova_driver', _nova_driver),
     ('aio_boot', _aio_boot),
+    ('aio_net', _aio_net),
     ('scheduler', _scheduler),
     ('heat', _heat),
     ('bay', _bay),

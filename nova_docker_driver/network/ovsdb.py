@@ -73,10 +73,18 @@ def _run(*args):
 
 
 def add_port(bridge, name, port_id, mac, instance_uuid):
-    """Make ``name`` a port of ``bridge`` (created if missing), with ids."""
-    _run('--', '--may-exist', 'add-br', bridge,
-         '--', 'set', 'Bridge', bridge,
-         'datapath_type=%s' % CONF.docker_network.ovs_datapath_type,
+    """Make ``name`` a port of ``bridge`` (created if missing), with ids.
+
+    ``ovs_datapath_type`` applies to a bridge made here only: a bridge that
+    exists (br-int, made by ovn-controller or the OVS agent) keeps the
+    datapath its owner chose.
+    """
+    create = []
+    if bridge not in _run('list-br').split():
+        create = ['--', '--may-exist', 'add-br', bridge,
+                  '--', 'set', 'Bridge', bridge,
+                  'datapath_type=%s' % CONF.docker_network.ovs_datapath_type]
+    _run(*create,
          '--', '--may-exist', 'add-port', bridge, name,
          '--', 'set', 'Interface', name,
          'external_ids:iface-id=%s' % port_id,

@@ -12,11 +12,13 @@
 
 """The all-in-one cloud: ``python -m tools.aio start|stop|status|env``.
 
-start   engines, MariaDB, RabbitMQ, Keystone, Placement, Nova (api, conductor,
-        scheduler, two computes with the Docker driver), Glance, Heat (api,
-        engine with the OS::Docker plugin); idempotent; health-checked
+start   engines, MariaDB, RabbitMQ, OVN (northd, a vswitchd and an
+        ovn-controller per compute host), Keystone, Placement, Neutron
+        (ML2/OVN), Nova (api, conductor, scheduler, two computes with the
+        Docker driver), Glance, Heat (api, engine with the OS::Docker
+        plugin); idempotent; health-checked
 stop    every service process, MariaDB's included (the Docker engines
-        stay up)
+        stay up); --purge also deletes the cloud's network namespaces
 status  one line per service: pid, running, healthy
 env     shell lines that point the openstack CLI at this cloud
 showcase  boot a Docker image with Nova (status, addresses, limits,
@@ -45,6 +47,8 @@ def main(argv=None):
                         help='showcase: leave what it created')
     parser.add_argument('--no-bay', action='store_true',
                         help='showcase: leave out the bay')
+    parser.add_argument('--purge', action='store_true',
+                        help='stop: also delete the network namespaces')
     args = parser.parse_args(argv)
     lay = layout.Layout()
     cloud = cloud_mod.Cloud(lay, compute_driver=args.compute_driver)
@@ -60,7 +64,7 @@ def main(argv=None):
               % sys.executable)
         return 0
     if args.action == 'stop':
-        stopped = cloud.stop()
+        stopped = cloud.stop(purge=args.purge)
         print('stopped: %s' % (', '.join(stopped) or 'nothing was running'))
         return 0
     if args.action == 'status':
@@ -87,8 +91,14 @@ def main(argv=None):
         print('showcase done')
         return 0
     if args.action == 'env':
+        from tools.aio import ovn
         print('export OS_CLIENT_CONFIG_FILE=%s OS_CLOUD=aio-admin'
               % lay.clouds_yaml)
+        # The venv's openstack CLI (with the clients this cloud has) first.
+        print('export PATH=%s:"$PATH"' % lay.bin)
+        print('# floating IPs answer from the outside namespace: '
+              'ip netns exec %s curl http://<floating ip>:<port>/'
+              % ovn.outside_ns(lay))
         return 0
 
 

@@ -24,6 +24,7 @@ import subprocess
 import time
 
 from tools.aio import layout as layout_mod
+from tools.aio import ovn
 from tools.aio import procs
 from tools.aio import services
 
@@ -41,8 +42,11 @@ CATALOG = [
     ('placement', 'placement', 'placement', ''),
     ('glance', 'image', 'glance', ''),
     ('heat', 'orchestration', 'heat-api', '/v1/$(project_id)s'),
+    ('neutron', 'network', 'neutron', ''),
 ]
-SERVICE_USERS = ('nova', 'placement', 'glance', 'heat')
+SERVICE_USERS = ('nova', 'placement', 'glance', 'heat', 'neutron')
+#: Projects with a member user of the same name (password DEMO_PASSWORD).
+TENANTS = ('demo', 'alt_demo')
 
 
 def heat_plugin_dir():
@@ -131,7 +135,13 @@ def sync_databases(lay):
         _manage(lay, 'heat-manage.log', 'heat-manage',
                 '--config-file', lay.conf('heat', 'heat.conf'), 'db_sync')
 
-    jobs = [keystone, nova, placement, glance, heat]
+    def neutron():
+        _manage(lay, 'neutron-db-manage.log', 'neutron-db-manage',
+                '--config-file', lay.conf('neutron', 'neutron.conf'),
+                '--config-file', lay.conf('neutron', 'ml2_conf.ini'),
+                'upgrade', 'heads')
+
+    jobs = [keystone, nova, placement, glance, heat, neutron]
     with concurrent.futures.ThreadPoolExecutor(len(jobs)) as pool:
         for future in [pool.submit(job) for job in jobs]:
             future.result()
@@ -167,17 +177,22 @@ def identity(lay, sess):
 
     service_project = get_or_create(ks.projects, 'service',
                                     domain='default')
-    demo_project = get_or_create(ks.projects, 'demo', domain='default')
+    # The role services call each other with (Neutron's port binding
+    # needs it): keystone-manage bootstrap does not make it.
+    get_or_create(ks.roles, 'service')
     roles = {r.name: r for r in ks.roles.list()}
     for name in SERVICE_USERS:
         user = get_or_create(ks.users, name, domain='default',
                              password=layout_mod.SERVICE_PASSWORD,
                              default_project=service_project)
-        ks.roles.grant(roles['admin'], user=user, project=service_project)
-    demo = get_or_create(ks.users, 'demo', domain='default',
-                         password=layout_mod.DEMO_PASSWORD,
-                         default_project=demo_project)
-    ks.roles.grant(roles['member'], user=demo, project=demo_project)
+        for role in ('admin', 'service'):
+            ks.roles.grant(roles[role], user=user, project=service_project)
+    for name in TENANTS:
+        project = get_or_create(ks.projects, name, domain='default')
+        user = get_or_create(ks.users, name, domain='default',
+                             password=layout_mod.DEMO_PASSWORD,
+                             default_project=project)
+        ks.roles.grant(roles['member'], user=user, project=project)
     for name, kind, port, path in CATALOG:
         service = get_or_create(ks.services, name, type=kind)
         existing = {e.interface for e in ks.endpoints.list(service=service)}
@@ -324,6 +339,32 @@ def content(lay, sess):
     build_local_images(lay)
     for name, ref in SAMPLE_IMAGES.items():
         upload_docker_image(lay, sess, name, ref)
+    public_network(sess)
+
+
+def public_network(sess):
+    """The external network ``public`` (flat, on the gateway chassis's
+    br-ex), whose subnet is the outside namespace's 172.24.4.0/24: routers
+    take their gateway and floating IPs from it."""
+    net_ep = {'service_type': 'network', 'interface': 'public'}
+    found = sess.get('/v2.0/networks?name=public',
+                     endpoint_filter=net_ep).json()['networks']
+    if found:
+        network = found[0]
+    else:
+        network = sess.post('/v2.0/networks', endpoint_filter=net_ep, json={
+            'network': {'name': 'public', 'router:external': True,
+                        'provider:network_type': 'flat',
+                        'provider:physical_network': ovn.PHYSNET}}
+        ).json()['network']
+    if not network['subnets']:
+        first, last = ovn.PUBLIC_POOL
+        sess.post('/v2.0/subnets', endpoint_filter=net_ep, json={'subnet': {
+            'name': 'public-subnet', 'network_id': network['id'],
+            'ip_version': 4, 'cidr': ovn.OUTSIDE_CIDR,
+            'gateway_ip': ovn.OUTSIDE_GATEWAY, 'enable_dhcp': False,
+            'allocation_pools': [{'start': first, 'end': last}]}})
+    return network['id']
 
 
 def stop_epmd(lay):

@@ -26,6 +26,7 @@ import time
 from tools.aio import bootstrap
 from tools.aio import configs
 from tools.aio import mariadb
+from tools.aio import ovn
 from tools.aio import procs
 from tools.aio import services
 from tools.aio import shim as nova_shim
@@ -73,6 +74,11 @@ class Cloud:
         if missing:
             raise StartError('%s missing: install Debian\'s mariadb-server '
                              '(make aio-apt)' % ', '.join(missing))
+        missing = ovn.missing_binaries()
+        if missing:
+            raise StartError('%s missing: install Debian\'s ovn-central, '
+                             'ovn-host and ethtool (make aio-apt)'
+                             % ', '.join(missing))
         lay.makedirs()
         self.times = {}
         t0 = time.monotonic()
@@ -80,9 +86,10 @@ class Cloud:
         self._timed('engines', bootstrap.start_engines, lay)
         self._timed('configs', self.write_configs)
         waves = services.table(lay)
-        backends, identity, apis, workers = waves
-        new_data = self._timed('mariadb and rabbitmq', self._start_backends,
-                               backends)
+        backends, network, identity, apis, workers = waves
+        self._timed('ovn databases and links', self._prepare_ovn)
+        new_data = self._timed('mariadb, rabbitmq, ovsdb',
+                               self._start_backends, backends)
         # A new data directory has no schemas yet, even in a folder that was
         # bootstrapped before (a cloud from before MariaDB, or one whose
         # data/mariadb was deleted): bootstrap again (every step is
@@ -91,6 +98,7 @@ class Cloud:
         self._timed('databases', mariadb.create_databases, lay)
         if first:
             self._timed('db sync', bootstrap.sync_databases, lay)
+        self._timed('ovn', self._start_network, network)
         self._timed('keystone', self._start_wave, identity)
         session = bootstrap.admin_session(lay)
         if first:
@@ -104,7 +112,8 @@ class Cloud:
         self._timed('workers', self._start_wave, workers, session)
         self._timed('cell discovery', bootstrap.discover_hosts, lay, session)
         if first:
-            self._timed('flavors and image', bootstrap.content, lay, session)
+            self._timed('flavors, images, network', bootstrap.content, lay,
+                        session)
             with open(lay.bootstrapped_marker, 'w') as f:
                 f.write(time.strftime('%Y-%m-%dT%H:%M:%SZ\n', time.gmtime()))
         self.times['total'] = round(time.monotonic() - t0, 2)
@@ -121,6 +130,34 @@ class Cloud:
         return configs.write_all(
             self.lay, compute_driver=self.compute_driver,
             heat_plugin_dir=bootstrap.heat_plugin_dir())
+
+    def _prepare_ovn(self):
+        try:
+            ovn.create_databases(self.lay)
+            ovn.plumb(self.lay)
+        except ovn.NetworkError as exc:
+            raise StartError('the network side could not be set up: %s' % exc)
+
+    def _start_network(self, wave):
+        """ovn-northd, then each chassis's vswitchd and ovn-controller;
+        ready once every chassis is in the southbound database."""
+        lay = self.lay
+        try:
+            ovn.configure_chassis(lay)
+            self._start_wave(wave)
+            ovn.address_underlay(lay)
+        except ovn.NetworkError as exc:
+            raise StartError('the network side could not start: %s' % exc)
+        hosts = {e.host for e in lay.engines}
+        deadline = time.monotonic() + HEALTH_TIMEOUT
+        while not hosts <= ovn.chassis_registered(lay):
+            if time.monotonic() > deadline:
+                raise StartError(
+                    'chassis %s never registered in OVN\'s southbound '
+                    'database; see %s/ovn-controller-*.log' % (
+                        ', '.join(sorted(hosts - ovn.chassis_registered(
+                            lay))), lay.logs))
+            time.sleep(0.5)
 
     def ensure_shim(self):
         """nova-docker-shim check || install, before the computes start."""
@@ -200,6 +237,10 @@ class Cloud:
             return services.tcp_open(svc.port)
         if svc.kind == 'http':
             return bootstrap.http_ok(svc.port, svc.path)
+        if svc.kind == 'unix':
+            return ovn.unix_open(svc.path)
+        if svc.kind == 'proc':
+            return self.process(svc).running()
         return bootstrap.rpc_up(self.lay, session, svc, since)
 
     # -- status and stop -------------------------------------------------
@@ -234,10 +275,12 @@ class Cloud:
             report.append((svc.name, proc.pid(), running, ok))
         return report
 
-    def stop(self, engines=True):
+    def stop(self, engines=True, purge=False):
         """Stop every service in reverse start order; returns names stopped.
 
         engines: also stop the engines that live in the cloud's folder.
+        purge: also delete the cloud's network namespaces (with the links
+        in them); a later start makes them again.
         """
         stopped = []
         waves = services.table(self.lay)
@@ -251,6 +294,8 @@ class Cloud:
         # (the default second engine); the project's engine stays up.
         if engines:
             stopped += bootstrap.stop_own_engines(self.lay)
+        if purge:
+            stopped += ['netns ' + n for n in ovn.unplumb(self.lay)]
         return stopped
 
 

@@ -21,6 +21,7 @@ so as their own service user in the ``service`` project.
 import os
 
 from tools.aio import layout as layout_mod
+from tools.aio import ovn
 
 NOVA_COMPUTE_DRIVER = 'docker.DockerDriver'
 FAKE_COMPUTE_DRIVER = 'fake.FakeDriver'
@@ -97,8 +98,12 @@ def _nova_common(lay, host, state_path):
         'placement': _service_auth(lay, 'nova'),
         'glance': {'valid_interfaces': 'public',
                    'region_name': layout_mod.REGION},
+        # Neutron lets only a service (a token with the service role) set
+        # a port's binding: Nova sends its service token along.
         'service_user': dict(_service_auth(lay, 'nova'),
-                             send_service_user_token='false'),
+                             send_service_user_token='true'),
+        'neutron': dict(_service_auth(lay, 'nova'),
+                        default_floating_pool=ovn.PHYSNET),
         'oslo_concurrency': {'lock_path': os.path.join(state_path, 'locks')},
         'vnc': {'enabled': 'false'},
         'spice': {'enabled': 'false'},
@@ -145,12 +150,84 @@ def nova_compute_conf(lay, engine, driver=NOVA_COMPUTE_DRIVER):
     conf['DEFAULT'].update({
         'compute_driver': driver,
         'instances_path': os.path.join(state_path, 'instances'),
+        # A vcpu of a flavor is a CFS quota of one CPU, not a pinned core:
+        # mostly idle containers share the cores far more than VMs would
+        # (Nova's default, 4.0, is 8 containers per host here).
+        'cpu_allocation_ratio': '16.0',
     })
     conf['docker'] = {
         'endpoint': engine.endpoint,
         'image_cache_dir': os.path.join(state_path, 'docker-images'),
     }
+    # This host's Open vSwitch, and the namespace its network side lives
+    # in (see tools/aio/ovn.py).
+    conf['docker_network'] = {
+        'ovsdb_connection': ovn.chassis_db(lay, engine.host),
+        'ovs_datapath_type': 'netdev',
+        'host_netns': ovn.netns_name(lay, engine.host),
+    }
+    # The privileged netlink calls run in a privsep daemon, started as
+    # oslo.privsep documents it (as root here: no rootwrap in between).
+    conf['docker_network_privileged'] = {
+        'helper_command': '%s --config-file %s' % (
+            os.path.join(lay.bin, 'privsep-helper'),
+            lay.conf('nova', 'nova-%s.conf' % engine.host)),
+    }
     return conf
+
+
+def neutron_conf(lay):
+    """neutron-server (the WSGI API) and its worker processes."""
+    return {
+        'DEFAULT': {
+            'use_stderr': 'true',
+            'transport_url': lay.transport_url,
+            'core_plugin': 'ml2',
+            'service_plugins': 'ovn-router',
+            'auth_strategy': 'keystone',
+            'api_paste_config': os.path.join(lay.venv, 'etc', 'neutron',
+                                             'api-paste.ini'),
+            'rpc_workers': '0',
+            'rpc_state_report_workers': '0',
+            'api_workers': '1',
+            'allow_overlapping_ips': 'true',
+            # Port status changes reach Nova (network-vif-plugged) within
+            # a second, not the default two.
+            'send_events_interval': '1',
+            'host': 'aio-controller',
+        },
+        'database': {'connection': lay.database('neutron', 'neutron')},
+        'keystone_authtoken': _authtoken(lay, 'neutron'),
+        'nova': dict(_service_auth(lay, 'neutron')),
+        'oslo_concurrency': {'lock_path': os.path.join(
+            lay.data, 'neutron', 'locks')},
+        'agent': {'root_helper': ''},
+    }
+
+
+def ml2_conf(lay):
+    return {
+        'ml2': {
+            'type_drivers': 'geneve,flat',
+            'tenant_network_types': 'geneve',
+            'mechanism_drivers': 'ovn',
+            'extension_drivers': 'port_security',
+            'overlay_ip_version': '4',
+        },
+        'ml2_type_geneve': {'vni_ranges': '1:65536',
+                            'max_header_size': '38'},
+        'ml2_type_flat': {'flat_networks': ovn.PHYSNET},
+        'securitygroup': {'enable_security_group': 'true'},
+        'ovn': {
+            'ovn_nb_connection': ovn.nb_connection(lay),
+            'ovn_sb_connection': ovn.sb_connection(lay),
+            'ovn_l3_scheduler': 'leastloaded',
+            # No metadata agent yet: an instance gets its data from the
+            # config drive the driver writes.
+            'ovn_metadata_enabled': 'false',
+            'enable_distributed_floating_ip': 'false',
+        },
+    }
 
 
 def glance_conf(lay):
@@ -238,6 +315,9 @@ def clouds_yaml(lay):
     return {'clouds': {
         'aio-admin': cloud('admin', layout_mod.ADMIN_PASSWORD, 'admin'),
         'aio-demo': cloud('demo', layout_mod.DEMO_PASSWORD, 'demo'),
+        # A second tenant, to see what one tenant cannot reach of another.
+        'aio-alt-demo': cloud('alt_demo', layout_mod.DEMO_PASSWORD,
+                              'alt_demo'),
     }}
 
 
@@ -276,6 +356,8 @@ def write_all(lay, compute_driver=NOVA_COMPUTE_DRIVER, heat_plugin_dir=None,
         'heat': (lay.conf('heat', 'heat.conf'),
                  heat_conf(lay, heat_plugin_dir)),
         'docker-bay': (lay.conf('docker-bay.conf'), bay_conf(lay)),
+        'neutron': (lay.conf('neutron', 'neutron.conf'), neutron_conf(lay)),
+        'ml2': (lay.conf('neutron', 'ml2_conf.ini'), ml2_conf(lay)),
     }
     for engine in lay.engines:
         files['nova-' + engine.host] = (

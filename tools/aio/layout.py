@@ -33,10 +33,13 @@ PORTS = {
     'nova-api': 2,
     'glance': 3,
     'heat-api': 4,
+    'neutron': 5,
     'rabbitmq': 10,
     'rabbitmq-dist': 11,
     'epmd': 12,
     'mariadb': 13,
+    'ovn-nb': 14,
+    'ovn-sb': 15,
 }
 
 ADMIN_PASSWORD = 'aio-admin'
@@ -93,7 +96,10 @@ class Layout:
 
     @property
     def bootstrapped_marker(self):
-        return os.path.join(self.data, 'bootstrapped')
+        # Named after the last service the bootstrap learned: a cloud
+        # bootstrapped before Neutron is bootstrapped again (every step is
+        # idempotent).
+        return os.path.join(self.data, 'bootstrapped-neutron')
 
     def makedirs(self):
         for path in (self.etc, self.data, self.logs, self.run):

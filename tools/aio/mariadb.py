@@ -45,6 +45,7 @@ DATABASES = {
     'nova': ('nova_api', 'nova_cell0', 'nova_cell1'),
     'glance': ('glance',),
     'heat': ('heat',),
+    'neutron': ('neutron',),
     'bay': ('bay',),
 }
 

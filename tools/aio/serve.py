@@ -17,8 +17,8 @@
 gunicorn's own command line would end up in ``sys.argv``, which some
 services' WSGI modules hand to oslo.config (heat-api does); this launcher
 gives them a clean ``sys.argv`` (the program name and the oslo arguments
-after ``--``) before it imports the application, in the worker, and
-installs the all-in-one's hooks there (``hooks``).
+after ``--``) before it imports the application, in the worker. Nothing
+else happens before the application loads: the services run unpatched.
 gunicorn is used (not wsgiref) because Glance needs chunked request bodies.
 """
 
@@ -52,9 +52,6 @@ class Server(base.BaseApplication):
 
     def load(self):
         sys.argv = [self.prog_name] + self.oslo_args
-        from tools.aio import hooks
-        hooks.install(
-            neutron_fixture=self.options.pop('neutron_fixture', False))
         module, attr = self.app_path.split(':')
         return getattr(importlib.import_module(module), attr)
 
@@ -70,8 +67,6 @@ def main(argv=None):
     parser.add_argument('--port', type=int, required=True)
     parser.add_argument('--name', default='openstack-api')
     parser.add_argument('--threads', type=int, default=8)
-    parser.add_argument('--neutron-fixture', action='store_true',
-                        help="install Nova's NeutronFixture (nova-api)")
     args = parser.parse_args(argv)
     Server(args.app, args.name, oslo_args, {
         'bind': '127.0.0.1:%d' % args.port,
@@ -85,7 +80,6 @@ def main(argv=None):
         'proc_name': args.name,
         'accesslog': '-',
         'errorlog': '-',
-        'neutron_fixture': args.neutron_fixture,
     }).run()
 
 

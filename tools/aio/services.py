@@ -21,8 +21,14 @@ import socket
 
 from tools.aio import layout as layout_mod
 from tools.aio import mariadb
+from tools.aio import ovn
 
 RABBIT_SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server'
+#: How many API worker processes Neutron's OVN driver sizes its hash ring
+#: for (events from OVN are shared out among the API workers): Neutron
+#: reads this variable when it runs under neither uWSGI nor mod_wsgi, as
+#: under gunicorn here (one worker, see serve.py).
+NEUTRON_ENV = {'ASGI_WORKERS': '1'}
 EPMD = '/usr/bin/epmd'
 
 
@@ -30,8 +36,10 @@ class Service:
     """One long-running process.
 
     kind: 'tcp' (health = the port accepts), 'http' (health = GET answers
-    below 500), 'rpc' (health = the service reports up through an API;
-    checked by the cloud, which holds a token).
+    below 500), 'unix' (health = the unix socket ``path`` accepts), 'proc'
+    (health = the process runs; what it does is checked by the cloud),
+    'rpc' (health = the service reports up through an API; checked by the
+    cloud, which holds a token).
     """
 
     def __init__(self, name, argv, env=None, kind='rpc', port=None,
@@ -50,9 +58,13 @@ class Service:
         """What an RPC service's command line holds wherever it was started
         from: its console script and arguments. (The others listen on a
         port, which a second copy cannot take.)"""
-        if self.kind != 'rpc' or self.rpc_binary not in self.argv:
+        if self.kind != 'rpc':
             return None
-        return ' '.join(self.argv[self.argv.index(self.rpc_binary):])
+        names = [os.path.basename(a) for a in self.argv]
+        if self.rpc_binary not in names:
+            return None
+        at = names.index(self.rpc_binary)
+        return ' '.join([self.rpc_binary] + self.argv[at + 1:])
 
 
 def base_env(lay):
@@ -105,12 +117,9 @@ def write_rabbit_config(lay):
         f.write('[].\n')
 
 
-def _api(lay, name, app, *, env=None, oslo_args=(), neutron_fixture=False,
-         path='/'):
+def _api(lay, name, app, *, env=None, oslo_args=(), path='/'):
     argv = [os.path.join(lay.bin, 'python'), '-m', 'tools.aio.serve',
             '--name', name, '--port', str(lay.port(name)), '--app', app]
-    if neutron_fixture:
-        argv.append('--neutron-fixture')
     if oslo_args:
         argv += ['--'] + list(oslo_args)
     return Service(name, argv, env=env, kind='http', port=lay.port(name),
@@ -118,8 +127,7 @@ def _api(lay, name, app, *, env=None, oslo_args=(), neutron_fixture=False,
 
 
 def _nova(lay, binary, conf, host):
-    argv = [os.path.join(lay.bin, 'python'), '-m', 'tools.aio.run',
-            '--neutron-fixture', binary, '--config-file', conf]
+    argv = [os.path.join(lay.bin, binary), '--config-file', conf]
     name = binary if host == 'aio-controller' else '%s-%s' % (binary, host)
     return Service(name, argv, rpc_binary=binary, rpc_host=host)
 
@@ -128,10 +136,15 @@ def table(lay):
     """Every service, in start order, grouped in waves that start together."""
     nova_conf = lay.conf('nova', 'nova.conf')
     heat_conf = lay.conf('heat', 'heat.conf')
+    neutron_args = ['--config-file', lay.conf('neutron', 'neutron.conf'),
+                    '--config-file', lay.conf('neutron', 'ml2_conf.ini')]
     backends = [Service('mariadb', mariadb.server_argv(lay), kind='tcp',
                         port=lay.port('mariadb')),
                 Service('rabbitmq', [RABBIT_SERVER], env=rabbit_env(lay),
                         kind='tcp', port=lay.port('rabbitmq'))]
+    backends += ovn.central_services(lay, Service)
+    backends += ovn.chassis_db_services(lay, Service)
+    network = ovn.network_services(lay, Service)
     identity = [_api(lay, 'keystone', 'keystone.wsgi.api:application',
                      env={'OS_KEYSTONE_CONFIG_DIR': lay.conf('keystone')},
                      path='/v3')]
@@ -142,8 +155,11 @@ def table(lay):
              # The first file is the paste pipeline (read by PasteDeploy).
              env={'OS_NOVA_CONFIG_DIR': lay.conf('nova'),
                   'OS_NOVA_CONFIG_FILES': '%s;nova.conf' % os.path.join(
-                      lay.venv, 'etc', 'nova', 'api-paste.ini')},
-             neutron_fixture=True),
+                      lay.venv, 'etc', 'nova', 'api-paste.ini')}),
+        _api(lay, 'neutron', 'neutron.wsgi.api:application',
+             env=dict(NEUTRON_ENV,
+                      OS_NEUTRON_CONFIG_DIR=lay.conf('neutron'),
+                      OS_NEUTRON_CONFIG_FILES='neutron.conf;ml2_conf.ini')),
         _api(lay, 'glance', 'glance.wsgi.api:application',
              env={'OS_GLANCE_CONFIG_DIR': lay.conf('glance')}),
         _api(lay, 'heat-api', 'heat.wsgi.api:application',
@@ -152,16 +168,23 @@ def table(lay):
     workers = [
         _nova(lay, 'nova-conductor', nova_conf, 'aio-controller'),
         _nova(lay, 'nova-scheduler', nova_conf, 'aio-controller'),
-        Service('heat-engine', [os.path.join(lay.bin, 'python'), '-m',
-                                'tools.aio.run', 'heat-engine',
+        Service('heat-engine', [os.path.join(lay.bin, 'heat-engine'),
                                 '--config-file', heat_conf],
                 rpc_binary='heat-engine', rpc_host='aio-controller'),
+        # Neutron's API runs no background work under a WSGI server: these
+        # two run its periodic tasks and the OVN database maintenance.
+        Service('neutron-periodic-workers', [
+            os.path.join(lay.bin, 'neutron-periodic-workers')] + neutron_args,
+            env=NEUTRON_ENV, kind='proc'),
+        Service('neutron-ovn-maintenance-worker', [
+            os.path.join(lay.bin, 'neutron-ovn-maintenance-worker')]
+            + neutron_args, env=NEUTRON_ENV, kind='proc'),
     ]
     for engine in lay.engines:
         workers.append(_nova(
             lay, 'nova-compute',
             lay.conf('nova', 'nova-%s.conf' % engine.host), engine.host))
-    return [backends, identity, apis, workers]
+    return [backends, network, identity, apis, workers]
 
 
 def all_services(lay):

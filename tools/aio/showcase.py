@@ -13,14 +13,17 @@
 """The showcase on a running all-in-one, with the openstack CLI.
 
 Each step prints the command it runs and what came back, and how long it
-took: the services, a Docker image (a ``docker save`` tarball uploaded to
-Glance) booted as a Nova server (``--nic none``: Neutron cannot run here)
-with its status, addresses, the limits the engine enforces and its console
-output, two servers spread over the two compute hosts by an anti-affinity
-group, a Heat stack of two containers, and a swarm-mode bay with the
-docker-bay CLI (``--no-bay`` leaves it out). Everything it creates is
-deleted at the end (``--keep`` leaves it). A failed step raises
-``ShowcaseFailed`` naming the command and its error.
+took: the services and network agents, the demo tenant's network (made on
+the first run: ``demo-net`` behind ``demo-router`` to ``public``, kept for
+the tenant), a Docker image (a ``docker save`` tarball uploaded to Glance)
+booted as a Nova server on it with its status, address, the limits the
+engine enforces and its console output, a web server reached through a
+floating IP from outside the cloud (the outside namespace), two servers
+spread over the two compute hosts by an anti-affinity group, a Heat stack
+of two containers, and a swarm-mode bay with the docker-bay CLI
+(``--no-bay`` leaves it out). Everything else it creates is deleted at the
+end (``--keep`` leaves it). A failed step raises ``ShowcaseFailed`` naming
+the command and its error.
 """
 
 import json
@@ -30,9 +33,13 @@ import sys
 import time
 
 from tools.aio import layout as layout_mod
+from tools.aio import ovn
 
 LABEL_UUID = 'org.openstack.nova.instance_uuid'
 HELLO_IMAGE = 'showcase-hello'
+NETWORK = 'demo-net'
+SUBNET_CIDR = '10.0.0.0/24'
+WEB_PORT = 8080
 # Prints who it is (from the metadata the driver puts in the container),
 # then idles; exits at once on SIGTERM so a stop is quick.
 HELLO_COMMAND = (
@@ -174,22 +181,65 @@ class Showcase:
         that fails leaves an ERROR server to delete), then the id."""
         made.append(name)
         server = self.cli('server', 'create', '--flavor', self.flavor,
-                          '--nic', 'none', *args, '--wait', name,
+                          '--network', NETWORK, *args, '--wait', name,
                           fmt_json=True)
         made[-1] = server['id']
         return server
 
+    def tenant_network(self):
+        """demo-net, its subnet and a router to public; made once."""
+        if self.cli('network', 'list', '--name', NETWORK, fmt_json=True,
+                    show=False):
+            self.cli('network', 'show', NETWORK, '-c', 'name', '-c', 'mtu',
+                     '-c', 'subnets', '-c', 'provider:network_type')
+            return
+        self.cli('network', 'create', NETWORK, '-c', 'name', '-c', 'mtu',
+                 '-c', 'status')
+        self.cli('subnet', 'create', '--network', NETWORK, '--subnet-range',
+                 SUBNET_CIDR, '--dns-nameserver', ovn.OUTSIDE_GATEWAY,
+                 'demo-subnet', '-c', 'cidr', '-c', 'gateway_ip', '-c',
+                 'dns_nameservers')
+        self.cli('router', 'create', 'demo-router', '-c', 'name')
+        self.cli('router', 'set', '--external-gateway', 'public',
+                 'demo-router')
+        self.cli('router', 'add', 'subnet', 'demo-router', 'demo-subnet')
+
+    def from_outside(self, url, timeout=60):
+        """GET ``url`` from the outside namespace until it answers."""
+        argv = ['curl', '-s', '-m', '3', '-o', '/dev/null', '-w',
+                '%{http_code}', url]
+        self.say('$ ip netns exec %s %s   # from outside the cloud'
+                 % (ovn.outside_ns(self.lay), ' '.join(argv)))
+        deadline = time.monotonic() + timeout
+        t0 = time.monotonic()
+        code = ''
+        while time.monotonic() < deadline:
+            code = ovn.outside_exec(self.lay, *argv, timeout=10).stdout
+            if code == '200':
+                break
+            time.sleep(1)
+        self.say('HTTP %s  (%.1f s)' % (code or 'no answer',
+                                        time.monotonic() - t0))
+        if code != '200':
+            raise ShowcaseFailed('%s did not answer from outside the cloud '
+                                 'within %d s' % (url, timeout))
+
     def run(self, keep=False, bay=True):
         made_servers, made_stacks, made_bays, made_groups = [], [], [], []
-        made_images = []
+        made_images, made_fips, made_groups_sg = [], [], []
         failed = True
         try:
             self.say('== The cloud')
             self.cli('compute', 'service', 'list', '-c', 'Binary', '-c',
                      'Host', '-c', 'State', cloud='aio-admin')
             self.cli('hypervisor', 'list', cloud='aio-admin')
+            self.cli('network', 'agent', 'list', '-c', 'Agent Type', '-c',
+                     'Host', '-c', 'Alive', cloud='aio-admin')
             self.cli('image', 'list', '--long', '-c', 'Name', '-c',
                      'Container Format', '-c', 'Status')
+
+            self.say('\n== The tenant\'s network (Neutron, ML2/OVN)')
+            self.tenant_network()
 
             self.say('\n== A Docker image booted as a Nova server')
             made_images.append(HELLO_IMAGE)
@@ -200,15 +250,30 @@ class Showcase:
             shown = self.cli('server', 'show', server['id'], cloud='aio-admin',
                              fmt_json=True, show=False)
             host = shown['OS-EXT-SRV-ATTR:host']
-            self.say('showcase-1 is %s on %s; addresses: %s (--nic none: no '
-                     'Neutron here; `make demo` wires a port)'
-                     % (shown['status'], host, shown.get('addresses') or
-                        'none'))
+            self.say('showcase-1 is %s on %s; addresses: %s'
+                     % (shown['status'], host, shown.get('addresses')))
             self.cli('flavor', 'show', self.flavor, '-c', 'ram', '-c',
                      'vcpus', '-c', 'disk')
             self.limits(host, server['id'])
             self.console(server['id'])
             self.docker_ps(host)
+
+            self.say('\n== A web server, reached from outside the cloud')
+            made_groups_sg.append('showcase-web')
+            self.cli('security', 'group', 'create', 'showcase-web', '-c',
+                     'name')
+            self.cli('security', 'group', 'rule', 'create', '--protocol',
+                     'tcp', '--dst-port', str(WEB_PORT), 'showcase-web',
+                     '-c', 'port_range_min', '-c', 'protocol')
+            web = self.server(made_servers, 'showcase-web', '--image',
+                              'dos-httpd', '--security-group', 'showcase-web')
+            made_fips.append(None)
+            fip = self.cli('floating', 'ip', 'create', 'public',
+                           fmt_json=True)
+            made_fips[-1] = fip['id']
+            address = fip['floating_ip_address']
+            self.cli('server', 'add', 'floating', 'ip', web['id'], address)
+            self.from_outside('http://%s:%d/' % (address, WEB_PORT))
 
             self.say('\n== The scheduler: anti-affinity over two hosts')
             made_groups.append('showcase-spread')
@@ -244,27 +309,34 @@ class Showcase:
         finally:
             if not keep:
                 problems = self.clean_up(made_bays, made_stacks, made_servers,
-                                         made_groups, made_images)
+                                         made_groups, made_images,
+                                         made_fips, made_groups_sg)
                 # A failed step's own error goes on; the clean-up's
                 # problems were printed above it.
                 if problems and not failed:
                     raise ShowcaseFailed('clean-up failed: %s'
                                          % '; '.join(problems))
 
-    def clean_up(self, bays, stacks, servers, groups, images):
+    def clean_up(self, bays, stacks, servers, groups, images, fips=(),
+                 security_groups=()):
         """Delete what the showcase made, each step tried whatever came
-        before; returns what could not be deleted."""
+        before; returns what could not be deleted. The tenant's network
+        stays (a tenant's standing set-up; the next run reuses it)."""
         self.say('\n== Clean-up')
         steps = [(self.bay_cli, args) for name in bays
                  for args in (('cluster', 'delete', name),
                               ('cluster', 'template', 'delete',
                                'showcase-swarm'))]
+        steps += [(self.cli, ('floating', 'ip', 'delete', fip))
+                  for fip in fips if fip]
         steps += [(self.cli, ('stack', 'delete', '-y', '--wait', stack))
                   for stack in stacks]
         steps += [(self.cli, ('server', 'delete', '--wait', server))
                   for server in servers]
         steps += [(self.cli, ('server', 'group', 'delete', group))
                   for group in groups]
+        steps += [(self.cli, ('security', 'group', 'delete', group))
+                  for group in security_groups]
         steps += [(self.cli, ('image', 'delete', image)) for image in images]
         problems = []
         for run, args in steps:

@@ -12,179 +12,28 @@
 
 """End to end over HTTP against the all-in-one cloud (tools/aio).
 
-One cloud for the module, in its own folder ($DOS_STATE/aio-e2e) and ports
-(26000+), on the test engine and a second engine: real RabbitMQ, Keystone,
-Placement, Nova (two Docker computes), Glance and Heat processes. The tests
-talk to it only through python-openstackclient, novaclient and heatclient.
-The fixture stops every process and removes the cloud's folder even when a
-test fails, and checks that nothing is left on either engine.
+The cloud is the session's (``aio`` in conftest.py). The tests talk to it
+only through python-openstackclient, novaclient and heatclient.
 """
 
 import io
 import json
 import os
 import re
-import shutil
 import subprocess
 import time
 import uuid
 
-import docker as docker_sdk
 import pytest
 
-from tests.rig import docker_engine
+from tests.functional.devstack.conftest import LABEL_UUID
+from tests.functional.devstack.conftest import wait as _wait
 from tools.aio import bootstrap
-from tools.aio import cloud as cloud_mod
 from tools.aio import layout as layout_mod
 from tools.aio import procs
 from tools.aio import services
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
-
-LABEL_UUID = 'org.openstack.nova.instance_uuid'
-# novaclient wants an explicit microversion: the newest it knows.
-_NOVA_VERSION = __import__('novaclient').API_MAX_VERSION.get_string()
-
-
-def _engines(state, home):
-    engines = layout_mod.default_engines(state, home)
-    # The first compute uses the test engine (DOCKER_HOST).
-    sock = docker_engine.docker_host()
-    if sock.startswith('unix://'):
-        engines[0].state = os.path.dirname(sock[len('unix://'):])
-    return engines
-
-
-@pytest.fixture(scope='module')
-def aio():
-    state = os.environ.get('DOS_STATE') or os.path.join(layout_mod.ROOT,
-                                                        '.state')
-    home = os.path.join(state, 'aio-e2e')
-    lay = layout_mod.Layout(
-        state=state, home=home,
-        port_base=int(os.environ.get('AIO_E2E_PORT_BASE', '26000')),
-        engines=_engines(state, home))
-    # A cloud left by a killed run: stop it, then start from nothing.
-    cloud_mod.Cloud(lay, log=lambda *a: None).stop()
-    shutil.rmtree(home, ignore_errors=True)
-    for engine in lay.engines:
-        subprocess.run([os.path.join(layout_mod.ROOT, 'tools',
-                                     'docker-engine.sh'), 'start'],
-                       env=engine.env(), check=True, stdout=subprocess.DEVNULL)
-    clients = [docker_sdk.DockerClient(base_url=e.endpoint)
-               for e in lay.engines]
-    docker_engine.ensure_images(clients[0])
-    before = [docker_engine.Snapshot(c) for c in clients]
-    cloud = cloud_mod.Cloud(lay, log=lambda *a: None)
-    try:
-        cloud.start()
-        yield Aio(lay, cloud, clients)
-    finally:
-        # Each step runs even when the one before it failed: the processes
-        # and the folder must go whatever happened.
-        left = running = None
-        try:
-            _delete_everything(lay)
-            # Images Nova loaded from Glance are its cache (removed below
-            # with the rest); containers, networks and volumes must be gone.
-            left = [{k: v for k, v in b.leftovers(c).items()
-                     if k != 'images' and v}
-                    for b, c in zip(before, clients)]
-            for b, c in zip(before, clients):
-                docker_engine.remove_new(c, b)
-        finally:
-            try:
-                # Stops the services and the second engine when it lives
-                # in the cloud's folder (CI); then the folder can go.
-                cloud.stop()
-                running = [s.name for s in services.all_services(lay)
-                           if procs.Process(lay, s.name).running()]
-            finally:
-                for c in clients:
-                    c.close()
-                shutil.rmtree(home, ignore_errors=True)
-        assert not running, 'still running after stop: %s' % running
-        assert not any(left or []), 'left on the engines: %s' % left
-
-
-def _delete_everything(lay):
-    """Best effort: servers and stacks the tests may have left."""
-    if not services.tcp_open(lay.port('nova-api')):
-        return
-    aio = Aio(lay, None, [])
-    try:
-        nova = aio.nova('aio-admin')
-        heats = [aio.heat(cloud) for cloud in ('aio-admin', 'aio-demo')]
-        for heat in heats:
-            for stack in heat.stacks.list():
-                heat.stacks.delete(stack.id)
-        for server in nova.servers.list(search_opts={'all_tenants': 1}):
-            server.delete()
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if not nova.servers.list(search_opts={'all_tenants': 1}) and \
-                    not any(list(h.stacks.list()) for h in heats):
-                return
-            time.sleep(1)
-    except Exception as exc:  # noqa: BLE001 - teardown reports, never hides
-        print('clean-up of the e2e cloud failed: %r' % exc)
-
-
-class Aio:
-    def __init__(self, lay, cloud, clients):
-        self.lay = lay
-        self.cloud = cloud
-        self.engines = {e.host: c for e, c in zip(lay.engines, clients)}
-
-    def openstack(self, *args, cloud='aio-admin', check=True):
-        proc = subprocess.run(
-            [os.path.join(self.lay.bin, 'openstack')] + list(args),
-            env=self.lay.client_env(cloud), capture_output=True, text=True,
-            timeout=300)
-        if check and proc.returncode != 0:
-            raise AssertionError('openstack %s failed: %s'
-                                 % (' '.join(args), proc.stderr[-2000:]))
-        return proc
-
-    def openstack_json(self, *args, cloud='aio-admin'):
-        return json.loads(self.openstack(*args, '-f', 'json',
-                                         cloud=cloud).stdout)
-
-    def session(self, cloud='aio-admin'):
-        from keystoneauth1 import session as ks_session
-        from openstack import config
-        region = config.OpenStackConfig(
-            config_files=[self.lay.clouds_yaml]).get_one(cloud)
-        return ks_session.Session(auth=region.get_auth())
-
-    def nova(self, cloud='aio-admin'):
-        from novaclient import client
-        return client.Client(_NOVA_VERSION, session=self.session(cloud))
-
-    def heat(self, cloud='aio-demo'):
-        from heatclient import client
-        return client.Client('1', session=self.session(cloud))
-
-    def containers_of(self, server_id):
-        found = {}
-        for host, client in self.engines.items():
-            for c in client.containers.list(
-                    all=True, filters={'label': '%s=%s' % (LABEL_UUID,
-                                                           server_id)}):
-                found[host] = c
-        return found
-
-
-def _wait(check, timeout=180, what='condition'):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(1)
-    raise AssertionError('timed out waiting for %s' % what)
-
-
 def test_every_service_is_up_and_both_computes_are_docker(aio):
     services_ = aio.openstack_json('compute', 'service', 'list')
     state = {(s['Binary'], s['Host']): s['State'] for s in services_}

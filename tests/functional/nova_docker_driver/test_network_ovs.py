@@ -147,6 +147,20 @@ def test_ovs_port_is_wired_with_the_ids_agents_bind_by(net, ovs, ovs_conf):
     assert base.host_link(vif['devname'])['state'] == 'up'
 
 
+def test_an_existing_bridge_keeps_its_datapath_type(net, ovs, ovs_conf):
+    # br-int belongs to ovn-controller (or the OVS agent): a plug must not
+    # turn it into the datapath type of the driver's own option.
+    ovs.vsctl('add-br', ovs_conf, '--', 'set', 'Bridge', ovs_conf,
+              'datapath_type=netdev')
+    CONF.set_override('ovs_datapath_type', 'system', group='docker_network')
+    instance, _c = net.container()
+    vif = ovs_vif(net, ovs_conf)
+    net.driver._wire_network(instance, model.NetworkInfo([vif]))
+    assert ovs.vsctl('port-to-br', vif['devname']).strip() == ovs_conf
+    assert ovs.vsctl('get', 'Bridge', ovs_conf,
+                     'datapath_type').strip() == 'netdev'
+
+
 @pytest.mark.slow
 def test_two_containers_ping_through_open_vswitch(net, ovs, ovs_conf):
     a_inst, a = net.container()

@@ -126,9 +126,17 @@ def test_rabbit_listens_on_loopback_only(tmp_path):
 def test_start_order_and_commands_exist(tmp_path):
     lay = _layout(tmp_path)
     waves = [[s.name for s in wave] for wave in services.table(lay)]
-    assert waves[0] == ['mariadb', 'rabbitmq'] and waves[1] == ['keystone']
+    assert waves[0] == ['mariadb', 'rabbitmq', 'ovn-nb', 'ovn-sb',
+                        'ovsdb-compute1', 'ovsdb-compute2']
+    # OVN's daemons before the services that talk to it.
+    assert waves[1] == ['ovn-northd', 'ovs-vswitchd-compute1',
+                        'ovn-controller-compute1', 'ovs-vswitchd-compute2',
+                        'ovn-controller-compute2']
+    assert waves[2] == ['keystone']
+    assert 'neutron' in waves[3]
     assert {'nova-compute-compute1', 'nova-compute-compute2', 'heat-engine',
-            'nova-conductor', 'nova-scheduler'} == set(waves[3])
+            'nova-conductor', 'nova-scheduler', 'neutron-periodic-workers',
+            'neutron-ovn-maintenance-worker'} == set(waves[4])
     for svc in services.all_services(lay):
         assert os.access(svc.argv[0], os.X_OK), svc.argv[0]
 
@@ -330,10 +338,45 @@ def test_setup_installs_mariadb_without_starting_debians_service():
     recipe = subprocess.run(['make', '-n', '-s', '-C', layout.ROOT,
                              'aio-apt'], capture_output=True, text=True,
                             check=True).stdout
-    assert 'for p in mariadb-server rabbitmq-server;' in recipe
+    assert ('for p in mariadb-server rabbitmq-server ovn-central ovn-host;'
+            in recipe)
     # A policy-rc.d that refuses (exit 101) while apt-get installs, removed
     # after it unless the machine had one.
     guard = recipe.index('> /usr/sbin/policy-rc.d')
     assert 'exit 101' in recipe[:guard]
     install = recipe.index('apt-get install')
     assert guard < install < recipe.index('rm -f /usr/sbin/policy-rc.d')
+
+
+def test_every_openstack_cli_command_loads():
+    """The CLI prints no plugin-loading warning: each command it finds
+    among the installed clients (Heat pulls in many) imports."""
+    from importlib.metadata import entry_points
+    found = entry_points()
+    broken = []
+    for group in found.groups:
+        if not group.startswith('openstack.') or \
+                group == 'openstack.cli.extension':
+            continue
+        for ep in found.select(group=group):
+            try:
+                ep.load()
+            except Exception as exc:  # noqa: BLE001 - listed below
+                broken.append('%s %s: %r' % (group, ep.name, exc))
+    assert not broken, broken
+
+
+def test_env_puts_the_venv_openstack_first(tmp_path):
+    """``eval "$(python -m tools.aio env)"`` is all a user needs: the
+    cloud's clouds.yaml and the venv's openstack CLI on PATH."""
+    lay = layout.Layout(state=str(tmp_path))
+    script = ('eval "$(%s -m tools.aio env)"; command -v openstack; '
+              'echo "$OS_CLOUD $OS_CLIENT_CONFIG_FILE"'
+              % sys.executable)
+    out = subprocess.run(
+        ['bash', '-c', script], cwd=layout.ROOT, capture_output=True,
+        text=True, check=True,
+        env=dict(os.environ, DOS_STATE=str(tmp_path),
+                 PATH='/usr/bin:/bin')).stdout.splitlines()
+    assert out == [os.path.join(lay.bin, 'openstack'),
+                   'aio-admin %s' % lay.clouds_yaml]

@@ -79,9 +79,12 @@ def test_compute_config_reaches_nova_cpu_conf(tmp_path):
 
 def test_every_docker_option_written_is_one_the_driver_defines(tmp_path):
     stack = _stack(tmp_path)
-    known = {opt.name for opt in driver_conf.ALL_OPTS}
-    written = set(stack.nova_cpu_conf.sections['docker'])
-    assert written and written <= known, written - known
+    # [docker], [docker_network] and [docker_network_privileged].
+    for group, opts in driver_conf.list_opts():
+        name = getattr(group, 'name', group)
+        known = {opt.name for opt in opts}
+        written = set(stack.nova_cpu_conf.sections[name])
+        assert written and written <= known, (name, written - known)
 
 
 def test_heat_and_bay_options_written_are_ones_the_plugins_define(tmp_path):
@@ -343,3 +346,159 @@ def test_clean_filters_on_the_label_the_driver_sets(tmp_path):
     stack.run('settings', 'clean')
     assert any('--filter label=%s' % driver.LABEL_UUID in c
                for c in stack.calls_of('docker'))
+
+
+# Networking on DevStack's ML2/OVN
+# --------------------------------
+
+# DevStack's default OVN and Neutron services (stackrc).
+OVN_SERVICES = ('ovn-controller,ovn-northd,ovs-vswitchd,ovsdb-server,'
+                'q-svc,q-ovn-agent')
+
+
+def _network_conf(path):
+    """[docker_network] and [docker_network_privileged] as nova-compute
+    reads them: the driver's and oslo.privsep's own option definitions."""
+    conf = cfg.ConfigOpts()
+    for group, opts in driver_conf.list_opts():
+        conf.register_opts(opts, group=group)
+    conf([], project='nova', default_config_files=[str(path)])
+    return conf
+
+
+def _n_cpu_command(stack):
+    return [c for c in stack.calls if c.startswith('run_process n-cpu')][0]
+
+
+def test_network_defaults_fit_devstack_ml2_ovn(tmp_path):
+    stack = _stack(tmp_path, ALL + ',' + OVN_SERVICES)
+    cpu_conf = stack.path('etc', 'nova', 'nova-cpu.conf')
+    conf = _network_conf(cpu_conf)
+    net = conf.docker_network
+    # The ovsdb DevStack hands Nova's os-vif on this host.
+    assert net.ovsdb_connection == 'tcp:127.0.0.1:6640'
+    assert net.ovsdb_connection == stack.nova_cpu_conf.get(
+        'os_vif_ovs', 'ovsdb_connection')
+    # DevStack's OVS_DATAPATH_TYPE default: the kernel datapath.
+    assert net.ovs_datapath_type == 'system'
+    # Open vSwitch in the host's namespace, ports bound as ovs: the
+    # driver's defaults.
+    assert net.host_netns is None
+    assert net.vif_type_map == {}
+    assert conf.docker_network_privileged.helper_command == (
+        'sudo nova-rootwrap %s privsep-helper --config-file %s'
+        % (stack.path('etc', 'nova', 'rootwrap.conf'), cpu_conf))
+    # ... the file nova-compute is started with.
+    assert _n_cpu_command(stack).endswith(
+        'nova-compute --config-file %s' % cpu_conf)
+
+
+def test_privsep_daemon_starts_like_novas_own_through_rootwrap(tmp_path):
+    import configparser
+    from unittest import mock
+
+    from oslo_privsep import priv_context
+    from oslo_rootwrap import wrapper
+
+    from nova_docker_driver.network import privsep
+
+    stack = _stack(tmp_path)
+    cpu_conf = stack.path('etc', 'nova', 'nova-cpu.conf')
+    section = _network_conf(cpu_conf).docker_network_privileged
+    # The command oslo.privsep builds from the option in nova-compute.
+    with mock.patch.object(priv_context.PrivContext, 'conf',
+                           new_callable=mock.PropertyMock,
+                           return_value=section):
+        argv = privsep.vif_plug.helper_command('/tmp/privsep.sock')
+    # Nova's root helper on DevStack, with the rootwrap_config it set.
+    assert argv[:3] == ['sudo', 'nova-rootwrap',
+                        stack.nova_conf.get('DEFAULT', 'rootwrap_config')]
+    wrapped = argv[3:]
+    assert wrapped == ['privsep-helper', '--config-file', cpu_conf,
+                       '--privsep_context',
+                       'nova_docker_driver.network.privsep.vif_plug',
+                       '--privsep_sock_path', '/tmp/privsep.sock']
+    # Nova's rootwrap.conf as DevStack's configure_rootwrap installs it
+    # (Nova's filters, exec_dirs commented out so that sudo's secure_path,
+    # which holds the venv's bin, is searched) admits it: no filter file of
+    # ours is needed.
+    nova_etc = os.path.join(sys.prefix, 'etc', 'nova')
+    parser = configparser.RawConfigParser()
+    assert parser.read(os.path.join(nova_etc, 'rootwrap.conf'))
+    parser.set('DEFAULT', 'filters_path', os.path.join(nova_etc, 'rootwrap.d'))
+    parser.remove_option('DEFAULT', 'exec_dirs')
+    venv_bin = os.path.dirname(sys.executable)
+    with mock.patch.dict(os.environ, PATH=venv_bin + ':/usr/sbin:/usr/bin'):
+        rootwrap = wrapper.RootwrapConfig(parser)
+    found = wrapper.match_filter(wrapper.load_filters(rootwrap.filters_path),
+                                 wrapped, exec_dirs=rootwrap.exec_dirs)
+    assert found.run_as == 'root'
+    assert found.get_command(wrapped, rootwrap.exec_dirs) == [
+        os.path.join(venv_bin, 'privsep-helper')] + wrapped[1:]
+
+
+def test_network_settings_can_be_overridden(tmp_path):
+    helper = 'sudo privsep-helper --config-file /etc/nova/nova-cpu.conf'
+    stack = _stack(tmp_path, ALL, {
+        'DOS_OVSDB_CONNECTION': 'unix:/usr/local/var/run/openvswitch/db.sock',
+        'DOS_OVS_DATAPATH_TYPE': 'netdev',
+        'DOS_PRIVSEP_HELPER_COMMAND': helper})
+    conf = _network_conf(stack.path('etc', 'nova', 'nova-cpu.conf'))
+    assert conf.docker_network.ovsdb_connection == \
+        'unix:/usr/local/var/run/openvswitch/db.sock'
+    assert conf.docker_network.ovs_datapath_type == 'netdev'
+    assert conf.docker_network_privileged.helper_command == helper
+
+
+def test_datapath_type_follows_devstacks_ovs_datapath_type(tmp_path):
+    stack = _stack(tmp_path, ALL, {'OVS_DATAPATH_TYPE': 'netdev'})
+    conf = _network_conf(stack.path('etc', 'nova', 'nova-cpu.conf'))
+    assert conf.docker_network.ovs_datapath_type == 'netdev'
+
+
+def test_a_datapath_type_the_driver_refuses_stops_the_stack(tmp_path):
+    from nova_docker_driver.network import conf as net_conf
+    stack = Stack(tmp_path, services=ALL,
+                  env=dict(NO_IMAGE, DOS_OVS_DATAPATH_TYPE='dpdk'))
+    proc = stack.run('stack', check=False)
+    assert proc.returncode != 0
+    assert ("DOS_OVS_DATAPATH_TYPE must be system or netdev, not 'dpdk'"
+            in stack.output)
+    assert not [c for c in stack.calls if c.startswith('run_process n-cpu')]
+    # The two the plugin accepts are the driver's choices; nova-compute
+    # would refuse any other value when it reads the option.
+    opt = next(o for o in net_conf.OPTS if o.name == 'ovs_datapath_type')
+    assert set(opt.type.choices) == {'system', 'netdev'}
+    bad = tmp_path / 'bad.conf'
+    bad.write_text('[docker_network]\novs_datapath_type = dpdk\n')
+    with pytest.raises(cfg.ConfigFileValueError):
+        _network_conf(bad).docker_network.ovs_datapath_type
+
+
+def test_no_ovsdb_connection_where_devstack_gives_os_vif_none(tmp_path):
+    stack = Stack(tmp_path, services=ALL, env=NO_IMAGE)
+    stack.run('stack')
+    assert stack.nova_cpu_conf.get('docker_network', 'ovsdb_connection')
+    # A re-stack on a host without DevStack's OVN/OVS ovsdb: the option
+    # goes, and ovs-vsctl uses its default socket.
+    stack.env['OVSDB_SERVER_LOCAL_HOST'] = ''
+    stack.run('stack')
+    for conf in (stack.nova_conf, stack.nova_cpu_conf):
+        assert conf.get('docker_network', 'ovsdb_connection') is None
+        assert conf.get('docker_network', 'ovs_datapath_type') == 'system'
+    assert _network_conf(stack.path('etc', 'nova', 'nova-cpu.conf')) \
+        .docker_network.ovsdb_connection is None
+
+
+def test_ovn_and_neutron_are_left_as_devstack_set_them(tmp_path):
+    stack = _stack(tmp_path, ALL + ',' + OVN_SERVICES)
+    with open(stack.path('services.env')) as f:
+        left = dict(line.rstrip('\n').split('=', 1) for line in f)
+    assert left['Q_AGENT'] == 'ovn'
+    enabled = left['ENABLED_SERVICES'].split(',')
+    assert set(OVN_SERVICES.split(',')) <= set(enabled)
+    # No Neutron, OVS or OVN configuration or command of the plugin's.
+    assert not os.path.exists(stack.path('etc', 'neutron'))
+    words = {w for c in stack.calls for w in c.split() if '/' not in w}
+    assert not [w for w in words
+                if w.startswith(('ovs-', 'ovn-', 'neutron', 'q-'))]

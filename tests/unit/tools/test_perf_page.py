@@ -58,6 +58,18 @@ def _summary():
             'boot_ratio_p50': 2.9, 'boot_ratio_p95': 2.64,
             'targets': {'boot_ratio_p50': 3.0}, 'machine': MACHINE,
             'measured_at': '2026-12-04T17:02:00Z', 'duration_s': 60},
+        'aio_net': {
+            'rounds': 20,
+            'baseline_active_s': {'p50': 0.25, 'p95': 0.3},
+            'neutron_active_s': {'p50': 1.5, 'p95': 2.0},
+            'baseline_first_reply_s': {'p50': 0.3, 'p95': 0.35},
+            'neutron_first_reply_s': {'p50': 1.5, 'p95': 2.2},
+            'active_ratio_p50': 6.0, 'active_ratio_p95': 6.67,
+            'first_reply_ratio_p50': 5.0, 'first_reply_ratio_p95': 6.29,
+            'targets': {'active_ratio_p50': 3.0,
+                        'first_reply_ratio_p50': 4.0},
+            'machine': MACHINE, 'measured_at': '2026-12-04T17:04:00Z',
+            'duration_s': 90},
         'scheduler': {
             'targets': {'us_per_host_per_filter': 1.0,
                         'cheaper_than_builtins': 10.0,
@@ -142,6 +154,10 @@ def test_readme_table_has_every_headline_with_its_target_and_verdict(files):
     assert boot[1:] == ['x3.20 (0.480 s)', '<= x3.00', 'no']
     assert _row(readme, 'the same boot on the all-in-one')[2:] == [
         '<= x3.00', 'yes']
+    assert _row(readme, 'all-in-one boot with a Neutron (ML2/OVN) port to ACTIVE')[1:] == [
+        'x6.00 (1.500 s / 0.250 s)', '<= x3.00', 'no']
+    assert _row(readme, 'all-in-one boot with a Neutron (ML2/OVN) port to first')[1:] == [
+        'x5.00 (1.500 s / 0.300 s)', '<= x4.00', 'no']
     filters = _row(readme, 'scheduler filters, µs per host')
     assert '1k / 5k / 10k' in filters[0]  # sizes in numeric order
     assert filters[1:] == [
@@ -181,7 +197,8 @@ def test_readme_outside_the_markers_is_kept_and_rendering_is_stable(files):
 
 def test_page_shows_every_figure_date_and_machine(files):
     _rc, _readme, page = _render(files)
-    for name in ('nova_driver', 'aio_boot', 'scheduler', 'heat', 'bay'):
+    for name in ('nova_driver', 'aio_boot', 'aio_net', 'scheduler', 'heat',
+                 'bay'):
         assert '## `%s` (`tests/bench/bench_%s.py`)' % (name, name) in page
     assert 'Measured 2026-12-04 17:20 UTC in 410 s.' in page
     # How each is measured: the benchmark module's own description.

@@ -23,8 +23,11 @@
 # start_nova_compute: nova.conf copied to nova-cpu.conf), extra, test-config,
 # unstack, clean; "stack" is all of them up to test-config.
 #
-# The environment chooses ENABLED_SERVICES, DOCKER_ENDPOINT and HARNESS_BIN
-# (the folder get_python_exec_prefix names). Calls land in $WORK/calls.log.
+# The environment chooses ENABLED_SERVICES, DOCKER_ENDPOINT, HARNESS_BIN
+# (the folder get_python_exec_prefix names) and may change DevStack's own
+# variables (Q_AGENT, OVSDB_SERVER_LOCAL_HOST, OVS_DATAPATH_TYPE, ...). Calls
+# land in $WORK/calls.log; the services and Q_AGENT as the run left them in
+# $WORK/services.env.
 set -o errexit
 set -o nounset
 set -o pipefail
@@ -49,6 +52,11 @@ NOVA_CONF=$NOVA_CONF_DIR/nova.conf
 NOVA_CPU_CONF=$NOVA_CONF_DIR/nova-cpu.conf
 HEAT_CONF=$WORK/etc/heat/heat.conf
 TEMPEST_CONFIG=$WORK/opt/stack/tempest/etc/tempest.conf
+# lib/neutron_plugins/ml2 and ovn_agent (DevStack's default ML2/OVN; an
+# empty OVSDB_SERVER_LOCAL_HOST stands for a host without it) and ovs_base.
+Q_AGENT=${Q_AGENT:-ovn}
+OVSDB_SERVER_LOCAL_HOST=${OVSDB_SERVER_LOCAL_HOST-127.0.0.1}
+OVS_DATAPATH_TYPE=${OVS_DATAPATH_TYPE:-system}
 NOVA_FILTERS="ComputeFilter,ComputeCapabilitiesFilter,ImagePropertiesFilter,ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter,SameHostFilter,DifferentHostFilter"
 VIRT_DRIVER=docker
 ENABLED_SERVICES=${ENABLED_SERVICES:-key,n-api,n-cond,n-sch,n-cpu,placement-api,g-api,h-api,h-eng,tempest}
@@ -64,6 +72,7 @@ PLUGIN=$REPO/devstack/plugin.sh
 function devstack_configure {
     # lib/nova create_nova_conf (the parts the plugin touches).
     iniset "$NOVA_CONF" DEFAULT debug True
+    iniset "$NOVA_CONF" DEFAULT rootwrap_config "$NOVA_CONF_DIR/rootwrap.conf"
     iniset "$NOVA_CONF" filter_scheduler enabled_filters "$NOVA_FILTERS"
     iniset "$NOVA_CONF" database connection "sqlite:///$DATA_DIR/nova.sqlite"
     # Heat's own DevStack plugin configure_heat.
@@ -82,6 +91,10 @@ function devstack_start_nova_compute {
     cp "$NOVA_CONF" "$NOVA_CPU_CONF"
     iniset "$NOVA_CPU_CONF" filter_scheduler track_instance_changes False
     inidelete "$NOVA_CPU_CONF" database connection
+    # The ovsdb Nova's os-vif uses.
+    if [[ -n "$OVSDB_SERVER_LOCAL_HOST" ]]; then
+        iniset "$NOVA_CPU_CONF" os_vif_ovs ovsdb_connection "tcp:$OVSDB_SERVER_LOCAL_HOST:6640"
+    fi
     if [[ "$VIRT_DRIVER" = 'docker' ]]; then
         run_process n-cpu "nova-compute --config-file $NOVA_CPU_CONF" "$DOCKER_GROUP"
     fi
@@ -115,3 +128,4 @@ for step in "$@"; do
     esac
 done
 echo "ENABLED_SERVICES=$ENABLED_SERVICES" > "$WORK/services.env"
+echo "Q_AGENT=$Q_AGENT" >> "$WORK/services.env"

@@ -1,0 +1,265 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Bench: a networked boot on the all-in-one (Neutron ML2/OVN), against
+``docker run`` with a veth on a plain Linux bridge.
+
+Subject: POST /servers (admin, pinned to compute1, flavor docker.tiny,
+image dos-httpd) on the bench's own Neutron network with a fixed IP the
+bench picks, so Nova creates and binds a real port. Two ends are timed
+from the POST: ACTIVE (nova-compute's build log line, as bench_aio_boot)
+and the first reply, an HTTP 200 from the container's port 8080 asked by
+a probe: a process in a namespace of the bench's own, on the same network
+through a Neutron port of its own, bound to compute1's br-int with a veth
+as an instance's would be. The server is in a security group that opens
+tcp 8080.
+
+Baseline, same run, same engine (compute1's): ``docker create`` +
+``start`` of dos/httpd with no network, then a veth from the container's
+namespace to a Linux bridge in a namespace the bench makes, the address
+set; "active" is when that is done, the first reply is the same probe's,
+from the bridge's namespace.
+
+Samples alternate (baseline, boot), each deleted before the next.
+Targets (reported, not asserted): ACTIVE p50 <= 3 x baseline, first
+reply p50 <= 4 x baseline. Everything the bench made (network, ports,
+security group, namespaces, veths, OVS port) is removed at the end.
+"""
+
+import os
+import subprocess
+import sys
+import time
+
+from tests.bench import bench_aio_boot
+from tests.bench import common
+
+ROUNDS = int(os.environ.get('BENCH_AIO_NET_ROUNDS', '20'))
+IMAGE = 'dos/httpd:latest'
+PORT = 8080
+CIDR = '10.99.%d.0/24'
+SUBJECT_NET, BASE_NET = 0, 1  # third octets
+PROBE_IP = 2  # last octet of the probe's address on either side
+PROBE_TIMEOUT_S = 120
+
+# The probe: the epoch of the first HTTP 200 from ip:port, asked every
+# 10 ms with short connect timeouts (an address nobody answers yet drops
+# the SYN).
+PROBE = r'''
+import socket, sys, time
+ip, port, deadline = sys.argv[1], int(sys.argv[2]), time.time() + float(sys.argv[3])
+while time.time() < deadline:
+    try:
+        with socket.create_connection((ip, port), timeout=0.2) as s:
+            s.settimeout(2)
+            s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            if b" 200 " in s.recv(64):
+                print("%.6f" % time.time())
+                sys.exit(0)
+    except OSError:
+        pass
+    time.sleep(0.01)
+sys.exit("no reply from %s:%d" % (ip, port))
+'''
+
+
+def _ip(net, last):
+    """The address ``last`` on the bench's network ``net``."""
+    return '10.99.%d.%d' % (net, last)
+
+
+def _run(*argv):
+    return subprocess.run(argv, check=True, capture_output=True,
+                          text=True).stdout
+
+
+def _in(ns, *argv):
+    return _run('ip', 'netns', 'exec', ns, *argv)
+
+
+class Probe:
+    """One probe process in ``ns`` for ``ip``: start(), then wait() for the
+    epoch of its first reply."""
+
+    def __init__(self, ns, ip):
+        self.argv = ['ip', 'netns', 'exec', ns, sys.executable, '-c', PROBE,
+                     ip, str(PORT), str(PROBE_TIMEOUT_S)]
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+
+    def wait(self):
+        out, err = self.proc.communicate(timeout=PROBE_TIMEOUT_S + 10)
+        if self.proc.returncode:
+            raise RuntimeError('probe: %s' % err.strip())
+        return float(out)
+
+
+class Baseline:
+    """docker create + start, a veth to a Linux bridge, the address."""
+
+    def __init__(self, lay, api):
+        from tools.aio import ovn
+        self.api = api
+        self.ns = ovn.netns_name(lay, 'bench-base')
+        _run('ip', 'netns', 'add', self.ns)
+        _in(self.ns, 'ip', 'link', 'set', 'lo', 'up')
+        _in(self.ns, 'ip', 'link', 'add', 'br0', 'type', 'bridge')
+        _in(self.ns, 'ip', 'addr', 'add', '%s/24' % _ip(BASE_NET, PROBE_IP),
+            'dev', 'br0')
+        _in(self.ns, 'ip', 'link', 'set', 'br0', 'up')
+
+    def sample(self, n):
+        ip = _ip(BASE_NET, 10 + n)
+        probe = Probe(self.ns, ip)
+        start = time.time()
+        probe.start()
+        cid = self.api.create_container(
+            IMAGE, host_config=self.api.create_host_config(
+                network_mode='none', mem_limit=64 * 2**20))['Id']
+        try:
+            self.api.start(cid)
+            pid = self.api.inspect_container(cid)['State']['Pid']
+            host_end = 'bv%d' % n
+            _in(self.ns, 'ip', 'link', 'add', host_end, 'type', 'veth',
+                'peer', 'name', 'eth0', 'netns', str(pid))
+            _in(self.ns, 'ip', 'link', 'set', host_end, 'master', 'br0', 'up')
+            _run('nsenter', '-t', str(pid), '-n', 'sh', '-c',
+                 'ip addr add %s/24 dev eth0 && ip link set eth0 up' % ip)
+            active = time.time() - start
+            return active, probe.wait() - start
+        finally:
+            self.api.remove_container(cid, force=True)
+            if probe.proc.poll() is None:
+                probe.proc.kill()
+
+    def close(self):
+        subprocess.run(['ip', 'netns', 'del', self.ns], check=False)
+
+
+class Subject:
+    """The bench's Neutron network, its security group, and the probe's
+    port on compute1's br-int."""
+
+    def __init__(self, lay, boot_bench):
+        from tools.aio import ovn
+        self.lay, self.boot_bench = lay, boot_bench
+        self.net = boot_bench.conn.network
+        self.host = boot_bench.host
+        self.ns = ovn.netns_name(lay, 'bench-probe')
+        self.chassis_ns = ovn.netns_name(lay, self.host)
+        self.vsctl = ['ovs-vsctl', '--timeout=30',
+                      '--db=%s' % ovn.chassis_db(lay, self.host)]
+        self.network = self.net.create_network(name='bench-net')
+        self.subnet = self.net.create_subnet(
+            network_id=self.network.id, name='bench-subnet', ip_version=4,
+            cidr=CIDR % SUBJECT_NET, gateway_ip=None)
+        self.group = self.net.create_security_group(name='bench-web')
+        self.net.create_security_group_rule(
+            security_group_id=self.group.id, direction='ingress',
+            protocol='tcp', port_range_min=PORT, port_range_max=PORT)
+        self.image_id = boot_bench._image_id('dos-httpd')
+        self.probe_port = self.net.create_port(
+            network_id=self.network.id, name='bench-probe',
+            binding_host_id=self.host,
+            fixed_ips=[{'subnet_id': self.subnet.id,
+                        'ip_address': _ip(SUBJECT_NET, PROBE_IP)}])
+        self._plug_probe()
+
+    def _plug_probe(self):
+        port, mtu = self.probe_port, self.network.mtu
+        _run('ip', 'netns', 'add', self.ns)
+        _in(self.ns, 'ip', 'link', 'set', 'lo', 'up')
+        _in(self.chassis_ns, 'ip', 'link', 'add', 'bprobe', 'type', 'veth',
+            'peer', 'name', 'eth0', 'netns', self.ns)
+        _in(self.ns, 'ip', 'link', 'set', 'eth0', 'address',
+            port.mac_address, 'mtu', str(mtu))
+        _in(self.ns, 'ip', 'addr', 'add', '%s/24' % _ip(SUBJECT_NET, PROBE_IP),
+            'dev', 'eth0')
+        # TCP through the user-space datapath: the kernel fills checksums.
+        _in(self.ns, 'ethtool', '-K', 'eth0', 'tx', 'off')
+        _in(self.ns, 'ip', 'link', 'set', 'eth0', 'up')
+        _in(self.chassis_ns, 'ip', 'link', 'set', 'bprobe', 'mtu', str(mtu),
+            'up')
+        _run(*self.vsctl, 'add-port', 'br-int', 'bprobe', '--', 'set',
+             'Interface', 'bprobe', 'external_ids:iface-id=%s' % port.id,
+             'external_ids:attached-mac=%s' % port.mac_address,
+             'external_ids:iface-status=active')
+        deadline = time.monotonic() + 60
+        while self.net.get_port(port.id).status != 'ACTIVE':
+            if time.monotonic() > deadline:
+                raise RuntimeError('the probe port never became ACTIVE')
+            time.sleep(0.5)
+
+    def sample(self, n):
+        ip = _ip(SUBJECT_NET, 10 + n)
+        active, reply = self.boot_bench.boot(
+            n, networks=[{'uuid': self.network.id, 'fixed_ip': ip}],
+            image_id=self.image_id, probe=Probe(self.ns, ip),
+            security_groups=[{'name': self.group.id}])
+        return active, reply
+
+    def close(self):
+        for argv in ([*self.vsctl, '--if-exists', 'del-port', 'br-int',
+                      'bprobe'],
+                     ['ip', 'netns', 'del', self.ns],
+                     ['ip', 'netns', 'exec', self.chassis_ns, 'ip', 'link',
+                      'del', 'bprobe']):
+            subprocess.run(argv, check=False, capture_output=True)
+        self.net.delete_port(self.probe_port.id, ignore_missing=True)
+        for port in self.net.ports(network_id=self.network.id):
+            if port.device_owner.startswith('compute:'):
+                raise RuntimeError('port %s of a server left' % port.id)
+        self.net.delete_network(self.network.id, ignore_missing=True)
+        self.net.delete_security_group(self.group.id, ignore_missing=True)
+
+
+def main():
+    with bench_aio_boot.running_cloud() as lay:
+        boot_bench = bench_aio_boot.Bench(lay)
+        base = Baseline(lay, boot_bench.docker)
+        subject = None
+        try:
+            subject = Subject(lay, boot_bench)
+            base.sample(0)
+            subject.sample(0)  # warm-up: the driver loads the image once
+            bases, subs = [], []
+            for n in range(1, ROUNDS + 1):
+                bases.append(base.sample(n))
+                subs.append(subject.sample(n))
+        finally:
+            base.close()
+            if subject is not None:
+                subject.close()
+    figures = {'rounds': ROUNDS}
+    for i, what in enumerate(('active', 'first_reply')):
+        b = common.summary([s[i] for s in bases])
+        s = common.summary([s[i] for s in subs])
+        figures['baseline_%s_s' % what] = b
+        figures['neutron_%s_s' % what] = s
+        figures['%s_ratio_p50' % what] = s['p50'] / b['p50']
+        figures['%s_ratio_p95' % what] = s['p95'] / b['p95']
+        print('%s: docker + veth on a bridge p50 %.3f s p95 %.3f s | '
+              'Nova + Neutron port p50 %.3f s p95 %.3f s (x%.2f / x%.2f)'
+              % (what, b['p50'], b['p95'], s['p50'], s['p95'],
+                 figures['%s_ratio_p50' % what],
+                 figures['%s_ratio_p95' % what]), flush=True)
+    figures['targets'] = {'active_ratio_p50': 3.0,
+                          'first_reply_ratio_p50': 4.0}
+    common.write(figures)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
