@@ -39,6 +39,7 @@ import os
 import shutil
 import socket
 import subprocess
+import time
 
 UNDERLAY_NET = '10.251.0.%d'
 UNDERLAY_PREFIX = 24
@@ -313,10 +314,21 @@ def configure_chassis(lay):
         _vsctl(lay, host, *args)
 
 
-def address_underlay(lay):
-    """The tunnel endpoint on br-phy (which exists once vswitchd runs)."""
+def address_underlay(lay, timeout=60):
+    """The tunnel endpoint on br-phy. vswitchd makes the br-phy device a
+    moment after it answers (longer on a loaded machine): wait for it."""
     for n, engine in enumerate(lay.engines, 1):
         chassis = netns_name(lay, engine.host)
+        deadline = time.monotonic() + timeout
+        while _run(_ns(chassis, 'ip', '-o', 'link', 'show', 'br-phy'),
+                   check=False).strip() == '':
+            if time.monotonic() > deadline:
+                raise NetworkError(
+                    'ovs-vswitchd of %s made no br-phy in %s within %d s; '
+                    'see %s/ovs-vswitchd-%s.log' % (
+                        engine.host, chassis, timeout, lay.logs,
+                        engine.host))
+            time.sleep(0.2)
         _run(_ns(chassis, 'ip', 'addr', 'replace', '%s/%d' % (
             UNDERLAY_NET % n, UNDERLAY_PREFIX), 'dev', 'br-phy'))
         _run(_ns(chassis, 'ip', 'link', 'set', 'br-phy', 'up'))
