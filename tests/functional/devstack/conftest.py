@@ -94,7 +94,7 @@ def aio():
                 cloud.stop(purge=True)
                 running = [s.name for s in services.all_services(lay)
                            if procs.Process(lay, s.name).running()]
-                running += [n for n in _netns_names()
+                running += [n for n in netns_names()
                             if n.startswith('aio%d-' % lay.port_base)]
             finally:
                 for c in clients:
@@ -104,7 +104,7 @@ def aio():
         assert not any(left or []), 'left on the engines: %s' % left
 
 
-def _netns_names():
+def netns_names():
     return sorted(os.listdir('/run/netns')) if os.path.isdir(
         '/run/netns') else []
 

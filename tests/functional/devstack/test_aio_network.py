@@ -27,6 +27,7 @@ import time
 
 import pytest
 
+from tests.functional.devstack.conftest import netns_names
 from tests.functional.devstack.conftest import wait
 from tools.aio import ovn
 from tools.aio import procs
@@ -141,11 +142,6 @@ def _logical_ports(aio):
          '--columns=name', 'list', 'Logical_Switch_Port'],
         capture_output=True, text=True, check=True).stdout
     return set(out.split())
-
-
-def _netns_names():
-    return set(subprocess.run(['ip', 'netns', 'list'], capture_output=True,
-                              text=True, check=True).stdout.split())
 
 
 def _ovs_ports(aio, host):
@@ -298,7 +294,7 @@ def test_twenty_boots_at_once_get_addresses_and_leave_nothing(nets):
     aio = nets
     hosts = [e.host for e in aio.lay.engines]
     before = {'ports': {p['ID'] for p in aio.openstack_json('port', 'list')},
-              'lsps': _logical_ports(aio), 'netns': _netns_names(),
+              'lsps': _logical_ports(aio), 'netns': set(netns_names()),
               'links': {h: set(_chassis_links(aio, h)) for h in hosts},
               'ovs': {h: set(_ovs_ports(aio, h)) for h in hosts}}
     aio.openstack('quota', 'set', '--instances', '40', '--cores', '40',
@@ -333,7 +329,7 @@ def test_twenty_boots_at_once_get_addresses_and_leave_nothing(nets):
         before['ports']
     wait(lambda: _logical_ports(aio) == before['lsps'], 30,
          'OVN logical ports of the servers gone')
-    assert _netns_names() == before['netns']
+    assert set(netns_names()) == before['netns']
     for h in hosts:
         assert set(_chassis_links(aio, h)) == before['links'][h]
         assert set(_ovs_ports(aio, h)) == before['ovs'][h]
