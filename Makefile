@@ -91,7 +91,7 @@ clean: docker-stop
 # packages' system services must not start, so unless the machine already
 # has a policy-rc.d, one that refuses every start is in place during the
 # install (a system server that already runs is never touched).
-AIO_APT_PACKAGES := mariadb-server rabbitmq-server ovn-central ovn-host
+AIO_APT_PACKAGES := mariadb-server rabbitmq-server ovn-central ovn-host haproxy
 apt: aio-apt
 aio-apt:
 	@missing=""; \

@@ -61,6 +61,12 @@ OPTS = [
                     'exist (ip netns add <name>).'),
     cfg.IntOpt('ovs_vsctl_timeout', default=30, min=1,
                help='Seconds one ovs-vsctl call may wait for ovsdb.'),
+    cfg.BoolOpt('metadata_route', default=True,
+                help='Give each container a route to the metadata service '
+                     '(169.254.169.254) via its network\'s metadata port, '
+                     'as DHCP gives a VM with ML2/OVN: the port (device '
+                     'owner network:distributed) is looked up in Neutron '
+                     'at every wiring. Networks without one get no route.'),
     cfg.IntOpt('route_metric', default=100, min=1, max=65000,
                help='Metric of the default and subnet routes of the '
                     'first interface (eth0); interface ethN uses this '

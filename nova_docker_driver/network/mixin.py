@@ -41,6 +41,7 @@ from oslo_log import log as logging
 
 from nova_docker_driver.network import exception
 from nova_docker_driver.network import linux_net
+from nova_docker_driver.network import metadata
 from nova_docker_driver.network import ovsdb
 from nova_docker_driver.network import plugger as plugger_mod
 from nova_docker_driver.network import vif as vif_mod
@@ -197,8 +198,10 @@ class NetworkMixin:
     def _wire(self, instance, pid, vifs, keep_others):
         # Validate everything before touching a link.
         plan = []
+        proxies = metadata.proxy_addresses(vifs)
         for vif in vifs:
-            spec = vif_mod.from_vif(vif)
+            spec = vif_mod.from_vif(vif, proxies.get(
+                (vif.get('network') or {}).get('id'), ()))
             strategy = plugger_mod.for_spec(spec)
             strategy.check(spec)
             plan.append((spec, strategy))

@@ -26,6 +26,7 @@ from nova_docker_driver.network import exception
 # Linux interface names: at most 15 bytes, no '/', ':' or whitespace.
 IFNAMSIZ = 15
 _IFNAME_BAD = re.compile(r'[/:\s]')
+METADATA_ADDRESS = '169.254.169.254'
 _MAC = re.compile(r'^([0-9a-f]{2}:){5}[0-9a-f]{2}$')
 
 
@@ -192,8 +193,31 @@ def _tx_checksum_off(vif):
     return details.get('datapath_type') == 'netdev'
 
 
-def from_vif(vif):
-    """Build and validate the ``VifSpec`` of a Nova VIF (or its dict)."""
+def _metadata_route(port_id, addresses, routes, proxies):
+    """The route to 169.254.169.254 via the first of ``proxies`` (the
+    network's metadata port IPs) that is in a subnet the port has an IPv4
+    address in; none when a subnet route already covers it."""
+    target = netaddr.IPAddress(METADATA_ADDRESS)
+    if any(r['dst'] != 'default' and r['version'] == 4 and
+           target in netaddr.IPNetwork(r['dst']) for r in routes):
+        return None
+    mine = [netaddr.IPNetwork('%s/%d' % (a['address'], a['prefixlen']))
+            for a in addresses if a['version'] == 4]
+    for proxy in proxies:
+        hop = _ip(port_id, 'metadata port address', proxy)
+        if any(hop in net for net in mine):
+            return {'dst': METADATA_ADDRESS + '/32', 'gateway': str(hop),
+                    'version': 4, 'onlink': False}
+    return None
+
+
+def from_vif(vif, metadata_proxies=()):
+    """Build and validate the ``VifSpec`` of a Nova VIF (or its dict).
+
+    metadata_proxies: IPs of the metadata port of the VIF's network (see
+    network/metadata.py); the first in one of the port's IPv4 subnets
+    becomes the route to 169.254.169.254.
+    """
     port_id = vif.get('id')
     if not port_id:
         raise _invalid(port_id, 'id', port_id, 'the VIF has no port id')
@@ -210,6 +234,10 @@ def from_vif(vif):
         a, r = _subnet_parts(port_id, subnet, gateways_seen)
         addresses.extend(a)
         routes.extend(r)
+    route = _metadata_route(port_id, addresses,
+                            routes, metadata_proxies)
+    if route:
+        routes.append(route)
     return VifSpec(port_id=port_id, vif_type=vif_type, host_name=devname,
                    peer_name=peer_name(port_id),
                    mac=_mac(port_id, vif.get('address')),

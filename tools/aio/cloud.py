@@ -26,6 +26,7 @@ import time
 from tools.aio import bootstrap
 from tools.aio import configs
 from tools.aio import mariadb
+from tools.aio import metans
 from tools.aio import ovn
 from tools.aio import procs
 from tools.aio import services
@@ -77,7 +78,7 @@ class Cloud:
         missing = ovn.missing_binaries()
         if missing:
             raise StartError('%s missing: install Debian\'s ovn-central, '
-                             'ovn-host and ethtool (make aio-apt)'
+                             'ovn-host, ethtool and haproxy (make aio-apt)'
                              % ', '.join(missing))
         lay.makedirs()
         self.times = {}
@@ -289,6 +290,10 @@ class Cloud:
                 results = pool.map(lambda s: (s.name, self.process(s).stop()),
                                    wave)
                 stopped += [name for name, was in results if was]
+        # The metadata agents' haproxys are daemons of their own.
+        for engine in self.lay.engines:
+            stopped += ['haproxy %d' % pid for pid in metans.stop_proxies(
+                services.metadata_pids(self.lay, engine.host))]
         bootstrap.stop_epmd(self.lay)
         # An engine that lives inside the cloud's folder belongs to the cloud
         # (the default second engine); the project's engine stays up.

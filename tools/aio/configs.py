@@ -30,6 +30,9 @@ SCHEDULER_FILTERS = ['scheduler_filters.ArchitectureFilter',
                      'scheduler_filters.InPlaceResizeFilter']
 SCHEDULER_WEIGHERS = ['scheduler_filters.TenantShareWeigher',
                       'scheduler_filters.BinPackWeigher']
+#: What Neutron's metadata agents sign instance ids with for nova's
+#: metadata API (both only listen on this machine).
+METADATA_SECRET = 'aio-metadata'
 NOVA_FILTERS = ['ComputeFilter', 'ComputeCapabilitiesFilter',
                 'ImagePropertiesFilter', 'ServerGroupAntiAffinityFilter',
                 'ServerGroupAffinityFilter']
@@ -103,7 +106,10 @@ def _nova_common(lay, host, state_path):
         'service_user': dict(_service_auth(lay, 'nova'),
                              send_service_user_token='true'),
         'neutron': dict(_service_auth(lay, 'nova'),
-                        default_floating_pool=ovn.PHYSNET),
+                        default_floating_pool=ovn.PHYSNET,
+                        # nova's metadata API trusts the agents' proxy.
+                        service_metadata_proxy='true',
+                        metadata_proxy_shared_secret=METADATA_SECRET),
         'oslo_concurrency': {'lock_path': os.path.join(state_path, 'locks')},
         'vnc': {'enabled': 'false'},
         'spice': {'enabled': 'false'},
@@ -222,12 +228,46 @@ def ml2_conf(lay):
             'ovn_nb_connection': ovn.nb_connection(lay),
             'ovn_sb_connection': ovn.sb_connection(lay),
             'ovn_l3_scheduler': 'leastloaded',
-            # No metadata agent yet: an instance gets its data from the
-            # config drive the driver writes.
-            'ovn_metadata_enabled': 'false',
+            # A metadata port per network (network:distributed), served
+            # by each chassis's neutron-ovn-metadata-agent.
+            'ovn_metadata_enabled': 'true',
             'enable_distributed_floating_ip': 'false',
         },
     }
+
+
+def metadata_agent_conf(lay, engine):
+    """neutron-ovn-metadata-agent of one chassis (see tools/aio/metans.py:
+    its privileged helper works in the chassis's network namespace)."""
+    host = engine.host
+    conf_file = lay.conf('neutron', 'ovn-metadata-agent-%s.ini' % host)
+    helper = 'nsenter --net=/run/netns/%s %s --config-file %s' % (
+        ovn.netns_name(lay, host), os.path.join(lay.bin, 'privsep-helper'),
+        conf_file)
+    conf = {
+        'DEFAULT': {
+            'use_stderr': 'true',
+            'host': host,
+            'state_path': os.path.join(lay.data, 'neutron-meta-' + host),
+            'metadata_proxy_socket': os.path.join(
+                lay.run, 'neutron-meta-%s.sock' % host),
+            'nova_metadata_host': '127.0.0.1',
+            'nova_metadata_port': str(lay.port('nova-metadata')),
+            'metadata_proxy_shared_secret': METADATA_SECRET,
+            'metadata_workers': '1',
+        },
+        'agent': {'root_helper': ''},
+        'ovs': {'ovsdb_connection': ovn.chassis_db(lay, host)},
+        'ovn': {'ovn_sb_connection': ovn.sb_connection(lay)},
+        'oslo_concurrency': {'lock_path': os.path.join(
+            lay.data, 'neutron-meta-' + host, 'locks')},
+    }
+    # Every privsep context of Neutron's starts its daemon the same way.
+    for section in ('privsep', 'privsep_dhcp_release', 'privsep_ovs_vsctl',
+                    'privsep_namespace', 'privsep_conntrack',
+                    'privsep_link'):
+        conf[section] = {'helper_command': helper}
+    return conf_file, conf
 
 
 def glance_conf(lay):
@@ -363,6 +403,8 @@ def write_all(lay, compute_driver=NOVA_COMPUTE_DRIVER, heat_plugin_dir=None,
         files['nova-' + engine.host] = (
             lay.conf('nova', 'nova-%s.conf' % engine.host),
             nova_compute_conf(lay, engine, compute_driver))
+        files['ovn-metadata-agent-' + engine.host] = metadata_agent_conf(
+            lay, engine)
     written = {}
     for name, (path, sections) in files.items():
         _write(path, render_ini(sections))

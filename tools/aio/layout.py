@@ -34,6 +34,7 @@ PORTS = {
     'glance': 3,
     'heat-api': 4,
     'neutron': 5,
+    'nova-metadata': 6,
     'rabbitmq': 10,
     'rabbitmq-dist': 11,
     'epmd': 12,

@@ -53,7 +53,7 @@ NB_SCHEMA = '/usr/share/ovn/ovn-nb.ovsschema'
 SB_SCHEMA = '/usr/share/ovn/ovn-sb.ovsschema'
 BINARIES = ('ovsdb-server', 'ovsdb-tool', 'ovs-vswitchd', 'ovs-vsctl',
             'ovn-northd', 'ovn-controller', 'ovn-nbctl', 'ovn-sbctl', 'ip',
-            'ethtool')
+            'ethtool', 'haproxy', 'nsenter')
 
 
 class NetworkError(Exception):

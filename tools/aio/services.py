@@ -132,6 +132,24 @@ def _nova(lay, binary, conf, host):
     return Service(name, argv, rpc_binary=binary, rpc_host=host)
 
 
+def metadata_pids(lay, host):
+    """Where the agent of ``host`` keeps its haproxys' pid files (Neutron's
+    default, under the state_path of tools/aio/configs.py)."""
+    return os.path.join(lay.data, 'neutron-meta-' + host, 'external', 'pids')
+
+
+def metadata_agent(lay, host):
+    """neutron-ovn-metadata-agent of one chassis, in a mount namespace of
+    its own (tools/aio/metans.py)."""
+    conf = lay.conf('neutron', 'ovn-metadata-agent-%s.ini' % host)
+    return Service('neutron-ovn-metadata-agent-%s' % host, [
+        os.path.join(lay.bin, 'python'), '-m', 'tools.aio.metans',
+        '--chassis', ovn.netns_name(lay, host),
+        '--pids', metadata_pids(lay, host), '--',
+        os.path.join(lay.bin, 'neutron-ovn-metadata-agent'),
+        '--config-file', conf], kind='proc')
+
+
 def table(lay):
     """Every service, in start order, grouped in waves that start together."""
     nova_conf = lay.conf('nova', 'nova.conf')
@@ -148,14 +166,18 @@ def table(lay):
     identity = [_api(lay, 'keystone', 'keystone.wsgi.api:application',
                      env={'OS_KEYSTONE_CONFIG_DIR': lay.conf('keystone')},
                      path='/v3')]
+    # The first file is the paste pipeline (read by PasteDeploy).
+    nova_env = {'OS_NOVA_CONFIG_DIR': lay.conf('nova'),
+                'OS_NOVA_CONFIG_FILES': '%s;nova.conf' % os.path.join(
+                    lay.venv, 'etc', 'nova', 'api-paste.ini')}
     apis = [
         _api(lay, 'placement', 'placement.wsgi.api:application',
              env={'OS_PLACEMENT_CONFIG_DIR': lay.conf('placement')}),
         _api(lay, 'nova-api', 'nova.wsgi.osapi_compute:application',
-             # The first file is the paste pipeline (read by PasteDeploy).
-             env={'OS_NOVA_CONFIG_DIR': lay.conf('nova'),
-                  'OS_NOVA_CONFIG_FILES': '%s;nova.conf' % os.path.join(
-                      lay.venv, 'etc', 'nova', 'api-paste.ini')}),
+             env=nova_env),
+        # What the chassis's metadata agents proxy instances' requests to.
+        _api(lay, 'nova-metadata', 'nova.wsgi.metadata:application',
+             env=nova_env),
         _api(lay, 'neutron', 'neutron.wsgi.api:application',
              env=dict(NEUTRON_ENV,
                       OS_NEUTRON_CONFIG_DIR=lay.conf('neutron'),
@@ -184,6 +206,7 @@ def table(lay):
         workers.append(_nova(
             lay, 'nova-compute',
             lay.conf('nova', 'nova-%s.conf' % engine.host), engine.host))
+        workers.append(metadata_agent(lay, engine.host))
     return [backends, network, identity, apis, workers]
 
 

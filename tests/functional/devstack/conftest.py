@@ -96,12 +96,29 @@ def aio():
                            if procs.Process(lay, s.name).running()]
                 running += [n for n in netns_names()
                             if n.startswith('aio%d-' % lay.port_base)]
+                running += ['haproxy %d' % p for p in _haproxys(lay)]
             finally:
                 for c in clients:
                     c.close()
                 shutil.rmtree(home, ignore_errors=True)
         assert not running, 'still running after stop: %s' % running
         assert not any(left or []), 'left on the engines: %s' % left
+
+
+def _haproxys(lay):
+    """Pids of the metadata agents' haproxys (daemons: no agent's process
+    group holds them)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir('/proc')):
+        try:
+            with open('/proc/%s/cmdline' % pid, 'rb') as f:
+                argv = f.read().split(b'\0')
+        except OSError:
+            continue
+        if os.path.basename(argv[0]) == b'haproxy' and any(
+                lay.data.encode() in a for a in argv):
+            found.append(int(pid))
+    return found
 
 
 def netns_names():

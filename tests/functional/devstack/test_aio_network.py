@@ -22,6 +22,7 @@ is out of reach; a deleted server leaves no link, OVS port or Neutron port.
 Traffic goes only between the containers and namespaces the cloud made.
 """
 
+import json
 import subprocess
 import time
 
@@ -156,7 +157,9 @@ def test_every_chassis_reports_to_neutron(aio):
     agents = aio.openstack_json('network', 'agent', 'list')
     seen = {(a['Host'], a['Agent Type'], a['Alive']) for a in agents}
     assert seen == {('compute1', 'OVN Controller Gateway agent', True),
-                    ('compute2', 'OVN Controller agent', True)}
+                    ('compute2', 'OVN Controller agent', True),
+                    ('compute1', 'OVN Metadata agent', True),
+                    ('compute2', 'OVN Metadata agent', True)}
     public = aio.openstack_json('network', 'show', 'public')
     assert public['router:external'] is True
     assert public['provider:network_type'] == 'flat'
@@ -270,6 +273,51 @@ def test_bad_network_names_the_field_and_leaves_no_port(nets):
     assert aio.openstack_json('port', 'list') == before
 
 
+def _metadata(aio, server_id, path='/openstack/latest/meta_data.json',
+              tries=20):
+    """The metadata service's answer to ``path``, asked from inside the
+    server (busybox nc: its wget does not work statically linked)."""
+    script = ("printf 'GET %s HTTP/1.0\\r\\nHost: 169.254.169.254\\r\\n"
+              "\\r\\n' | nc -w 5 169.254.169.254 80" % path)
+    out = ''
+    for _ in range(tries):
+        _code, out = _exec(aio, server_id, script)
+        if out.startswith('HTTP/1.') and ' 200 ' in out.split('\n')[0]:
+            return json.loads(out.split('\r\n\r\n', 1)[1])
+        time.sleep(1)
+    raise AssertionError('no metadata for %s: %r' % (server_id, out))
+
+
+def test_the_metadata_service_answers_each_server_with_its_own_uuid(nets):
+    """169.254.169.254 from inside a container, on both chassis: each
+    chassis's neutron-ovn-metadata-agent, through the network's metadata
+    port (the route the driver adds), proxies to nova's metadata API."""
+    aio = nets
+    group = aio.openstack_json('server', 'group', 'create', '--policy',
+                               'anti-affinity', 'meta-spread',
+                               cloud='aio-demo')
+    hint = ('--hint', 'group=%s' % group['id'])
+    servers = [_boot(aio, 'aio-demo', 'meta-%d' % n, NET, 'dos-idle', *hint)
+               for n in (1, 2)]
+    (proxy,) = aio.openstack_json('port', 'list', '--network', NET,
+                                  '--device-owner', 'network:distributed',
+                                  '--long')
+    proxy_ip = proxy['Fixed IP Addresses'][0]['ip_address']
+    hosts = set()
+    for server in servers:
+        _ip, host = _address(aio, server['id'], NET)
+        hosts.add(host)
+        code, out = _exec(aio, server['id'], 'ip route show 169.254.169.254')
+        assert code == 0 and 'via %s ' % proxy_ip in out, out
+        data = _metadata(aio, server['id'])
+        assert data['uuid'] == server['id']
+        assert data['name'] == server['name']
+    assert hosts == {e.host for e in aio.lay.engines}
+    for server in servers:
+        aio.openstack('server', 'delete', '--wait', server['id'],
+                      cloud='aio-demo')
+
+
 def test_deleted_server_leaves_no_link_ovs_port_or_neutron_port(nets):
     aio = nets
     server = _boot(aio, 'aio-demo', 'gone', NET)
@@ -330,9 +378,13 @@ def test_twenty_boots_at_once_get_addresses_and_leave_nothing(nets):
     wait(lambda: _logical_ports(aio) == before['lsps'], 30,
          'OVN logical ports of the servers gone')
     assert set(netns_names()) == before['netns']
+    # The metadata agent of a chassis the network no longer has a server
+    # on takes its metadata veth down a moment later.
     for h in hosts:
-        assert set(_chassis_links(aio, h)) == before['links'][h]
-        assert set(_ovs_ports(aio, h)) == before['ovs'][h]
+        wait(lambda: set(_chassis_links(aio, h)) == before['links'][h], 30,
+             'links of %s as before' % h)
+        wait(lambda: set(_ovs_ports(aio, h)) == before['ovs'][h], 30,
+             'OVS ports of %s as before' % h)
     for sid in addresses:
         assert not aio.containers_of(sid)
 

@@ -26,6 +26,8 @@ from nova_docker_driver import conf as driver_conf
 from tests.unit.devstack.harness import Ini
 from tools.aio import configs
 from tools.aio import layout
+from tools.aio import metans
+from tools.aio import ovn
 from tools.aio import procs
 from tools.aio import services
 
@@ -136,7 +138,10 @@ def test_start_order_and_commands_exist(tmp_path):
     assert 'neutron' in waves[3]
     assert {'nova-compute-compute1', 'nova-compute-compute2', 'heat-engine',
             'nova-conductor', 'nova-scheduler', 'neutron-periodic-workers',
-            'neutron-ovn-maintenance-worker'} == set(waves[4])
+            'neutron-ovn-maintenance-worker',
+            'neutron-ovn-metadata-agent-compute1',
+            'neutron-ovn-metadata-agent-compute2'} == set(waves[4])
+    assert 'nova-metadata' in waves[3]
     for svc in services.all_services(lay):
         assert os.access(svc.argv[0], os.X_OK), svc.argv[0]
 
@@ -338,8 +343,8 @@ def test_setup_installs_mariadb_without_starting_debians_service():
     recipe = subprocess.run(['make', '-n', '-s', '-C', layout.ROOT,
                              'aio-apt'], capture_output=True, text=True,
                             check=True).stdout
-    assert ('for p in mariadb-server rabbitmq-server ovn-central ovn-host;'
-            in recipe)
+    assert ('for p in mariadb-server rabbitmq-server ovn-central ovn-host '
+            'haproxy;' in recipe)
     # A policy-rc.d that refuses (exit 101) while apt-get installs, removed
     # after it unless the machine had one.
     guard = recipe.index('> /usr/sbin/policy-rc.d')
@@ -380,3 +385,44 @@ def test_env_puts_the_venv_openstack_first(tmp_path):
                  PATH='/usr/bin:/bin')).stdout.splitlines()
     assert out == [os.path.join(lay.bin, 'openstack'),
                    'aio-admin %s' % lay.clouds_yaml]
+
+
+def test_each_metadata_agent_runs_in_its_chassis_with_its_own_netns_dir(
+        tmp_path):
+    lay = _layout(tmp_path)
+    for engine in lay.engines:
+        (agent,) = [s for s in services.all_services(lay)
+                    if s.name == 'neutron-ovn-metadata-agent-' + engine.host]
+        assert agent.argv[1:5] == ['-m', 'tools.aio.metans', '--chassis',
+                                   ovn.netns_name(lay, engine.host)]
+        path, conf = configs.metadata_agent_conf(lay, engine)
+        assert agent.argv[-2:] == ['--config-file', path]
+        # The privileged helper works in the chassis's network namespace;
+        # Neutron's SB and nova's metadata API are reached on 127.0.0.1.
+        for section in ('privsep', 'privsep_link', 'privsep_namespace'):
+            assert conf[section]['helper_command'].startswith(
+                'nsenter --net=/run/netns/%s ' % ovn.netns_name(
+                    lay, engine.host))
+        assert conf['ovs']['ovsdb_connection'] == ovn.chassis_db(
+            lay, engine.host)
+        assert conf['DEFAULT']['nova_metadata_port'] == str(
+            lay.port('nova-metadata'))
+        assert conf['DEFAULT']['metadata_proxy_shared_secret'] == (
+            configs.nova_conf(lay)['neutron']['metadata_proxy_shared_secret'])
+
+
+def test_stop_proxies_stops_only_haproxys_and_forgets_their_pid_files(
+        tmp_path):
+    pids = tmp_path / 'pids'
+    pids.mkdir()
+    other = subprocess.Popen(['sleep', '30'])
+    try:
+        (pids / 'net-a.pid').write_text('%d\n' % other.pid)
+        (pids / 'net-b.pid').write_text('not a pid\n')
+        assert metans.stop_proxies(str(pids)) == []
+        assert other.poll() is None  # not a haproxy: left alone
+        assert list(pids.iterdir()) == []
+    finally:
+        other.kill()
+        other.wait()
+    assert metans.stop_proxies(str(tmp_path / 'absent')) == []

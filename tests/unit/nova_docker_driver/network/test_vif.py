@@ -185,3 +185,35 @@ def test_tx_checksum_off_reaches_the_netns_config():
     vif['details'] = {'datapath_type': 'netdev'}
     assert vif_mod.from_vif(vif).netns_config('eth0', 100)[
         'tx_checksum_off'] is True
+
+
+def _metadata_routes(spec):
+    return [r for r in spec.routes if r['dst'] == '169.254.169.254/32']
+
+
+def test_metadata_route_via_the_proxy_in_the_ports_subnet():
+    # The first proxy address is in another subnet of the network (one the
+    # port has no address in): the one in 192.168.1.0/24 is the hop.
+    spec = vif_mod.from_vif(make_vif(), ['10.9.9.2', '192.168.1.2'])
+    assert _metadata_routes(spec) == [
+        {'dst': '169.254.169.254/32', 'gateway': '192.168.1.2',
+         'version': 4, 'onlink': False}]
+    assert spec.netns_config('eth0', 100)['routes'][-1]['gateway'] == (
+        '192.168.1.2')
+
+
+def test_no_metadata_route_without_a_proxy_in_reach():
+    assert _metadata_routes(vif_mod.from_vif(make_vif())) == []
+    assert _metadata_routes(vif_mod.from_vif(make_vif(), ['10.9.9.2'])) == []
+
+
+def test_a_subnet_route_to_the_metadata_address_wins():
+    vif = make_vif(routes=[('169.254.169.254/32', '192.168.1.9')])
+    routes = _metadata_routes(vif_mod.from_vif(vif, ['192.168.1.2']))
+    assert [r['gateway'] for r in routes] == ['192.168.1.9']
+
+
+def test_bad_metadata_port_address_is_named():
+    with pytest.raises(exception.InvalidVif) as err:
+        vif_mod.from_vif(make_vif(), ['not-an-ip'])
+    assert 'metadata port address' in str(err.value)
