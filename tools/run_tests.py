@@ -17,6 +17,14 @@ pick oslo.service's backend once per process, so they cannot share a Python
 process. Each group below runs in its own pytest process; the totals are
 summed at the end into one closing line.
 
+The devstack group (the all-in-one's end-to-end tests) spends much of its
+time waiting on a cloud of separate processes, so by default it runs beside
+the other groups rather than after them, on Docker engines of its own
+(``$DOS_STATE/e2e``, bridges dos2 and dos3) and on ports from 25200: its
+cloud's containers and the in-process rigs' never meet, and a cloud of
+``make run`` may stay up. Its output is printed when it ends; ``--serial``
+runs every group one after the other on the project's engine.
+
 Every test directory must belong to exactly one group: a directory that no
 group names fails the run, so no test can be silently left out.
 
@@ -54,6 +62,32 @@ GROUPS = [
                 'tests/functional/magnum_bay']),
     ('devstack', ['tests/unit/devstack', 'tests/functional/devstack']),
 ]
+
+
+#: Groups that run beside the others (unless --serial), and the engines
+#: they get: the state folder under $DOS_STATE and the bridges.
+BESIDE = {
+    # Its own ports too: a cloud of `make run` may be up on 25000.
+    'devstack': {'state': 'e2e', 'AIO_PORT_BASE': '25200',
+                 'DOCKER_BRIDGE_NAME': 'dos2',
+                 'DOCKER_BRIDGE_CIDR': '172.31.245.1/24',
+                 'AIO_ENGINE2_BRIDGE': 'dos3',
+                 'AIO_ENGINE2_CIDR': '172.31.244.1/24'},
+}
+
+
+def _beside_env(group, state):
+    spec = dict(BESIDE[group])
+    folder = os.path.join(state, spec.pop('state'))
+    os.makedirs(folder, exist_ok=True)
+    return dict(os.environ, DOS_STATE=folder,
+                DOCKER_HOST='unix://%s' % os.path.join(folder, 'docker.sock'),
+                **spec)
+
+
+def _engine(action, env):
+    return subprocess.call([os.path.join(ROOT, 'tools', 'docker-engine.sh'),
+                            action], cwd=ROOT, env=env)
 
 
 def _test_dirs():
@@ -101,17 +135,20 @@ def main(argv=None):
     parser.add_argument('--quick', action='store_true',
                         help='only tests needing neither root, an engine '
                              'nor the all-in-one (marked quick)')
+    parser.add_argument('--serial', action='store_true',
+                        help='run the groups one after the other, all on '
+                             "the project's engine")
     parser.add_argument('pytest_args', nargs='*')
     args = parser.parse_args(argv)
     _check_coverage()
 
-    results_dir = os.path.join(
-        os.environ.get('DOS_STATE') or os.path.join(ROOT, '.state'),
-        'test-results')
+    state = os.environ.get('DOS_STATE') or os.path.join(ROOT, '.state')
+    results_dir = os.path.join(state, 'test-results')
     os.makedirs(results_dir, exist_ok=True)
     total = dict(tests=0, failures=0, errors=0, skipped=0)
     failed_groups = []
     began = time.monotonic()
+    runs = []
     for group, paths in GROUPS:
         if args.group and group not in args.group:
             continue
@@ -130,10 +167,23 @@ def main(argv=None):
         if marker:
             cmd += ['-m', marker]
         cmd += args.pytest_args + present
-        print('=== group %s: %s' % (group, ' '.join(present)), flush=True)
-        start = time.monotonic()
-        env = dict(os.environ, DOCKER_HOST=NO_ENGINE) if args.quick else None
-        rc = subprocess.call(cmd, cwd=ROOT, env=env)
+        runs.append((group, present, cmd, xml_path))
+    beside = [r for r in runs if r[0] in BESIDE]
+    if args.quick or args.serial or len(runs) < 2:
+        beside = []
+    background = []
+    for group, present, cmd, xml_path in beside:
+        env = _beside_env(group, state)
+        print('=== group %s (beside the others, engines under %s): %s' % (
+            group, env['DOS_STATE'], ' '.join(present)), flush=True)
+        _engine('start', env)
+        log = open(os.path.join(results_dir, group + '.log'), 'w')
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log,
+                                stderr=subprocess.STDOUT)
+        background.append((group, proc, log, xml_path, env,
+                           time.monotonic()))
+
+    def finish(group, rc, xml_path, start):
         counts = _counts(xml_path)
         print('=== group %s: exit %d in %.0f s' %
               (group, rc, time.monotonic() - start), flush=True)
@@ -142,6 +192,31 @@ def main(argv=None):
             failed_groups.append(group)
         for key in total:
             total[key] += counts[key]
+
+    try:
+        for group, present, cmd, xml_path in runs:
+            if any(group == b[0] for b in background):
+                continue
+            print('=== group %s: %s' % (group, ' '.join(present)),
+                  flush=True)
+            start = time.monotonic()
+            env = (dict(os.environ, DOCKER_HOST=NO_ENGINE) if args.quick
+                   else None)
+            rc = subprocess.call(cmd, cwd=ROOT, env=env)
+            finish(group, rc, xml_path, start)
+    except BaseException:
+        for _group, proc, *_rest in background:
+            proc.terminate()
+        raise
+    for group, proc, log, xml_path, env, start in background:
+        rc = proc.wait()
+        log.close()
+        print('=== group %s (ran beside the others), its output:' % group,
+              flush=True)
+        with open(log.name) as f:
+            sys.stdout.write(f.read())
+        finish(group, rc, xml_path, start)
+        _engine('stop', env)
 
     passed = (total['tests'] - total['failures'] - total['errors']
               - total['skipped'])
