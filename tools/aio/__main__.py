@@ -78,7 +78,7 @@ def main(argv=None):
         return 1 if bad else 0
     if args.action == 'showcase':
         from tools.aio import showcase
-        down = cloud.database_down()
+        down = cloud.database_down() or cloud.network_down()
         if down:
             print(down, file=sys.stderr)
             return 1

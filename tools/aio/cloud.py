@@ -208,6 +208,13 @@ class Cloud:
             proc = self.process(svc)
             if not proc.running():
                 _not_running_elsewhere(svc)
+                if svc.kind == 'tcp' and services.tcp_open(svc.port):
+                    raise StartError(
+                        '%s%s cannot listen on 127.0.0.1:%d: another process '
+                        'holds the port (ss -ltnp sport = :%d); stop it or '
+                        'set AIO_PORT_BASE' % (
+                            'OVN is down: ' if ovn.is_ovn(svc.name) else '',
+                            svc.name, svc.port, svc.port))
                 started[svc.name] = time.time()
                 proc.start(svc.argv, env=self._env(svc),
                            cwd=services.layout_mod.ROOT)
@@ -219,6 +226,13 @@ class Cloud:
                     pending.remove(svc)
                     continue
                 proc = self.process(svc)
+                if not proc.running() and ovn.is_ovn(svc.name):
+                    lines = [x for x in proc.tail().splitlines() if x.strip()]
+                    raise StartError(
+                        'OVN is down: %s exited during start (%s); see %s, '
+                        'then python -m tools.aio start' % (
+                            svc.name, lines[-1].strip() if lines
+                            else 'nothing logged', proc.logfile))
                 if not proc.running():
                     raise StartError('%s exited during start; last log lines '
                                      '(%s):\n%s' % (svc.name, proc.logfile,
@@ -256,6 +270,19 @@ class Cloud:
         return ('MariaDB of the all-in-one is down (127.0.0.1:%d, data in '
                 '%s): start it with python -m tools.aio start (or make run)'
                 % (lay.port('mariadb'), mariadb.Paths(lay).datadir))
+
+    def network_down(self):
+        """'' when every OVN and Open vSwitch daemon of the cloud runs and
+        answers, else one line naming those that do not and how to start
+        them."""
+        down = [s.name for s in services.all_services(self.lay)
+                if ovn.is_ovn(s.name) and not (
+                    self.process(s).running() and self.healthy(s))]
+        if not down:
+            return ''
+        return ('OVN of the all-in-one is down (%s not running): start it '
+                'with python -m tools.aio start (or make run)'
+                % ', '.join(down))
 
     def status(self):
         session = None

@@ -73,6 +73,12 @@ def missing_binaries():
     return [b for b in BINARIES if not os.path.isabs(_bin(b))]
 
 
+def is_ovn(service_name):
+    """Whether a service of services.table is one of OVN's or Open
+    vSwitch's daemons."""
+    return service_name.startswith(('ovn-', 'ovsdb-', 'ovs-vswitchd-'))
+
+
 def netns_name(lay, what):
     return 'aio%d-%s' % (lay.port_base, what)
 
