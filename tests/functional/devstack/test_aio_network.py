@@ -243,6 +243,7 @@ def test_floating_ip_answers_from_outside_only_where_allowed(nets):
 def test_another_tenant_cannot_reach_or_use_the_network(nets):
     aio = nets
     web = _boot(aio, 'aio-demo', 'iso-web', NET, 'dos-httpd')
+    client = _boot(aio, 'aio-demo', 'iso-client', NET, 'dos-idle')
     web_ip, _host = _address(aio, web['id'], NET)
     # alt_demo does not see demo-net, and cannot boot on it.
     assert NET not in _ids(aio, 'network', 'aio-alt-demo')
@@ -254,10 +255,52 @@ def test_another_tenant_cannot_reach_or_use_the_network(nets):
     assert refused.returncode != 0
     assert demo_net in refused.stderr or 'etwork' in refused.stderr
     assert 'iso-intruder' not in _ids(aio, 'server', 'aio-alt-demo')
-    # alt's own network has the same CIDR: demo's web server's address
-    # there is no one (or alt's own port), never demo's server.
-    alt = _boot(aio, 'aio-alt-demo', 'iso-alt', ALT_NET, 'dos-idle')
+    # alt's own network has the same CIDR. alt's web server gets an
+    # address no port on demo's network has, so an answer could only come
+    # from across the tenants.
+    used = {ip['ip_address'] for p in aio.openstack_json(
+        'port', 'list', '--network', NET, '--long', cloud='aio-demo')
+        for ip in p['Fixed IP Addresses']}
+    alt_ip = next('10.0.0.%d' % n for n in range(250, 200, -1)
+                  if '10.0.0.%d' % n not in used)
+    port = aio.openstack_json('port', 'create', '--network', ALT_NET,
+                              '--fixed-ip', 'ip-address=%s' % alt_ip,
+                              'iso-alt-port', cloud='aio-alt-demo')
+    alt = aio.openstack_json(
+        'server', 'create', '--image', 'dos-httpd', '--flavor', 'docker.tiny',
+        '--port', port['id'], '--wait', 'iso-alt', cloud='aio-alt-demo')
+    # Both ways: neither tenant's server reaches the other's web server.
     assert not _http_from(aio, alt['id'], web_ip, tries=3)
+    assert not _http_from(aio, client['id'], alt_ip, tries=3)
+    # Each reaches its own network's web server: the refusals are
+    # isolation, not a broken path.
+    assert _http_from(aio, client['id'], web_ip)
+    assert _http_from(aio, alt['id'], alt_ip)
+
+
+def test_the_default_group_admits_its_members_and_a_rule_another_group(
+        nets):
+    """A tenant's default security group lets in its own members only;
+    a member of another group gets in once a rule names that group."""
+    aio = nets
+    aio.openstack('security', 'group', 'create', 'e2e-other',
+                  cloud='aio-demo')
+    web = _boot(aio, 'aio-demo', 'sg-web', NET, 'dos-httpd')
+    member = _boot(aio, 'aio-demo', 'sg-member', NET, 'dos-idle')
+    other = _boot(aio, 'aio-demo', 'sg-other', NET, 'dos-idle',
+                  '--security-group', 'e2e-other')
+    web_ip, _host = _address(aio, web['id'], NET)
+    assert _http_from(aio, member['id'], web_ip)
+    assert not _http_from(aio, other['id'], web_ip, tries=3)
+    aio.openstack('security', 'group', 'rule', 'create', '--protocol', 'tcp',
+                  '--dst-port', str(WEB_PORT), '--remote-group', 'e2e-other',
+                  'default', cloud='aio-demo')
+    assert _http_from(aio, other['id'], web_ip)
+    for server in (web, member, other):
+        aio.openstack('server', 'delete', '--wait', server['id'],
+                      cloud='aio-demo')
+    aio.openstack('security', 'group', 'delete', 'e2e-other',
+                  cloud='aio-demo')
 
 
 def test_bad_network_names_the_field_and_leaves_no_port(nets):
