@@ -70,9 +70,9 @@ BESIDE = {
     # Its own ports too: a cloud of `make run` may be up on 25000.
     'devstack': {'state': 'e2e', 'AIO_PORT_BASE': '25200',
                  'DOCKER_BRIDGE_NAME': 'dos2',
-                 'DOCKER_BRIDGE_CIDR': '172.31.245.1/24',
+                 'DOCKER_BRIDGE_CIDR': '172.31.241.1/24',
                  'AIO_ENGINE2_BRIDGE': 'dos3',
-                 'AIO_ENGINE2_CIDR': '172.31.244.1/24'},
+                 'AIO_ENGINE2_CIDR': '172.31.242.1/24'},
 }
 
 

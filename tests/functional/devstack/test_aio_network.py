@@ -361,6 +361,81 @@ def test_the_metadata_service_answers_each_server_with_its_own_uuid(nets):
                       cloud='aio-demo')
 
 
+def _eth(aio, server_id):
+    """{ifname: 'address/prefix'} of the container's IPv4 interfaces."""
+    code, out = _exec(aio, server_id, 'ip -o -4 addr show')
+    assert code == 0, out
+    return {line.split()[1]: line.split()[3] for line in out.splitlines()
+            if line.split()[1].startswith('eth')}
+
+
+def _status(aio, server_id):
+    return aio.openstack_json('server', 'show', server_id,
+                              cloud='aio-demo')['status']
+
+
+def test_ports_outlive_reboot_stop_rebuild_resize_detach_cleans(nets):
+    """A second port attached to a running server: both interfaces keep
+    their addresses through reboot, stop/start, rebuild and resize (each
+    makes a new container or network namespace); detach removes the one,
+    delete the rest, from OVS and the chassis's namespace."""
+    aio = nets
+    server = _boot(aio, 'aio-demo', 'life', NET)
+    sid = server['id']
+    ip, host = _address(aio, sid, NET)
+    (first,) = aio.openstack_json('port', 'list', '--server', sid,
+                                  cloud='aio-demo')
+    extra = aio.openstack_json('port', 'create', '--network', NET,
+                               'life-extra', cloud='aio-demo')
+    aio.openstack('server', 'add', 'port', sid, extra['id'],
+                  cloud='aio-demo')
+    expected = {'eth0': ip + '/24',
+                'eth1': extra['fixed_ips'][0]['ip_address'] + '/24'}
+    wait(lambda: _eth(aio, sid) == expected, 60, 'the attached interface')
+    taps = {'tap' + p[:11] for p in (first['ID'], extra['id'])}
+
+    def wired(what):
+        wait(lambda: _status(aio, sid) == 'ACTIVE', 120, what)
+        wait(lambda: _eth(aio, sid) == expected, 60,
+             'both interfaces after %s' % what)
+        assert taps <= set(_ovs_ports(aio, host)), what
+        assert taps <= set(_chassis_links(aio, host)), what
+        assert _address(aio, sid, NET)[1] == host, what
+
+    wired('attach')
+    aio.openstack('server', 'reboot', '--wait', sid, cloud='aio-demo')
+    wired('reboot')
+    aio.openstack('server', 'stop', sid, cloud='aio-demo')
+    wait(lambda: _status(aio, sid) == 'SHUTOFF', 120, 'stopped')
+    aio.openstack('server', 'start', sid, cloud='aio-demo')
+    wired('stop and start')
+    aio.openstack('server', 'rebuild', '--image', 'dos-idle', '--wait', sid,
+                  cloud='aio-demo')
+    wired('rebuild')
+    aio.openstack('server', 'resize', '--flavor', 'docker.small', '--wait',
+                  sid, cloud='aio-demo')
+    aio.openstack('server', 'resize', 'confirm', sid, cloud='aio-demo')
+    wired('resize')
+
+    aio.openstack('server', 'remove', 'port', sid, extra['id'],
+                  cloud='aio-demo')
+    del expected['eth1']
+    wait(lambda: _eth(aio, sid) == expected, 60, 'the interface detached')
+    gone = 'tap' + extra['id'][:11]
+    wait(lambda: gone not in _ovs_ports(aio, host), 30, 'its OVS port gone')
+    assert gone not in _chassis_links(aio, host)
+    aio.openstack('server', 'delete', '--wait', sid, cloud='aio-demo')
+    for tap in taps:
+        assert tap not in _ovs_ports(aio, host)
+        assert tap not in _chassis_links(aio, host)
+    # The port Nova made went with the server; the one the tenant made
+    # stays theirs, unbound.
+    assert not aio.openstack_json('port', 'list', '--device-id', sid)
+    left = aio.openstack_json('port', 'show', extra['id'], cloud='aio-demo')
+    assert left['device_id'] == '' and left['status'] == 'DOWN'
+    aio.openstack('port', 'delete', extra['id'], cloud='aio-demo')
+
+
 def test_deleted_server_leaves_no_link_ovs_port_or_neutron_port(nets):
     aio = nets
     server = _boot(aio, 'aio-demo', 'gone', NET)
