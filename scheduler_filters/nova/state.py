@@ -320,9 +320,10 @@ def _image_architectures(spec_obj):
         return None, None
     props = {}
     if image.obj_attr_is_set('properties'):
-        hw = image.properties.get('hw_architecture')
-        if hw:
-            props[arch.ARCH_PROPERTY] = hw
+        for field in (arch.ARCH_PROPERTY, arch.EMULATION_PROPERTY):
+            value = image.properties.get(field)
+            if value:
+                props[field] = value
     image_id = image.id if image.obj_attr_is_set('id') else None
     if image_id and CONF.docker_scheduler.read_image_platforms:
         try:
