@@ -134,13 +134,19 @@ def contexts():
 
     The request's context is oslo.context's current one, which Nova's RPC
     server sets for the call being served; the database context is an
-    admin context carrying its global request id. Outside a request (tests,
-    tools) both are an admin context.
+    admin context carrying its request id and global request id. Outside a
+    request (tests, tools) both are an admin context.
+
+    The same request id matters beyond the logs: Nova's ``target_cell``
+    makes its copy of the context the thread's current one, so a database
+    read of another request id would move this request's later plug-ins
+    to a new ``request_key`` and compute its facts again.
     """
     admin = nova_ctx.get_admin_context()
     current = oslo_ctx.get_current()
     if current is None:
         return admin, admin
+    admin.request_id = current.request_id
     admin.global_request_id = current.global_id
     return admin, current
 
@@ -257,17 +263,20 @@ def _build_share(spec_obj, request):
         from nova import objects
         aggs = {a.name: a for a in objects.AggregateList.get_all(context)}
         taken = set()
-        for name, aplan in agg_plans.items():
+        members = {}
+        for name in agg_plans:
             agg = aggs.get(name)
             if agg is None:
                 LOG.warning('share plan names aggregate %s, which does not '
                             'exist', name)
                 continue
             # A host in several planned aggregates follows the first.
-            hosts = set(agg.hosts or ()) - taken
-            taken |= hosts
-            capacity, per_project = source.hosts_view(context, hosts)
-            pool = share.Pool(aplan, capacity, per_project)
+            members[name] = set(agg.hosts or ()) - taken
+            taken |= members[name]
+        views = source.pools_view(context, members)
+        for name, hosts in members.items():
+            capacity, per_project = views[name]
+            pool = share.Pool(agg_plans[name], capacity, per_project)
             decision = agg_decisions[name] = pool.decide(request.project_id,
                                                          demand)
             for host in hosts:

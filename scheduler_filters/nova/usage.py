@@ -34,6 +34,7 @@ from nova import context as nova_ctx
 from nova import exception as nova_exception
 from nova import objects
 from nova.scheduler.client import report
+from oslo_context import context as oslo_ctx
 
 from scheduler_filters.core import facts
 from scheduler_filters.core import usage
@@ -46,14 +47,26 @@ class PlacementUsage(usage.UsageSource):
         self.capacity_ttl = capacity_ttl
         self.usage_ttl = usage_ttl
         self._lock = threading.Lock()
-        self._fleet = None
-        self._fleet_at = 0.0
+        self._nodes = None  # (time read, {host: [ComputeNode]}, fleet)
         self._usage = {}  # project -> (time, amounts)
 
     def project_usage(self, context, project_ids):
         now = time.monotonic()
         out = {}
         client = report.report_client_singleton()
+        # The request's context stays the thread's current one (the
+        # per-request seam is keyed by its request id), whatever the
+        # client does: a Placement served in this process (Nova's test
+        # fixture) makes its own request context current.
+        current = oslo_ctx.get_current()
+        try:
+            self._read_usage(context, client, project_ids, now, out)
+        finally:
+            if current is not None:
+                current.update_store()
+        return out
+
+    def _read_usage(self, context, client, project_ids, now, out):
         for pid in project_ids:
             hit = self._usage.get(pid)
             if hit is not None and self.usage_ttl and \
@@ -68,7 +81,6 @@ class PlacementUsage(usage.UsageSource):
                                    % (pid, resp.status_code))
             out[pid] = _amounts(resp.json().get('usages', {}))
             self._usage[pid] = (now, out[pid])
-        return out
 
     def instance_allocation(self, context, instance_uuid):
         """What an existing instance holds (its current flavor) when it is
@@ -99,22 +111,42 @@ class PlacementUsage(usage.UsageSource):
                 facts.DISK_GB: f.root_gb + f.ephemeral_gb,
                 facts.INSTANCES: 1}
 
-    def fleet(self, context):
+    def _compute_nodes(self, context):
+        """({host: [ComputeNode]}, fleet sums), read from every cell at
+        most once per ``capacity_ttl``: the fleet and every aggregate
+        pool of a request are cut from the same read."""
         now = time.monotonic()
         with self._lock:
-            if self._fleet is None or now - self._fleet_at >= \
+            if self._nodes is None or now - self._nodes[0] >= \
                     self.capacity_ttl:
                 nodes = _compute_nodes(context)
-                self._fleet = _sum_nodes(nodes)
-                self._fleet_at = now
-            return self._fleet
+                by_host = {}
+                for n in nodes:
+                    by_host.setdefault(n.host, []).append(n)
+                self._nodes = (now, by_host, _sum_nodes(nodes))
+            return self._nodes[1], self._nodes[2]
+
+    def fleet(self, context):
+        return self._compute_nodes(context)[1]
 
     def hosts_view(self, context, hosts):
-        hosts = set(hosts)
-        nodes = [n for n in _compute_nodes(context) if n.host in hosts]
-        capacity, _used = _sum_nodes(nodes)
-        per_project = {}
-        for inst in _instances_on(context, sorted(hosts)):
+        return self.pools_view(context, {None: hosts})[None]
+
+    def pools_view(self, context, pools):
+        """Every pool's capacity (cached nodes) and usage, the instances of
+        all pools read in one query per cell."""
+        by_host = self._compute_nodes(context)[0]
+        pool_of = {}
+        out = {}
+        for name, hosts in pools.items():
+            hosts = set(hosts)
+            for h in hosts:
+                pool_of.setdefault(h, name)
+            nodes = [n for h in hosts for n in by_host.get(h, ())]
+            out[name] = (_sum_nodes(nodes)[0], {})
+        for inst in (_instances_on(context, sorted(pool_of))
+                     if pool_of else ()):
+            per_project = out[pool_of[inst.host]][1]
             amounts = per_project.setdefault(inst.project_id, {})
             flavor = inst.flavor
             for r, v in ((facts.VCPU, flavor.vcpus),
@@ -122,7 +154,7 @@ class PlacementUsage(usage.UsageSource):
                          (facts.DISK_GB, flavor.root_gb + flavor.ephemeral_gb),
                          (facts.INSTANCES, 1)):
                 amounts[r] = amounts.get(r, 0) + v
-        return capacity, per_project
+        return out
 
 
 def _amounts(usages):
