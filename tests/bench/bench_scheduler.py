@@ -272,17 +272,24 @@ def bench_cost_per_process():
     which made every path measured there, Nova's built-ins included,
     20-35% slower than in a process holding only that fleet.
     """
+    return {n: figures[str(n)]
+            for n, figures in _per_process('cost', SIZES).items()}
+
+
+def _per_process(part, sizes):
+    """{size: figures} of ``python -m tests.bench.bench_scheduler <part>
+    <size>``, each size in a process of its own."""
     import json
     import subprocess
     results = {}
-    for n in SIZES:
+    for n in sizes:
         with tempfile.NamedTemporaryFile(suffix='.json') as out:
             subprocess.run(
                 [sys.executable, '-m', 'tests.bench.bench_scheduler',
-                 'cost', str(n)],
+                 part, str(n)],
                 env=dict(os.environ, BENCH_COST_OUT=out.name), check=True)
             with open(out.name) as f:
-                results[n] = json.load(f)[str(n)]
+                results[n] = json.load(f)
     return results
 
 
@@ -680,7 +687,6 @@ def bench_reclaim(runs=((4.0, 1.0), (12.0, 3.0))):
 
 
 def _measure_reclaim(grace, interval):
-    import unittest
     from tests.functional.scheduler_filters import test_share
     out = {}
 
@@ -734,14 +740,8 @@ def _measure_reclaim(grace, interval):
                        ratio_issued_over_grace=round(acted / grace, 3),
                        cycles=r.cycles)
 
-    suite = unittest.TestSuite([Measure('test_measure')])
-    result = unittest.TextTestRunner(stream=open(os.devnull, 'w'),
-                                     verbosity=0).run(suite)
-    if not result.wasSuccessful():
-        for _case, tb in result.errors + result.failures:
-            print(tb[-3000:], file=sys.stderr)
-        raise RuntimeError('reclaim measurement failed (grace %s s, '
-                           'interval %s s)' % (grace, interval))
+    _run_measure(Measure, 'reclaim measurement failed (grace %s s, '
+                 'interval %s s)' % (grace, interval))
     print('reclaim, grace %.0f s / cycle %.0f s: shelve issued after %.2f s '
           '(%.2fx grace), share freed (offloaded) after %.2f s, owner '
           'ACTIVE after %.2f s; target grace + cycle = %.1f s: issued/target '
@@ -761,23 +761,17 @@ E2E_SIZES = (1000, 10000)
 E2E_ROUNDS = {1000: 12, 10000: 6}
 E2E_POOLS = 10
 E2E_ARCHS = ['x86_64'] * 6 + ['aarch64'] * 3 + ['ppc64le']
-E2E_PLAN_POOL = """
-    unlisted_projects: deny
-    projects:
-      - name: tenant-%(k)d
-        owns: {VCPU: 100000, MEMORY_MB: 200000000, instances: 100000}
-"""
-E2E_PLAN = """
-version: 1
-resources: [VCPU, MEMORY_MB, instances]
-unlisted_projects: deny
-projects:
-  - name: research
-    owns: {VCPU: 100000, MEMORY_MB: 200000000, instances: 100000}
-  - name: ops
-    owns: {VCPU: 100000, MEMORY_MB: 200000000, instances: 100000}
-aggregates:
-%s"""
+E2E_OWNS = {'VCPU': 100000, 'MEMORY_MB': 200000000, 'instances': 100000}
+# research and ops share the hosts in no pool (any other project is
+# refused there); each pool is its tenant's alone.
+E2E_PLAN = {
+    'version': 1, 'resources': ['VCPU', 'MEMORY_MB', 'instances'],
+    'unlisted_projects': 'deny',
+    'projects': [{'name': p, 'owns': dict(E2E_OWNS)} for p in ('research', 'ops')],
+    'aggregates': {
+        'pool-%d' % k: {'unlisted_projects': 'deny', 'projects': [
+            {'name': 'tenant-%d' % k, 'owns': dict(E2E_OWNS)}]}
+        for k in range(E2E_POOLS)}}
 # (name, project, hw_architecture)
 E2E_REQUESTS = (('plain', 'ops', None), ('arch', 'ops', 'aarch64'),
                 ('tenant', 'tenant-2', None),
@@ -831,24 +825,13 @@ class _PluginClock:
 
 def bench_e2e_per_process():
     """``bench_e2e`` for each fleet size in a process of its own."""
-    import json
-    import subprocess
-    results = {}
-    for n in E2E_SIZES:
-        with tempfile.NamedTemporaryFile(suffix='.json') as out:
-            subprocess.run(
-                [sys.executable, '-m', 'tests.bench.bench_scheduler',
-                 'e2e', str(n)],
-                env=dict(os.environ, BENCH_COST_OUT=out.name), check=True)
-            with open(out.name) as f:
-                results[str(n)] = json.load(f)
-    return results
+    return {str(n): figures
+            for n, figures in _per_process('e2e', E2E_SIZES).items()}
 
 
 def bench_e2e(n, rounds=None):
     """Real Nova's SchedulerManager.select_destinations against a real
     Placement holding ``n`` Docker compute providers; see the docstring."""
-    import unittest
     from tests.rig import nova as nova_rig
     rounds = rounds or E2E_ROUNDS.get(n, 6)
     out = {}
@@ -859,10 +842,9 @@ def bench_e2e(n, rounds=None):
         def _setup_services(self):
             tmp = tempfile.mkdtemp(prefix='bench-e2e-')
             self.plan_path = os.path.join(tmp, 'plan.yaml')
-            pools = ''.join('  pool-%d:%s' % (k, E2E_PLAN_POOL % {'k': k})
-                            for k in range(E2E_POOLS))
+            import yaml
             with open(self.plan_path, 'w') as f:
-                f.write(E2E_PLAN % pools)
+                yaml.safe_dump(E2E_PLAN, f)
             self.flags(share_plan_file=self.plan_path,
                        group='docker_scheduler')
             # The fleet is written once; its services stay "up".
@@ -888,14 +870,21 @@ def bench_e2e(n, rounds=None):
             out['populate_s'] = timings
             out.update(_e2e_measure(self, ctxt, n, rounds))
 
-    suite = unittest.TestSuite([Measure('test_measure')])
+    _run_measure(Measure, 'end-to-end measurement failed at %d hosts' % n)
+    return out
+
+
+def _run_measure(case_class, failed):
+    """Run ``case_class('test_measure')`` (a Nova functional test case);
+    RuntimeError(failed) with its traceback on stderr if it fails."""
+    import unittest
+    suite = unittest.TestSuite([case_class('test_measure')])
     result = unittest.TextTestRunner(stream=open(os.devnull, 'w'),
                                      verbosity=0).run(suite)
     if not result.wasSuccessful():
         for _case, tb in result.errors + result.failures:
             print(tb[-3000:], file=sys.stderr)
-        raise RuntimeError('end-to-end measurement failed at %d hosts' % n)
-    return out
+        raise RuntimeError(failed)
 
 
 def _e2e_fleet(n, seed=11):

@@ -24,7 +24,6 @@ same verdicts from the driver's compute stat.
 """
 
 import os
-import uuid
 
 import fixtures
 import pytest
@@ -33,7 +32,7 @@ from tests.functional.scheduler_filters import base
 from tests.unit.scheduler_filters.test_arch import binfmt_entry
 from tests.unit.scheduler_filters.test_arch import QEMU_MAGIC
 
-from nova_docker_driver import driver as docker_driver  # noqa: E402
+from tests.functional.nova_docker_driver import helpers  # noqa: E402
 
 ENGINE_REF = 'dos/idle:latest'
 NO_CANDIDATES = 'Got no allocation candidates from the Placement API'
@@ -47,22 +46,6 @@ FLEET = {
     'x86-ppc': ('amd64', False, ['docker_emulated_architectures=ppc64le']),
     'arm-1': ('arm64', False, []),
 }
-
-
-class OneOfManyDriver(docker_driver.DockerDriver):
-    """The Docker driver, with a node uuid of its own per host: several
-    nova-computes share this process, and Nova keeps one node uuid per
-    process (a real compute's comes from its own state_path)."""
-
-    def _node_uuid(self):
-        return str(uuid.uuid5(uuid.NAMESPACE_DNS, self._nodename))
-
-    def get_nodenames_by_uuid(self, refresh=False):
-        return {self._node_uuid(): self._nodename}
-
-    def get_available_resource(self, nodename):
-        return dict(super().get_available_resource(nodename),
-                    uuid=self._node_uuid())
 
 
 class DockerFleet(base.SchedulerCloud):
@@ -88,7 +71,7 @@ class DockerFleet(base.SchedulerCloud):
         super()._setup_services()
 
     def driver_for_host(self, virtapi, host):
-        drv = OneOfManyDriver(virtapi)
+        drv = helpers.OneProcessDriver(virtapi)
         engine_arch, local, labels = FLEET[host]
         drv.backend.version_data['Arch'] = engine_arch
         drv.backend.local = local
@@ -105,6 +88,18 @@ class DockerFleet(base.SchedulerCloud):
 
     def hosts(self, image, flavor, n):
         return [self.host_of(self.boot(image, flavor)) for _ in range(n)]
+
+    def emulated_images_land_where_they_run(self):
+        """ppc64le goes to the host whose engine declares it; aarch64 to
+        the native host, then to the one emulating it (binfmt); a third
+        whole-host aarch64 server finds no host: its server is returned."""
+        ppc = self.docker_image('ppc', hw_emulation_architecture='ppc64le')
+        small = self.flavor('small', 1, 64)
+        self.assertEqual(['x86-ppc'] * 2, self.hosts(ppc, small, 2))
+        arm = self.docker_image('arm', hw_emulation_architecture='aarch64')
+        whole = self.flavor('whole', 4, 64)
+        self.assertEqual({'arm-1', 'x86-emu'}, set(self.hosts(arm, whole, 2)))
+        return self.boot(arm, whole, expected='ERROR')
 
 
 @pytest.mark.slow
@@ -134,15 +129,9 @@ class TestPlacementPrefilter(DockerFleet):
                              {'x86-emu', 'x86-1', 'x86-ppc'})
 
     def test_hw_emulation_architecture_goes_where_it_runs(self):
-        ppc = self.docker_image('ppc', hw_emulation_architecture='ppc64le')
-        small = self.flavor('small', 1, 64)
-        self.assertEqual(['x86-ppc'] * 2, self.hosts(ppc, small, 2))
-        # aarch64: the native host, then the one that emulates it; then
-        # Placement has no candidate left.
-        arm = self.docker_image('arm', hw_emulation_architecture='aarch64')
-        whole = self.flavor('whole', 4, 64)
-        self.assertEqual({'arm-1', 'x86-emu'}, set(self.hosts(arm, whole, 2)))
-        server = self.boot(arm, whole, expected='ERROR')
+        server = self.emulated_images_land_where_they_run()
+        self.assertIn(NO_CANDIDATES, self.stdlog.logger.output)
+        self.assertNotIn('ArchitectureFilter', self.stdlog.logger.output)
         self.assertIn('No valid host', server['fault']['message'])
 
     def test_architecture_no_host_runs_fails_in_placement(self):
@@ -176,13 +165,7 @@ class TestArchitectureFilterWithoutThePrefilter(DockerFleet):
     filters = ['ComputeFilter', 'ArchitectureFilter']
 
     def test_same_hosts_as_placement(self):
-        ppc = self.docker_image('ppc', hw_emulation_architecture='ppc64le')
-        small = self.flavor('small', 1, 64)
-        self.assertEqual(['x86-ppc'] * 2, self.hosts(ppc, small, 2))
-        arm = self.docker_image('arm', hw_emulation_architecture='aarch64')
-        whole = self.flavor('whole', 4, 64)
-        self.assertEqual({'arm-1', 'x86-emu'}, set(self.hosts(arm, whole, 2)))
-        server = self.boot(arm, whole, expected='ERROR')
+        server = self.emulated_images_land_where_they_run()
         self.assertIn('ArchitectureFilter', self.refusal(server))
         s390x = self.docker_image('s390x', hw_emulation_architecture='s390x')
         server = self.boot(s390x, expected='ERROR')
