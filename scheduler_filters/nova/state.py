@@ -284,6 +284,25 @@ def _build_share(spec_obj, request):
             _add(agg_cap, capacity)
             for pid, amounts in per_project.items():
                 _add(agg_used.setdefault(pid, {}), amounts)
+    refused = (share.unlisted_refusal(plan)
+               if request.project_id not in plan.by_project else None)
+    if refused is not None:
+        # No usage is needed to refuse a project the default plan does
+        # not take (a project with a pool of its own, say).
+        default = refused
+    else:
+        default = _default_pool(plan, source, context, request, demand,
+                                agg_cap, agg_used)
+    if not default.allowed:
+        LOG.info('TenantShareFilter: project %s refused in the default '
+                 'pool: %s', request.project_id, default.reason)
+    return ShareView(default, agg_decisions, agg_by_host)
+
+
+def _default_pool(plan, source, context, request, demand, agg_cap,
+                  agg_used):
+    """The default pool's decision: the fleet less the aggregate pools,
+    usage of the plan's projects from Placement."""
     fleet_cap, fleet_used = source.fleet(context)
     # The default pool is the fleet less the aggregate pools.
     capacity = {r: max(0, v - agg_cap.get(r, 0))
@@ -302,12 +321,8 @@ def _build_share(spec_obj, request):
         r: max(0, v - agg_total.get(r, 0)
                - sum(u.get(r, 0) for u in usage.values()))
         for r, v in fleet_used.items()}
-    default = share.Pool(plan, capacity, usage).decide(request.project_id,
-                                                       demand)
-    if not default.allowed:
-        LOG.info('TenantShareFilter: project %s refused in the default '
-                 'pool: %s', request.project_id, default.reason)
-    return ShareView(default, agg_decisions, agg_by_host)
+    return share.Pool(plan, capacity, usage).decide(request.project_id,
+                                                    demand)
 
 
 def _add(total, amounts):

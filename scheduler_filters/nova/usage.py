@@ -27,6 +27,7 @@ count the instances on the aggregate's hosts from Nova's database, since
 placement cannot report usage per project per provider.
 """
 
+import logging
 import threading
 import time
 
@@ -39,6 +40,7 @@ from oslo_context import context as oslo_ctx
 from scheduler_filters.core import facts
 from scheduler_filters.core import usage
 
+LOG = logging.getLogger(__name__)
 USAGES_VERSION = '1.38'
 
 
@@ -48,6 +50,7 @@ class PlacementUsage(usage.UsageSource):
         self.usage_ttl = usage_ttl
         self._lock = threading.Lock()
         self._nodes = None  # (time read, {host: [ComputeNode]}, fleet)
+        self._refreshing = False
         self._usage = {}  # project -> (time, amounts)
 
     def project_usage(self, context, project_ids):
@@ -114,17 +117,41 @@ class PlacementUsage(usage.UsageSource):
     def _compute_nodes(self, context):
         """({host: [ComputeNode]}, fleet sums), read from every cell at
         most once per ``capacity_ttl``: the fleet and every aggregate
-        pool of a request are cut from the same read."""
+        pool of a request are cut from the same read.
+
+        The first read is made by the request that needs it. Once a read
+        is older than ``capacity_ttl`` the next request starts a new one
+        in the background and goes on with the last: capacity moves
+        slowly, and reading every compute node of a large fleet (seconds
+        at 10k) must not land in one request's time. With a TTL of 0
+        every call reads.
+        """
         now = time.monotonic()
         with self._lock:
-            if self._nodes is None or now - self._nodes[0] >= \
-                    self.capacity_ttl:
-                nodes = _compute_nodes(context)
-                by_host = {}
-                for n in nodes:
-                    by_host.setdefault(n.host, []).append(n)
-                self._nodes = (now, by_host, _sum_nodes(nodes))
-            return self._nodes[1], self._nodes[2]
+            nodes = self._nodes
+            if nodes is not None and now - nodes[0] < self.capacity_ttl:
+                return nodes[1], nodes[2]
+            if nodes is not None and self.capacity_ttl > 0:
+                if not self._refreshing:
+                    self._refreshing = True
+                    threading.Thread(
+                        target=self._refresh, args=(context,), daemon=True,
+                        name='docker-scheduler-capacity').start()
+                return nodes[1], nodes[2]
+            self._nodes = nodes = _read_nodes(context)
+            return nodes[1], nodes[2]
+
+    def _refresh(self, context):
+        try:
+            fresh = _read_nodes(context)
+            with self._lock:
+                self._nodes = fresh
+        except Exception:
+            LOG.exception('TenantShareFilter: cannot read the compute '
+                          'nodes; the last read stays in use')
+        finally:
+            with self._lock:
+                self._refreshing = False
 
     def fleet(self, context):
         return self._compute_nodes(context)[1]
@@ -135,6 +162,8 @@ class PlacementUsage(usage.UsageSource):
     def pools_view(self, context, pools):
         """Every pool's capacity (cached nodes) and usage, the instances of
         all pools read in one query per cell."""
+        if not pools:
+            return {}
         by_host = self._compute_nodes(context)[0]
         pool_of = {}
         out = {}
@@ -173,6 +202,15 @@ def _amounts(usages):
             elif key in out:
                 out[key] += value
     return out
+
+
+def _read_nodes(context):
+    """(time read, {host: [ComputeNode]}, fleet sums)."""
+    nodes = _compute_nodes(context)
+    by_host = {}
+    for n in nodes:
+        by_host.setdefault(n.host, []).append(n)
+    return (time.monotonic(), by_host, _sum_nodes(nodes))
 
 
 def _compute_nodes(context):
