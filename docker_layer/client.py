@@ -75,6 +75,13 @@ def scheme_of(url):
     return scheme
 
 
+def daemon_labels(info):
+    """An engine's daemon labels (``info()['Labels']``, "key=value"
+    strings) as a dict; labels without a value are left out."""
+    return dict(label.split('=', 1) for label in info.get('Labels') or ()
+                if '=' in label)
+
+
 def resolve(url):
     """``url``, else $DOCKER_HOST, else the default socket."""
     return url or os.environ.get('DOCKER_HOST') or layer_conf.DEFAULT_ENDPOINT

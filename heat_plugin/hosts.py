@@ -28,6 +28,7 @@ import time
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from docker_layer import client as layer_client
 from heat_plugin import conf
 from heat_plugin import docker_client
 from heat_plugin import exception
@@ -184,8 +185,7 @@ class FactsCache(object):
         declared = CONF.docker_hosts.architectures.get(name)
         archs = arch.canonicalize_all(
             [declared or info.get('Architecture') or 'x86_64'])
-        labels = dict(label.split('=', 1) for label in info.get('Labels') or []
-                      if '=' in label)
+        labels = layer_client.daemon_labels(info)
         emulated = emulated_architectures(name, labels)
         host = facts.HostFacts(
             name=name, architectures=archs, emulated_architectures=emulated,

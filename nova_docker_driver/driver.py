@@ -39,7 +39,6 @@ from nova import exception as nova_exc
 from nova.virt import driver
 from nova.virt import hardware
 import os_resource_classes as orc
-import os_traits
 from oslo_log import log as logging
 import psutil
 
@@ -58,6 +57,7 @@ from nova_docker_driver.network import mixin
 from nova_docker_driver.network import vif as vif_mod
 from nova_docker_driver import numa
 from nova_docker_driver import snapshot
+from scheduler_filters.core import arch
 
 CONF = nova.conf.CONF
 docker_conf.register_opts(CONF)
@@ -372,7 +372,8 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
 
     def get_available_resource(self, nodename):
         info, version = self._engine_facts()
-        resources = hostinfo.available_resource(info, version, nodename)
+        resources = hostinfo.available_resource(
+            info, version, nodename, self._emulated(info, version))
         topology = numa.host_topology(resources['vcpus'],
                                       resources['memory_mb'])
         resources['numa_topology'] = topology._to_json() if topology else None
@@ -410,11 +411,24 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
             if not shared:
                 del inventory[orc.VCPU]
         provider_tree.update_inventory(nodename, inventory)
-        arch_trait = 'HW_ARCH_%s' % hostinfo.architecture(version).upper()
-        traits = {TRAIT_DOCKER}
-        if os_traits.is_custom(arch_trait) or hasattr(os_traits, arch_trait):
-            traits.add(arch_trait)
-        provider_tree.add_traits(nodename, *sorted(traits))
+        # HW_ARCH_<native>, COMPUTE_ARCH_<each one it runs>: what Nova's
+        # image_metadata_prefilter asks Placement for. The driver owns
+        # these two prefixes, as libvirt does: stale ones go.
+        native = hostinfo.architecture(version)
+        arch_traits = arch.placement_traits(native,
+                                            self._emulated(info, version))
+        stale = [t for t in provider_tree.data(nodename).traits
+                 if t.startswith(arch.TRAIT_PREFIXES)
+                 and t not in arch_traits]
+        if stale:
+            provider_tree.remove_traits(nodename, *stale)
+        provider_tree.add_traits(nodename, TRAIT_DOCKER, *sorted(arch_traits))
+
+    def _emulated(self, info, version):
+        """Architectures the engine runs emulated (daemon label, binfmt)."""
+        return hostinfo.emulated_architectures(
+            info, self._backend.is_local(), hostinfo.architecture(version),
+            self._host)
 
     def get_host_cpu_stats(self):
         return hostinfo.host_cpu_stats()

@@ -18,22 +18,89 @@ local; the engine is the hypervisor, so its view is the one reported.
 """
 
 import json
+import logging
 import os
+import threading
 
 from nova.objects import fields as obj_fields
 from oslo_utils import versionutils
 import psutil
 
+from docker_layer import client as layer_client
 from nova_docker_driver import limits
+from scheduler_filters import exception as arch_exc
+from scheduler_filters.core import arch
+
+LOG = logging.getLogger(__name__)
 
 HV_TYPE = obj_fields.HVType.DOCKER
 VM_MODE = obj_fields.VMMode.EXE
+#: Where the kernel lists its binfmt_misc registrations.
+BINFMT_MISC = '/proc/sys/fs/binfmt_misc'
+_warned = set()
+_warned_lock = threading.Lock()
 
 
 def architecture(version):
-    """Nova's name for the engine's architecture (amd64 -> x86_64)."""
-    return obj_fields.Architecture.canonicalize(version.get('Arch') or
-                                                os.uname().machine)
+    """Nova's name for the engine's architecture (amd64 -> x86_64,
+    arm64 -> aarch64: Docker's names, which Nova's own canonicalize does
+    not all know, through the project's one mapping)."""
+    name = version.get('Arch') or os.uname().machine
+    try:
+        return arch.canonicalize(name)
+    except arch_exc.UnknownArchitecture:
+        return obj_fields.Architecture.canonicalize(name)
+
+
+def binfmt_emulated(root=None):
+    """Architectures this host's kernel runs in containers through its
+    binfmt_misc registrations (qemu-user with the F flag), canonical
+    names. Nothing when binfmt_misc is not mounted or is disabled; a
+    registration that cannot serve containers is logged once and skipped.
+    """
+    root = root or BINFMT_MISC
+    try:
+        with open(os.path.join(root, 'status')) as f:
+            if f.read().strip() != 'enabled':
+                return frozenset()
+        names = sorted(os.listdir(root))
+    except OSError:
+        return frozenset()
+    found = set()
+    for name in names:
+        if name in ('status', 'register'):
+            continue
+        try:
+            with open(os.path.join(root, name)) as f:
+                text = f.read()
+        except OSError:
+            continue
+        archs, why = arch.binfmt_architectures(text)
+        found |= archs
+        if why and name.startswith('qemu-'):
+            _warn_once(name, why)
+    return frozenset(found)
+
+
+def _warn_once(name, why):
+    with _warned_lock:
+        if (name, why) in _warned:
+            return
+        _warned.add((name, why))
+    LOG.warning('binfmt_misc entry %s does not count as emulation: %s',
+                name, why)
+
+
+def emulated_architectures(info, local, native, host):
+    """What the engine runs besides ``native``: its daemon label
+    ``docker_emulated_architectures`` (read as the scheduler and the Heat
+    plugin read it) and, for an engine on this host, the kernel's
+    binfmt_misc registrations."""
+    declared = arch.emulated_declared(
+        layer_client.daemon_labels(info).get(arch.EMULATED_LABEL) or '',
+        'the Docker engine of host %s' % host)
+    detected = binfmt_emulated() if local else frozenset()
+    return frozenset(declared | detected) - {native}
 
 
 def hypervisor_version(version):
@@ -80,7 +147,9 @@ def _cpu_model():
     return _cpu_field('model name') or 'unknown'
 
 
-def available_resource(info, version, nodename):
+def available_resource(info, version, nodename, emulated=()):
+    """Nova's resource dict; ``emulated`` becomes the
+    ``docker_emulated_architectures`` stat ArchitectureFilter reads."""
     total_gb, used_gb, free_gb = disk_gb(info)
     memory_mb = info.get('MemTotal', 0) // limits.MiB
     vm = psutil.virtual_memory()
@@ -98,6 +167,8 @@ def available_resource(info, version, nodename):
         'disk_available_least': free_gb,
         'supported_instances': supported_instances(version),
         'numa_topology': None,
+        'stats': ({arch.EMULATED_LABEL: ','.join(sorted(emulated))}
+                  if emulated else {}),
     }
 
 

@@ -124,7 +124,35 @@ def _aio_net(f):
                   '<= %s' % _x(t[key]), f[key] <= t[key])
 
 
+def _scheduler_e2e(f):
+    t = f['targets']
+    e2e = f['end_to_end']
+    sizes = _sizes(e2e)
+    big = sizes[-1]
+    label = ' / '.join(_k(n) for n in sizes)
+    ratios = [e2e[n]['a_over_b_sum_p50'] for n in sizes]
+    target = t['e2e_builtin_over_ours_10k']
+    yield Row('`select_destinations` end to end against Placement (%s '
+              'providers), sum of p50 over four request kinds: Nova\'s '
+              'built-ins / ours with prefilters' % label,
+              ' / '.join(_x(r) for r in ratios)
+              + ' (%s: %s ms / %s ms; ours without prefilters %s ms)' % (
+                  _k(big), _num(e2e[big]['sum_p50_ms']['a_builtin']),
+                  _num(e2e[big]['sum_p50_ms']['b_ours_prefilters']),
+                  _num(e2e[big]['sum_p50_ms']['c_ours_no_prefilters'])),
+              '>= %s at %s' % (_x(target), _k(big)),
+              e2e[big]['a_over_b_sum_p50'] >= target)
+    shares = [e2e[n]['plugins_share_max'] for n in sizes]
+    yield Row('our plug-ins\' share of that request with prefilters, '
+              'p50, worst request kind (%s)' % label,
+              ' / '.join('%.0f%%' % (100 * v) for v in shares),
+              '<= %.0f%%' % (100 * t['e2e_plugins_share']),
+              all(v <= t['e2e_plugins_share'] for v in shares))
+
+
 def _scheduler(f):
+    if 'end_to_end' in f:
+        yield from _scheduler_e2e(f)
     t = f['targets']
     cost = f['cost']
     sizes = _sizes(cost)

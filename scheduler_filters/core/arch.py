@@ -59,8 +59,87 @@ OCI_NAMES = {X86_64: 'amd64', AARCH64: 'arm64', PPC64LE: 'ppc64le',
 PLATFORMS_PROPERTY = 'docker_platforms'
 #: Nova's single-architecture image property.
 ARCH_PROPERTY = 'hw_architecture'
+#: Nova's image property naming an architecture to run under emulation.
+EMULATION_PROPERTY = 'hw_emulation_architecture'
+#: The image properties ``image_architectures`` reads.
+IMAGE_PROPERTIES = (ARCH_PROPERTY, EMULATION_PROPERTY, PLATFORMS_PROPERTY)
 #: Compute-node stat / host label declaring emulated architectures (binfmt).
 EMULATED_LABEL = 'docker_emulated_architectures'
+
+
+# Placement traits (os-traits names; a test checks each against os_traits).
+# HW_ARCH_<arch>: the host runs it natively (Nova's image_metadata_prefilter
+# requires it for ``hw_architecture``). COMPUTE_ARCH_<arch>: the host runs
+# it, natively or emulated (required for ``hw_emulation_architecture``);
+# os-traits has no COMPUTE_ARCH trait for i686, armv7l or armv6.
+HW_ARCH_TRAITS = {
+    X86_64: 'HW_ARCH_X86_64', AARCH64: 'HW_ARCH_AARCH64',
+    PPC64LE: 'HW_ARCH_PPC64LE', S390X: 'HW_ARCH_S390X', I686: 'HW_ARCH_I686',
+    ARMV7L: 'HW_ARCH_ARMV7', ARMV6: 'HW_ARCH_ARMV6'}
+COMPUTE_ARCH_TRAITS = {
+    X86_64: 'COMPUTE_ARCH_X86_64', AARCH64: 'COMPUTE_ARCH_AARCH64',
+    PPC64LE: 'COMPUTE_ARCH_PPC64LE', S390X: 'COMPUTE_ARCH_S390X'}
+#: Prefixes of the traits ``placement_traits`` manages.
+TRAIT_PREFIXES = ('HW_ARCH_', 'COMPUTE_ARCH_')
+
+# ELF (class, data encoding, e_machine) -> the canonical architectures a
+# binfmt_misc registration for such binaries runs (qemu-arm runs ARMv6
+# and ARMv7 binaries alike).
+_ELF_MACHINES = {
+    (2, 1, 62): (X86_64,), (1, 1, 3): (I686,), (2, 1, 183): (AARCH64,),
+    (1, 1, 40): (ARMV7L, ARMV6), (2, 1, 21): (PPC64LE,), (2, 2, 22): (S390X,),
+}
+_ELF_MAGIC = '7f454c46'
+
+
+def placement_traits(native, emulated=()):
+    """The os-traits a host reports for its architectures: HW_ARCH_ of the
+    native one, COMPUTE_ARCH_ of every one it runs (native or emulated)
+    that os-traits names. Names are canonical (``canonicalize``)."""
+    traits = set()
+    if native in HW_ARCH_TRAITS:
+        traits.add(HW_ARCH_TRAITS[native])
+    for name in {native} | set(emulated):
+        if name in COMPUTE_ARCH_TRAITS:
+            traits.add(COMPUTE_ARCH_TRAITS[name])
+    return frozenset(traits)
+
+
+def binfmt_architectures(text):
+    """What one ``/proc/sys/fs/binfmt_misc/<entry>`` lets containers run.
+
+    Returns (frozenset of canonical architectures, None) or (empty
+    frozenset, why not). An entry counts when it is enabled, matches ELF
+    binaries by magic at offset 0 for an architecture named here, and has
+    the ``F`` flag (the kernel opens the interpreter when it is registered;
+    without it the interpreter is looked up inside each container, where
+    it is not).
+    """
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    fields = {}
+    for line in lines[1:]:
+        key, _sep, value = line.partition(' ')
+        fields[key.rstrip(':')] = value.strip()
+    if not lines or lines[0] != 'enabled':
+        return frozenset(), 'disabled'
+    magic = fields.get('magic', '').lower()
+    if not magic.startswith(_ELF_MAGIC) or len(magic) < 40 or (
+            fields.get('offset', '0') != '0'):
+        return frozenset(), 'not an ELF registration'
+    try:
+        data = bytes.fromhex(magic[:40])
+    except ValueError:
+        return frozenset(), 'malformed magic %r' % magic
+    order = 'little' if data[5] == 1 else 'big'
+    key = (data[4], data[5], int.from_bytes(data[18:20], order))
+    archs = _ELF_MACHINES.get(key)
+    if archs is None:
+        return frozenset(), 'ELF machine %d (class %d) is not an ' \
+            'architecture Nova names here' % (key[2], key[0])
+    if 'F' not in fields.get('flags', ''):
+        return frozenset(), ('no F flag: containers cannot reach the '
+                             'interpreter %s' % fields.get('interpreter'))
+    return frozenset(archs), None
 
 
 def canonicalize(name, field='architecture'):
@@ -175,24 +254,30 @@ def parse_platforms(value, field=PLATFORMS_PROPERTY):
 def image_architectures(properties):
     """Architectures an image runs on, from its properties; None means any.
 
-    ``docker_platforms`` (multi-arch index) wins over ``hw_architecture``;
-    when both are present they must agree, else the image is ambiguous.
+    ``docker_platforms`` (multi-arch index) wins over ``hw_architecture``
+    and ``hw_emulation_architecture`` (Nova's way of saying the image is
+    for that architecture and may run emulated); a single-architecture
+    property must agree with the others, else the image is ambiguous.
     """
     props = properties or {}
     plats = props.get(PLATFORMS_PROPERTY)
-    single = props.get(ARCH_PROPERTY)
     result = None
+    source = PLATFORMS_PROPERTY
     if plats not in (None, ''):
         result = parse_platforms(plats)
-    if single not in (None, ''):
-        one = canonicalize(single, ARCH_PROPERTY)
+    for field in (EMULATION_PROPERTY, ARCH_PROPERTY):
+        single = props.get(field)
+        if single in (None, ''):
+            continue
+        one = canonicalize(single, field)
         if result is None:
-            result = frozenset((one,))
+            result, source = frozenset((one,)), field
         elif one not in result:
             raise exception.MalformedPlatform(
-                field=ARCH_PROPERTY, value=single,
-                reason='not among %s %s' % (PLATFORMS_PROPERTY,
-                                            sorted(result)))
+                field=field, value=single,
+                reason='not among %s %s (a container image has the '
+                       'architectures it was built for)'
+                       % (source, sorted(result)))
     return result
 
 

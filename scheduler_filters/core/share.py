@@ -40,6 +40,16 @@ class Decision:
     headroom: float = 0.0
 
 
+def unlisted_refusal(plan):
+    """The decision for a project the plan does not list when the plan
+    denies unlisted projects (no usage needed to reach it), else None."""
+    if plan.unlisted == 'deny':
+        return Decision(False, False, None,
+                        'project is not in the share plan and the plan '
+                        'denies unlisted projects')
+    return None
+
+
 class Pool:
     """A plan applied to a capacity and per-project usage (one pool of hosts).
 
@@ -184,10 +194,9 @@ class Pool:
             level = level.parent
 
     def _decide_unlisted(self, demand, res):
-        if self.plan.unlisted == 'deny':
-            return Decision(False, False, None,
-                            'project is not in the share plan and the plan '
-                            'denies unlisted projects')
+        refused = unlisted_refusal(self.plan)
+        if refused is not None:
+            return refused
         need = {}
         for r in res:
             over = self.unlisted_used[r] + demand[r] - self.unlisted_ent[r]

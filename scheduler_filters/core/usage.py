@@ -34,6 +34,12 @@ class UsageSource(metaclass=abc.ABCMeta):
         """(capacity, {project_id: {resource: amount}}) on those hosts only
         (for per-aggregate pools)."""
 
+    def pools_view(self, context, pools):
+        """{pool name: ``hosts_view`` of its hosts} for {pool name: hosts};
+        a source may read all pools at once."""
+        return {name: self.hosts_view(context, hosts)
+                for name, hosts in pools.items()}
+
     def instance_allocation(self, context, instance_uuid):
         """{resource: amount} the instance already holds (a move or resize
         re-schedules an existing instance); {} for a new one."""

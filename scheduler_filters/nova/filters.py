@@ -67,9 +67,10 @@ class _RequestFilter(filters.BaseHostFilter, metaclass=abc.ABCMeta):
 class ArchitectureFilter(_RequestFilter):
     """Pass hosts that run the image's architecture natively or emulated.
 
-    The image says what it runs on with ``hw_architecture`` and/or
-    ``docker_platforms`` (an OCI image index's platforms, e.g.
-    "linux/amd64,linux/arm64/v8"); hosts by ``supported_instances`` and,
+    The image says what it runs on with ``hw_architecture``,
+    ``hw_emulation_architecture`` and/or ``docker_platforms`` (an OCI image
+    index's platforms, e.g. "linux/amd64,linux/arm64/v8"); hosts by
+    ``supported_instances`` and,
     for emulation (binfmt), the ``docker_emulated_architectures`` compute
     stat or aggregate metadata. An unknown architecture passes no host
     (the reason is logged), never every host silently.

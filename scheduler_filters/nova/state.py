@@ -134,13 +134,19 @@ def contexts():
 
     The request's context is oslo.context's current one, which Nova's RPC
     server sets for the call being served; the database context is an
-    admin context carrying its global request id. Outside a request (tests,
-    tools) both are an admin context.
+    admin context carrying its request id and global request id. Outside a
+    request (tests, tools) both are an admin context.
+
+    The same request id matters beyond the logs: Nova's ``target_cell``
+    makes its copy of the context the thread's current one, so a database
+    read of another request id would move this request's later plug-ins
+    to a new ``request_key`` and compute its facts again.
     """
     admin = nova_ctx.get_admin_context()
     current = oslo_ctx.get_current()
     if current is None:
         return admin, admin
+    admin.request_id = current.request_id
     admin.global_request_id = current.global_id
     return admin, current
 
@@ -257,17 +263,20 @@ def _build_share(spec_obj, request):
         from nova import objects
         aggs = {a.name: a for a in objects.AggregateList.get_all(context)}
         taken = set()
-        for name, aplan in agg_plans.items():
+        members = {}
+        for name in agg_plans:
             agg = aggs.get(name)
             if agg is None:
                 LOG.warning('share plan names aggregate %s, which does not '
                             'exist', name)
                 continue
             # A host in several planned aggregates follows the first.
-            hosts = set(agg.hosts or ()) - taken
-            taken |= hosts
-            capacity, per_project = source.hosts_view(context, hosts)
-            pool = share.Pool(aplan, capacity, per_project)
+            members[name] = set(agg.hosts or ()) - taken
+            taken |= members[name]
+        views = source.pools_view(context, members)
+        for name, hosts in members.items():
+            capacity, per_project = views[name]
+            pool = share.Pool(agg_plans[name], capacity, per_project)
             decision = agg_decisions[name] = pool.decide(request.project_id,
                                                          demand)
             for host in hosts:
@@ -275,6 +284,25 @@ def _build_share(spec_obj, request):
             _add(agg_cap, capacity)
             for pid, amounts in per_project.items():
                 _add(agg_used.setdefault(pid, {}), amounts)
+    refused = (share.unlisted_refusal(plan)
+               if request.project_id not in plan.by_project else None)
+    if refused is not None:
+        # No usage is needed to refuse a project the default plan does
+        # not take (a project with a pool of its own, say).
+        default = refused
+    else:
+        default = _default_pool(plan, source, context, request, demand,
+                                agg_cap, agg_used)
+    if not default.allowed:
+        LOG.info('TenantShareFilter: project %s refused in the default '
+                 'pool: %s', request.project_id, default.reason)
+    return ShareView(default, agg_decisions, agg_by_host)
+
+
+def _default_pool(plan, source, context, request, demand, agg_cap,
+                  agg_used):
+    """The default pool's decision: the fleet less the aggregate pools,
+    usage of the plan's projects from Placement."""
     fleet_cap, fleet_used = source.fleet(context)
     # The default pool is the fleet less the aggregate pools.
     capacity = {r: max(0, v - agg_cap.get(r, 0))
@@ -293,12 +321,8 @@ def _build_share(spec_obj, request):
         r: max(0, v - agg_total.get(r, 0)
                - sum(u.get(r, 0) for u in usage.values()))
         for r, v in fleet_used.items()}
-    default = share.Pool(plan, capacity, usage).decide(request.project_id,
-                                                       demand)
-    if not default.allowed:
-        LOG.info('TenantShareFilter: project %s refused in the default '
-                 'pool: %s', request.project_id, default.reason)
-    return ShareView(default, agg_decisions, agg_by_host)
+    return share.Pool(plan, capacity, usage).decide(request.project_id,
+                                                    demand)
 
 
 def _add(total, amounts):
@@ -320,9 +344,10 @@ def _image_architectures(spec_obj):
         return None, None
     props = {}
     if image.obj_attr_is_set('properties'):
-        hw = image.properties.get('hw_architecture')
-        if hw:
-            props[arch.ARCH_PROPERTY] = hw
+        for field in (arch.ARCH_PROPERTY, arch.EMULATION_PROPERTY):
+            value = image.properties.get(field)
+            if value:
+                props[field] = value
     image_id = image.id if image.obj_attr_is_set('id') else None
     if image_id and CONF.docker_scheduler.read_image_platforms:
         try:

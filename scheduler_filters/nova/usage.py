@@ -27,6 +27,7 @@ count the instances on the aggregate's hosts from Nova's database, since
 placement cannot report usage per project per provider.
 """
 
+import logging
 import threading
 import time
 
@@ -34,10 +35,12 @@ from nova import context as nova_ctx
 from nova import exception as nova_exception
 from nova import objects
 from nova.scheduler.client import report
+from oslo_context import context as oslo_ctx
 
 from scheduler_filters.core import facts
 from scheduler_filters.core import usage
 
+LOG = logging.getLogger(__name__)
 USAGES_VERSION = '1.38'
 
 
@@ -46,14 +49,27 @@ class PlacementUsage(usage.UsageSource):
         self.capacity_ttl = capacity_ttl
         self.usage_ttl = usage_ttl
         self._lock = threading.Lock()
-        self._fleet = None
-        self._fleet_at = 0.0
+        self._nodes = None  # (time read, {host: [ComputeNode]}, fleet)
+        self._refreshing = False
         self._usage = {}  # project -> (time, amounts)
 
     def project_usage(self, context, project_ids):
         now = time.monotonic()
         out = {}
         client = report.report_client_singleton()
+        # The request's context stays the thread's current one (the
+        # per-request seam is keyed by its request id), whatever the
+        # client does: a Placement served in this process (Nova's test
+        # fixture) makes its own request context current.
+        current = oslo_ctx.get_current()
+        try:
+            self._read_usage(context, client, project_ids, now, out)
+        finally:
+            if current is not None:
+                current.update_store()
+        return out
+
+    def _read_usage(self, context, client, project_ids, now, out):
         for pid in project_ids:
             hit = self._usage.get(pid)
             if hit is not None and self.usage_ttl and \
@@ -68,7 +84,6 @@ class PlacementUsage(usage.UsageSource):
                                    % (pid, resp.status_code))
             out[pid] = _amounts(resp.json().get('usages', {}))
             self._usage[pid] = (now, out[pid])
-        return out
 
     def instance_allocation(self, context, instance_uuid):
         """What an existing instance holds (its current flavor) when it is
@@ -99,22 +114,68 @@ class PlacementUsage(usage.UsageSource):
                 facts.DISK_GB: f.root_gb + f.ephemeral_gb,
                 facts.INSTANCES: 1}
 
-    def fleet(self, context):
+    def _compute_nodes(self, context):
+        """({host: [ComputeNode]}, fleet sums), read from every cell at
+        most once per ``capacity_ttl``: the fleet and every aggregate
+        pool of a request are cut from the same read.
+
+        The first read is made by the request that needs it. Once a read
+        is older than ``capacity_ttl`` the next request starts a new one
+        in the background and goes on with the last: capacity moves
+        slowly, and reading every compute node of a large fleet (seconds
+        at 10k) must not land in one request's time. With a TTL of 0
+        every call reads.
+        """
         now = time.monotonic()
         with self._lock:
-            if self._fleet is None or now - self._fleet_at >= \
-                    self.capacity_ttl:
-                nodes = _compute_nodes(context)
-                self._fleet = _sum_nodes(nodes)
-                self._fleet_at = now
-            return self._fleet
+            nodes = self._nodes
+            if nodes is not None and now - nodes[0] < self.capacity_ttl:
+                return nodes[1], nodes[2]
+            if nodes is not None and self.capacity_ttl > 0:
+                if not self._refreshing:
+                    self._refreshing = True
+                    threading.Thread(
+                        target=self._refresh, args=(context,), daemon=True,
+                        name='docker-scheduler-capacity').start()
+                return nodes[1], nodes[2]
+            self._nodes = nodes = _read_nodes(context)
+            return nodes[1], nodes[2]
+
+    def _refresh(self, context):
+        try:
+            fresh = _read_nodes(context)
+            with self._lock:
+                self._nodes = fresh
+        except Exception:
+            LOG.exception('TenantShareFilter: cannot read the compute '
+                          'nodes; the last read stays in use')
+        finally:
+            with self._lock:
+                self._refreshing = False
+
+    def fleet(self, context):
+        return self._compute_nodes(context)[1]
 
     def hosts_view(self, context, hosts):
-        hosts = set(hosts)
-        nodes = [n for n in _compute_nodes(context) if n.host in hosts]
-        capacity, _used = _sum_nodes(nodes)
-        per_project = {}
-        for inst in _instances_on(context, sorted(hosts)):
+        return self.pools_view(context, {None: hosts})[None]
+
+    def pools_view(self, context, pools):
+        """Every pool's capacity (cached nodes) and usage, the instances of
+        all pools read in one query per cell."""
+        if not pools:
+            return {}
+        by_host = self._compute_nodes(context)[0]
+        pool_of = {}
+        out = {}
+        for name, hosts in pools.items():
+            hosts = set(hosts)
+            for h in hosts:
+                pool_of.setdefault(h, name)
+            nodes = [n for h in hosts for n in by_host.get(h, ())]
+            out[name] = (_sum_nodes(nodes)[0], {})
+        for inst in (_instances_on(context, sorted(pool_of))
+                     if pool_of else ()):
+            per_project = out[pool_of[inst.host]][1]
             amounts = per_project.setdefault(inst.project_id, {})
             flavor = inst.flavor
             for r, v in ((facts.VCPU, flavor.vcpus),
@@ -122,7 +183,7 @@ class PlacementUsage(usage.UsageSource):
                          (facts.DISK_GB, flavor.root_gb + flavor.ephemeral_gb),
                          (facts.INSTANCES, 1)):
                 amounts[r] = amounts.get(r, 0) + v
-        return capacity, per_project
+        return out
 
 
 def _amounts(usages):
@@ -141,6 +202,15 @@ def _amounts(usages):
             elif key in out:
                 out[key] += value
     return out
+
+
+def _read_nodes(context):
+    """(time read, {host: [ComputeNode]}, fleet sums)."""
+    nodes = _compute_nodes(context)
+    by_host = {}
+    for n in nodes:
+        by_host.setdefault(n.host, []).append(n)
+    return (time.monotonic(), by_host, _sum_nodes(nodes))
 
 
 def _compute_nodes(context):

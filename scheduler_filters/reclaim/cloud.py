@@ -218,9 +218,7 @@ class ComputeAPICloud(Cloud):
         if self.images is None or not image_id:
             return None
         image = self.images.get('/images/%s' % image_id)
-        props = {k: image[k] for k in (arch.ARCH_PROPERTY,
-                                       arch.PLATFORMS_PROPERTY)
-                 if image.get(k)}
+        props = {k: image[k] for k in arch.IMAGE_PROPERTIES if image.get(k)}
         return arch.image_architectures(props)
 
     def failed_at(self, server):

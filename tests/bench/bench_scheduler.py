@@ -43,6 +43,30 @@ the targets are printed next to the figures, never asserted.
    owner's boot ACTIVE), against grace period + one cycle interval, at
    grace 4 s / cycle 1 s and at 12 s / 3 s (the defaults' 4:1 ratio; the
    API's whole-second timestamps weigh less at 12 s).
+4. End to end: real Nova's ``SchedulerManager.select_destinations``
+   in-process against a real Placement (in-process, on its SQLite
+   database fixture) holding 1k and 10k Docker compute providers (each
+   size in a process of its own): mixed architectures (x86_64, aarch64,
+   ppc64le; one x86 host in five emulates aarch64), ten tenant pools (a
+   quarter of the hosts; Nova aggregates mirrored as Placement aggregates,
+   ``filter_tenant_id`` metadata, and a share-plan pool each with its
+   project only) and a share plan for the rest. Four kinds of request
+   (none, architecture, tenant, both), each through four schedulers in
+   the same rounds: (a) Nova's built-in ComputeFilter,
+   ImagePropertiesFilter, AggregateMultiTenancyIsolation and RAM/CPU/Disk
+   weighers set to pack, prefilters off; (b) ours (ComputeFilter,
+   ArchitectureFilter, TenantShareFilter, BinPack/Emulation/TenantShare
+   weighers) with ``image_metadata_prefilter`` and
+   ``limit_tenants_to_placement_aggregate`` on; (c) ours with them off;
+   (d) the built-ins with them on. Timed: the whole call (Placement's
+   allocation candidates, Nova's host states, filters, weighers, the
+   claim); each claim is given back untimed. Our plug-ins' own time in (b)
+   is measured around the calls Nova's handlers make on them (including
+   their Placement and database reads). Targets, reported, not asserted:
+   (a)/(b) >= 3 at 10k (on the sum of the four kinds' p50), our plug-ins
+   <= 10% of (b). The built-ins cannot keep a tenant inside its pool
+   without the prefilter: in (a) a pool's project may also land outside
+   it (same hosts judged, a looser policy).
 """
 
 import os
@@ -248,17 +272,24 @@ def bench_cost_per_process():
     which made every path measured there, Nova's built-ins included,
     20-35% slower than in a process holding only that fleet.
     """
+    return {n: figures[str(n)]
+            for n, figures in _per_process('cost', SIZES).items()}
+
+
+def _per_process(part, sizes):
+    """{size: figures} of ``python -m tests.bench.bench_scheduler <part>
+    <size>``, each size in a process of its own."""
     import json
     import subprocess
     results = {}
-    for n in SIZES:
+    for n in sizes:
         with tempfile.NamedTemporaryFile(suffix='.json') as out:
             subprocess.run(
                 [sys.executable, '-m', 'tests.bench.bench_scheduler',
-                 'cost', str(n)],
+                 part, str(n)],
                 env=dict(os.environ, BENCH_COST_OUT=out.name), check=True)
             with open(out.name) as f:
-                results[n] = json.load(f)[str(n)]
+                results[n] = json.load(f)
     return results
 
 
@@ -656,7 +687,6 @@ def bench_reclaim(runs=((4.0, 1.0), (12.0, 3.0))):
 
 
 def _measure_reclaim(grace, interval):
-    import unittest
     from tests.functional.scheduler_filters import test_share
     out = {}
 
@@ -710,14 +740,8 @@ def _measure_reclaim(grace, interval):
                        ratio_issued_over_grace=round(acted / grace, 3),
                        cycles=r.cycles)
 
-    suite = unittest.TestSuite([Measure('test_measure')])
-    result = unittest.TextTestRunner(stream=open(os.devnull, 'w'),
-                                     verbosity=0).run(suite)
-    if not result.wasSuccessful():
-        for _case, tb in result.errors + result.failures:
-            print(tb[-3000:], file=sys.stderr)
-        raise RuntimeError('reclaim measurement failed (grace %s s, '
-                           'interval %s s)' % (grace, interval))
+    _run_measure(Measure, 'reclaim measurement failed (grace %s s, '
+                 'interval %s s)' % (grace, interval))
     print('reclaim, grace %.0f s / cycle %.0f s: shelve issued after %.2f s '
           '(%.2fx grace), share freed (offloaded) after %.2f s, owner '
           'ACTIVE after %.2f s; target grace + cycle = %.1f s: issued/target '
@@ -731,6 +755,404 @@ def _measure_reclaim(grace, interval):
     return out
 
 
+# -- 4. select_destinations end to end ------------------------------------
+
+E2E_SIZES = (1000, 10000)
+E2E_ROUNDS = {1000: 12, 10000: 6}
+E2E_POOLS = 10
+E2E_ARCHS = ['x86_64'] * 6 + ['aarch64'] * 3 + ['ppc64le']
+E2E_OWNS = {'VCPU': 100000, 'MEMORY_MB': 200000000, 'instances': 100000}
+# research and ops share the hosts in no pool (any other project is
+# refused there); each pool is its tenant's alone.
+E2E_PLAN = {
+    'version': 1, 'resources': ['VCPU', 'MEMORY_MB', 'instances'],
+    'unlisted_projects': 'deny',
+    'projects': [{'name': p, 'owns': dict(E2E_OWNS)} for p in ('research', 'ops')],
+    'aggregates': {
+        'pool-%d' % k: {'unlisted_projects': 'deny', 'projects': [
+            {'name': 'tenant-%d' % k, 'owns': dict(E2E_OWNS)}]}
+        for k in range(E2E_POOLS)}}
+# (name, project, hw_architecture)
+E2E_REQUESTS = (('plain', 'ops', None), ('arch', 'ops', 'aarch64'),
+                ('tenant', 'tenant-2', None),
+                ('arch+tenant', 'tenant-2', 'aarch64'))
+# (name, filters, weighers, prefilters on)
+E2E_CONFIGS = (
+    ('a_builtin', ['ComputeFilter', 'ImagePropertiesFilter',
+                   'AggregateMultiTenancyIsolation'],
+     ['nova.scheduler.weights.ram.RAMWeigher',
+      'nova.scheduler.weights.cpu.CPUWeigher',
+      'nova.scheduler.weights.disk.DiskWeigher'], False),
+    ('b_ours_prefilters', ['ComputeFilter', 'ArchitectureFilter',
+                           'TenantShareFilter'],
+     ['scheduler_filters.BinPackWeigher', 'scheduler_filters.EmulationWeigher',
+      'scheduler_filters.TenantShareWeigher'], True),
+    ('c_ours_no_prefilters', None, None, False),  # b's plug-ins
+    ('d_builtin_prefilters', None, None, True),   # a's plug-ins
+)
+
+
+class _PluginClock:
+    """Time spent inside our filter and weigher objects of one scheduler.
+
+    Wraps the methods Nova's handlers call on each plug-in *instance* the
+    HostManager loaded (filter_all, weigh_objects, weight_multiplier);
+    Nova's own code is left as it is. The wrappers' own cost (two clock
+    reads per call) is counted as ours.
+    """
+
+    def __init__(self, host_manager):
+        self.spent = 0.0
+        for plugin in (list(host_manager.enabled_filters)
+                       + list(host_manager.weighers)):
+            if not type(plugin).__module__.startswith('scheduler_filters'):
+                continue
+            for name in ('filter_all', 'weigh_objects', 'weight_multiplier'):
+                if hasattr(plugin, name):
+                    setattr(plugin, name, self._timed(getattr(plugin, name)))
+
+    def _timed(self, method):
+        clock = time.perf_counter
+
+        def timed(*args, **kwargs):
+            t0 = clock()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                self.spent += clock() - t0
+        return timed
+
+
+def bench_e2e_per_process():
+    """``bench_e2e`` for each fleet size in a process of its own."""
+    return {str(n): figures
+            for n, figures in _per_process('e2e', E2E_SIZES).items()}
+
+
+def bench_e2e(n, rounds=None):
+    """Real Nova's SchedulerManager.select_destinations against a real
+    Placement holding ``n`` Docker compute providers; see the docstring."""
+    from tests.rig import nova as nova_rig
+    rounds = rounds or E2E_ROUNDS.get(n, 6)
+    out = {}
+
+    class Measure(nova_rig.NovaCloudTestCase):
+        compute_hosts = ()
+
+        def _setup_services(self):
+            tmp = tempfile.mkdtemp(prefix='bench-e2e-')
+            self.plan_path = os.path.join(tmp, 'plan.yaml')
+            import yaml
+            with open(self.plan_path, 'w') as f:
+                yaml.safe_dump(E2E_PLAN, f)
+            self.flags(share_plan_file=self.plan_path,
+                       group='docker_scheduler')
+            # The fleet is written once; its services stay "up".
+            self.flags(service_down_time=24 * 3600)
+            # Nova's built-in weighers pack, as BinPackWeigher does.
+            self.flags(ram_weight_multiplier=-1.0, cpu_weight_multiplier=-1.0,
+                       disk_weight_multiplier=-1.0,
+                       shuffle_best_same_weighed_hosts=False,
+                       available_filters=[
+                           'nova.scheduler.filters.all_filters',
+                           'scheduler_filters.ArchitectureFilter',
+                           'scheduler_filters.TenantShareFilter'],
+                       group='filter_scheduler')
+            self.flags(placement_aggregate_required_for_tenants=False,
+                       group='scheduler')
+            super()._setup_services()
+
+        def test_measure(self):
+            from nova import context as nova_context
+            ctxt = nova_context.get_admin_context()
+            timings = _e2e_populate(self, ctxt, n)
+            print('populated in s: %s' % timings, flush=True)
+            out['populate_s'] = timings
+            out.update(_e2e_measure(self, ctxt, n, rounds))
+
+    _run_measure(Measure, 'end-to-end measurement failed at %d hosts' % n)
+    return out
+
+
+def _run_measure(case_class, failed):
+    """Run ``case_class('test_measure')`` (a Nova functional test case);
+    RuntimeError(failed) with its traceback on stderr if it fails."""
+    import unittest
+    suite = unittest.TestSuite([case_class('test_measure')])
+    result = unittest.TextTestRunner(stream=open(os.devnull, 'w'),
+                                     verbosity=0).run(suite)
+    if not result.wasSuccessful():
+        for _case, tb in result.errors + result.failures:
+            print(tb[-3000:], file=sys.stderr)
+        raise RuntimeError(failed)
+
+
+def _e2e_fleet(n, seed=11):
+    """[(host name, architecture, emulated, pool index or None)]."""
+    rnd = random.Random(seed)
+    fleet = []
+    for i in range(n):
+        native = rnd.choice(E2E_ARCHS)
+        # One x86 host in five runs arm64 images under binfmt emulation.
+        emulated = ('aarch64',) if (native == 'x86_64'
+                                    and rnd.random() < 0.2) else ()
+        slot = rnd.randrange(4 * E2E_POOLS)  # a quarter of hosts in pools
+        fleet.append(('host-%05d' % i, native, emulated,
+                      slot if slot < E2E_POOLS else None))
+    return fleet
+
+
+def _e2e_populate(case, ctxt, n, batch=500):
+    """Nova's records (aggregates, services, compute nodes) through Nova's
+    objects, the resource providers through Placement's own objects, each
+    batch of hosts in one transaction of that service's database API.
+    Placement's REST API costs ~30 ms per provider here (four calls each),
+    its objects ~3 ms: 10k providers in ~30 s instead of ~5 min."""
+    from nova import context as nova_context
+    from nova.db.main import api as main_db
+    from nova import objects
+    from oslo_utils import uuidutils
+    from placement import context as placement_context
+    from placement import db_api as placement_db
+    from placement.objects import inventory as inv_obj
+    from placement.objects import resource_provider as rp_obj
+    from placement.objects import trait as trait_obj
+
+    from scheduler_filters.core import arch
+
+    fleet = _e2e_fleet(n)
+    timings = {}
+    t0 = time.perf_counter()
+    pools = []
+    for k in range(E2E_POOLS):
+        agg = objects.Aggregate(ctxt, name='pool-%d' % k,
+                                uuid=uuidutils.generate_uuid(),
+                                metadata={'filter_tenant_id': 'tenant-%d' % k})
+        agg.create()
+        pools.append(agg)
+    for name, _native, _emulated, pool in fleet:
+        if pool is not None:
+            pools[pool].add_host(name)
+    timings['nova_aggregates'] = round(time.perf_counter() - t0, 2)
+
+    t0 = time.perf_counter()
+    cell = [c for c in objects.CellMappingList.get_all(ctxt)
+            if c.name == 'cell1'][0]
+    uuids = {}
+    with nova_context.target_cell(ctxt, cell) as cctxt:
+        for start in range(0, n, batch):
+            with main_db.context_manager.writer.using(cctxt):
+                for name, native, emulated, _pool in fleet[start:start + batch]:
+                    service = objects.Service(
+                        cctxt, host=name, binary='nova-compute',
+                        topic='compute', report_count=0, disabled=False)
+                    service.create()
+                    uuids[name] = uuidutils.generate_uuid()
+                    stats = ({arch.EMULATED_LABEL: ','.join(emulated)}
+                             if emulated else {})
+                    objects.ComputeNode(
+                        cctxt, uuid=uuids[name], host=name,
+                        hypervisor_hostname=name, service_id=service.id,
+                        vcpus=HOST_VCPUS, memory_mb=HOST_RAM, local_gb=1000,
+                        vcpus_used=0, memory_mb_used=0, local_gb_used=0,
+                        free_ram_mb=HOST_RAM, free_disk_gb=1000,
+                        disk_available_least=1000, current_workload=0,
+                        running_vms=0, hypervisor_type='docker',
+                        hypervisor_version=20010024, host_ip='127.0.0.1',
+                        cpu_info='{"arch": "%s"}' % native,
+                        supported_hv_specs=[objects.HVSpec(
+                            arch=native, hv_type='docker', vm_mode='exe')],
+                        stats=stats, cpu_allocation_ratio=1.0,
+                        ram_allocation_ratio=1.0,
+                        disk_allocation_ratio=1.0).create()
+    timings['nova_compute_nodes'] = round(time.perf_counter() - t0, 2)
+
+    t0 = time.perf_counter()
+    pctx = placement_context.RequestContext(
+        user_id='admin', project_id='admin',
+        config=case.placement.fixture.conf_fixture.conf)
+    traits = {}
+    for name, native, emulated, _pool in fleet:
+        key = arch.placement_traits(native, emulated) | {
+            'CUSTOM_HYPERVISOR_DOCKER', 'OWNER_NOVA'}
+        traits[name] = sorted(key)
+    objs = {}
+    for name in sorted({t for ts in traits.values() for t in ts}):
+        try:
+            objs[name] = trait_obj.Trait.get_by_name(pctx, name)
+        except Exception:
+            trait = trait_obj.Trait(pctx, name=name)
+            trait.create()
+            objs[name] = trait
+    for start in range(0, n, batch):
+        with placement_db.placement_context_manager.writer.using(pctx):
+            for name, _native, _emulated, pool in fleet[start:start + batch]:
+                rp = rp_obj.ResourceProvider(pctx, name=name,
+                                             uuid=uuids[name])
+                rp.create()
+                rp.set_inventory([
+                    inv_obj.Inventory(resource_provider=rp, resource_class=rc,
+                                      total=total, max_unit=total)
+                    for rc, total in (('VCPU', HOST_VCPUS),
+                                      ('MEMORY_MB', HOST_RAM),
+                                      ('DISK_GB', 1000))])
+                rp.set_traits([objs[t] for t in traits[name]])
+                if pool is not None:
+                    rp.set_aggregates([pools[pool].uuid])
+    timings['placement_providers'] = round(time.perf_counter() - t0, 2)
+    timings['hosts'] = n
+    timings['in_pools'] = sum(1 for f in fleet if f[3] is not None)
+    return timings
+
+
+def _e2e_managers(case):
+    """One real SchedulerManager per plug-in set, built after the fleet
+    (as a scheduler started against it: aggregates and instances read at
+    start)."""
+    from nova.scheduler import manager as sched_manager
+    managers = {}
+    for name, filters, weighers, _pre in E2E_CONFIGS:
+        if filters is None:
+            continue
+        case.flags(enabled_filters=filters, weight_classes=weighers,
+                   group='filter_scheduler')
+        managers[name] = sched_manager.SchedulerManager()
+    managers['c_ours_no_prefilters'] = managers['b_ours_prefilters']
+    managers['d_builtin_prefilters'] = managers['a_builtin']
+    return managers
+
+
+def _e2e_spec(ctxt, project, image_id, hw_arch):
+    from nova import objects
+    props = {'hw_architecture': hw_arch} if hw_arch else {}
+    image = objects.ImageMeta.from_dict({
+        'id': image_id, 'name': 'bench', 'status': 'active',
+        'container_format': 'docker', 'disk_format': 'raw',
+        'properties': props})
+    flavor = objects.Flavor(
+        id=1, flavorid='bench', name='bench', vcpus=1, memory_mb=512,
+        root_gb=1, ephemeral_gb=0, swap=0, rxtx_factor=1.0, vcpu_weight=0,
+        disabled=False, is_public=True, description=None, extra_specs={})
+    return objects.RequestSpec.from_components(
+        ctxt, str(uuid.uuid4()), image, flavor, None, None, {}, None, None,
+        project_id=project, user_id='bench')
+
+
+def _e2e_measure(case, ctxt, n, rounds):
+    from nova import context as nova_context
+    from oslo_messaging.rpc import dispatcher
+
+    images = {None: case.glance.create(ctxt, {
+        'name': 'any', 'status': 'active', 'container_format': 'docker',
+        'disk_format': 'raw', 'min_ram': 0, 'min_disk': 0, 'size': 1,
+        'properties': {}})['id']}
+    images['aarch64'] = case.glance.create(ctxt, {
+        'name': 'arm', 'status': 'active', 'container_format': 'docker',
+        'disk_format': 'raw', 'min_ram': 0, 'min_disk': 0, 'size': 1,
+        'properties': {'hw_architecture': 'aarch64'}})['id']
+    t0 = time.perf_counter()
+    managers = _e2e_managers(case)
+    started_s = time.perf_counter() - t0
+    clock = _PluginClock(managers['b_ours_prefilters'].host_manager)
+    samples = {(c[0], r[0]): [] for c in E2E_CONFIGS for r in E2E_REQUESTS}
+    ours = {r[0]: [] for r in E2E_REQUESTS}
+    hosts_seen = {}
+    failures = []
+    for _round in range(rounds + 1):  # the first round warms up, untimed
+        for req_name, project, hw_arch in E2E_REQUESTS:
+            for cfg_name, _f, _w, prefilters in E2E_CONFIGS:
+                case.flags(image_metadata_prefilter=prefilters,
+                           limit_tenants_to_placement_aggregate=prefilters,
+                           group='scheduler')
+                rctx = nova_context.RequestContext(
+                    user_id='bench', project_id=project, is_admin=False)
+                spec = _e2e_spec(rctx, project, images[hw_arch], hw_arch)
+                gc.collect()
+                spent = clock.spent
+                t0 = time.perf_counter()
+                try:
+                    sel = managers[cfg_name].select_destinations(
+                        rctx, spec_obj=spec,
+                        instance_uuids=[spec.instance_uuid],
+                        return_objects=True, return_alternates=False)
+                except dispatcher.ExpectedException:  # NoValidHost
+                    sel = None
+                took = time.perf_counter() - t0
+                if sel is None:
+                    failures.append((cfg_name, req_name))
+                    if os.environ.get('BENCH_E2E_DEBUG'):
+                        print(case.stdlog.logger.output[-3000:])
+                    continue
+                host = sel[0][0].service_host
+                hosts_seen.setdefault((cfg_name, req_name), set()).add(host)
+                # Untimed: give the claim back, so every request sees the
+                # same fleet.
+                case.placement.delete('/allocations/%s' % spec.instance_uuid)
+                if _round:
+                    samples[(cfg_name, req_name)].append(took)
+                    if cfg_name == 'b_ours_prefilters':
+                        ours[req_name].append(clock.spent - spent)
+    result = {'rounds': rounds, 'schedulers_started_s': round(started_s, 2),
+              'no_valid_host': sorted(set('%s/%s' % f for f in failures))}
+    for (cfg_name, req_name), values in samples.items():
+        if not values:
+            continue
+        s = common.summary(values)
+        result.setdefault(cfg_name, {})[req_name] = {
+            'p50_ms': round(s['p50'] * 1000, 2),
+            'p95_ms': round(s['p95'] * 1000, 2)}
+    for req_name, values in ours.items():
+        if not values:
+            continue
+        s = common.summary(values)
+        total = result['b_ours_prefilters'][req_name]['p50_ms']
+        result['b_ours_prefilters'][req_name].update(
+            plugins_p50_ms=round(s['p50'] * 1000, 2),
+            plugins_share_p50=round(s['p50'] * 1000 / total, 3))
+    for req_name, _p, _a in E2E_REQUESTS:
+        a = result.get('a_builtin', {}).get(req_name)
+        b = result.get('b_ours_prefilters', {}).get(req_name)
+        if a and b:
+            b['a_over_b_p50'] = round(a['p50_ms'] / b['p50_ms'], 2)
+    sums = {cfg[0]: sum(r['p50_ms'] for r in result.get(cfg[0], {}).values())
+            for cfg in E2E_CONFIGS}
+    if sums.get('b_ours_prefilters'):
+        result['sum_p50_ms'] = {k: round(v, 1) for k, v in sums.items()}
+        result['a_over_b_sum_p50'] = round(
+            sums['a_builtin'] / sums['b_ours_prefilters'], 2)
+        result['c_over_b_sum_p50'] = round(
+            sums['c_ours_no_prefilters'] / sums['b_ours_prefilters'], 2)
+        result['plugins_share_max'] = max(
+            r['plugins_share_p50']
+            for r in result['b_ours_prefilters'].values())
+    _e2e_print(n, result)
+    return result
+
+
+def _e2e_print(n, result):
+    print('select_destinations end to end, %d providers; no valid host: %s'
+          % (n, ', '.join(result['no_valid_host']) or 'none'), flush=True)
+    for cfg_name, _f, _w, _p in E2E_CONFIGS:
+        for req_name, _proj, _arch in E2E_REQUESTS:
+            r = result.get(cfg_name, {}).get(req_name)
+            if not r:
+                continue
+            extra = ''
+            if 'plugins_share_p50' in r:
+                extra = ('; our plug-ins %.1f ms = %.0f%% (target <= 10%%); '
+                         'a/b x%.2f (target >= x3 at 10k)'
+                         % (r['plugins_p50_ms'],
+                            100 * r['plugins_share_p50'], r['a_over_b_p50']))
+            print('  %-22s %-12s p50 %8.1f ms  p95 %8.1f ms%s'
+                  % (cfg_name, req_name, r['p50_ms'], r['p95_ms'], extra),
+                  flush=True)
+    if 'a_over_b_sum_p50' in result:
+        print('  sum of the p50s: (a)/(b) x%.2f, (c)/(b) x%.2f; our plug-ins '
+              'at most %.0f%% of (b)'
+              % (result['a_over_b_sum_p50'], result['c_over_b_sum_p50'],
+                 100 * result['plugins_share_max']), flush=True)
+
+
 def main(argv=None):
     import logging
     argv = sys.argv[1:] if argv is None else argv
@@ -741,10 +1163,23 @@ def main(argv=None):
         with open(os.environ['BENCH_COST_OUT'], 'w') as f:
             json.dump(bench_cost(conf, (int(argv[1]),)), f)
         return 0
+    if argv[:1] == ['e2e']:  # one fleet size, for bench_e2e_per_process
+        import json
+        rounds = int(argv[2]) if len(argv) > 2 else None
+        logging.disable(logging.NOTSET)
+        if not os.environ.get('BENCH_E2E_DEBUG'):
+            logging.disable(logging.INFO)
+        figures = bench_e2e(int(argv[1]), rounds)
+        if os.environ.get('BENCH_COST_OUT'):
+            with open(os.environ['BENCH_COST_OUT'], 'w') as f:
+                json.dump(figures, f)
+        return 0
     figures = {'targets': {
         'us_per_host_per_filter': 1.0, 'cheaper_than_builtins': 10.0,
         'ms_10k_hosts_filtered_and_weighed': 20.0,
-        'packing_over_ffd': 1.05, 'reclaim_within': 'grace + one cycle'}}
+        'packing_over_ffd': 1.05, 'reclaim_within': 'grace + one cycle',
+        'e2e_builtin_over_ours_10k': 3.0, 'e2e_plugins_share': 0.10}}
+    figures['end_to_end'] = bench_e2e_per_process()
     figures['cost'] = bench_cost_per_process()
     figures['packing'] = bench_packing(conf)
     logging.disable(logging.NOTSET)

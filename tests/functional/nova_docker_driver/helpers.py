@@ -13,6 +13,7 @@
 """Shared pieces of the driver's tests: engine flags, Glance images, cleanup."""
 
 import os
+import uuid
 
 os.environ.setdefault('OS_NOVA_DISABLE_EVENTLET_PATCHING', '1')
 
@@ -22,11 +23,30 @@ import nova.tests.functional  # noqa: E402,F401
 import fixtures  # noqa: E402
 
 # Registers the [docker] options.
-from nova_docker_driver import driver as docker_driver  # noqa: E402,F401
+from nova_docker_driver import driver as docker_driver  # noqa: E402
 
 from tests.rig import docker_engine  # noqa: E402
 
 LABEL_HOST = 'org.openstack.nova.host'
+
+
+class OneProcessDriver(docker_driver.DockerDriver):
+    """The Docker driver with a compute-node uuid of its own per host.
+
+    Nova keeps one local compute-node uuid per process (a file in
+    state_path on a real host); several computes in one test process need
+    one each, as several hosts have.
+    """
+
+    def _node_uuid(self):
+        return str(uuid.uuid5(uuid.NAMESPACE_DNS, self._nodename))
+
+    def get_nodenames_by_uuid(self, refresh=False):
+        return {self._node_uuid(): self._nodename}
+
+    def get_available_resource(self, nodename):
+        return dict(super().get_available_resource(nodename),
+                    uuid=self._node_uuid())
 
 
 class EngineCleanup(fixtures.Fixture):

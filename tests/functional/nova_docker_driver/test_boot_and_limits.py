@@ -184,4 +184,14 @@ class TestBootAndLimits(base.DockerCloudTestCase):
         self.assertEqual(self.docker.info()['NCPU'], inv['VCPU']['total'])
         traits = self._get_provider_traits(rp)
         self.assertIn('CUSTOM_HYPERVISOR_DOCKER', traits)
+        # The architectures it runs: this engine's natively, plus what this
+        # host's binfmt_misc emulates (what Nova's image_metadata_prefilter
+        # asks Placement for).
+        from nova_docker_driver import hostinfo
+        from scheduler_filters.core import arch
+        native = hostinfo.architecture(self.docker.version())
+        self.assertEqual(
+            arch.placement_traits(native, hostinfo.binfmt_emulated()),
+            {t for t in traits if t.startswith(arch.TRAIT_PREFIXES)})
         self.assertIn('HW_ARCH_X86_64', traits)
+        self.assertIn('COMPUTE_ARCH_X86_64', traits)

@@ -21,30 +21,15 @@ which both share, so the driver must tell them apart by the migration.
 import uuid
 
 from tests.functional.nova_docker_driver import base
+from tests.functional.nova_docker_driver import helpers
 
 docker_driver = base.docker_driver
 
 MiB = 1024 * 1024
 
 
-class _OneProcessDriver(docker_driver.DockerDriver):
-    """Nova keeps one local compute-node uuid per process (a file in
-    state_path on a real host); two computes in this process need one
-    each, as two hosts have."""
-
-    def _node_uuid(self):
-        return str(uuid.uuid5(uuid.NAMESPACE_DNS, self._nodename))
-
-    def get_nodenames_by_uuid(self, refresh=False):
-        return {self._node_uuid(): self._nodename}
-
-    def get_available_resource(self, nodename):
-        return dict(super().get_available_resource(nodename),
-                    uuid=self._node_uuid())
-
-
 class _TwoComputes(base.DockerCloudTestCase):
-    compute_driver = staticmethod(_OneProcessDriver)
+    compute_driver = staticmethod(helpers.OneProcessDriver)
     compute_hosts = ('compute1', 'compute2')
     # The destination casts resize_instance to the source, as in a cloud:
     # a call would hand the source's refusal back to the destination's

@@ -151,3 +151,18 @@ def test_contexts_come_from_the_current_request():
     db, current = state.contexts()
     assert current is ctx
     assert db.is_admin and db.global_request_id == ctx.global_id
+
+
+def test_database_reads_of_the_pass_keep_its_key(counted):
+    # Nova's target_cell makes its copy of the context the thread's
+    # current one; the plug-ins' database context carries the request's
+    # id, so a read in the middle of a pass does not start another.
+    ctx = _request('req-%s' % uuid.uuid4())
+    spec = tnc.make_spec('x86_64')
+    first = state.for_request(spec)
+    db, _current = state.contexts()
+    assert db.request_id == ctx.request_id
+    with nova_ctx.target_cell(db, None):
+        pass
+    assert state.for_request(spec) is first
+    assert len(counted) == 1

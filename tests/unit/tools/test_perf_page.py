@@ -279,3 +279,34 @@ def test_host_facts_name_the_machine():
     assert facts['cpus'] == os.cpu_count()
     assert facts['kernel'] and facts['python'].startswith('3.')
     assert facts['memory_gib'] > 0
+
+
+def test_scheduler_end_to_end_rows(tmp_path):
+    summary = _summary()
+    sched = summary['scheduler']
+    sched['targets'].update(e2e_builtin_over_ours_10k=3.0,
+                            e2e_plugins_share=0.10)
+    sched['end_to_end'] = {
+        '10000': {'a_over_b_sum_p50': 3.4, 'plugins_share_max': 0.08,
+                  'sum_p50_ms': {'a_builtin': 6800.0,
+                                 'b_ours_prefilters': 2000.0,
+                                 'c_ours_no_prefilters': 7000.0}},
+        '1000': {'a_over_b_sum_p50': 2.5, 'plugins_share_max': 0.21,
+                 'sum_p50_ms': {'a_builtin': 5000.0,
+                                'b_ours_prefilters': 2000.0,
+                                'c_ours_no_prefilters': 5500.0}}}
+    path = tmp_path / 'summary.json'
+    path.write_text(json.dumps(summary))
+    readme = tmp_path / 'README.md'
+    readme.write_text(README)
+    page = tmp_path / 'performance.md'
+    assert perf_page.main(['--summary', str(path), '--readme', str(readme),
+                           '--page', str(page)]) == 0
+    text = readme.read_text()
+    e2e = _row(text, '`select_destinations` end to end')
+    assert '1k / 10k providers' in e2e[0]
+    assert e2e[1:] == [
+        'x2.50 / x3.40 (10k: 6800 ms / 2000 ms; ours without prefilters '
+        '7000 ms)', '>= x3.00 at 10k', 'yes']
+    share = _row(text, "our plug-ins' share")
+    assert share[1:] == ['21% / 8%', '<= 10%', 'no']
