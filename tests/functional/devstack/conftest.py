@@ -24,6 +24,7 @@ on either engine.
 import json
 import os
 import shutil
+import socket
 import subprocess
 import time
 
@@ -103,6 +104,32 @@ def aio():
                 shutil.rmtree(home, ignore_errors=True)
         assert not running, 'still running after stop: %s' % running
         assert not any(left or []), 'left on the engines: %s' % left
+
+
+def temp_layout(tmp_path, port_name):
+    """A layout in ``tmp_path`` whose ``port_name`` port is free now (for
+    tests that start one of the cloud's daemons alone)."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        base = s.getsockname()[1] - layout_mod.PORTS[port_name]
+    lay = layout_mod.Layout(state=str(tmp_path), home=str(tmp_path / 'aio'),
+                            port_base=base)
+    lay.makedirs()
+    return lay
+
+
+def start_error_with_port_held(port, start):
+    """The one-line StartError ``start()`` raises while another process
+    listens on 127.0.0.1:``port``."""
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        holder.bind(('127.0.0.1', port))
+        holder.listen()
+        with pytest.raises(cloud_mod.StartError) as err:
+            start()
+    text = str(err.value)
+    assert '\n' not in text
+    return text
 
 
 def _haproxys(lay):

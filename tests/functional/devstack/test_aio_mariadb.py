@@ -17,32 +17,23 @@ and its one-line errors."""
 
 import os
 import signal
-import socket
 import subprocess
 import time
 
 import pymysql
 import pytest
 
+from tests.functional.devstack.conftest import start_error_with_port_held
+from tests.functional.devstack.conftest import temp_layout
 from tools.aio import cloud as cloud_mod
-from tools.aio import layout
 from tools.aio import mariadb
 from tools.aio import procs
 from tools.aio import services
 
 
-def _free_port_base():
-    """A port base whose MariaDB port is free now."""
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1] - layout.PORTS['mariadb']
-
-
 @pytest.fixture
 def lay(tmp_path):
-    lay = layout.Layout(state=str(tmp_path), home=str(tmp_path / 'aio'),
-                        port_base=_free_port_base())
-    lay.makedirs()
+    lay = temp_layout(tmp_path, 'mariadb')
     mariadb.write_config(lay)
     yield lay
     procs.Process(lay, 'mariadb').stop()
@@ -131,14 +122,7 @@ def test_a_server_that_does_not_start_is_one_line(lay):
 
 
 def test_a_port_held_by_another_process_is_one_line(lay):
-    with socket.socket() as holder:
-        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        holder.bind(('127.0.0.1', lay.port('mariadb')))
-        holder.listen()
-        with pytest.raises(cloud_mod.StartError) as err:
-            _start(lay)
-    text = str(err.value)
-    assert '\n' not in text
+    text = start_error_with_port_held(lay.port('mariadb'), lambda: _start(lay))
     assert text.startswith('MariaDB cannot listen on 127.0.0.1:%d'
                            % lay.port('mariadb'))
     # Nothing was made or started.

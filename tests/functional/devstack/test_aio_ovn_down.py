@@ -14,29 +14,21 @@
 ovsdb-servers for the northbound and southbound databases (Debian's
 ovn-central), in a temporary folder, started as the cloud starts them."""
 
-import socket
 
 import pytest
 
+from tests.functional.devstack.conftest import start_error_with_port_held
+from tests.functional.devstack.conftest import temp_layout
+
 from tools.aio import cloud as cloud_mod
-from tools.aio import layout
 from tools.aio import ovn
 from tools.aio import procs
 from tools.aio import services
 
 
-def _free_port_base():
-    """A port base whose OVN database ports are free now."""
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1] - layout.PORTS['ovn-nb']
-
-
 @pytest.fixture
 def lay(tmp_path):
-    lay = layout.Layout(state=str(tmp_path), home=str(tmp_path / 'aio'),
-                        port_base=_free_port_base())
-    lay.makedirs()
+    lay = temp_layout(tmp_path, 'ovn-nb')
     ovn.create_databases(lay)
     yield lay
     for svc in ovn.central_services(lay, services.Service):
@@ -67,14 +59,7 @@ def test_a_broken_database_is_one_line_naming_it_and_its_log(lay):
 
 
 def test_a_port_held_by_another_process_is_one_line(lay):
-    with socket.socket() as holder:
-        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        holder.bind(('127.0.0.1', lay.port('ovn-sb')))
-        holder.listen()
-        with pytest.raises(cloud_mod.StartError) as err:
-            _start_central(lay)
-    text = str(err.value)
-    assert '\n' not in text
+    text = start_error_with_port_held(lay.port('ovn-sb'), lambda: _start_central(lay))
     assert text.startswith('OVN is down: ovn-sb cannot listen on '
                            '127.0.0.1:%d' % lay.port('ovn-sb'))
     assert not procs.Process(lay, 'ovn-sb').running()
