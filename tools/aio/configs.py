@@ -240,7 +240,7 @@ def metadata_agent_conf(lay, engine):
     """neutron-ovn-metadata-agent of one chassis (see tools/aio/metans.py:
     its privileged helper works in the chassis's network namespace)."""
     host = engine.host
-    conf_file = lay.conf('neutron', 'ovn-metadata-agent-%s.ini' % host)
+    conf_file = ovn.metadata_conf(lay, host)
     helper = 'nsenter --net=/run/netns/%s %s --config-file %s' % (
         ovn.netns_name(lay, host), os.path.join(lay.bin, 'privsep-helper'),
         conf_file)
@@ -248,7 +248,7 @@ def metadata_agent_conf(lay, engine):
         'DEFAULT': {
             'use_stderr': 'true',
             'host': host,
-            'state_path': os.path.join(lay.data, 'neutron-meta-' + host),
+            'state_path': ovn.metadata_state(lay, host),
             'metadata_proxy_socket': os.path.join(
                 lay.run, 'neutron-meta-%s.sock' % host),
             'nova_metadata_host': '127.0.0.1',
@@ -260,7 +260,7 @@ def metadata_agent_conf(lay, engine):
         'ovs': {'ovsdb_connection': ovn.chassis_db(lay, host)},
         'ovn': {'ovn_sb_connection': ovn.sb_connection(lay)},
         'oslo_concurrency': {'lock_path': os.path.join(
-            lay.data, 'neutron-meta-' + host, 'locks')},
+            ovn.metadata_state(lay, host), 'locks')},
     }
     # Every privsep context of Neutron's starts its daemon the same way.
     for section in ('privsep', 'privsep_dhcp_release', 'privsep_ovs_vsctl',

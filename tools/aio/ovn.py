@@ -120,6 +120,16 @@ def sb_connection(lay):
     return 'tcp:127.0.0.1:%d' % lay.port('ovn-sb')
 
 
+def metadata_state(lay, host):
+    """state_path of the neutron-ovn-metadata-agent of ``host``."""
+    return os.path.join(lay.data, 'neutron-meta-' + host)
+
+
+def metadata_conf(lay, host):
+    """Config file of the neutron-ovn-metadata-agent of ``host``."""
+    return lay.conf('neutron', 'ovn-metadata-agent-%s.ini' % host)
+
+
 def chassis_env(lay, host):
     """The run and log folders every OVS/OVN tool of ``host`` agrees on
     (ovn-controller finds br-int.mgmt in OVS_RUNDIR)."""

@@ -135,13 +135,13 @@ def _nova(lay, binary, conf, host):
 def metadata_pids(lay, host):
     """Where the agent of ``host`` keeps its haproxys' pid files (Neutron's
     default, under the state_path of tools/aio/configs.py)."""
-    return os.path.join(lay.data, 'neutron-meta-' + host, 'external', 'pids')
+    return os.path.join(ovn.metadata_state(lay, host), 'external', 'pids')
 
 
 def metadata_agent(lay, host):
     """neutron-ovn-metadata-agent of one chassis, in a mount namespace of
     its own (tools/aio/metans.py)."""
-    conf = lay.conf('neutron', 'ovn-metadata-agent-%s.ini' % host)
+    conf = ovn.metadata_conf(lay, host)
     return Service('neutron-ovn-metadata-agent-%s' % host, [
         os.path.join(lay.bin, 'python'), '-m', 'tools.aio.metans',
         '--chassis', ovn.netns_name(lay, host),
