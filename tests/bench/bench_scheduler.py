@@ -526,8 +526,8 @@ def bench_cost(conf, sizes=SIZES):
                   f['nova_handler_noop_weighers']['p50_ms'],
                   figs['machine']['python_loop_s']), flush=True)
         print('  through Nova\'s FilterHandler + WeightHandler (hosts '
-              'refreshed as the HostManager does): ours %.1f ms (best %.1f; '
-              'report) | ours with Nova\'s per-host weighing '
+              'refreshed as the HostManager does): ours %.1f ms (best %.1f) '
+              '| ours with Nova\'s per-host weighing '
               'loop %.1f ms (%.1fx) | built-ins %.1f ms (%.1fx)' % (
                   f['ours_nova_handlers']['p50_ms'],
                   f['ours_nova_handlers']['best_ms'],
