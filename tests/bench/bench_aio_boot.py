@@ -69,6 +69,10 @@ GET_RETRIES = 2
 
 _BUILT = re.compile(r'^(\S+ \S+) .*\[instance: ([0-9a-f-]+)\] Took '
                     r'[0-9.]+ seconds to build instance')
+# The driver's own line, just before it: where the spawn's time went.
+_SPAWNED = re.compile(r'.*\[instance: ([0-9a-f-]+)\] Spawn took ([0-9.]+) s: '
+                      r'([0-9.]+) s waiting for the ports, ([0-9.]+) s in '
+                      r'the driver, ([0-9.]+) s waiting for network-vif-')
 
 
 def _local_epoch(stamp):
@@ -89,6 +93,9 @@ class Bench:
         self.docker = docker.DockerClient(base_url=engine.endpoint).api
         self.log = os.path.join(lay.logs, 'nova-compute-%s.log' % self.host)
         self.built = {}  # server id -> epoch of its build log line
+        # server id -> {'total', 'ports', 'driver', 'events'}: seconds
+        self.spawned = {}
+        self.last_spawn = None  # that of the last boot()
         self.log_offset = os.path.getsize(self.log)
         self.image_id = self._image_id('dos-idle')
         self.flavor = self._flavor('docker.tiny')
@@ -155,6 +162,7 @@ class Bench:
                 time.sleep(LOG_POLL_S)
             self._check(sid, ('ACTIVE',))
             active = self.built.pop(sid) - posted
+            self.last_spawn = self.spawned.pop(sid, None)
             if probe is None:
                 return active
             return active, probe.wait() - posted
@@ -179,6 +187,11 @@ class Bench:
                 m = _BUILT.match(line)
                 if m:
                     self.built[m.group(2)] = _local_epoch(m.group(1))
+                m = _SPAWNED.match(line)
+                if m:
+                    self.spawned[m.group(1)] = dict(zip(
+                        ('total', 'ports', 'driver', 'events'),
+                        map(float, m.group(2, 3, 4, 5))))
 
     def _delete(self, sid):
         self.compute.delete('/servers/%s' % sid, microversion=MICROVERSION)

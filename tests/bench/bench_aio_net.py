@@ -29,9 +29,19 @@ namespace to a Linux bridge in a namespace the bench makes, the address
 set; "active" is when that is done, the first reply is the same probe's,
 from the bridge's namespace.
 
+Where each boot's time went comes from the driver's "Spawn took" line:
+the wait for the ports Nova and Neutron create and bind, the driver's own
+work (image, container, start, wiring), the wait for Neutron's
+network-vif-plugged; the rest of ACTIVE is Nova outside the spawn (API,
+scheduler, conductor, claim).
+
 Samples alternate (baseline, boot), each deleted before the next.
 Targets (reported, not asserted): ACTIVE p50 <= 3 x baseline, first
-reply p50 <= 4 x baseline. Everything the bench made (network, ports,
+reply p50 <= 4 x baseline. Those two cannot be met by the driver: Nova's
+own boot without a port (bench_aio_boot) is already about 3 x, and
+Neutron's port create + bind + up alone costs more than the baseline
+(about 0.7-1.1 s here). The driver's own part is therefore measured
+next to them: its seconds p50 <= 3 x baseline. Everything the bench made (network, ports,
 security group, namespaces, veths, OVS port) is removed at the end.
 """
 
@@ -208,7 +218,11 @@ class Subject:
             n, networks=[{'uuid': self.network.id, 'fixed_ip': ip}],
             image_id=self.image_id, probe=Probe(self.ns, ip),
             security_groups=[{'name': self.group.id}])
-        return active, reply
+        spawn = self.boot_bench.last_spawn
+        if spawn is None:
+            raise RuntimeError('no "Spawn took" line of the driver for '
+                               'sample %d' % n)
+        return active, reply, spawn
 
     def close(self):
         for argv in ([*self.vsctl, '--if-exists', 'del-port', 'br-int',
@@ -255,8 +269,27 @@ def main():
               % (what, b['p50'], b['p95'], s['p50'], s['p95'],
                  figures['%s_ratio_p50' % what],
                  figures['%s_ratio_p95' % what]), flush=True)
+    # Where the subject's time went, from the driver's line per spawn:
+    # Nova and Neutron's ports, the driver's own work (image, container,
+    # start, wiring), Neutron's network-vif-plugged; the rest of ACTIVE is
+    # Nova's API, scheduler, conductor and claim.
+    for part in ('ports', 'driver', 'events'):
+        figures['spawn_%s_s' % part] = common.summary(
+            [s[2][part] for s in subs])
+    figures['nova_outside_spawn_s'] = common.summary(
+        [s[0] - s[2]['total'] for s in subs])
+    figures['driver_ratio_p50'] = (figures['spawn_driver_s']['p50'] /
+                                   figures['baseline_active_s']['p50'])
+    print('where a networked boot goes, p50: Nova outside spawn %.3f s, '
+          'ports (Nova + Neutron) %.3f s, the driver %.3f s (x%.2f of the '
+          'baseline), network-vif-plugged %.3f s'
+          % (figures['nova_outside_spawn_s']['p50'],
+             figures['spawn_ports_s']['p50'],
+             figures['spawn_driver_s']['p50'], figures['driver_ratio_p50'],
+             figures['spawn_events_s']['p50']), flush=True)
     figures['targets'] = {'active_ratio_p50': 3.0,
-                          'first_reply_ratio_p50': 4.0}
+                          'first_reply_ratio_p50': 4.0,
+                          'driver_ratio_p50': 3.0}
     common.write(figures)
     return 0
 
