@@ -231,6 +231,30 @@ def _bay(f):
               and healthy < f['target_seconds_max'])
 
 
+def _density(f):
+    t = f['targets']
+    plain, ported = f['plain'], f['ported']
+    yield Row('nova-compute RSS growth per 100 container instances on one '
+              'host (no port / a Neutron port each, %d of each)'
+              % f['instances'],
+              '%s MiB / %s MiB' % (_num(plain['nova_compute_mib_per_100']),
+                                   _num(ported['nova_compute_mib_per_100'])),
+              '<= %s MiB' % _num(t['nova_compute_mib_per_100']),
+              max(plain['nova_compute_mib_per_100'],
+                  ported['nova_compute_mib_per_100'])
+              <= t['nova_compute_mib_per_100'])
+    ratio = plain['host_ratio']
+    yield Row('host memory per container instance (no port) / per '
+              '`docker run -d` of the same image',
+              '%s (%s MiB / %s MiB; with a port %s MiB)' % (
+                  _x(ratio) if ratio is not None else 'n/a',
+                  _num(plain['host_mib_per_instance']),
+                  _num(f['baseline']['host_mib_per_instance']),
+                  _num(ported['host_mib_per_instance'])),
+              '<= %s' % _x(t['host_ratio']),
+              ratio is not None and 0 < ratio <= t['host_ratio'])
+
+
 HEADLINES = collections.OrderedDict([
     ('nova_driver', _nova_driver),
     ('aio_boot', _aio_boot),
@@ -238,6 +262,7 @@ HEADLINES = collections.OrderedDict([
     ('scheduler', _scheduler),
     ('heat', _heat),
     ('bay', _bay),
+    ('density', _density),
 ])
 
 

@@ -158,8 +158,9 @@ def nova_compute_conf(lay, engine, driver=NOVA_COMPUTE_DRIVER):
         'instances_path': os.path.join(state_path, 'instances'),
         # A vcpu of a flavor is a CFS quota of one CPU, not a pinned core:
         # mostly idle containers share the cores far more than VMs would
-        # (Nova's default, 4.0, is 8 containers per host here).
-        'cpu_allocation_ratio': '16.0',
+        # (Nova's default, 4.0, is 8 containers per host here). Initial
+        # only: an operator (or bench_density) may raise it in Placement.
+        'initial_cpu_allocation_ratio': '16.0',
     })
     conf['docker'] = {
         'endpoint': engine.endpoint,

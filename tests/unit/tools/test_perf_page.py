@@ -106,6 +106,21 @@ def _summary():
             'target_seconds_max': 15.0, 'nodes': 3, 'rounds': 3,
             'machine': MACHINE, 'measured_at': '2026-12-04T17:40:00Z',
             'duration_s': 70},
+        'density': {
+            'instances': 200, 'inflight': 8,
+            'plain': {'host_mib_per_instance': 20.0, 'host_ratio': 1.25,
+                      'nova_compute_mib_per_100': 4.5,
+                      'engine_mib_per_100': 3.0,
+                      'ovn_controller_mib_per_100': 0.0},
+            'ported': {'host_mib_per_instance': 24.0, 'host_ratio': 1.5,
+                       'nova_compute_mib_per_100': 6.0,
+                       'engine_mib_per_100': 3.0,
+                       'ovn_controller_mib_per_100': 5.0},
+            'baseline': {'host_mib_per_instance': 16.0,
+                         'engine_mib_per_100': 2.0},
+            'targets': {'nova_compute_mib_per_100': 5.0, 'host_ratio': 1.2},
+            'machine': MACHINE, 'measured_at': '2026-12-04T17:45:00Z',
+            'duration_s': 600},
     }
 
 
@@ -183,6 +198,10 @@ def test_readme_table_has_every_headline_with_its_target_and_verdict(files):
     assert _row(readme, 'Heat stack of 50 containers, delete')[3] == 'no'
     assert _row(readme, 'swarm-mode bay of 3 nodes')[1:] == [
         'x1.10 (2.2 s)', '<= x1.30, < 15 s', 'yes']
+    assert _row(readme, 'nova-compute RSS growth per 100')[1:] == [
+        '4.5 MiB / 6 MiB', '<= 5 MiB', 'no']
+    assert _row(readme, 'host memory per container instance')[1:] == [
+        'x1.25 (20 MiB / 16 MiB; with a port 24 MiB)', '<= x1.20', 'no']
     assert 'Measured 2026-12-04 on 2 CPUs, Test CPU @ 2.0GHz, 23.5 GiB' \
         in readme
 
