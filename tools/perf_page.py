@@ -255,6 +255,16 @@ def _density(f):
               ratio is not None and 0 < ratio <= t['host_ratio'])
 
 
+def _load(f):
+    burst, one = f['burst_boot_s'], f['single_boot_s']
+    yield Row('%d networked boots at once through the API (two computes): '
+              'p95 to ACTIVE / one boot alone, p50' % f['servers'],
+              '%s (p50 %.1f s, p95 %.1f s, slowest %.1f s; alone %.2f s)' % (
+                  _x(f['burst_p95_over_single_p50']), burst['p50'],
+                  burst['p95'], f['burst_slowest_s'], one['p50']),
+              'report', None)
+
+
 HEADLINES = collections.OrderedDict([
     ('nova_driver', _nova_driver),
     ('aio_boot', _aio_boot),
@@ -263,6 +273,7 @@ HEADLINES = collections.OrderedDict([
     ('heat', _heat),
     ('bay', _bay),
     ('density', _density),
+    ('load', _load),
 ])
 
 

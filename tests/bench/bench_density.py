@@ -204,18 +204,22 @@ class Cloud:
                           cidr='10.97.0.0/22', name=NAME + 'subnet',
                           gateway_ip=None)
 
-    def _post(self, n, ported):
+    def post(self, n, ported, pinned=True):
+        """POST one server; its id. Not ``pinned``: Nova's scheduler picks
+        the host."""
         networks = ([{'uuid': self.network.id}] if ported else 'none')
-        body = {'server': {'name': '%s%d' % (NAME, n),
-                           'imageRef': self.boot.image_id,
-                           'flavorRef': self.boot.flavor['id'],
-                           'networks': networks, 'host': self.host}}
+        server = {'name': '%s%d' % (NAME, n),
+                  'imageRef': self.boot.image_id,
+                  'flavorRef': self.boot.flavor['id'], 'networks': networks}
+        if pinned:
+            server['host'] = self.host
+        body = {'server': server}
         resp = self.conn.compute.post(
             '/servers', json=body, microversion=bench_aio_boot.MICROVERSION)
         resp.raise_for_status()
         return resp.json()['server']['id']
 
-    def _statuses(self):
+    def statuses(self):
         servers = self.boot._get('/servers/detail?name=^%s' % NAME)[
             'servers']
         return {s['id']: (s['status'], s.get('fault')) for s in servers}
@@ -226,7 +230,7 @@ class Cloud:
         building = set()
         n = have
         while True:
-            statuses = self._statuses()
+            statuses = self.statuses()
             for sid, (status, fault) in statuses.items():
                 if status == 'ERROR':
                     raise RuntimeError('server %s went to ERROR: %s'
@@ -237,7 +241,7 @@ class Cloud:
             if active >= target:
                 return active
             while len(building) < INFLIGHT and n < target:
-                building.add(self._post(n, ported))
+                building.add(self.post(n, ported))
                 n += 1
             if time.monotonic() > deadline:
                 raise RuntimeError('%d of %d servers ACTIVE after %d s'
@@ -248,7 +252,7 @@ class Cloud:
         deadline = time.monotonic() + TIMEOUT_S
         asked = set()
         while True:
-            left = self._statuses()
+            left = self.statuses()
             if not left:
                 return
             for sid in set(left) - asked:

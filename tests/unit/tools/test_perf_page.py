@@ -121,6 +121,15 @@ def _summary():
             'targets': {'nova_compute_mib_per_100': 5.0, 'host_ratio': 1.2},
             'machine': MACHINE, 'measured_at': '2026-12-04T17:45:00Z',
             'duration_s': 600},
+        'load': {
+            'servers': 50, 'single_rounds': 5,
+            'single_boot_s': {'p50': 2.5, 'p95': 2.6, 'n': 5, 'mean': 2.5},
+            'burst_boot_s': {'p50': 40.0, 'p95': 60.0, 'n': 50,
+                             'mean': 41.0},
+            'burst_slowest_s': 61.0, 'burst_p95_over_single_p50': 24.0,
+            'servers_per_host': {'compute1': 25, 'compute2': 25},
+            'machine': MACHINE, 'measured_at': '2026-12-04T17:50:00Z',
+            'duration_s': 200},
     }
 
 
@@ -200,6 +209,9 @@ def test_readme_table_has_every_headline_with_its_target_and_verdict(files):
         'x1.10 (2.2 s)', '<= x1.30, < 15 s', 'yes']
     assert _row(readme, 'nova-compute RSS growth per 100')[1:] == [
         '4.5 MiB / 6 MiB', '<= 5 MiB', 'no']
+    assert _row(readme, '50 networked boots at once')[1:] == [
+        'x24.00 (p50 40.0 s, p95 60.0 s, slowest 61.0 s; alone 2.50 s)',
+        'report', '']
     assert _row(readme, 'host memory per container instance')[1:] == [
         'x1.25 (20 MiB / 16 MiB; with a port 24 MiB)', '<= x1.20', 'no']
     assert 'Measured 2026-12-04 on 2 CPUs, Test CPU @ 2.0GHz, 23.5 GiB' \
