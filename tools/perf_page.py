@@ -229,6 +229,18 @@ def _bay(f):
                                  _num(f['target_seconds_max'])),
               f['ratio_bay_to_direct_p50'] <= f['target_ratio_max']
               and healthy < f['target_seconds_max'])
+    if 'idle_node_rss_max_mib' in f:
+        yield from _bay_idle(f)
+
+
+def _bay_idle(f):
+    yield Row('a swarm-mode bay node at rest, the largest of %d: RSS of '
+              'what it runs (PSS / USS)' % f['nodes'],
+              '%s MiB (%s / %s MiB)' % (_num(f['idle_node_rss_max_mib']),
+                                        _num(f['idle_node_pss_max_mib']),
+                                        _num(f['idle_node_uss_max_mib'])),
+              '<= %s MiB' % _num(f['target_node_rss_mib_max']),
+              f['idle_node_rss_max_mib'] <= f['target_node_rss_mib_max'])
 
 
 def _density(f):

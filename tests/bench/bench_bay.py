@@ -23,12 +23,20 @@ Ready nodes. No TLS, no certificates, no database.
 
 Runs alternate (baseline, subject, ...) so both see the same machine load.
 Targets (reported, not asserted): ratio <= 1.3 and subject < 15 s.
+
+Idle cost: after the warm-up bay is HEALTHY it rests IDLE_S (20 s), then
+the memory of every process in each node container (read on the host) is
+summed per node: RSS, PSS (pages shared between nodes, such as the
+engine's binaries, shared out) and USS (the node's own pages). Target
+(reported): RSS <= 80 MiB per node.
 """
 
 import os
 import statistics
 import tempfile
 import time
+
+import psutil
 
 from magnum_bay import conf as bay_conf
 from magnum_bay import fields
@@ -40,6 +48,8 @@ from tests.bench import common
 from tests.rig import docker_engine
 
 ROUNDS = int(os.environ.get('BENCH_BAY_ROUNDS', '3'))
+# A node's memory is read after this long at rest, HEALTHY.
+IDLE_S = 20
 
 
 def _node_image(client):
@@ -114,18 +124,48 @@ def direct_swarm(client, image, tag):
             engine_nodes.remove_cgroups(name)
 
 
-def bay_swarm(svc, tag):
+def node_memory(client, bay_uuid):
+    """{node container name: {'rss', 'pss', 'uss'}} in MiB, summed over
+    every process the node runs (its dockerd, containerd, ...), read on
+    the host. RSS counts the pages of the engine's binaries that every
+    node shares; PSS shares them out, USS leaves them out."""
+    found = {}
+    for c in client.containers.list(filters={'label': '%s=%s' % (
+            engine_nodes.LABEL_BAY, bay_uuid)}):
+        top = client.api.top(c.id, ps_args='-eo pid')
+        pids = [int(row[0]) for row in top.get('Processes') or []]
+        total = dict(rss=0, pss=0, uss=0)
+        for pid in pids:
+            try:
+                info = psutil.Process(pid).memory_full_info()
+            except psutil.NoSuchProcess:
+                continue
+            for key in total:
+                total[key] += getattr(info, key)
+        found[c.name] = {k: round(v / 2 ** 20, 1) for k, v in total.items()}
+    return found
+
+
+def bay_swarm(svc, tag, client=None):
+    """Seconds to HEALTHY; with ``client``, also the nodes' RSS after
+    IDLE_S at rest."""
     start = time.monotonic()
     cluster = svc.create_cluster('bench-%s' % tag, 'bench', master_count=1,
                                  node_count=2)
     elapsed = time.monotonic() - start
     ok = (cluster['status'] == fields.CREATE_COMPLETE and
           cluster['health_status'] == fields.HEALTHY)
-    svc.delete_cluster(cluster['uuid'])
+    rss = None
+    try:
+        if ok and client is not None:
+            time.sleep(IDLE_S)
+            rss = node_memory(client, cluster['uuid'])
+    finally:
+        svc.delete_cluster(cluster['uuid'])
     if not ok:
         raise RuntimeError('bay did not become HEALTHY: %s %s' % (
             cluster['status'], cluster['status_reason']))
-    return elapsed
+    return elapsed if client is None else (elapsed, rss)
 
 
 def main():
@@ -143,7 +183,7 @@ def main():
     try:
         # One warm-up of each, not counted (page cache, first exec).
         direct_swarm(client, image, 'warm')
-        bay_swarm(svc, 'warm')
+        _secs, rss = bay_swarm(svc, 'warm', client)
         for i in range(ROUNDS):
             direct.append(direct_swarm(client, image, str(i)))
             bay.append(bay_swarm(svc, str(i)))
@@ -159,9 +199,19 @@ def main():
         'target_ratio_max': 1.3, 'target_seconds_max': 15.0,
         'meets_ratio_target': b / d <= 1.3, 'meets_seconds_target': b < 15,
         'nodes': 3, 'rounds': ROUNDS,
+        'idle_node_mib': rss, 'idle_s': IDLE_S,
+        'target_node_rss_mib_max': 80.0,
     }
+    for key in ('rss', 'pss', 'uss'):
+        figures['idle_node_%s_max_mib' % key] = max(
+            m[key] for m in rss.values())
     print('3-node swarm: bay %.2f s vs direct %.2f s (p50) -> %.2fx'
           % (b, d, b / d))
+    print('a node at rest for %d s, the largest: RSS %.1f MiB (target <= '
+          '80), PSS %.1f MiB, USS %.1f MiB'
+          % (IDLE_S, figures['idle_node_rss_max_mib'],
+             figures['idle_node_pss_max_mib'],
+             figures['idle_node_uss_max_mib']))
     common.write(figures)
 
 

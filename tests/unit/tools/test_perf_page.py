@@ -104,6 +104,8 @@ def _summary():
                                          'mean': 2.0},
             'ratio_bay_to_direct_p50': 1.1, 'target_ratio_max': 1.3,
             'target_seconds_max': 15.0, 'nodes': 3, 'rounds': 3,
+            'idle_node_rss_max_mib': 123.2, 'idle_node_pss_max_mib': 70.0,
+            'idle_node_uss_max_mib': 40.5, 'target_node_rss_mib_max': 80.0,
             'machine': MACHINE, 'measured_at': '2026-12-04T17:40:00Z',
             'duration_s': 70},
         'density': {
@@ -209,6 +211,8 @@ def test_readme_table_has_every_headline_with_its_target_and_verdict(files):
         'x1.10 (2.2 s)', '<= x1.30, < 15 s', 'yes']
     assert _row(readme, 'nova-compute RSS growth per 100')[1:] == [
         '4.5 MiB / 6 MiB', '<= 5 MiB', 'no']
+    assert _row(readme, 'a swarm-mode bay node at rest')[1:] == [
+        '123 MiB (70 / 40.5 MiB)', '<= 80 MiB', 'no']
     assert _row(readme, '50 networked boots at once')[1:] == [
         'x24.00 (p50 40.0 s, p95 60.0 s, slowest 61.0 s; alone 2.50 s)',
         'report', '']
