@@ -17,7 +17,7 @@ APT_PACKAGES := docker.io busybox-static iproute2 iptables curl debootstrap open
 VENV_STAMP := $(VENV)/.installed
 VENV_INPUTS := constraints.txt requirements.txt test-requirements.txt setup.cfg
 
-.PHONY: setup apt venv docker docker-stop images test test-quick lint bench run stop demo clean
+.PHONY: setup apt venv docker docker-stop images test test-quick lint bench soak run stop demo clean
 
 setup: apt venv docker images
 
@@ -64,6 +64,12 @@ lint: venv
 
 bench: setup
 	@$(PY) tools/run_bench.py
+
+# The full soak (hours): 1000 boot/delete cycles and 200 Heat stacks on
+# the all-in-one; make bench runs a short one.
+soak: setup
+	@SOAK_CYCLES=$${SOAK_CYCLES:-1000} SOAK_STACKS=$${SOAK_STACKS:-200} \
+		$(PY) tools/run_bench.py soak
 
 # The main job: the all-in-one cloud (below), then the showcase through the
 # openstack CLI. The cloud keeps running for you; `make stop` stops it.

@@ -277,6 +277,23 @@ def _load(f):
               'report', None)
 
 
+def _soak(f):
+    t = f['targets']
+    yield Row('soak of %d boot/delete cycles (networked, config drive, '
+              'resized, snapshotted) and %d Heat stacks: things left behind'
+              % (f['cycles'], f['stacks']),
+              '%d%s' % (f['leftover_count'], (' (%s)' % ', '.join(
+                  sorted(f['leftovers']))) if f['leftovers'] else ''),
+              '%d' % t['leftover_count'],
+              f['leftover_count'] <= t['leftover_count'])
+    worst = f['worst_rss_growth']
+    yield Row('the same soak: largest RSS growth of a service from the '
+              'middle to the end',
+              '%+.1f%% (%s)' % (worst['pct'], worst['service']),
+              '<= %s%%' % _num(t['rss_growth_pct_max']),
+              worst['pct'] <= t['rss_growth_pct_max'])
+
+
 HEADLINES = collections.OrderedDict([
     ('nova_driver', _nova_driver),
     ('aio_boot', _aio_boot),
@@ -286,6 +303,7 @@ HEADLINES = collections.OrderedDict([
     ('bay', _bay),
     ('density', _density),
     ('load', _load),
+    ('soak', _soak),
 ])
 
 

@@ -132,6 +132,21 @@ def _summary():
             'servers_per_host': {'compute1': 25, 'compute2': 25},
             'machine': MACHINE, 'measured_at': '2026-12-04T17:50:00Z',
             'duration_s': 200},
+        'soak': {
+            'cycles': 12, 'stacks': 3, 'seconds': 120.0,
+            'kinds': {'networked': 3, 'config_drive': 3, 'resized': 3,
+                      'snapshotted': 3},
+            'leftovers': {'neutron ports': ['p1']}, 'leftover_count': 1,
+            'middle_leftovers': 0,
+            'rss_growth_middle_to_end_pct': {'nova-api': 1.0,
+                                             'neutron': 2.5},
+            'fd_growth': {}, 'thread_growth': {},
+            'rss_mib': {'start': {'neutron': 200.0},
+                        'end': {'neutron': 205.0}},
+            'worst_rss_growth': {'service': 'neutron', 'pct': 2.5},
+            'targets': {'leftover_count': 0, 'rss_growth_pct_max': 5.0},
+            'machine': MACHINE, 'measured_at': '2026-12-04T17:55:00Z',
+            'duration_s': 150},
     }
 
 
@@ -213,6 +228,10 @@ def test_readme_table_has_every_headline_with_its_target_and_verdict(files):
         '4.5 MiB / 6 MiB', '<= 5 MiB', 'no']
     assert _row(readme, 'a swarm-mode bay node at rest')[1:] == [
         '123 MiB (70 / 40.5 MiB)', '<= 80 MiB', 'no']
+    assert _row(readme, 'soak of 12 boot/delete cycles')[1:] == [
+        '1 (neutron ports)', '0', 'no']
+    assert _row(readme, 'the same soak: largest RSS growth')[1:] == [
+        '+2.5% (neutron)', '<= 5%', 'yes']
     assert _row(readme, '50 networked boots at once')[1:] == [
         'x24.00 (p50 40.0 s, p95 60.0 s, slowest 61.0 s; alone 2.50 s)',
         'report', '']

@@ -1,0 +1,358 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Bench: a soak of the all-in-one; what is left and what grew.
+
+``SOAK_CYCLES`` boot/delete cycles (12 in ``make bench``, 1000 in ``make
+soak``), the kinds in turn: a server with a Neutron port; one with a
+config drive and user data; one resized to docker.small and confirmed;
+one snapshotted (the image deleted again). Then ``SOAK_STACKS`` Heat
+stack create/delete cycles (3; 200) of two ``OS::Docker::Container``
+resources. Every loop is bounded: a cycle that does not finish within
+its timeout fails the soak.
+
+Before the first cycle, at the middle and at the end, an inventory:
+containers and image tags on both engines, the cloud's network namespaces
+and the links in every chassis namespace, OVS ports on every chassis's
+br-int, OVN logical switch ports, Neutron ports, Placement allocations
+against the computes, Nova instances and Heat stacks not deleted in their
+databases, and open file descriptors, threads and RSS of every service of
+the cloud. Reported: everything in the end inventory that was not in the
+first (leftovers), the growth of fds and threads, and the RSS growth of
+each service from the middle to the end. Targets (reported): zero
+leftovers; RSS growth <= 5% from the middle to the end.
+"""
+
+import os
+import subprocess
+import sys
+import time
+
+import psutil
+import yaml
+
+from tests.bench import bench_aio_boot
+from tests.bench import common
+
+CYCLES = int(os.environ.get('SOAK_CYCLES', '12'))
+STACKS = int(os.environ.get('SOAK_STACKS', '3'))
+NAME = 'soak-'
+KINDS = ('networked', 'config_drive', 'resized', 'snapshotted')
+CYCLE_TIMEOUT_S = 300
+POLL_S = 0.5
+TEMPLATE = '''
+heat_template_version: 2018-08-31
+resources:
+  web:
+    type: OS::Docker::Container
+    properties: {image: dos/httpd}
+  worker:
+    type: OS::Docker::Container
+    properties:
+      image: dos/idle
+      env: [{list_join: ['', ['WEB=', {get_attr: [web, network_ip]}]]}]
+'''
+
+
+def _template():
+    # YAML reads the version as a date; Heat wants the string.
+    body = yaml.safe_load(TEMPLATE)
+    body['heat_template_version'] = str(body['heat_template_version'])
+    return body
+
+
+class Timeout(RuntimeError):
+    pass
+
+
+def _until(what, check, timeout=CYCLE_TIMEOUT_S):
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise Timeout('%s: not within %d s' % (what, timeout))
+        time.sleep(POLL_S)
+
+
+def _lines(argv):
+    proc = subprocess.run(argv, capture_output=True, text=True)
+    if proc.returncode:
+        raise RuntimeError('%s: %s' % (' '.join(argv), proc.stderr.strip()))
+    return [line.strip() for line in proc.stdout.splitlines()
+            if line.strip()]
+
+
+class Inventory:
+    """What the cloud holds now, by kind: sets of names, and per-service
+    process figures."""
+
+    def __init__(self, lay, conn):
+        import docker
+        from tools.aio import ovn
+        from tools.aio import services
+        self.lay, self.conn, self.ovn = lay, conn, ovn
+        self.services = services
+        self.engines = {e.host: docker.DockerClient(base_url=e.endpoint)
+                        for e in lay.engines}
+
+    def _sql(self, user, db, query):
+        import sqlalchemy
+        engine = sqlalchemy.create_engine(self.lay.database(user, db))
+        try:
+            with engine.connect() as c:
+                return {str(r[0]) for r in c.execute(sqlalchemy.text(query))}
+        finally:
+            engine.dispose()
+
+    def things(self):
+        found = {}
+        for host, client in self.engines.items():
+            found['containers@' + host] = {
+                c.name for c in client.containers.list(all=True)}
+            found['image tags@' + host] = {
+                t for i in client.images.list() for t in i.tags}
+        # This cloud's namespaces (other clouds may share the machine).
+        prefix = self.ovn.netns_name(self.lay, '')
+        found['netns'] = {line.split()[0] for line in _lines(
+            ['ip', 'netns', 'list']) if line.startswith(prefix)}
+        for engine in self.lay.engines:
+            ns = self.ovn.netns_name(self.lay, engine.host)
+            found['links@' + ns] = {
+                line.split(':')[1].strip().split('@')[0] for line in _lines(
+                    ['ip', '-n', ns, '-o', 'link', 'show'])}
+            found['ovs ports@' + engine.host] = set(_lines(
+                ['ovs-vsctl', '--timeout=30', '--db=%s' %
+                 self.ovn.chassis_db(self.lay, engine.host), 'list-ports',
+                 'br-int']))
+        found['ovn logical ports'] = set(_lines(
+            ['ovn-nbctl', '--db=%s' % self.ovn.nb_connection(self.lay),
+             '--bare', '--columns=name', 'list', 'Logical_Switch_Port']))
+        found['neutron ports'] = {p.id for p in self.conn.network.ports()}
+        consumers = set()
+        for rp in self.conn.placement.get(
+                '/resource_providers').json()['resource_providers']:
+            allocs = self.conn.placement.get(
+                '/resource_providers/%s/allocations' % rp['uuid']).json()
+            consumers |= set(allocs.get('allocations') or {})
+        found['placement consumers'] = consumers
+        found['nova instances'] = self._sql(
+            'nova', 'nova_cell1',
+            "SELECT uuid FROM instances WHERE deleted = 0")
+        found['heat stacks'] = self._sql(
+            'heat', 'heat', "SELECT id FROM stack WHERE deleted_at IS NULL "
+            "AND (action != 'DELETE' OR status != 'COMPLETE')")
+        return found
+
+    def processes(self):
+        """{service: {'rss_mib', 'fds', 'threads'}} of every service."""
+        from tools.aio import procs
+        out = {}
+        for svc in self.services.all_services(self.lay):
+            pid = procs.Process(self.lay, svc.name).pid()
+            if pid is None:
+                continue
+            try:
+                p = psutil.Process(pid)
+                family = [p] + p.children(recursive=True)
+                out[svc.name] = {
+                    'rss_mib': round(sum(q.memory_info().rss
+                                         for q in family) / 2 ** 20, 1),
+                    'fds': sum(q.num_fds() for q in family),
+                    'threads': sum(q.num_threads() for q in family)}
+            except psutil.NoSuchProcess:
+                continue
+        return out
+
+    def close(self):
+        for client in self.engines.values():
+            client.close()
+
+
+class Soak:
+    def __init__(self, lay):
+        self.boot = bench_aio_boot.Bench(lay)
+        self.conn = self.boot.conn
+        self.compute = self.conn.compute
+        self.small = self.boot._flavor('docker.small')
+        self.network = None
+
+    def setup(self):
+        net = self.conn.network
+        self.network = net.create_network(name=NAME + 'net')
+        net.create_subnet(network_id=self.network.id, ip_version=4,
+                          cidr='10.96.0.0/24', name=NAME + 'subnet',
+                          gateway_ip=None)
+
+    def teardown(self):
+        for server in self.compute.servers(name='^' + NAME):
+            self.compute.delete_server(server.id)
+            self._gone(server.id)
+        for image in self.conn.image.images():
+            if image.name and image.name.startswith(NAME):
+                self.conn.image.delete_image(image.id)
+        if self.network is not None:
+            self.conn.network.delete_network(self.network.id,
+                                             ignore_missing=True)
+
+    def _server(self, sid, status):
+        server = self.compute.get_server(sid)
+        if server.status == 'ERROR':
+            raise RuntimeError('server %s went to ERROR: %s'
+                               % (sid, server.fault))
+        return server if server.status == status else None
+
+    def _gone(self, sid):
+        _until('delete of %s' % sid,
+               lambda: self.compute.find_server(sid) is None)
+
+    def cycle(self, n):
+        kind = KINDS[n % len(KINDS)]
+        fields = dict(name='%s%d' % (NAME, n), image_id=self.boot.image_id,
+                      flavor_id=self.boot.flavor['id'],
+                      networks=[{'uuid': self.network.id}])
+        if kind == 'config_drive':
+            fields.update(config_drive=True,
+                          user_data='IyEvYmluL3NoCmVjaG8gc29haw==')
+        server = self.compute.create_server(**fields)
+        try:
+            _until('boot of %s' % server.id,
+                   lambda: self._server(server.id, 'ACTIVE'))
+            if kind == 'resized':
+                self.compute.resize_server(server.id, self.small['id'])
+                _until('resize of %s' % server.id,
+                       lambda: self._server(server.id, 'VERIFY_RESIZE'))
+                self.compute.confirm_server_resize(server.id)
+                _until('confirm of %s' % server.id,
+                       lambda: self._server(server.id, 'ACTIVE'))
+            elif kind == 'snapshotted':
+                image = self.compute.create_server_image(
+                    server.id, '%s%d-snap' % (NAME, n), wait=False)
+                image_id = getattr(image, 'id', image)
+                try:
+                    _until('snapshot of %s' % server.id, lambda: (
+                        self.conn.image.get_image(image_id).status
+                        == 'active'))
+                finally:
+                    self.conn.image.delete_image(image_id,
+                                                 ignore_missing=True)
+        finally:
+            self.compute.delete_server(server.id)
+            self._gone(server.id)
+        return kind
+
+    def stack(self, n):
+        heat = self.conn.orchestration
+        stack = heat.create_stack(name='%sstack-%d' % (NAME, n),
+                                  template=_template())
+        try:
+            done = _until('stack %s' % stack.id, lambda: (
+                lambda s: s if s.status != 'CREATE_IN_PROGRESS' else None)(
+                    heat.get_stack(stack.id)))
+            if done.status != 'CREATE_COMPLETE':
+                raise RuntimeError('stack %s: %s %s' % (
+                    stack.id, done.status, done.status_reason))
+        finally:
+            heat.delete_stack(stack.id)
+            _until('stack delete %s' % stack.id, lambda: (
+                lambda s: s is None or s.status in (
+                    'DELETE_COMPLETE', 'DELETE_FAILED'))(
+                        heat.find_stack(stack.id, ignore_missing=True)))
+            left = heat.find_stack(stack.id, ignore_missing=True)
+            if left is not None and left.status == 'DELETE_FAILED':
+                raise RuntimeError('stack %s: DELETE_FAILED %s'
+                                   % (stack.id, left.status_reason))
+
+
+def leftovers(before, after):
+    return {kind: sorted(after[kind] - before.get(kind, set()))
+            for kind in after if after[kind] - before.get(kind, set())}
+
+
+def growth(middle, end):
+    """{service: {'rss_pct', 'fds', 'threads'}} from middle to end."""
+    out = {}
+    for name, m in middle.items():
+        e = end.get(name)
+        if e is None:
+            continue
+        out[name] = {
+            'rss_pct': round((e['rss_mib'] - m['rss_mib']) /
+                             m['rss_mib'] * 100, 1) if m['rss_mib'] else 0,
+            'fds': e['fds'] - m['fds'], 'threads': e['threads'] - m['threads']}
+    return out
+
+
+def main():
+    with bench_aio_boot.running_cloud() as lay:
+        soak = Soak(lay)
+        inv = Inventory(lay, soak.conn)
+        kinds = {}
+        try:
+            # One of each kind first, so that one-time costs (an image
+            # loaded, a cache filled) are in the first inventory.
+            soak.setup()
+            for n in range(len(KINDS)):
+                soak.cycle(n)
+            soak.stack(0)
+            first, procs_first = inv.things(), inv.processes()
+            started = time.monotonic()
+            middle = procs_middle = None
+            total = CYCLES + STACKS
+            for i in range(total):
+                if i == total // 2:
+                    middle, procs_middle = inv.things(), inv.processes()
+                if i < CYCLES:
+                    kind = soak.cycle(len(KINDS) + i)
+                    kinds[kind] = kinds.get(kind, 0) + 1
+                else:
+                    soak.stack(1 + i - CYCLES)
+            elapsed = time.monotonic() - started
+            end, procs_end = inv.things(), inv.processes()
+        finally:
+            try:
+                soak.teardown()
+            finally:
+                inv.close()
+    left = leftovers(first, end)
+    grew = growth(procs_middle, procs_end)
+    worst = max(grew.items(), key=lambda kv: kv[1]['rss_pct'])
+    figures = {
+        'cycles': CYCLES, 'stacks': STACKS, 'kinds': kinds,
+        'seconds': round(elapsed, 1),
+        'leftovers': {k: v[:20] for k, v in left.items()},
+        'leftover_count': sum(len(v) for v in left.values()),
+        'middle_leftovers': sum(len(v) for v in leftovers(first,
+                                                          middle).values()),
+        'rss_growth_middle_to_end_pct': {k: v['rss_pct']
+                                         for k, v in grew.items()},
+        'fd_growth': {k: v['fds'] for k, v in grew.items() if v['fds']},
+        'thread_growth': {k: v['threads'] for k, v in grew.items()
+                          if v['threads']},
+        'rss_mib': {'start': {k: v['rss_mib'] for k, v in
+                              procs_first.items()},
+                    'end': {k: v['rss_mib'] for k, v in procs_end.items()}},
+        'worst_rss_growth': {'service': worst[0],
+                             'pct': worst[1]['rss_pct']},
+        'targets': {'leftover_count': 0, 'rss_growth_pct_max': 5.0},
+    }
+    print('soak: %d cycles %s and %d stacks in %.0f s; leftovers %d %s; '
+          'worst RSS growth middle->end %s %+.1f%%'
+          % (CYCLES, kinds, STACKS, elapsed, figures['leftover_count'],
+             sorted(left), worst[0], worst[1]['rss_pct']), flush=True)
+    common.write(figures)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
