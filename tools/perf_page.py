@@ -286,6 +286,13 @@ def _soak(f):
                   sorted(f['leftovers']))) if f['leftovers'] else ''),
               '%d' % t['leftover_count'],
               f['leftover_count'] <= t['leftover_count'])
+    if 'faults' in f:
+        kinds = sorted({o['kind'] for o in f['faults']})
+        yield Row('the same soak: faults injected (%s) that lost a resident '
+                  'server' % ', '.join(k.replace('_', ' ') for k in kinds),
+                  '%d of %d' % (f['faults_failed'], len(f['faults'])),
+                  '%d' % t['faults_failed'],
+                  f['faults_failed'] <= t['faults_failed'])
     worst = f['worst_rss_growth']
     yield Row('the same soak: largest RSS growth of a service from the '
               'middle to the end',

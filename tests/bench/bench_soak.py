@@ -20,6 +20,14 @@ stack create/delete cycles (3; 200) of two ``OS::Docker::Container``
 resources. Every loop is bounded: a cycle that does not finish within
 its timeout fails the soak.
 
+Faults, one every 25 cycles (each kind once per 100; in a short soak
+each once), the kinds in turn: compute1's engine stopped and the cloud
+started again, RabbitMQ restarted, MariaDB restarted, a container killed
+from outside. Two resident servers live through the whole soak; after
+each fault each must be ACTIVE with its container running, or honestly
+SHUTOFF and start again (bounded waits). A fault that loses a resident is
+recorded with its error and the soak goes on.
+
 Before the first cycle, at the middle and at the end, an inventory:
 containers and image tags on both engines, the cloud's network namespaces
 and the links in every chassis namespace, OVS ports on every chassis's
@@ -29,7 +37,8 @@ databases, and open file descriptors, threads and RSS of every service of
 the cloud. Reported: everything in the end inventory that was not in the
 first (leftovers), the growth of fds and threads, and the RSS growth of
 each service from the middle to the end. Targets (reported): zero
-leftovers; RSS growth <= 5% from the middle to the end.
+leftovers; RSS growth <= 5% from the middle to the end; no fault that
+loses a resident.
 """
 
 import os
@@ -45,6 +54,13 @@ from tests.bench import common
 
 CYCLES = int(os.environ.get('SOAK_CYCLES', '12'))
 STACKS = int(os.environ.get('SOAK_STACKS', '3'))
+# A fault every FAULT_EVERY cycles, the kinds in turn: each kind once per
+# 100 cycles in a long soak, each once in a short one.
+FAULT_EVERY = int(os.environ.get('SOAK_FAULT_EVERY') or (
+    25 if CYCLES >= 100 else max(1, CYCLES // 4)))
+FAULTS = ('engine_restarted', 'rabbitmq_restarted', 'mariadb_restarted',
+          'container_killed')
+RESIDENTS = 2
 NAME = 'soak-'
 KINDS = ('networked', 'config_drive', 'resized', 'snapshotted')
 CYCLE_TIMEOUT_S = 300
@@ -274,6 +290,105 @@ class Soak:
                                    % (stack.id, left.status_reason))
 
 
+class Faults:
+    """Faults injected between cycles, and the residents' recovery: two
+    servers that live through the whole soak. After a fault each must be
+    ACTIVE with its container running, or SHUTOFF and start again."""
+
+    def __init__(self, lay, soak, inv):
+        self.lay, self.soak, self.inv = lay, soak, inv
+        self.residents = []
+        self.outcomes = []
+
+    def make_residents(self):
+        for i in range(RESIDENTS):
+            server = self.soak.compute.create_server(
+                name='%sresident-%d' % (NAME, i),
+                image_id=self.soak.boot.image_id,
+                flavor_id=self.soak.boot.flavor['id'],
+                networks=[{'uuid': self.soak.network.id}])
+            self.residents.append(server.id)
+        for sid in self.residents:
+            _until('boot of resident %s' % sid,
+                   lambda sid=sid: self.soak._server(sid, 'ACTIVE'))
+
+    def _restart(self, name):
+        from tools.aio import procs
+        procs.Process(self.lay, name).stop()
+        self._start_cloud()
+
+    def _start_cloud(self):
+        subprocess.run([sys.executable, '-m', 'tools.aio', 'start'],
+                       check=True, stdout=subprocess.DEVNULL)
+
+    def inject(self, kind):
+        if kind == 'engine_restarted':
+            engine = self.lay.engines[0]
+            script = os.path.join(os.path.dirname(os.path.dirname(
+                os.path.dirname(os.path.abspath(__file__)))), 'tools',
+                'docker-engine.sh')
+            subprocess.run([script, 'stop'], env=engine.env(), check=True,
+                           stdout=subprocess.DEVNULL)
+            self._start_cloud()
+        elif kind == 'rabbitmq_restarted':
+            self._restart('rabbitmq')
+        elif kind == 'mariadb_restarted':
+            self._restart('mariadb')
+        elif kind == 'container_killed':
+            sid = self.residents[0]
+            host = self.soak.compute.get_server(sid).compute_host
+            self.inv.engines[host].containers.get('nova-%s' % sid).kill()
+        else:
+            raise ValueError(kind)
+
+    def _running(self, sid, host):
+        try:
+            return self.inv.engines[host].containers.get(
+                'nova-%s' % sid).status == 'running'
+        except Exception:  # noqa: BLE001 - gone is not running
+            return False
+
+    def _settled(self, sid):
+        """'active' (ACTIVE, its container running), 'shutoff', or None."""
+        server = self.soak.compute.get_server(sid)
+        if server.status == 'SHUTOFF':
+            return 'shutoff'
+        if server.status == 'ACTIVE' and not server.task_state and \
+                self._running(sid, server.compute_host):
+            return 'active'
+        return None
+
+    def recover(self, kind, cycle):
+        started = time.monotonic()
+        outcome = {'kind': kind, 'cycle': cycle, 'active': 0,
+                   'restarted': 0, 'error': None}
+        try:
+            for sid in self.residents:
+                state = _until('%s: resident %s ACTIVE with its container '
+                               'running, or SHUTOFF' % (kind, sid),
+                               lambda sid=sid: self._settled(sid),
+                               timeout=180)
+                if state == 'shutoff':
+                    self.soak.compute.start_server(sid)
+                    _until('%s: resident %s started again' % (kind, sid),
+                           lambda sid=sid: self._settled(sid) == 'active',
+                           timeout=180)
+                    outcome['restarted'] += 1
+                else:
+                    outcome['active'] += 1
+        except Exception as exc:  # noqa: BLE001 - recorded, soak goes on
+            outcome['error'] = str(exc)
+        outcome['seconds'] = round(time.monotonic() - started, 1)
+        self.outcomes.append(outcome)
+        return outcome
+
+    def remove_residents(self):
+        for sid in self.residents:
+            self.soak.compute.delete_server(sid, ignore_missing=True)
+        for sid in self.residents:
+            self.soak._gone(sid)
+
+
 def leftovers(before, after):
     return {kind: sorted(after[kind] - before.get(kind, set()))
             for kind in after if after[kind] - before.get(kind, set())}
@@ -297,6 +412,7 @@ def main():
     with bench_aio_boot.running_cloud() as lay:
         soak = Soak(lay)
         inv = Inventory(lay, soak.conn)
+        faults = Faults(lay, soak, inv)
         kinds = {}
         try:
             # One of each kind first, so that one-time costs (an image
@@ -305,6 +421,7 @@ def main():
             for n in range(len(KINDS)):
                 soak.cycle(n)
             soak.stack(0)
+            faults.make_residents()
             first, procs_first = inv.things(), inv.processes()
             started = time.monotonic()
             middle = procs_middle = None
@@ -315,12 +432,19 @@ def main():
                 if i < CYCLES:
                     kind = soak.cycle(len(KINDS) + i)
                     kinds[kind] = kinds.get(kind, 0) + 1
+                    if (i + 1) % FAULT_EVERY == 0:
+                        fault = FAULTS[len(faults.outcomes) % len(FAULTS)]
+                        faults.inject(fault)
+                        print('fault after cycle %d: %s -> %s' % (
+                            i + 1, fault, faults.recover(fault, i + 1)),
+                            flush=True)
                 else:
                     soak.stack(1 + i - CYCLES)
             elapsed = time.monotonic() - started
             end, procs_end = inv.things(), inv.processes()
         finally:
             try:
+                faults.remove_residents()
                 soak.teardown()
             finally:
                 inv.close()
@@ -344,12 +468,16 @@ def main():
                     'end': {k: v['rss_mib'] for k, v in procs_end.items()}},
         'worst_rss_growth': {'service': worst[0],
                              'pct': worst[1]['rss_pct']},
-        'targets': {'leftover_count': 0, 'rss_growth_pct_max': 5.0},
+        'faults': faults.outcomes,
+        'faults_failed': sum(1 for o in faults.outcomes if o['error']),
+        'targets': {'leftover_count': 0, 'rss_growth_pct_max': 5.0,
+                    'faults_failed': 0},
     }
     print('soak: %d cycles %s and %d stacks in %.0f s; leftovers %d %s; '
-          'worst RSS growth middle->end %s %+.1f%%'
+          'worst RSS growth middle->end %s %+.1f%%; faults %d, failed %d'
           % (CYCLES, kinds, STACKS, elapsed, figures['leftover_count'],
-             sorted(left), worst[0], worst[1]['rss_pct']), flush=True)
+             sorted(left), worst[0], worst[1]['rss_pct'],
+             len(faults.outcomes), figures['faults_failed']), flush=True)
     common.write(figures)
     return 0
 

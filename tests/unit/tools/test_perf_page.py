@@ -144,7 +144,14 @@ def _summary():
             'rss_mib': {'start': {'neutron': 200.0},
                         'end': {'neutron': 205.0}},
             'worst_rss_growth': {'service': 'neutron', 'pct': 2.5},
-            'targets': {'leftover_count': 0, 'rss_growth_pct_max': 5.0},
+            'faults': [{'kind': 'engine_restarted', 'cycle': 3, 'active': 0,
+                        'restarted': 2, 'error': None, 'seconds': 30.0},
+                       {'kind': 'mariadb_restarted', 'cycle': 6,
+                        'active': 2, 'restarted': 0, 'error': None,
+                        'seconds': 5.0}],
+            'faults_failed': 0,
+            'targets': {'leftover_count': 0, 'rss_growth_pct_max': 5.0,
+                        'faults_failed': 0},
             'machine': MACHINE, 'measured_at': '2026-12-04T17:55:00Z',
             'duration_s': 150},
     }
@@ -230,6 +237,8 @@ def test_readme_table_has_every_headline_with_its_target_and_verdict(files):
         '123 MiB (70 / 40.5 MiB)', '<= 80 MiB', 'no']
     assert _row(readme, 'soak of 12 boot/delete cycles')[1:] == [
         '1 (neutron ports)', '0', 'no']
+    assert _row(readme, 'the same soak: faults injected (engine restarted, '
+                'mariadb restarted)')[1:] == ['0 of 2', '0', 'yes']
     assert _row(readme, 'the same soak: largest RSS growth')[1:] == [
         '+2.5% (neutron)', '<= 5%', 'yes']
     assert _row(readme, '50 networked boots at once')[1:] == [
