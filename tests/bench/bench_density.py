@@ -131,6 +131,14 @@ def _per_instance(points):
         last['instances'] - first['instances']) / MiB
 
 
+def network(conn, prefix, cidr):
+    """A network ``<prefix>net`` with one subnet, no gateway."""
+    net = conn.network.create_network(name=prefix + 'net')
+    conn.network.create_subnet(network_id=net.id, ip_version=4, cidr=cidr,
+                               name=prefix + 'subnet', gateway_ip=None)
+    return net
+
+
 class Cloud:
     """The bench's room in the all-in-one, and its servers."""
 
@@ -198,11 +206,7 @@ class Cloud:
 
     # -- servers --------------------------------------------------------
     def make_network(self):
-        net = self.conn.network
-        self.network = net.create_network(name=NAME + 'net')
-        net.create_subnet(network_id=self.network.id, ip_version=4,
-                          cidr='10.97.0.0/22', name=NAME + 'subnet',
-                          gateway_ip=None)
+        self.network = network(self.conn, NAME, '10.97.0.0/22')
 
     def post(self, n, ported, pinned=True):
         """POST one server; its id. Not ``pinned``: Nova's scheduler picks
@@ -265,6 +269,14 @@ class Cloud:
                                    % (len(left), TIMEOUT_S))
             time.sleep(POLL_S)
 
+    def close(self):
+        """Remove the servers and the network; give the room back."""
+        try:
+            self.delete_all()
+            self.remove_network()
+        finally:
+            self.give_room_back()
+
     def remove_network(self):
         if self.network is None:
             return
@@ -323,11 +335,7 @@ def main():
             cloud.make_network()
             ported = series(cloud, probes, ported=True)
         finally:
-            try:
-                cloud.delete_all()
-                cloud.remove_network()
-            finally:
-                cloud.give_room_back()
+            cloud.close()
     figures = {'instances': N, 'inflight': INFLIGHT}
     # Each checkpoint, in MiB, by the number of instances running then.
     for name, points in (('baseline', base), ('plain', plain),

@@ -129,11 +129,7 @@ def main():
             many = burst(cloud, lines, N, 100)
             spread = hosts_of(cloud)
         finally:
-            try:
-                cloud.delete_all()
-                cloud.remove_network()
-            finally:
-                cloud.give_room_back()
+            cloud.close()
     one, all_ = common.summary(singles), common.summary(list(many.values()))
     figures = {'servers': N, 'single_rounds': SINGLE,
                'single_boot_s': one, 'burst_boot_s': all_,

@@ -50,6 +50,7 @@ import psutil
 import yaml
 
 from tests.bench import bench_aio_boot
+from tests.bench import bench_density
 from tests.bench import common
 
 CYCLES = int(os.environ.get('SOAK_CYCLES', '12'))
@@ -204,11 +205,7 @@ class Soak:
         self.network = None
 
     def setup(self):
-        net = self.conn.network
-        self.network = net.create_network(name=NAME + 'net')
-        net.create_subnet(network_id=self.network.id, ip_version=4,
-                          cidr='10.96.0.0/24', name=NAME + 'subnet',
-                          gateway_ip=None)
+        self.network = bench_density.network(self.conn, NAME, '10.96.0.0/24')
 
     def teardown(self):
         for server in self.compute.servers(name='^' + NAME):
