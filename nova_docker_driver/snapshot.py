@@ -50,7 +50,7 @@ class Snapshotter:
             # purge_props: the snapshot must not inherit docker_image from
             # the base image, or it would boot the base image again.
             self._image_api.update(context, image_id, metadata,
-                                   data=_Stream(self._backend.save_image(ref)),
+                                   data=ChunkStream(self._backend.save_image(ref)),
                                    purge_props=True)
             LOG.info('Snapshot %s of the container uploaded as image %s',
                      committed[:19], image_id, instance=instance)
@@ -72,7 +72,7 @@ class Snapshotter:
                 'disk_format': 'raw', 'properties': props}
 
 
-class _Stream:
+class ChunkStream:
     """A file-like wrapper over chunks, as Glance uploads want."""
 
     def __init__(self, chunks):
