@@ -334,3 +334,21 @@ def test_disk_info_of_an_in_place_resize_is_not_a_move():
     assert moves.parse_disk_info('') is None
     assert moves.parse_disk_info('not json') is None
     assert moves.parse_disk_info('{"kind": "other"}') is None
+
+
+def test_chunk_stream_reads_and_iterates_every_byte_once():
+    from nova_docker_driver import snapshot
+    chunks = [b'a' * 10, b'', b'b' * 5, b'c']
+    stream = snapshot.ChunkStream(chunks)
+    got = b''
+    while True:
+        part = stream.read(4)
+        if not part:
+            break
+        assert len(part) <= 4
+        got += part
+    assert got == b''.join(chunks)
+    stream = snapshot.ChunkStream(chunks)
+    assert stream.read(3) == b'aaa'
+    assert b''.join(stream) == b''.join(chunks)[3:]
+    assert snapshot.ChunkStream(chunks).read() == b''.join(chunks)
