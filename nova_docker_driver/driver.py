@@ -267,6 +267,11 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         try:
             known = {i.uuid for i in objects.InstanceList.get_by_host(
                 ctxt, host, expected_attrs=[])}
+            # A container that moved away and waits here for the move's
+            # confirm or revert is the move's, not a stray.
+            known |= {m.instance_uuid for m in
+                      objects.MigrationList.get_in_progress_by_host_and_node(
+                          ctxt, host, self._nodename)}
             strays = [c for c in self._backend.list_containers(
                 {LABEL_HOST: host}) if c.labels.get(LABEL_UUID) not in known]
             deleted = self._deleted_instances(strays)
