@@ -528,8 +528,7 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         return os.path.join(CONF.docker.instances_dir, instance.uuid)
 
     def _create(self, context, instance, image_meta, injected_files,
-                network_info, image_ref=None, drive_files=None,
-                limits_=None):
+                network_info, image_ref=None, drive_files=None):
         """Create (not start) the container; remove it again on failure.
 
         A container that moved in (``image_ref``, the image it was committed
@@ -569,7 +568,7 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
                            LABEL_IMAGE: image_meta.id or ''})
             spec = backend_base.ContainerSpec(
                 name='nova-%s' % instance.uuid, image=ref, labels=labels,
-                limits=limits_ or self._limits(instance),
+                limits=self._limits(instance),
                 hostname=getattr(instance, 'hostname', None) or instance.name,
                 command=self._command(image_meta),
                 # The engine needs the source to exist only at start.
@@ -978,6 +977,8 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
                 LOG.warning('Could not remove the container yet: %s',
                             cleanup_exc, instance=instance)
             raise
+        LOG.info('Container moved in from %s and started',
+                 moved.get('source_host'), instance=instance)
 
     def finish_revert_migration(self, context, instance, network_info,
                                 migration, block_device_info=None,

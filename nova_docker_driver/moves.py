@@ -127,7 +127,8 @@ class MoveImages:
             raise exception.DockerImageError(image_id=image_id, reason=exc)
         if chunks is None:
             raise exception.ImageDataMissing(image_id=image_id)
-        loaded = self._backend.load_image(snapshot.ChunkStream(chunks))
+        # Glance's chunks go to the engine as they come (chunked upload).
+        loaded = self._backend.load_image(chunk for chunk in chunks)
         LOG.info('Move image %s loaded into the engine (%s)', image_id,
                  loaded[:19], instance=instance)
         return loaded

@@ -112,7 +112,7 @@ def _aio_boot(f):
 def _aio_migrate(f):
     t = f['targets']
     yield Row('all-in-one cold migration of a container with %d MB written '
-              '(to VERIFY_RESIZE on the other compute) / `docker commit` + '
+              '(until it runs on the other compute) / `docker commit` + '
               '`save | load` + `run` between the engines, p50'
               % f['written_mb'],
               '%s (%.2f s / %.2f s)' % (

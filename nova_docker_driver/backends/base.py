@@ -168,7 +168,7 @@ class EngineBackend(metaclass=abc.ABCMeta):
     def load_image(self, fileobj):
         """Load a ``docker save`` tarball; return the loaded image id.
 
-        ``fileobj``: a file object or a stream with ``read()`` (Glance's
+        ``fileobj``: a file object, or an iterator of byte chunks (Glance's
         download, say), read once, front to back, never seeked.
         """
 

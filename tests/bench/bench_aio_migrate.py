@@ -21,12 +21,17 @@ of the commit streamed straight into ``docker load`` on engine 2, and
 
 Subject: a server (flavor docker.tiny, no network) on compute1 with the
 same 100 MB written into its container, then, timed: POST ``migrate``
-(admin, to compute2, microversion 2.56) until Nova shows VERIFY_RESIZE on
-compute2 (the container runs there). The move goes through Glance: commit,
-``docker save`` streamed into a hidden image, the image streamed into
-``docker load``, create, start; plus Nova's own pipeline (scheduler, claims,
-RPC, port bindings). The API is polled every POLL_S. Each server is
-confirmed and deleted before the next sample.
+(admin, to compute2) until the container runs on compute2. The move goes
+through Glance: commit, ``docker save`` streamed into a hidden image, the
+image streamed into ``docker load``, create, start; plus Nova's own
+pipeline (API, conductor, scheduler, claims, RPC, port bindings). The end
+is the time stamp (milliseconds) of the destination's "Container moved in
+from ... and started" log line, after which Nova saves VERIFY_RESIZE (then
+checked through the API): as in bench_aio_boot, polling the API finely
+would load nova-api on this 2-core machine while it serves the move, so
+the log is read every 20 ms and the API asked every 2 s (a failed move
+writes no line). Each server is confirmed and deleted before the next
+sample.
 
 Samples alternate (baseline, migration). Starts the all-in-one if it is not
 running and stops it again afterwards in that case. Target (reported, not
@@ -34,6 +39,7 @@ asserted): migration p50 <= 2 x baseline p50.
 """
 
 import os
+import re
 import sys
 import time
 
@@ -43,7 +49,11 @@ from tests.bench import common
 ROUNDS = int(os.environ.get('BENCH_AIO_MIGRATE_ROUNDS', '3'))
 IMAGE = 'dos/idle:latest'
 WRITE_MB = 100
-POLL_S = 0.25
+POLL_S = 0.25  # between other steps (boot, confirm, delete)
+LOG_POLL_S = 0.02
+API_POLL_S = 2.0
+_MOVED_IN = re.compile(r'^(\S+ \S+) .*\[instance: ([0-9a-f-]+)\] Container '
+                       r'moved in from \S+ and started')
 MICROVERSION = '2.74'
 TARGET = 2.0
 WRITE = ['sh', '-c', 'dd if=/dev/urandom of=/payload bs=1M count=%d '
@@ -61,6 +71,8 @@ class Bench:
                                         lay.engines[1].host)
         self.src = docker.DockerClient(base_url=lay.engines[0].endpoint).api
         self.dst = docker.DockerClient(base_url=lay.engines[1].endpoint).api
+        self.dst_log = os.path.join(lay.logs, 'nova-compute-%s.log'
+                                    % self.dst_host)
         self.image_id = list(self.conn.image.images(name='dos-idle'))[0].id
         self.flavor = [f for f in self._get('/flavors/detail')['flavors']
                        if f['name'] == 'docker.tiny'][0]
@@ -134,6 +146,30 @@ class Bench:
         raise RuntimeError('server %s not %s after %d s' % (sid, status,
                                                            timeout))
 
+    def _moved_in(self, sid, offset, timeout=300):
+        """Epoch of the destination's moved-in log line for ``sid``."""
+        deadline = time.monotonic() + timeout
+        next_get = time.monotonic() + API_POLL_S
+        while time.monotonic() < deadline:
+            with open(self.dst_log) as f:
+                f.seek(offset)
+                for line in f:
+                    if not line.endswith('\n'):
+                        break
+                    offset += len(line.encode())
+                    m = _MOVED_IN.match(line)
+                    if m and m.group(2) == sid:
+                        return bench_aio_boot._local_epoch(m.group(1))
+            if time.monotonic() >= next_get:  # a failed move logs nothing
+                next_get = time.monotonic() + API_POLL_S
+                server = self._status(sid)
+                if server['status'] == 'ERROR':
+                    raise RuntimeError('server %s: %s' % (
+                        sid, server.get('fault')))
+            time.sleep(LOG_POLL_S)
+        raise RuntimeError('no moved-in line for %s in %s' % (sid,
+                                                            self.dst_log))
+
     def _container(self, sid):
         (found,) = self.src.containers(filters={
             'label': 'org.openstack.nova.instance_uuid=%s' % sid})
@@ -151,14 +187,16 @@ class Bench:
         try:
             self._wait(sid, 'ACTIVE')
             self._write(self.src, self._container(sid))
-            start = time.monotonic()
+            offset = os.path.getsize(self.dst_log)
+            posted = time.time()
             resp = self.compute.post(
                 '/servers/%s/action' % sid,
                 json={'migrate': {'host': self.dst_host}},
                 microversion=MICROVERSION)
             resp.raise_for_status()
+            moved_in = self._moved_in(sid, offset)
+            elapsed = moved_in - posted
             server = self._wait(sid, 'VERIFY_RESIZE')
-            elapsed = time.monotonic() - start
             if server['OS-EXT-SRV-ATTR:host'] != self.dst_host:
                 raise RuntimeError('server %s went to %s' % (
                     sid, server['OS-EXT-SRV-ATTR:host']))
@@ -198,7 +236,7 @@ def main():
         'migration_ratio_p50': m['p50'] / r['p50'],
         'targets': {'migration_ratio_p50': TARGET}}
     print('all-in-one: docker commit + save|load + run between the engines '
-          'p50 %.2f s | cold migration to VERIFY_RESIZE p50 %.2f s (x%.2f; '
+          'p50 %.2f s | cold migration until it runs there p50 %.2f s (x%.2f; '
           'target <= %g)' % (r['p50'], m['p50'],
                              figures['migration_ratio_p50'], TARGET),
           flush=True)
