@@ -53,6 +53,7 @@ from nova_docker_driver import image_cache
 from nova_docker_driver import images
 from nova_docker_driver import inject
 from nova_docker_driver import limits
+from nova_docker_driver import moves
 from nova_docker_driver.network import mixin
 from nova_docker_driver.network import vif as vif_mod
 from nova_docker_driver import numa
@@ -145,6 +146,9 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         supports_pcpus=True,
         # Nova's periodic image cache pass sweeps unused Glance images.
         has_imagecache=True,
+        # Rebuild elsewhere from the image when a host is down; the
+        # returning host's init_host removes what was evacuated.
+        supports_evacuate=True,
     )
 
     def __init__(self, virtapi, read_only=False):
@@ -156,6 +160,7 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         self._cache_sweeper = image_cache.CacheSweeper(self._backend,
                                                        self._images, CONF)
         self._snapshots = snapshot.Snapshotter(self._backend, CONF)
+        self._moves = moves.MoveImages(self._backend)
         #: Containers labelled for this host that Nova does not know.
         self.unknown_containers = []
         self._disk_quota = None
@@ -271,6 +276,11 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         try:
             known = {i.uuid for i in objects.InstanceList.get_by_host(
                 ctxt, host, expected_attrs=[])}
+            # A container that moved away and waits here for the move's
+            # confirm or revert is the move's, not a stray.
+            known |= {m.instance_uuid for m in
+                      objects.MigrationList.get_in_progress_by_host_and_node(
+                          ctxt, host, self._nodename)}
             strays = [c for c in self._backend.list_containers(
                 {LABEL_HOST: host}) if c.labels.get(LABEL_UUID) not in known]
             deleted = self._deleted_instances(strays)
@@ -527,8 +537,13 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         return os.path.join(CONF.docker.instances_dir, instance.uuid)
 
     def _create(self, context, instance, image_meta, injected_files,
-                network_info):
-        """Create (not start) the container; remove it again on failure."""
+                network_info, image_ref=None, drive_files=None):
+        """Create (not start) the container; remove it again on failure.
+
+        A container that moved in (``image_ref``, the image it was committed
+        as) brings its config-drive tree (``drive_files``, None when it is
+        in its filesystem) and its personal files in its filesystem.
+        """
         # The metadata (a Neutron call and some CPU) is built in a second
         # thread while the image is resolved and the container created:
         # spawn time is what a tenant waits for.
@@ -542,14 +557,20 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
             # A leftover of an earlier failed attempt goes first; the tree
             # is written beside the create (the engine needs it at start).
             self._remove_instance_dir(instance)
-            drive = _Background(_write_config_drive, root, instance,
-                                injected_files, network_info)
+            if drive_files is not None:
+                drive = _Background(inject.write_tree, root, drive_files)
+            else:
+                drive = _Background(_write_config_drive, root, instance,
+                                    injected_files, network_info)
+        elif image_ref is not None:
+            drive = _Background(lambda: None)
         else:
             drive = _Background(inject.config_drive_files, instance,
                                 injected_files, network_info)
         container_id = None
         try:
-            ref = self._images.resolve(context, image_meta, instance)
+            ref = image_ref or self._images.resolve(context, image_meta,
+                                                    instance)
             labels = self._labels(instance)
             labels.update({LABEL_NAME: instance.name,
                            LABEL_PROJECT: instance.project_id or '',
@@ -565,11 +586,12 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
                 dns_servers=dns_servers or None)
             container_id = self._create_container(spec, instance)
             files = drive.result()
-            if not local:
-                self._backend.put_archive(container_id, '/',
-                                          inject.tree_archive(files))
-            self._inject_personal(container_id, instance, image_meta, ref,
-                                  injected_files)
+            if image_ref is None:
+                if not local:
+                    self._backend.put_archive(container_id, '/',
+                                              inject.tree_archive(files))
+                self._inject_personal(container_id, instance, image_meta,
+                                      ref, injected_files)
         except Exception:
             drive.wait()
             self._remove_instance_dir(instance)
@@ -708,12 +730,15 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
                     except Exception:
                         self._unexpect(container_id, 'die')
                         raise
+                # The image a container that moved here was loaded as.
+                self._backend.remove_image(moves.engine_ref(instance.uuid))
                 self._remove_instance_dir(instance)
 
     def destroy(self, context, instance, network_info, block_device_info=None,
                 destroy_disks=True, destroy_secrets=True):
         if (instance.task_state == task_states.RESIZE_REVERTING and
-                instance.host == self._host):
+                instance.host == self._host and
+                self._reverting_in_place(context, instance)):
             # Nova destroys the resize target before finish_revert_migration
             # on the source; here both are this host and the one container,
             # which keeps running and gets its old limits back there.
@@ -828,68 +853,201 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
     def poll_rebooting_instances(self, timeout, instances):
         pass
 
-    # -- resize (same host: limits change live) ---------------------------
+    # -- resize and migration ------------------------------------------------
+    #
+    # On the same host the limits change while the container runs. To
+    # another host the container's filesystem travels through a hidden
+    # Glance image (see moves.py); the source keeps the stopped container
+    # until Nova confirms (removed) or reverts (started again as it was).
 
     def migrate_disk_and_power_off(self, context, instance, dest, flavor,
                                    network_info, block_device_info=None,
                                    timeout=0, retry_interval=0):
-        target = self._move_target(context, instance)
+        migration = self._migration(context, instance, 'migrating')
         # Without a migration record (a caller outside Nova's resize flow)
         # the address is all there is to go by.
-        same = (target == self._host if target is not None
+        same = (migration.dest_compute == self._host if migration is not None
                 else dest in (self._host, CONF.my_ip))
-        if not same:
-            # InstanceFaultRollback: Nova puts the instance back in the
-            # state it had (ACTIVE or SHUTOFF) with its container untouched,
-            # returns the allocations and records the reason as the fault.
-            raise nova_exc.InstanceFaultRollback(nova_exc.ResizeError(
-                reason='the Docker driver resizes on the same host only '
-                       '(the scheduler chose %s, the container is on %s; '
-                       'an operator sets allow_resize_to_same_host); moving '
-                       'a container between hosts is not supported'
-                       % (target or dest, self._host)))
-        # Checked now so a bad target flavor fails before anything changes.
-        self._limits(instance, flavor)
-        # The container keeps running: its limits change in
-        # finish_migration, while it runs.
-        return ''
+        if same:
+            # Checked now so a bad target flavor fails before anything
+            # changes. The container keeps running: its limits change in
+            # finish_migration, while it runs.
+            self._limits(instance, flavor)
+            return ''
+        target = migration.dest_compute if migration is not None else dest
+        return self._move_out(context, instance, target, network_info,
+                              timeout or CONF.docker.stop_timeout)
+
+    def _move_out(self, context, instance, target, network_info, timeout):
+        """Stop, commit and upload the container; the disk_info JSON.
+
+        Any failure before the container is handed over starts it again
+        (when it ran), deletes what was made and raises
+        InstanceFaultRollback: Nova puts the server back ACTIVE (or SHUTOFF)
+        where it was, with the reason as the action's fault.
+        """
+        state = self._find(instance)
+        ref = moves.engine_ref(instance.uuid)
+        running = state is not None and state.status in (
+            'running', 'paused', 'restarting')
+        image_id = None
+        try:
+            if state is None:
+                raise nova_exc.InstanceNotFound(instance_id=instance.uuid)
+            # The image first: a Glance that says no leaves the container
+            # running untouched.
+            image_id = self._moves.create(context, instance)
+            if running:
+                self._stop(state, timeout)
+                self._unwire_network(instance, network_info)
+            committed = self._backend.commit(state.id, moves.MOVE_REPOSITORY,
+                                             instance.uuid)
+            # Saved by id: the tarball names no repository, so loading it
+            # re-points no tag of the destination's engine.
+            self._moves.upload(context, image_id, committed)
+            drive = None
+            if self._backend.is_local():
+                drive = moves.read_tree(os.path.join(
+                    self._instance_dir(instance), 'config_drive'))
+        except Exception as exc:
+            LOG.error('Moving the container to %s failed: %s', target, exc,
+                      instance=instance)
+            self._moves.delete(context, image_id, instance)
+            self._forget_image(ref, instance)
+            if running:
+                try:
+                    self._start(instance, state.id, network_info)
+                except Exception as start_exc:  # noqa: BLE001 - reported
+                    LOG.error('Could not start the container again: %s',
+                              start_exc, instance=instance)
+            raise nova_exc.InstanceFaultRollback(
+                inner_exception=nova_exc.ResizeError(
+                    reason='moving the container to %s failed: %s'
+                           % (target, exc)))
+        # The engine keeps the stopped container, not its commit.
+        self._forget_image(ref, instance)
+        LOG.info('Container committed and uploaded as image %s for %s',
+                 image_id, target, instance=instance)
+        return moves.disk_info(image_id, self._host, drive)
+
+    def _forget_image(self, ref, instance):
+        try:
+            self._backend.remove_image(ref)
+        except Exception as exc:  # noqa: BLE001 - destroy tries again
+            LOG.warning('Could not remove image %s: %s', ref, exc,
+                        instance=instance)
 
     @staticmethod
-    def _move_target(context, instance):
-        """The compute service (host name) a resize or migration goes to.
-
-        Nova hands the driver only the destination's IP address, which
-        several compute services may share (every compute of the
-        all-in-one has 127.0.0.1); the migration record names the service.
-        None when there is no such record.
-        """
+    def _migration(context, instance, status):
+        """The instance's migration in ``status``, or None."""
         from nova import objects
         try:
-            migration = objects.Migration.get_by_instance_and_status(
-                context, instance.uuid, 'migrating')
+            return objects.Migration.get_by_instance_and_status(
+                context, instance.uuid, status)
         except nova_exc.MigrationNotFoundByStatus:
             return None
-        return migration.dest_compute
+
+    def _reverting_in_place(self, context, instance):
+        """True unless the resize being reverted came from another host."""
+        migration = self._migration(context, instance, 'reverting')
+        return (migration is None or
+                migration.source_compute == migration.dest_compute)
 
     def finish_migration(self, context, migration, instance, disk_info,
                          network_info, image_meta, resize_instance,
                          allocations, block_device_info=None, power_on=True,
                          share_info=None):
+        moved = moves.parse_disk_info(disk_info)
+        if moved is not None:
+            self._move_in(context, instance, moved, image_meta,
+                          network_info, power_on)
+            return
         state = self._get(instance)
         self._backend.update_limits(state.id, self._limits(instance))
         if power_on and state.status not in ('running', 'paused'):
             self._start(instance, state.id, network_info)
 
+    def _move_in(self, context, instance, moved, image_meta, network_info,
+                 power_on):
+        """Load the moved container's image, create and start it here."""
+        ref = moves.engine_ref(instance.uuid)
+        image_id = moved['image_id']
+        try:
+            loaded = self._moves.load(context, image_id, instance)
+            self._backend.tag_image(loaded, moves.MOVE_REPOSITORY,
+                                    instance.uuid)
+        except Exception:
+            self._forget_image(ref, instance)
+            raise
+        finally:
+            # The engine has it now (or the move failed): Glance keeps no
+            # copy of a tenant's container.
+            self._moves.delete(context, image_id, instance)
+        try:
+            # The new flavor's limits (Nova set instance.flavor).
+            container_id = self._create(
+                context, instance, image_meta, None, network_info,
+                image_ref=ref, drive_files=moved.get('config_drive'))
+        except Exception:
+            self._forget_image(ref, instance)
+            raise
+        if not power_on:
+            return
+        self._expect(container_id, 'start')
+        try:
+            self._start(instance, container_id, network_info,
+                        wait_events=True)
+        except Exception as exc:
+            self._unexpect(container_id, 'start')
+            LOG.error('Starting the moved container failed: %s', exc,
+                      instance=instance)
+            try:
+                self._remove(instance, network_info, container_id)
+            except Exception as cleanup_exc:  # noqa: BLE001 - destroy retries
+                LOG.warning('Could not remove the container yet: %s',
+                            cleanup_exc, instance=instance)
+            raise
+        LOG.info('Container moved in from %s and started',
+                 moved.get('source_host'), instance=instance)
+
     def finish_revert_migration(self, context, instance, network_info,
                                 migration, block_device_info=None,
                                 power_on=True, share_info=None):
+        # The same container: the one resized in place, or the one the
+        # source kept stopped while it was away.
         state = self._get(instance)
         self._backend.update_limits(state.id, self._limits(instance))
         if power_on and state.status not in ('running', 'paused'):
             self._start(instance, state.id, network_info)
 
     def confirm_migration(self, context, migration, instance, network_info):
-        pass
+        if migration.source_compute == migration.dest_compute:
+            return
+        # The source's stopped container and every trace of it here.
+        LOG.info('Removing the container left by the move to %s',
+                 migration.dest_compute, instance=instance)
+        self._remove(instance, network_info or [])
+
+    # -- live migration: refused ----------------------------------------------
+
+    LIVE_MIGRATION_REFUSED = (
+        'the Docker driver cannot live-migrate a container: it needs CRIU '
+        'checkpoint/restore, which does not work on this host; use a cold '
+        'migration (openstack server migrate)')
+
+    def check_can_live_migrate_destination(self, context, instance,
+                                           src_compute_info,
+                                           dst_compute_info,
+                                           block_migration=False,
+                                           disk_over_commit=False):
+        raise nova_exc.MigrationPreCheckError(
+            reason=self.LIVE_MIGRATION_REFUSED)
+
+    def check_can_live_migrate_source(self, context, instance,
+                                      dest_check_data,
+                                      block_device_info=None):
+        raise nova_exc.MigrationPreCheckError(
+            reason=self.LIVE_MIGRATION_REFUSED)
 
     # -- console, diagnostics, snapshot -------------------------------------
 

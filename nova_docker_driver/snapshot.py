@@ -50,7 +50,7 @@ class Snapshotter:
             # purge_props: the snapshot must not inherit docker_image from
             # the base image, or it would boot the base image again.
             self._image_api.update(context, image_id, metadata,
-                                   data=_Stream(self._backend.save_image(ref)),
+                                   data=ChunkStream(self._backend.save_image(ref)),
                                    purge_props=True)
             LOG.info('Snapshot %s of the container uploaded as image %s',
                      committed[:19], image_id, instance=instance)
@@ -72,27 +72,34 @@ class Snapshotter:
                 'disk_format': 'raw', 'properties': props}
 
 
-class _Stream:
-    """A file-like wrapper over chunks, as Glance uploads want."""
+class ChunkStream:
+    """A file-like wrapper over chunks, as Glance uploads and the engine's
+    load want. ``read(n)`` hands out at most ``n`` bytes of the current
+    chunk (a short read, as a socket's): no buffer is copied again for
+    every read, which for a 100 MB container would be gigabytes."""
 
     def __init__(self, chunks):
         self._chunks = iter(chunks)
         self._buf = b''
+        self._pos = 0
 
     def __iter__(self):
-        if self._buf:
-            yield self._buf
-            self._buf = b''
+        if self._pos < len(self._buf):
+            yield self._buf[self._pos:]
+        self._buf, self._pos = b'', 0
         yield from self._chunks
 
     def read(self, size=-1):
-        while size < 0 or len(self._buf) < size:
+        if size is None or size < 0:
+            data = self._buf[self._pos:] + b''.join(self._chunks)
+            self._buf, self._pos = b'', 0
+            return data
+        while self._pos >= len(self._buf):
             try:
-                self._buf += next(self._chunks)
+                self._buf, self._pos = next(self._chunks), 0
             except StopIteration:
-                break
-        if size < 0:
-            data, self._buf = self._buf, b''
-        else:
-            data, self._buf = self._buf[:size], self._buf[size:]
+                self._buf, self._pos = b'', 0
+                return b''
+        data = self._buf[self._pos:self._pos + size]
+        self._pos += len(data)
         return data

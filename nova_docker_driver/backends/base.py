@@ -166,7 +166,11 @@ class EngineBackend(metaclass=abc.ABCMeta):
 
     @abc.abstractmethod
     def load_image(self, fileobj):
-        """Load a ``docker save`` tarball; return the loaded image id."""
+        """Load a ``docker save`` tarball; return the loaded image id.
+
+        ``fileobj``: a file object, or an iterator of byte chunks (Glance's
+        download, say), read once, front to back, never seeked.
+        """
 
     @abc.abstractmethod
     def tag_image(self, image_id, repository, tag):

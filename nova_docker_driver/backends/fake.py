@@ -39,6 +39,7 @@ and a test reads or changes the engine behind the driver's back with
 ``write_log()``, ``exit()``, ``set_status()``, ``events()`` and ``calls``.
 """
 
+import base64
 import copy
 import dataclasses
 import hashlib
@@ -563,12 +564,17 @@ class FakeBackend(base.EngineBackend):
     def load_image(self, fileobj):
         self._enter('load_image', fileobj)
         action = 'load image'
+        # The engine reads a stream once, front to back, as this does.
+        raw = (fileobj.read() if hasattr(fileobj, 'read')
+               else b''.join(fileobj))
         try:
-            with tarfile.open(fileobj=fileobj) as tar:
+            with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
                 manifest = json.load(tar.extractfile('manifest.json'))
                 entry = manifest[0]
                 body = tar.extractfile(entry['Config']).read()
                 tags = entry.get('RepoTags') or []
+                layers = [tar.extractfile(name).read()
+                          for name in entry.get('Layers') or []]
         except (tarfile.TarError, KeyError, IndexError, TypeError,
                 ValueError, AttributeError) as exc:
             raise self.refused('invalid tar header or manifest: %s' % exc,
@@ -577,9 +583,19 @@ class FakeBackend(base.EngineBackend):
             config = (json.loads(body) or {}).get('config') or {}
         except ValueError as exc:
             raise self.refused('invalid image config: %s' % exc, action)
-        image_id = _digest(body)
+        files = {}
+        for layer in layers:
+            try:
+                found = json.loads(layer)
+            except ValueError:
+                continue
+            if isinstance(found, dict):
+                files.update({path: base64.b64decode(data)
+                              for path, data in found.items()})
+        image_id = _digest(body + json.dumps(sorted(files)).encode())
         with self._lock:
-            self._images[image_id] = {'config': dict(config)}
+            self._images[image_id] = {'config': dict(config),
+                                      'files': files}
             for ref in tags:
                 self._tags['%s:%s' % _split_ref(ref)] = image_id
         return image_id
@@ -637,7 +653,13 @@ class FakeBackend(base.EngineBackend):
             if image_id is None:
                 raise self.refused('no such image: %s' % ref, 'save image')
             config = dict(self._images[image_id]['config'])
-        return iter([save_tarball(config)])
+            files = self._images[image_id].get('files') or {}
+        # The layer carries the image's files, so a save then a load into
+        # another fake engine gives containers the same filesystem.
+        layer = json.dumps({path: base64.b64encode(data).decode()
+                            for path, data in sorted(files.items())}
+                           ).encode() if files else b'fake layer'
+        return iter([save_tarball(config, layer=layer)])
 
 
 def save_tarball(config, repo_tags=None, layer=b'fake layer'):

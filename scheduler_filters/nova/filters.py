@@ -143,15 +143,18 @@ class DockerHostFilter(_RequestFilter):
 
 
 class InPlaceResizeFilter(filters.BaseHostFilter):
-    """Keep a container's resize on the Docker host that runs it.
+    """Prefer the Docker host that runs the container for its resize.
 
-    The Docker driver changes a container's limits where it runs and
-    refuses to move it to another host (the server stays as it was, the
-    action fails). With ``allow_resize_to_same_host`` the scheduler may
-    still pick another host; this filter passes only the instance's own
-    host when that host is a candidate, so the resize works. When it is
-    not (a cold migration, which never stays; an evacuation; a disabled
-    host), and for new servers, every host passes.
+    On its own host the Docker driver changes a container's limits while
+    it runs; on another host the container is stopped, copied through
+    Glance and started there (a cold migration). With
+    ``allow_resize_to_same_host`` the scheduler may pick either; this
+    filter passes only the instance's own host when that host is still a
+    candidate (it has room for the new flavor and is enabled), so a resize
+    that fits stays in place. When it is not (the resize does not fit, the
+    host is disabled, a cold migration, which never stays; an
+    evacuation), and for new servers, every host passes and the container
+    moves.
     """
 
     RUN_ON_REBUILD = False

@@ -55,6 +55,9 @@ class FakeGlance:
         self.records = {}
         self.data = {}
         self.downloads = []
+        self.created = []
+        self.deleted = []
+        self.refuse_create = False
 
     def add(self, image_id, container_format='docker', data=None, **props):
         self.records[image_id] = {
@@ -74,12 +77,36 @@ class FakeGlance:
         record = self.get(context, image_id)
         record.update(metadata)
         self.data[image_id] = b''.join(iter(data)) if data else b''
+        record['status'] = 'active'
         return record
 
     def download(self, context, image_id, dest_path=None):
         self.downloads.append(image_id)
+        if dest_path is None:
+            # Nova's API hands back the chunks when given nowhere to write.
+            if image_id not in self.records:
+                raise nova_exc.ImageNotFound(image_id=image_id)
+            data = self.data.get(image_id, b'')
+            return iter([data[i:i + 512] for i in range(0, len(data), 512)])
         with open(dest_path, 'wb') as f:
             f.write(self.data.get(image_id, b''))
+
+    def create(self, context, image_meta, data=None):
+        """A new (queued) image record, as Nova's API creates one."""
+        if self.refuse_create:
+            raise nova_exc.ImageNotAuthorized(image_id='new image')
+        image_id = 'img-%d' % (len(self.created) + 1)
+        self.created.append(image_id)
+        record = dict(image_meta, id=image_id, status='queued')
+        record['properties'] = dict(image_meta.get('properties') or {})
+        self.records[image_id] = record
+        return record
+
+    def delete(self, context, image_id):
+        if self.records.pop(image_id, None) is None:
+            raise nova_exc.ImageNotFound(image_id=image_id)
+        self.data.pop(image_id, None)
+        self.deleted.append(image_id)
 
 
 class FakeNetlink:
@@ -203,6 +230,7 @@ def driver(docker_conf, monkeypatch, netlink):
     drv.glance = FakeGlance()
     drv._images._image_api = drv.glance
     drv._snapshots._image_api = drv.glance
+    drv._moves._image_api = drv.glance
     drv.backend.add_image(ENGINE_REF, config={'User': 'root'})
     drv.glance.add(ENGINE_IMAGE, docker_image=ENGINE_REF)
     yield drv
