@@ -186,6 +186,11 @@ def table(lay):
              env={'OS_GLANCE_CONFIG_DIR': lay.conf('glance')}),
         _api(lay, 'heat-api', 'heat.wsgi.api:application',
              oslo_args=['--config-file', heat_conf]),
+        # Checks a console token (database, compute RPC), then joins the
+        # tenant's websocket to the compute's console port.
+        Service('nova-serialproxy', [
+            os.path.join(lay.bin, 'nova-serialproxy'), '--config-file',
+            nova_conf], kind='tcp', port=lay.port('nova-serialproxy')),
     ]
     workers = [
         _nova(lay, 'nova-conductor', nova_conf, 'aio-controller'),
