@@ -31,7 +31,16 @@ import argparse
 import sys
 
 from tools.aio import cloud as cloud_mod
+from tools.aio import horizon
 from tools.aio import layout
+
+
+def dashboard_line(lay):
+    """Where a person logs in to the dashboard, and as whom."""
+    return ('dashboard: %s  (log in as %s / %s, domain Default; '
+            'the admin: admin / %s)' % (
+                horizon.url(lay), horizon.DEMO_USER, layout.DEMO_PASSWORD,
+                layout.ADMIN_PASSWORD))
 
 
 def main(argv=None):
@@ -62,6 +71,7 @@ def main(argv=None):
             return 1
         print('use it: eval "$(%s -m tools.aio env)"; openstack server list'
               % sys.executable)
+        print(dashboard_line(lay))
         return 0
     if args.action == 'stop':
         stopped = cloud.stop(purge=args.purge)
@@ -89,6 +99,7 @@ def main(argv=None):
                   file=sys.stderr)
             return 1
         print('showcase done')
+        print(dashboard_line(lay))
         return 0
     if args.action == 'env':
         from tools.aio import ovn
@@ -96,6 +107,7 @@ def main(argv=None):
               % lay.clouds_yaml)
         # The venv's openstack CLI (with the clients this cloud has) first.
         print('export PATH=%s:"$PATH"' % lay.bin)
+        print('export OS_DASHBOARD_URL=%s' % horizon.url(lay))
         print('# floating IPs answer from the outside namespace: '
               'ip netns exec %s curl http://<floating ip>:<port>/'
               % ovn.outside_ns(lay))

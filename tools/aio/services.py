@@ -19,6 +19,7 @@ their health checks.
 import os
 import socket
 
+from tools.aio import horizon
 from tools.aio import layout as layout_mod
 from tools.aio import mariadb
 from tools.aio import ovn
@@ -191,6 +192,9 @@ def table(lay):
         Service('nova-serialproxy', [
             os.path.join(lay.bin, 'nova-serialproxy'), '--config-file',
             nova_conf], kind='tcp', port=lay.port('nova-serialproxy')),
+        # The dashboard (tools/aio/horizon.py prepares it first).
+        _api(lay, 'horizon', 'tools.aio.horizon_wsgi:application',
+             env=horizon.env(lay), path=horizon.HEALTH_PATH),
     ]
     workers = [
         _nova(lay, 'nova-conductor', nova_conf, 'aio-controller'),
