@@ -14,13 +14,15 @@
 
 start   engines, MariaDB, RabbitMQ, OVN (northd, a vswitchd and an
         ovn-controller per compute host), Keystone, Placement, Neutron
-        (ML2/OVN), Nova (api, conductor, scheduler, two computes with the
-        Docker driver), Glance, Heat (api, engine with the OS::Docker
-        plugin); idempotent; health-checked
+        (ML2/OVN), Nova (api, conductor, scheduler, serial console proxy,
+        two computes with the Docker driver), Glance, Heat (api, engine
+        with the OS::Docker plugin), Horizon with heat-dashboard;
+        idempotent; health-checked
 stop    every service process, MariaDB's included (the Docker engines
         stay up); --purge also deletes the cloud's network namespaces
 status  one line per service: pid, running, healthy
-env     shell lines that point the openstack CLI at this cloud
+env     shell lines that point the openstack CLI at this cloud (and
+        OS_DASHBOARD_URL at its dashboard)
 showcase  boot a Docker image with Nova (status, addresses, limits,
         console output), spread two servers over the two hosts, create a
         Heat stack of containers and a swarm-mode bay; then delete them;
