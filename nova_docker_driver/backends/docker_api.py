@@ -281,7 +281,8 @@ class DockerAPIBackend(base.EngineBackend):
         action = 'open a terminal'
         try:
             return self._call(action, layer_tty.open_tty, self.api,
-                              container_id, list(command))
+                              container_id, list(command),
+                              local=self.is_local())
         except docker_errors.NotFound as exc:
             raise exception.EngineError(action=action,
                                         reason=layer_errors.reason(exc))

@@ -99,6 +99,12 @@ def test_serial_console_is_a_shell_in_the_container(aio, server, tmp_path):
     answer = _shell(url, script, 'NOT4')
     assert answer and 'NOT4' in answer and 'HOST2' not in answer, answer
     assert os.path.exists(marker)
+    # Each session's shell ends with its connection: none is left behind.
+
+    def shells():
+        return [p for p in container.top(ps_args='-o pid,args')['Processes']
+                if p[-1].strip() == '/bin/sh']
+    wait(lambda: not shells(), 30, 'the console shells to end')
 
 
 def test_forged_token_gets_no_shell(aio, server):
