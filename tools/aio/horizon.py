@@ -181,7 +181,10 @@ def settings(lay, static=None):
         'SESSION_ENGINE': 'django.contrib.sessions.backends.cache',
         'CACHES': {'default': {
             'BACKEND': 'django.core.cache.backends.filebased.FileBasedCache',
-            'LOCATION': cache_dir(lay)}},
+            'LOCATION': cache_dir(lay),
+            # Django culls a third of the entries, sessions among them,
+            # once there are more than MAX_ENTRIES (300 by default).
+            'OPTIONS': {'MAX_ENTRIES': 100000}}},
         'SESSION_COOKIE_SECURE': False,
         'CSRF_COOKIE_SECURE': False,
         # Horizon shows the console in an iframe of its own pages; Django

@@ -17,8 +17,8 @@ Log in; launch an instance of a Docker image with the Launch Instance
 wizard (image, flavor and network chosen by their exact names: the cloud
 is shared with the other test files, which make networks of their own);
 see it Active with its address; its Overview, Log and Console tabs (a
-command typed in the console answers from inside the container); delete
-it. Each page is saved as a screenshot under
+command typed in the console answers from inside the container); shut it
+off and start it again; delete it. Each page is saved as a screenshot under
 ``$DOS_STATE/dashboard-shots/`` for a person to look at; a Horizon error
 page or a red message fails the test at once, not at a timeout.
 """
@@ -232,6 +232,7 @@ def _allocate(board, step, name):
         if extra is None:
             break
         extra.click()
+    board.check_no_error()
     board.screenshot('wizard-' + step.lower())
 
 
@@ -261,8 +262,12 @@ def test_launch_instance_wizard(dash):
         _allocate(dash, 'Source', IMAGE)
         _allocate(dash, 'Flavor', FLAVOR)
         _allocate(dash, 'Networks', dash.network)
+        # A red message in the wizard (an API call of it failed) fails the
+        # test at once, naming the message.
+        dash.check_no_error()
         dash.click((By.CSS_SELECTOR, 'button.btn-primary.finish'),
-                   'the enabled Launch Instance button of the wizard')
+                   'the enabled Launch Instance button of the wizard',
+                   pick=lambda el: dash.check_no_error() or True)
         dash.wait(lambda d: not dash._visible(
             (By.CSS_SELECTOR, 'button.btn-primary.finish')),
             'the wizard to close')
@@ -355,6 +360,61 @@ def test_overview_log_and_console_tabs(dash):
             'the console\'s line in the log')
         assert logged
         dash.screenshot('log')
+
+
+def _row_action(dash, action, label):
+    """Click the row action ``action`` of the instance (opening the row's
+    menu when it is not the row's first button), and confirm."""
+    row = '//tr[@id="instances__row__%s"]' % dash.server_id
+    dash.open('/project/instances/', (By.XPATH, row), 'the instance row')
+    button = (By.ID, 'instances__row_%s__action_%s' % (dash.server_id,
+                                                      action))
+    if not dash._visible(button):
+        dash.click((By.XPATH, row + '//*[contains(@class,'
+                    '"dropdown-toggle")]'), 'the row\'s actions')
+    dash.click(button, label)
+    # Actions that ask first (Shut Off) open a confirmation; others (Start)
+    # go at once.
+    confirm = (By.XPATH, "//div[contains(@class,'modal-footer')]"
+                         "//*[contains(@class,'btn-danger') or "
+                         "contains(@class,'btn-primary')]")
+    try:
+        found = WebDriverWait(dash.driver, 5, 0.5).until(
+            lambda d: dash._visible(confirm))
+    except sel_exc.TimeoutException:
+        found = None
+    if found is not None:
+        found.click()
+    dash.check_no_error()
+
+
+def _row_status(dash, status, timeout=180):
+    row = (By.ID, 'instances__row__%s' % dash.server_id)
+
+    def reached(d):
+        el = dash._visible(row)
+        if el is None:
+            return None
+        dash.check_no_error()
+        return el if status in el.text and 'None' in el.text else None
+    # The table follows a row in transition by itself.
+    return dash.wait(reached, 'the instance %s' % status, timeout)
+
+
+def test_shut_off_and_start(dash):
+    _needs_server(dash)
+    with _on_failure(dash, 'stop-start'):
+        _row_action(dash, 'stop', 'Shut Off Instance')
+        _row_status(dash, 'Shutoff')
+        dash.screenshot('shut-off')
+        (container,) = dash.aio.containers_of(dash.server_id).values()
+        container.reload()
+        assert container.status == 'exited'
+        _row_action(dash, 'start', 'Start Instance')
+        _row_status(dash, 'Active')
+        dash.screenshot('started')
+        container.reload()
+        assert container.status == 'running'
 
 
 def test_delete_instance(dash):

@@ -50,6 +50,8 @@ def test_settings_file_as_python_reads_it(tmp_path):
     assert cache['BACKEND'].endswith('FileBasedCache')
     assert cache['LOCATION'] == horizon.cache_dir(lay)
     assert os.path.isdir(cache['LOCATION'])
+    # Never culled under a person's session.
+    assert cache['OPTIONS']['MAX_ENTRIES'] >= 10000
     assert values['ALLOWED_HOSTS'] == ['127.0.0.1', 'localhost']
     assert values['LAUNCH_INSTANCE_DEFAULTS']['create_volume'] is False
     # heat-dashboard's policies join Horizon's own.
