@@ -13,7 +13,8 @@ export DOCKER_HOST := unix://$(DOS_STATE)/docker.sock
 export PBR_VERSION ?= 0.1.0
 export OS_NOVA_DISABLE_EVENTLET_PATCHING := 1
 
-APT_PACKAGES := docker.io busybox-static iproute2 iptables curl debootstrap openvswitch-switch ethtool
+# chromium + chromium-driver: the dashboard's browser tests (selenium).
+APT_PACKAGES := docker.io busybox-static iproute2 iptables curl debootstrap openvswitch-switch ethtool chromium chromium-driver
 VENV_STAMP := $(VENV)/.installed
 VENV_INPUTS := constraints.txt requirements.txt test-requirements.txt setup.cfg
 

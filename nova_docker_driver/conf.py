@@ -80,6 +80,17 @@ CONSOLE_OPTS = [
     cfg.IntOpt('console_log_bytes', default=100 * 1024, min=1024,
                help='Most bytes of container logs returned as console '
                     'output (the tail is kept).'),
+    cfg.StrOpt('serial_console_command', default='/bin/sh',
+               help='What a serial console connection runs with a tty '
+                    'inside the container (split like a shell would), as '
+                    'the image\'s user. Serial consoles need Nova\'s '
+                    '[serial_console] enabled and nova-serialproxy; the '
+                    'driver listens on [serial_console] '
+                    'proxyclient_address, one port of port_range per '
+                    'instance.'),
+    cfg.IntOpt('serial_console_sessions', default=4, min=1,
+               help='Most serial console connections one instance serves '
+                    'at once; more are told so and closed.'),
 ]
 
 RECONCILE_OPTS = [

@@ -35,6 +35,7 @@ from nova.compute import power_state
 from nova.compute import task_states
 from nova.compute import vm_states
 import nova.conf
+from nova.console import type as console_type
 from nova import exception as nova_exc
 from nova.virt import driver
 from nova.virt import hardware
@@ -45,6 +46,7 @@ import psutil
 from nova_docker_driver import backends
 from nova_docker_driver.backends import base as backend_base
 from nova_docker_driver import conf as docker_conf
+from nova_docker_driver import console
 from nova_docker_driver import diagnostics
 from nova_docker_driver import events
 from nova_docker_driver import exception
@@ -161,6 +163,7 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
                                                        self._images, CONF)
         self._snapshots = snapshot.Snapshotter(self._backend, CONF)
         self._moves = moves.MoveImages(self._backend)
+        self._consoles = console.SerialConsoles(CONF, self._open_terminal)
         #: Containers labelled for this host that Nova does not know.
         self.unknown_containers = []
         self._disk_quota = None
@@ -250,6 +253,7 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
             self._watcher.unexpect(container_id, action)
 
     def cleanup_host(self, host):
+        self._consoles.close_all()
         self._stop_reaper()
         if self._watcher is not None:
             self._watcher.stop()
@@ -712,6 +716,7 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
             instance=instance)
 
     def _remove(self, instance, network_info, container_id=None):
+        self._consoles.close(instance.uuid)
         try:
             self._unwire_network(instance, network_info)
         finally:
@@ -754,6 +759,7 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         if destroy_disks:
             self._remove(instance, network_info or [])
         elif destroy_vifs:
+            self._consoles.close(instance.uuid)
             self._unwire_network(instance, network_info or [])
             self.unplug_vifs(instance, network_info or [])
 
@@ -786,6 +792,7 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
             self._backend.stop(state.id, timeout)
 
     def power_off(self, instance, timeout=0, retry_interval=0):
+        self._consoles.close(instance.uuid)
         state = self._get(instance)
         self._stop(state, timeout)
         self._unwire_network(instance, instance.get_network_info())
@@ -841,6 +848,7 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
             self.power_on(context, instance, network_info)
 
     def soft_delete(self, instance):
+        self._consoles.close(instance.uuid)
         state = self._get(instance)
         self._stop(state, CONF.docker.stop_timeout)
         self._unwire_network(instance, instance.get_network_info())
@@ -1055,6 +1063,31 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         state = self._get(instance)
         data = self._backend.logs(state.id, CONF.docker.console_log_bytes)
         return data.decode('utf-8', 'replace')
+
+    def _open_terminal(self, uuid, command):
+        """A terminal in the running container of instance ``uuid``."""
+        found = self._backend.list_containers({LABEL_HOST: self._host,
+                                               LABEL_UUID: uuid})
+        if not found:
+            raise exception.EngineError(action='open a terminal',
+                                        reason='the instance has no '
+                                               'container on this host')
+        return self._backend.open_tty(found[0].id, command)
+
+    def get_serial_console(self, context, instance):
+        """A terminal in the container, through a port the driver listens
+        on (see console.py); only for a running container."""
+        if not CONF.serial_console.enabled:
+            raise nova_exc.ConsoleTypeUnavailable(console_type='serial')
+        state = self._get(instance)
+        if state.status != 'running':
+            # Stopped, paused, suspended: nothing to open a terminal in.
+            LOG.info('No serial console: the container is %s', state.status,
+                     instance=instance)
+            self._consoles.close(instance.uuid)
+            raise nova_exc.ConsoleTypeUnavailable(console_type='serial')
+        host, port = self._consoles.open(instance.uuid)
+        return console_type.ConsoleSerial(host=host, port=port)
 
     def get_diagnostics(self, instance):
         state = self._get(instance)

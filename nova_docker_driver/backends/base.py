@@ -143,6 +143,13 @@ class EngineBackend(metaclass=abc.ABCMeta):
         """Bytes of one file in the container, or None if it is missing."""
 
     @abc.abstractmethod
+    def open_tty(self, container_id, command):
+        """A connected socket: ``command`` (argv) with a tty inside the
+        running container; bytes sent are its input, bytes received its
+        output; closing the socket hangs the terminal up. EngineError when
+        the container is not running or the command cannot start."""
+
+    @abc.abstractmethod
     def container_events(self, labels, actions, since=None):
         """A closable stream of container events (dicts with id, action,
         labels, time) for containers carrying ``labels``; it ends when the

@@ -27,6 +27,7 @@ import requests
 from docker_layer import client as layer_client
 from docker_layer import compat as layer_compat
 from docker_layer import errors as layer_errors
+from docker_layer import tty as layer_tty
 from nova_docker_driver.backends import base
 from nova_docker_driver import exception
 
@@ -275,6 +276,16 @@ class DockerAPIBackend(base.EngineBackend):
                 if member.isfile():
                     return tar.extractfile(member).read()
         return None
+
+    def open_tty(self, container_id, command):
+        action = 'open a terminal'
+        try:
+            return self._call(action, layer_tty.open_tty, self.api,
+                              container_id, list(command),
+                              local=self.is_local())
+        except docker_errors.NotFound as exc:
+            raise exception.EngineError(action=action,
+                                        reason=layer_errors.reason(exc))
 
     def container_events(self, labels, actions, since=None):
         filters = {'type': 'container', 'event': list(actions),

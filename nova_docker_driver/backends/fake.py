@@ -47,6 +47,7 @@ import io
 import itertools
 import json
 import posixpath
+import socket
 import tarfile
 import threading
 import time
@@ -90,6 +91,8 @@ class _Container:
         self.started_at = '0001-01-01T00:00:00Z'
         self.files = {}
         self.logs = b''
+        #: The engine ends of this container's open terminals.
+        self.ttys = []
 
     def state(self):
         return base.ContainerState(
@@ -159,6 +162,8 @@ class FakeBackend(base.EngineBackend):
         self._pids = itertools.count(1000)
         #: Every interface call, in order: (method name, positional args).
         self.calls = []
+        #: (container id, argv) of every terminal opened.
+        self.tty_commands = []
         self.info_data = copy.deepcopy(DEFAULT_INFO)
         self.version_data = dict(DEFAULT_VERSION)
 
@@ -302,6 +307,11 @@ class FakeBackend(base.EngineBackend):
         return self._tags.get('%s:%s' % _split_ref(ref))
 
     def _end(self, c, exit_code):
+        # The engine kills exec'd processes with the container: their
+        # terminals hang up.
+        for end in c.ttys:
+            _hang_up(end)
+        c.ttys = []
         c.status = 'exited'
         c.pid = 0
         c.exit_code = exit_code
@@ -526,6 +536,25 @@ class FakeBackend(base.EngineBackend):
                 return None
             return c.files.get(posixpath.normpath(path))
 
+    def open_tty(self, container_id, command):
+        """A terminal whose "command" echoes every byte back, as a tty in
+        echo mode with a program that reads nothing would."""
+        self._enter('open_tty', container_id, command)
+        with self._lock:
+            c = self._container(container_id, 'open a terminal')
+            self._require(c, ('running',), 'open a terminal')
+            ours, engine = socket.socketpair()
+            c.ttys.append(engine)
+            self.tty_commands.append((c.id, list(command)))
+        threading.Thread(target=_echo, args=(engine,), daemon=True).start()
+        return ours
+
+    def open_ttys(self, container_id):
+        """How many terminals of the container are open (for tests)."""
+        with self._lock:
+            c = self._containers.get(container_id)
+            return len([t for t in c.ttys if t.fileno() != -1]) if c else 0
+
     def container_events(self, labels, actions, since=None):
         self._enter('container_events', labels, actions, since)
         return _EventStream(self, dict(labels), actions, since)
@@ -660,6 +689,27 @@ class FakeBackend(base.EngineBackend):
                             for path, data in sorted(files.items())}
                            ).encode() if files else b'fake layer'
         return iter([save_tarball(config, layer=layer)])
+
+
+def _hang_up(sock):
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    sock.close()
+
+
+def _echo(sock):
+    try:
+        while True:
+            data = sock.recv(4096)
+            if not data:
+                break
+            sock.sendall(data)
+    except OSError:
+        pass
+    finally:
+        sock.close()
 
 
 def save_tarball(config, repo_tags=None, layer=b'fake layer'):

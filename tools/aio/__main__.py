@@ -14,13 +14,15 @@
 
 start   engines, MariaDB, RabbitMQ, OVN (northd, a vswitchd and an
         ovn-controller per compute host), Keystone, Placement, Neutron
-        (ML2/OVN), Nova (api, conductor, scheduler, two computes with the
-        Docker driver), Glance, Heat (api, engine with the OS::Docker
-        plugin); idempotent; health-checked
+        (ML2/OVN), Nova (api, conductor, scheduler, serial console proxy,
+        two computes with the Docker driver), Glance, Heat (api, engine
+        with the OS::Docker plugin), Horizon with heat-dashboard;
+        idempotent; health-checked
 stop    every service process, MariaDB's included (the Docker engines
         stay up); --purge also deletes the cloud's network namespaces
 status  one line per service: pid, running, healthy
-env     shell lines that point the openstack CLI at this cloud
+env     shell lines that point the openstack CLI at this cloud (and
+        OS_DASHBOARD_URL at its dashboard)
 showcase  boot a Docker image with Nova (status, addresses, limits,
         console output), spread two servers over the two hosts, create a
         Heat stack of containers and a swarm-mode bay; then delete them;
@@ -31,7 +33,16 @@ import argparse
 import sys
 
 from tools.aio import cloud as cloud_mod
+from tools.aio import horizon
 from tools.aio import layout
+
+
+def dashboard_line(lay):
+    """Where a person logs in to the dashboard, and as whom."""
+    return ('dashboard: %s  (log in as %s / %s, domain Default; '
+            'the admin: admin / %s)' % (
+                horizon.url(lay), horizon.DEMO_USER, layout.DEMO_PASSWORD,
+                layout.ADMIN_PASSWORD))
 
 
 def main(argv=None):
@@ -62,6 +73,7 @@ def main(argv=None):
             return 1
         print('use it: eval "$(%s -m tools.aio env)"; openstack server list'
               % sys.executable)
+        print(dashboard_line(lay))
         return 0
     if args.action == 'stop':
         stopped = cloud.stop(purge=args.purge)
@@ -89,6 +101,7 @@ def main(argv=None):
                   file=sys.stderr)
             return 1
         print('showcase done')
+        print(dashboard_line(lay))
         return 0
     if args.action == 'env':
         from tools.aio import ovn
@@ -96,6 +109,7 @@ def main(argv=None):
               % lay.clouds_yaml)
         # The venv's openstack CLI (with the clients this cloud has) first.
         print('export PATH=%s:"$PATH"' % lay.bin)
+        print('export OS_DASHBOARD_URL=%s' % horizon.url(lay))
         print('# floating IPs answer from the outside namespace: '
               'ip netns exec %s curl http://<floating ip>:<port>/'
               % ovn.outside_ns(lay))

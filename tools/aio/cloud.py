@@ -25,6 +25,7 @@ import time
 
 from tools.aio import bootstrap
 from tools.aio import configs
+from tools.aio import horizon
 from tools.aio import mariadb
 from tools.aio import metans
 from tools.aio import ovn
@@ -107,6 +108,8 @@ class Cloud:
             # A token carries the catalog it was issued with: get one that
             # lists the endpoints just created.
             session = bootstrap.admin_session(lay)
+        self._timed('dashboard settings and static files',
+                    self.prepare_dashboard)
         self._timed('apis', self._start_wave, apis)
         if self.compute_driver == configs.NOVA_COMPUTE_DRIVER:
             self._timed('nova.virt shim', self.ensure_shim)
@@ -159,6 +162,19 @@ class Cloud:
                         ', '.join(sorted(hosts - ovn.chassis_registered(
                             lay))), lay.logs))
             time.sleep(0.5)
+
+    def prepare_dashboard(self):
+        """Horizon's settings, heat-dashboard's panels and the compressed
+        static files (built only when Horizon or the settings changed)."""
+        if not horizon.installed():
+            raise StartError('Horizon or heat-dashboard is missing from %s: '
+                             'make setup' % self.lay.venv)
+        try:
+            return horizon.prepare(self.lay, services.base_env(self.lay),
+                                   log=self.log)
+        except horizon.DashboardError as exc:
+            raise StartError('the dashboard could not be prepared: %s'
+                             % exc)
 
     def ensure_shim(self):
         """nova-docker-shim check || install, before the computes start."""

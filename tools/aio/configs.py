@@ -113,6 +113,15 @@ def _nova_common(lay, host, state_path):
         'oslo_concurrency': {'lock_path': os.path.join(state_path, 'locks')},
         'vnc': {'enabled': 'false'},
         'spice': {'enabled': 'false'},
+        # A container's console is a terminal in it (the driver's
+        # get_serial_console), reached through nova-serialproxy.
+        'serial_console': {
+            'enabled': 'true',
+            'base_url': 'ws://127.0.0.1:%d/' % lay.port('nova-serialproxy'),
+            'proxyclient_address': '127.0.0.1',
+            'serialproxy_host': '127.0.0.1',
+            'serialproxy_port': str(lay.port('nova-serialproxy')),
+        },
     }
 
 
@@ -162,6 +171,8 @@ def nova_compute_conf(lay, engine, driver=NOVA_COMPUTE_DRIVER):
         # only: an operator (or bench_density) may raise it in Placement.
         'initial_cpu_allocation_ratio': '16.0',
     })
+    conf['serial_console']['port_range'] = lay.serial_port_range(
+        lay.engines.index(engine))
     conf['docker'] = {
         'endpoint': engine.endpoint,
         'image_cache_dir': os.path.join(state_path, 'docker-images'),

@@ -35,6 +35,9 @@ PORTS = {
     'heat-api': 4,
     'neutron': 5,
     'nova-metadata': 6,
+    # Tenants' consoles: the websocket proxy to the computes' console ports.
+    'nova-serialproxy': 7,
+    'horizon': 8,
     'rabbitmq': 10,
     'rabbitmq-dist': 11,
     'epmd': 12,
@@ -47,6 +50,15 @@ ADMIN_PASSWORD = 'aio-admin'
 SERVICE_PASSWORD = 'aio-service'
 DEMO_PASSWORD = 'aio-demo'
 REGION = 'RegionOne'
+
+
+#: Each compute host's serial console ports: [start, start + size) from
+#: base + offset + size * (n - 1) for compute n. Nova's default range
+#: (10000-20000) would be shared with every other cloud on the machine;
+#: these stay below base + 200, where the next cloud's ports start (the
+#: test runner's clouds sit 200 apart: 25000, 25200, ...).
+SERIAL_PORTS_OFFSET = 20
+SERIAL_PORTS_SIZE = 80
 
 
 class Layout:
@@ -72,6 +84,12 @@ class Layout:
 
     def port(self, name):
         return self.port_base + PORTS[name]
+
+    def serial_port_range(self, index):
+        """'start:stop' of the console ports of compute ``index`` (0..)."""
+        start = (self.port_base + SERIAL_PORTS_OFFSET
+                 + SERIAL_PORTS_SIZE * index)
+        return '%d:%d' % (start, start + SERIAL_PORTS_SIZE)
 
     def url(self, name, path=''):
         return 'http://127.0.0.1:%d%s' % (self.port(name), path)

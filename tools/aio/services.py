@@ -19,6 +19,7 @@ their health checks.
 import os
 import socket
 
+from tools.aio import horizon
 from tools.aio import layout as layout_mod
 from tools.aio import mariadb
 from tools.aio import ovn
@@ -186,6 +187,14 @@ def table(lay):
              env={'OS_GLANCE_CONFIG_DIR': lay.conf('glance')}),
         _api(lay, 'heat-api', 'heat.wsgi.api:application',
              oslo_args=['--config-file', heat_conf]),
+        # Checks a console token (database, compute RPC), then joins the
+        # tenant's websocket to the compute's console port.
+        Service('nova-serialproxy', [
+            os.path.join(lay.bin, 'nova-serialproxy'), '--config-file',
+            nova_conf], kind='tcp', port=lay.port('nova-serialproxy')),
+        # The dashboard (tools/aio/horizon.py prepares it first).
+        _api(lay, 'horizon', 'tools.aio.horizon_wsgi:application',
+             env=horizon.env(lay), path=horizon.HEALTH_PATH),
     ]
     workers = [
         _nova(lay, 'nova-conductor', nova_conf, 'aio-controller'),

@@ -35,12 +35,12 @@ TEST_IMAGE = 'cedef40a-ed67-4d10-800e-17455edce175'
 
 # Not part of this driver (issue 3): rescue, volumes, live migration,
 # graphical consoles, crash dumps, passwords, host power and the deprecated
-# os-hosts enable/maintenance calls.
+# os-hosts enable/maintenance calls. The serial console is (issue 18).
 NOT_IMPLEMENTED_ALLOWED = {
     'rescue', 'unrescue', 'attach_volume', 'detach_volume', 'swap_volume',
     'live_migration', 'live_migration_force_complete',
     'live_migration_abort', 'get_vnc_console', 'get_spice_console',
-    'get_serial_console', 'get_mks_console', 'trigger_crash_dump',
+    'get_mks_console', 'trigger_crash_dump',
     'set_admin_password', 'host_power_action', 'block_stats',
     'get_instance_disk_info', 'get_device_name_for_instance',
     'post_claim_migrate_data', 'get_all_volume_usage',

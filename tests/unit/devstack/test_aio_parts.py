@@ -83,6 +83,35 @@ def test_each_compute_has_its_own_host_state_and_engine(tmp_path):
     assert len({s for s, _e in seen}) == len({e for _s, e in seen}) == 2
 
 
+def test_serial_consoles_on_loopback_with_a_port_range_per_compute(tmp_path):
+    import nova.conf.serial_console
+    lay, files = _written(tmp_path)
+    proxy = lay.port('nova-serialproxy')
+    ranges = []
+    for name in ['nova'] + ['nova-' + e.host for e in lay.engines]:
+        conf = cfg.ConfigOpts()
+        nova.conf.serial_console.register_opts(conf)
+        conf([], project='nova', default_config_files=[files[name]])
+        sc = conf.serial_console
+        assert sc.enabled
+        assert sc.base_url == 'ws://127.0.0.1:%d/' % proxy
+        assert (sc.serialproxy_host, sc.serialproxy_port) == ('127.0.0.1',
+                                                              proxy)
+        assert sc.proxyclient_address == '127.0.0.1'
+        if name != 'nova':
+            ranges.append(tuple(map(int, sc.port_range.split(':'))))
+    # Apart from each other and from every service port of the cloud.
+    (a, b), (c, d) = ranges
+    assert a < b <= c < d
+    ports = {lay.port(n) for n in layout.PORTS}
+    assert not ports & set(range(a, d))
+    assert lay.port_base + 16 <= a and d <= lay.port_base + 200
+    (svc,) = [s for s in services.all_services(lay)
+              if s.name == 'nova-serialproxy']
+    assert svc.kind == 'tcp' and svc.port == proxy
+    assert svc.argv[-1] == files['nova']
+
+
 def test_heat_conf_loads_the_plugin_and_knows_both_engines(tmp_path):
     from heat_plugin import conf as heat_conf
     lay, files = _written(tmp_path)

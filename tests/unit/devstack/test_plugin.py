@@ -325,7 +325,17 @@ def test_tempest_skips_what_containers_cannot_do(tmp_path):
     for feature in ('resize', 'suspend', 'rescue', 'live_migration'):
         assert tempest.get('compute-feature-enabled', feature) == 'False'
     assert tempest.get('compute-feature-enabled', 'console_output') == 'True'
+    assert tempest.get('compute-feature-enabled', 'serial_console') == 'False'
     assert tempest.get('compute', 'image_ref') == 'id-of-docker-idle'
+
+
+def test_tempest_tests_the_serial_console_with_n_sproxy(tmp_path):
+    stack = Stack(tmp_path, services=ALL + ',n-sproxy', env=NO_IMAGE)
+    os.makedirs(stack.path('glance'))
+    open(stack.path('glance', 'docker-idle'), 'w').close()
+    stack.run('stack')
+    tempest = stack.ini('opt', 'stack', 'tempest', 'etc', 'tempest.conf')
+    assert tempest.get('compute-feature-enabled', 'serial_console') == 'True'
 
 
 @pytest.mark.parametrize('phase', ['pre-install', 'install', 'post-config',
