@@ -689,6 +689,22 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
                                          reason=exc)
         if not power_on:
             return
+        try:
+            self._first_start(instance, container_id, network_info, times)
+        except exception.EngineUnavailable as exc:
+            raise exception.SpawnAborted(instance_uuid=instance.uuid,
+                                         reason=exc)
+        total = time.monotonic() - began
+        LOG.info(_SPAWN_TIMES, dict(
+            times, total=total,
+            driver=total - times['ports'] - times['events']),
+            instance=instance)
+
+    def _first_start(self, instance, container_id, network_info,
+                     times=None):
+        """Start a container just created here (spawn, or a move's
+        destination) and wait for Neutron's events; on failure remove it
+        again and raise what failed."""
         # A container just created: its first start can only be this one.
         self._expect(container_id, 'start')
         try:
@@ -700,20 +716,12 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
                       instance=instance)
             try:
                 self._remove(instance, network_info, container_id)
-            except Exception as cleanup_exc:
-                # Nova's build cleanup (destroy) tries again, and delete
-                # does once the engine is back.
+            except Exception as cleanup_exc:  # noqa: BLE001 - keep exc
+                # Nova's cleanup (destroy) tries again, and delete does
+                # once the engine is back.
                 LOG.warning('Could not remove the container yet: %s',
                             cleanup_exc, instance=instance)
-            if isinstance(exc, exception.EngineUnavailable):
-                raise exception.SpawnAborted(instance_uuid=instance.uuid,
-                                             reason=exc)
             raise
-        total = time.monotonic() - began
-        LOG.info(_SPAWN_TIMES, dict(
-            times, total=total,
-            driver=total - times['ports'] - times['events']),
-            instance=instance)
 
     def _remove(self, instance, network_info, container_id=None):
         self._consoles.close(instance.uuid)
@@ -1001,20 +1009,7 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
             raise
         if not power_on:
             return
-        self._expect(container_id, 'start')
-        try:
-            self._start(instance, container_id, network_info,
-                        wait_events=True)
-        except Exception as exc:
-            self._unexpect(container_id, 'start')
-            LOG.error('Starting the moved container failed: %s', exc,
-                      instance=instance)
-            try:
-                self._remove(instance, network_info, container_id)
-            except Exception as cleanup_exc:  # noqa: BLE001 - destroy retries
-                LOG.warning('Could not remove the container yet: %s',
-                            cleanup_exc, instance=instance)
-            raise
+        self._first_start(instance, container_id, network_info)
         LOG.info('Container moved in from %s and started',
                  moved.get('source_host'), instance=instance)
 
