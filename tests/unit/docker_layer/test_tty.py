@@ -40,8 +40,12 @@ class _API:
 
 @pytest.fixture
 def child():
+    # SIGHUP as a shell in a container has it, whatever this process
+    # inherited (under nohup it is ignored, and so would be the child's).
     proc = subprocess.Popen([sys.executable, '-c',
-                             'import time; time.sleep(60)'])
+                             'import signal, time; '
+                             'signal.signal(signal.SIGHUP, signal.SIG_DFL); '
+                             'time.sleep(60)'])
     yield proc
     proc.kill()
     proc.wait()
