@@ -299,7 +299,7 @@ def _soak(f):
                   sorted(f['leftovers']))) if f['leftovers'] else ''),
               '%d' % t['leftover_count'],
               f['leftover_count'] <= t['leftover_count'])
-    if 'faults' in f:
+    if f.get('faults'):  # none when the soak was shorter than FAULT_EVERY
         kinds = sorted({o['kind'] for o in f['faults']})
         yield Row('the same soak: faults injected (%s) that lost a resident '
                   'server' % ', '.join(k.replace('_', ' ') for k in kinds),
