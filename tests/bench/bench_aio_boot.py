@@ -81,6 +81,49 @@ def _local_epoch(stamp):
         stamp, '%Y-%m-%d %H:%M:%S.%f').timestamp()
 
 
+class LogTail:
+    """The lines of some log files written after they were first seen."""
+
+    def __init__(self, paths):
+        self.offsets = {path: os.path.getsize(path) for path in paths}
+
+    def lines(self):
+        """Every complete line written since the last call."""
+        for path in self.offsets:
+            with open(path) as f:
+                f.seek(self.offsets[path])
+                for line in f:
+                    if not line.endswith('\n'):
+                        break  # not all written yet: read it next time
+                    self.offsets[path] += len(line.encode())
+                    yield line
+
+
+class BuildLog:
+    """nova-compute's build and spawn lines of the given compute logs."""
+
+    def __init__(self, paths):
+        self.tail = LogTail(paths)
+        self.built = {}  # server id -> epoch of its build log line
+        # server id -> {'total', 'ports', 'driver', 'events'}: seconds
+        self.spawned = {}
+
+    def read(self):
+        for line in self.tail.lines():
+            m = _BUILT.match(line)
+            if m:
+                self.built[m.group(2)] = _local_epoch(m.group(1))
+            m = _SPAWNED.match(line)
+            if m:
+                self.spawned[m.group(1)] = dict(zip(
+                    ('total', 'ports', 'driver', 'events'),
+                    map(float, m.group(2, 3, 4, 5))))
+
+
+def compute_log(lay, host):
+    return os.path.join(lay.logs, 'nova-compute-%s.log' % host)
+
+
 class Bench:
     def __init__(self, lay):
         import docker
@@ -91,12 +134,9 @@ class Bench:
         engine = lay.engines[0]
         self.host = engine.host
         self.docker = docker.DockerClient(base_url=engine.endpoint).api
-        self.log = os.path.join(lay.logs, 'nova-compute-%s.log' % self.host)
-        self.built = {}  # server id -> epoch of its build log line
-        # server id -> {'total', 'ports', 'driver', 'events'}: seconds
-        self.spawned = {}
+        self.log = compute_log(lay, self.host)
+        self.build_log = BuildLog([self.log])
         self.last_spawn = None  # that of the last boot()
-        self.log_offset = os.path.getsize(self.log)
         self.image_id = self._image_id('dos-idle')
         self.flavor = self._flavor('docker.tiny')
 
@@ -148,9 +188,10 @@ class Bench:
                 probe.start()
             now = time.monotonic()
             deadline, next_get = now + 120, now + API_POLL_S
-            while sid not in self.built:
-                self._read_log()
-                if sid in self.built:
+            built = self.build_log.built
+            while sid not in built:
+                self.build_log.read()
+                if sid in built:
                     break
                 now = time.monotonic()
                 if now >= next_get:  # a failed boot writes no build line
@@ -161,8 +202,8 @@ class Bench:
                                        'after 120 s' % (sid, self.log))
                 time.sleep(LOG_POLL_S)
             self._check(sid, ('ACTIVE',))
-            active = self.built.pop(sid) - posted
-            self.last_spawn = self.spawned.pop(sid, None)
+            active = built.pop(sid) - posted
+            self.last_spawn = self.build_log.spawned.pop(sid, None)
             if probe is None:
                 return active
             return active, probe.wait() - posted
@@ -175,23 +216,6 @@ class Bench:
             raise RuntimeError('server %s is %s, not %s: %s' % (
                 sid, server['status'], ' or '.join(expected),
                 server.get('fault') or {}))
-
-    def _read_log(self):
-        """Build log lines written since the last read -> self.built."""
-        with open(self.log) as f:
-            f.seek(self.log_offset)
-            for line in f:
-                if not line.endswith('\n'):
-                    break  # not all written yet: read it next time
-                self.log_offset += len(line.encode())
-                m = _BUILT.match(line)
-                if m:
-                    self.built[m.group(2)] = _local_epoch(m.group(1))
-                m = _SPAWNED.match(line)
-                if m:
-                    self.spawned[m.group(1)] = dict(zip(
-                        ('total', 'ports', 'driver', 'events'),
-                        map(float, m.group(2, 3, 4, 5))))
 
     def _delete(self, sid):
         self.compute.delete('/servers/%s' % sid, microversion=MICROVERSION)

@@ -71,8 +71,7 @@ class Bench:
                                         lay.engines[1].host)
         self.src = docker.DockerClient(base_url=lay.engines[0].endpoint).api
         self.dst = docker.DockerClient(base_url=lay.engines[1].endpoint).api
-        self.dst_log = os.path.join(lay.logs, 'nova-compute-%s.log'
-                                    % self.dst_host)
+        self.dst_log = bench_aio_boot.compute_log(lay, self.dst_host)
         self.image_id = list(self.conn.image.images(name='dos-idle'))[0].id
         self.flavor = [f for f in self._get('/flavors/detail')['flavors']
                        if f['name'] == 'docker.tiny'][0]
@@ -146,20 +145,15 @@ class Bench:
         raise RuntimeError('server %s not %s after %d s' % (sid, status,
                                                            timeout))
 
-    def _moved_in(self, sid, offset, timeout=300):
+    def _moved_in(self, sid, tail, timeout=300):
         """Epoch of the destination's moved-in log line for ``sid``."""
         deadline = time.monotonic() + timeout
         next_get = time.monotonic() + API_POLL_S
         while time.monotonic() < deadline:
-            with open(self.dst_log) as f:
-                f.seek(offset)
-                for line in f:
-                    if not line.endswith('\n'):
-                        break
-                    offset += len(line.encode())
-                    m = _MOVED_IN.match(line)
-                    if m and m.group(2) == sid:
-                        return bench_aio_boot._local_epoch(m.group(1))
+            for line in tail.lines():
+                m = _MOVED_IN.match(line)
+                if m and m.group(2) == sid:
+                    return bench_aio_boot._local_epoch(m.group(1))
             if time.monotonic() >= next_get:  # a failed move logs nothing
                 next_get = time.monotonic() + API_POLL_S
                 server = self._status(sid)
@@ -187,14 +181,14 @@ class Bench:
         try:
             self._wait(sid, 'ACTIVE')
             self._write(self.src, self._container(sid))
-            offset = os.path.getsize(self.dst_log)
+            tail = bench_aio_boot.LogTail([self.dst_log])
             posted = time.time()
             resp = self.compute.post(
                 '/servers/%s/action' % sid,
                 json={'migrate': {'host': self.dst_host}},
                 microversion=MICROVERSION)
             resp.raise_for_status()
-            moved_in = self._moved_in(sid, offset)
+            moved_in = self._moved_in(sid, tail)
             elapsed = moved_in - posted
             server = self._wait(sid, 'VERIFY_RESIZE')
             if server['OS-EXT-SRV-ATTR:host'] != self.dst_host:

@@ -45,31 +45,6 @@ POLL_S = 0.05
 API_POLL_S = 2.0
 
 
-class BuildLines:
-    """The build log lines of every compute, read as they come."""
-
-    def __init__(self, lay):
-        self.offsets = {}
-        for engine in lay.engines:
-            path = os.path.join(lay.logs, 'nova-compute-%s.log' % engine.host)
-            self.offsets[path] = os.path.getsize(path)
-        self.built = {}  # server id -> epoch of its build line
-
-    def read(self):
-        for path, offset in self.offsets.items():
-            with open(path) as f:
-                f.seek(offset)
-                for line in f:
-                    if not line.endswith('\n'):
-                        break
-                    offset += len(line.encode())
-                    m = bench_aio_boot._BUILT.match(line)
-                    if m:
-                        self.built[m.group(2)] = bench_aio_boot._local_epoch(
-                            m.group(1))
-            self.offsets[path] = offset
-
-
 def burst(cloud, lines, count, first):
     """POST ``count`` servers at once; {id: seconds to ACTIVE}."""
     posted = {}
@@ -116,7 +91,8 @@ def hosts_of(cloud):
 def main():
     with bench_aio_boot.running_cloud() as lay:
         cloud = bench_density.Cloud(lay)
-        lines = BuildLines(lay)
+        lines = bench_aio_boot.BuildLog([
+            bench_aio_boot.compute_log(lay, e.host) for e in lay.engines])
         try:
             cloud.make_room(N)
             cloud.make_network()
