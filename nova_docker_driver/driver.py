@@ -923,7 +923,7 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
             self._moves.upload(context, image_id, committed)
             drive = None
             if self._backend.is_local():
-                drive = moves.read_tree(os.path.join(
+                drive = inject.read_tree(os.path.join(
                     self._instance_dir(instance), 'config_drive'))
         except Exception as exc:
             LOG.error('Moving the container to %s failed: %s', target, exc,

@@ -119,6 +119,22 @@ def write_tree(root, files):
             f.write(data)
 
 
+def read_tree(root):
+    """[(relative path, bytes, mode)] of every file under ``root`` (what
+    write_tree wrote); empty when there is no such folder."""
+    files = []
+    if not os.path.isdir(root):
+        return files
+    for folder, _dirs, names in os.walk(root):
+        for name in sorted(names):
+            path = os.path.join(folder, name)
+            with open(path, 'rb') as f:
+                data = f.read()
+            files.append((os.path.relpath(path, root), data,
+                          os.stat(path).st_mode & 0o7777))
+    return files
+
+
 def tree_archive(files):
     """The config-drive tree as an archive to extract at / (remote engine)."""
     tar = TarBuilder()

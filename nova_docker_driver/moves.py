@@ -28,7 +28,6 @@ source to the destination.
 
 import base64
 import json
-import os
 
 from nova import exception as nova_exc
 from nova.image import glance
@@ -50,21 +49,6 @@ DISK_INFO_KIND = 'nova-docker-move/1'
 
 def engine_ref(instance_uuid):
     return '%s:%s' % (MOVE_REPOSITORY, instance_uuid)
-
-
-def read_tree(root):
-    """[(relative path, bytes, mode)] of every file under ``root``."""
-    files = []
-    if not os.path.isdir(root):
-        return files
-    for folder, _dirs, names in os.walk(root):
-        for name in sorted(names):
-            path = os.path.join(folder, name)
-            with open(path, 'rb') as f:
-                data = f.read()
-            files.append((os.path.relpath(path, root), data,
-                          os.stat(path).st_mode & 0o7777))
-    return files
 
 
 def disk_info(image_id, source_host, drive_files):
