@@ -171,15 +171,18 @@ class SwarmModeDriver(base.BayDriver):
                 nodes = [n for n in nodes if n.nodegroup == nodegroup['name']]
             workers = [n for n in nodes if n.role != fields.ROLE_MASTER]
             masters = [n for n in nodes if n.role == fields.ROLE_MASTER]
-            # Workers go in batches; managers strictly one at a time so the
-            # raft quorum is never short of more than one member.
-            groups = [workers[i:i + batch] for i in
-                      range(0, len(workers), batch)] + [[m] for m in masters]
+            # Managers go first and strictly one at a time, so the raft
+            # quorum is never short of more than one member; workers then
+            # go in batches, and each comes back as a fresh dockerd that
+            # finds its manager at once instead of on a reconnect backoff.
+            groups = [[m] for m in masters] + [
+                workers[i:i + batch] for i in range(0, len(workers), batch)]
             for group in groups:
                 group = [n for n in group if n.image_id != _image_id(
                     context.host, image)]
                 if group:
                     bay.replace(group, image)
+            bay.settle()
             return bay.addresses()
 
     def create_nodegroup(self, context, cluster, nodegroup):
@@ -229,17 +232,20 @@ class SwarmModeDriver(base.BayDriver):
                 context.host.put_files(node.id, node_config.tls_files(
                     ca.cert_pem, server))
                 context.host.restart(node.id)
-            # dockerd reads its certificates at start only. Workers restart
-            # together; managers one by one so the raft quorum holds.
+            # dockerd reads its certificates at start only. Managers restart
+            # one by one so the raft quorum holds, then the workers together
+            # (after the managers, so they need not reconnect to them).
+            masters = [n for n in nodes if n.role == fields.ROLE_MASTER]
+            for node in masters:
+                context.progress('re-keying %s' % node.name)
+                rekey(node)
+                bay.wait_engines([node])
+                bay.wait_swarm_ready([m.name for m in masters])
             workers = [n for n in nodes if n.role != fields.ROLE_MASTER]
             context.progress('re-keying %d workers' % len(workers))
             common.parallel(rekey, workers)
             bay.wait_engines(workers)
-            for node in (n for n in nodes if n.role == fields.ROLE_MASTER):
-                context.progress('re-keying %s' % node.name)
-                rekey(node)
-                bay.wait_engines([node])
-            bay.wait_swarm_ready([n.name for n in nodes])
+            bay.settle()
         creds.finish_rotation()
 
     def load_image(self, context, cluster, image):
@@ -317,6 +323,14 @@ def _pick_victims(current, node_count, nodes_to_remove):
             field='nodes_to_remove', reason='names %d nodes but the resize '
             'removes only %d' % (len(chosen), need))
     return chosen + rest[:need - len(chosen)]
+
+
+def _states(entries):
+    """What the swarm says of a node's entries: 'down: heartbeat failure'."""
+    return '; '.join(
+        ': '.join(x for x in (e['Status']['State'],
+                              e['Status'].get('Message')) if x)
+        for e in entries) or 'absent'
 
 
 class _SwarmBay:
@@ -447,10 +461,42 @@ class _SwarmBay:
                 reason = self.host.why_dead(name)
                 if reason:
                     raise exception.NodeFailed(node=name, reason=reason)
-            return not missing, 'not ready: %s' % ', '.join(missing)
+            return not missing, 'not ready: %s' % ', '.join(
+                '%s (%s)' % (n, _states(entries.get(n, ()))) for n in missing)
 
         common.wait_for(check, self.context.until(seconds), self.interval,
                         'swarm formation', seconds)
+
+    def settle(self):
+        """Wait for the whole swarm; restart workers that stay out of it.
+
+        A worker whose manager restarted under it reconnects on its own
+        backoff, which a loaded host has stretched past several minutes.
+        One still out after ``rejoin_timeout`` is restarted: a fresh dockerd
+        with the same swarm identity (on its volume) registers at once.
+        """
+        nodes = self.host.list_nodes(self.cluster['uuid'])
+        names = [n.name for n in nodes]
+        try:
+            self.wait_swarm_ready(
+                names, seconds=self.driver.opts.rejoin_timeout)
+            return
+        except exception.OperationTimeout:
+            pass
+        entries = self._swarm_entries(self._require_leader())
+        stuck = [n for n in nodes if n.running and
+                 n.role != fields.ROLE_MASTER and not any(
+                     e['Status']['State'] == 'ready'
+                     for e in entries.get(n.name, ()))]
+        for n in stuck:
+            LOG.warning('%s stayed out of the swarm (%s); restarting it',
+                        n.name, _states(entries.get(n.name, ())))
+            self.context.progress('restarting %s, still out of the swarm'
+                                  % n.name)
+            self.host.restart(n.id)
+        if stuck:
+            self.wait_engines([self.host.get_node(n.id) for n in stuck])
+        self.wait_swarm_ready(names)
 
     def drain_and_remove(self, node):
         """Drain a node, let its tasks move, then take it out and remove it."""
@@ -498,10 +544,12 @@ class _SwarmBay:
                                       for n in group], image=image,
                             addresses={n.name: n.address for n in group})
         self.wait_engines(fresh)
-        # A restarted manager sees every node as unknown until it heartbeats
-        # again, so wait for the whole swarm, not just the new containers.
-        self.wait_swarm_ready([n.name for n in
-                               self.host.list_nodes(self.cluster['uuid'])])
+        # A replaced manager sees every node as unknown until it heartbeats
+        # again: wait for the managers and this group; settle() waits for
+        # the rest once every group is done.
+        self.wait_swarm_ready([n.name for n in self.managers()] +
+                              [n.name for n in group
+                               if n.role != fields.ROLE_MASTER])
         leader = self._require_leader()
         for n in group:
             for node_id in ids[n.name]:
