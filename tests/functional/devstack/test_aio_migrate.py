@@ -292,23 +292,44 @@ def test_moves_nowhere_to_go_are_refused_and_nothing_moves(mig):
         ('unknown flavor', ['server', 'resize', '--flavor', 'no-such-flavor',
                             server['id']]),
     ]
+
+    def refused(what, args):
+        proc = aio.openstack(*args, check=False)
+        if proc.returncode != 0:
+            assert proc.stderr.strip(), what
+        shown = _settled(aio, server['id'], 'ACTIVE')
+        assert shown['OS-EXT-SRV-ATTR:host'] == 'compute1', what
+        assert aio.nova('aio-demo').servers.get(server['id']).flavor[
+            'original_name'] == 'docker.tiny', what
+        found = _containers(aio, server['id'])
+        assert list(found) == ['compute1'], what
+        assert found['compute1'].id == before.id, what
+        assert found['compute1'].attrs['State']['StartedAt'] == \
+            started, what
+        assert _move_images(aio) == [], what
+        assert _logged_move_images(aio, server['id']) == set(), what
+        assert _engine_move_images(aio) == {
+            h: [] for h in aio.engines}, what
+
+    # No host has room for the new flavor (both enabled; the disk is what
+    # does not fit, since no quota counts it): the scheduler finds no
+    # valid host, the migration record says error, the server is as it was.
+    huge = '%s-huge' % mig['prefix']
+    aio.openstack('flavor', 'create', '--ram', '64', '--vcpus', '1',
+                  '--disk', str(100 * 1000), huge)
+    try:
+        refused('no capacity', ['server', 'resize', '--flavor', huge,
+                                server['id']])
+        (migration,) = aio.openstack_json(
+            'server', 'migration', 'list', '--server', server['id'])
+        assert (migration['Type'], migration['Status'],
+                migration['Dest Compute']) == ('resize', 'error', None)
+    finally:
+        aio.openstack('flavor', 'delete', huge)
     _set_compute(aio, 'compute2', '--disable')
     try:
         for what, args in attempts:
-            proc = aio.openstack(*args, check=False)
-            if proc.returncode != 0:
-                assert proc.stderr.strip(), what
-            shown = _settled(aio, server['id'], 'ACTIVE')
-            assert shown['OS-EXT-SRV-ATTR:host'] == 'compute1', what
-            found = _containers(aio, server['id'])
-            assert list(found) == ['compute1'], what
-            assert found['compute1'].id == before.id, what
-            assert found['compute1'].attrs['State']['StartedAt'] == \
-                started, what
-            assert _move_images(aio) == [], what
-            assert _logged_move_images(aio, server['id']) == set(), what
-            assert _engine_move_images(aio) == {
-                h: [] for h in aio.engines}, what
+            refused(what, args)
         # The unknown host and flavor are named.
         assert 'no-such-host' in aio.openstack(*attempts[1][1],
                                                check=False).stderr
