@@ -131,6 +131,14 @@ class _Background:
         return value
 
 
+def exit_line(state):
+    """The console's last line for a container whose process has ended."""
+    how = ' (killed for lack of memory)' if state.oom_killed else ''
+    when = ' at %s' % state.finished_at if state.finished_at else ''
+    return ('[docker-on-openstack] the container process exited with code '
+            '%d%s%s\n' % (state.exit_code, how, when))
+
+
 class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
     """Docker containers as Nova instances.
 
@@ -1055,9 +1063,18 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
     # -- console, diagnostics, snapshot -------------------------------------
 
     def get_console_output(self, context, instance):
+        """The container's log (its tail); once its process has ended, a
+        last line with the exit code, so a tenant sees how a server that
+        went SHUTOFF by itself ended (``openstack console log show``)."""
         state = self._get(instance)
         data = self._backend.logs(state.id, CONF.docker.console_log_bytes)
-        return data.decode('utf-8', 'replace')
+        text = data.decode('utf-8', 'replace')
+        if state.status in ('exited', 'dead'):
+            ended = self._backend.inspect(state.id) or state
+            if text and not text.endswith('\n'):
+                text += '\n'
+            text += exit_line(ended)
+        return text
 
     def _open_terminal(self, uuid, command):
         """A terminal in the running container of instance ``uuid``."""

@@ -61,6 +61,10 @@ class ContainerState:
     exit_code: int = 0
     image: str = ''
     started_at: str = ''
+    #: When the process ended (RFC 3339), '' while it never has.
+    finished_at: str = ''
+    #: The kernel killed it for lack of memory.
+    oom_killed: bool = False
 
 
 class EngineBackend(metaclass=abc.ABCMeta):
