@@ -132,11 +132,13 @@ class _Background:
 
 
 def exit_line(state):
-    """The console's last line for a container whose process has ended."""
+    """The console's last line for a container whose process has ended
+    (no newline after it: Nova's ``length`` counts the text after the last
+    newline as a line)."""
     how = ' (killed for lack of memory)' if state.oom_killed else ''
     when = ' at %s' % state.finished_at if state.finished_at else ''
     return ('[docker-on-openstack] the container process exited with code '
-            '%d%s%s\n' % (state.exit_code, how, when))
+            '%d%s%s' % (state.exit_code, how, when))
 
 
 class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
