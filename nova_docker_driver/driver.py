@@ -131,6 +131,9 @@ class _Background:
         return value
 
 
+#: Seconds between looks at a new container's health during spawn.
+HEALTH_POLL = 0.25
+
 def exit_line(state):
     """The console's last line for a container whose process has ended
     (no newline after it: Nova's ``length`` counts the text after the last
@@ -701,6 +704,9 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
             return
         try:
             self._first_start(instance, container_id, network_info, times)
+            healthy = time.monotonic()
+            self._wait_healthy(instance, container_id, network_info)
+            times['health'] = time.monotonic() - healthy
         except exception.EngineUnavailable as exc:
             raise exception.SpawnAborted(instance_uuid=instance.uuid,
                                          reason=exc)
@@ -709,6 +715,39 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
             times, total=total,
             driver=total - times['ports'] - times['events']),
             instance=instance)
+
+    def _wait_healthy(self, instance, container_id, network_info):
+        """Return once a container with a health check is healthy; when
+        it turns unhealthy, exits or times out, remove it and abort the
+        build with the reason (Nova shows it as the server's fault)."""
+        timeout = CONF.docker.spawn_health_timeout
+        deadline = time.monotonic() + timeout
+        while timeout:
+            state = self._backend.inspect(container_id)
+            if state is None:
+                return
+            if state.status not in ('running', 'restarting'):
+                reason = ('the container exited with code %d before it was '
+                          'healthy' % state.exit_code)
+            elif state.health in ('', 'healthy'):
+                return
+            elif state.health == 'unhealthy':
+                reason = ('the container is unhealthy; last health check '
+                          'output: %s' % (state.health_output or '(none)'))
+            elif time.monotonic() > deadline:
+                reason = ('the container was not healthy after %d s '
+                          '([docker] spawn_health_timeout)' % timeout)
+            else:
+                time.sleep(HEALTH_POLL)
+                continue
+            LOG.error('Build aborted: %s', reason, instance=instance)
+            try:
+                self._remove(instance, network_info, container_id)
+            except Exception as exc:  # noqa: BLE001 - keep the reason
+                LOG.warning('Could not remove the container yet: %s', exc,
+                            instance=instance)
+            raise exception.SpawnAborted(instance_uuid=instance.uuid,
+                                         reason=reason)
 
     def _first_start(self, instance, container_id, network_info,
                      times=None):

@@ -65,6 +65,10 @@ class ContainerState:
     finished_at: str = ''
     #: The kernel killed it for lack of memory.
     oom_killed: bool = False
+    #: starting, healthy or unhealthy when the image (or container)
+    #: declares a health check, else ''; and the last check's output.
+    health: str = ''
+    health_output: str = ''
 
 
 class EngineBackend(metaclass=abc.ABCMeta):

@@ -46,7 +46,14 @@ def _state(raw):
         pid=state.get('Pid') or 0, exit_code=state.get('ExitCode') or 0,
         image=raw.get('Image', ''), started_at=state.get('StartedAt', ''),
         finished_at=_ended(state.get('FinishedAt')),
-        oom_killed=bool(state.get('OOMKilled')))
+        oom_killed=bool(state.get('OOMKilled')),
+        health=(state.get('Health') or {}).get('Status') or '',
+        health_output=_last_check(state.get('Health')))
+
+
+def _last_check(health):
+    log = (health or {}).get('Log') or [{}]
+    return (log[-1].get('Output') or '').strip()[-500:]
 
 
 def _ended(stamp):

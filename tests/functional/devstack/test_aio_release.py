@@ -17,6 +17,7 @@ whose containers fail their health check is rolled back by Heat to the
 previous image, every member healthy."""
 
 import os
+import time
 
 import pytest
 
@@ -99,6 +100,7 @@ def test_rolling_release_and_rollback_of_an_unhealthy_one(aio):
         assert members.release() == {'dos/release-1': ['healthy'] * 4}
 
         # A rolling release: batches of one, three members answering.
+        began = time.monotonic()
         with web_probe.Prober(members.targets, 8080) as probe:
             heat.stacks.update(stack_id, template=template,
                                parameters={'image': 'dos/release-2'},
@@ -111,11 +113,15 @@ def test_rolling_release_and_rollback_of_an_unhealthy_one(aio):
         assert members.release() == {'dos/release-2': ['healthy'] * 4}
         assert not probe.errors
         answering = probe.answering()
+        print('rolling release of 4: %.1f s, %d probe rounds, fewest '
+              'answering %d' % (time.monotonic() - began, len(answering),
+                                min(answering)))
         assert len(answering) > 5
         assert min(answering) >= MIN_IN_SERVICE, answering
         assert max(probe.answering('release-2')) == 4
 
         # A release that fails its health check: Heat rolls back.
+        began = time.monotonic()
         with web_probe.Prober(members.targets, 8080) as probe:
             heat.stacks.update(stack_id, template=template,
                                parameters={'image': 'dos/release-bad'},
@@ -124,6 +130,10 @@ def test_rolling_release_and_rollback_of_an_unhealthy_one(aio):
                 'UPDATE_IN_PROGRESS', 'UPDATE_FAILED',
                 'ROLLBACK_IN_PROGRESS'), after=[stack.updated_time]),
                 what='update and rollback')
+        print('failed release rolled back: %.1f s, %d probe rounds, fewest '
+              'answering release-2 %d' % (
+                  time.monotonic() - began, len(probe.ticks),
+                  min(probe.answering('release-2'))))
         assert stack.stack_status == 'ROLLBACK_COMPLETE', \
             stack.stack_status_reason
         events = ' '.join(e.resource_status_reason or '' for e in
