@@ -29,6 +29,28 @@ from tests.rig import web_probe  # noqa: E402
 COUNT = 2
 MIN_IN_SERVICE = 1
 
+ASG = base.HOT + '''
+parameters:
+  image: {type: string}
+  count: {type: number}
+  min_in_service: {type: number}
+resources:
+  web:
+    type: OS::Heat::AutoScalingGroup
+    properties:
+      min_size: {get_param: count}
+      max_size: {get_param: count}
+      rolling_updates:
+        max_batch_size: 1
+        min_in_service: {get_param: min_in_service}
+        pause_time: 0
+      resource:
+        type: OS::Docker::Container
+        properties:
+          image: {get_param: image}
+          labels: {role: web}
+'''
+
 
 class TestRollingRelease(base.DockerStackTestCase):
 
@@ -82,8 +104,6 @@ class TestRollingRelease(base.DockerStackTestCase):
                                        for i in members.values()})
         # Nothing else is left: no stopped member of another release.
         self.assertEqual(set(members), set(self.members(running=False)))
-        self.assertEqual(['healthy'] * COUNT,
-                         stack['web'].FnGetAtt('health'))
         for info in members.values():
             self.assertEqual(image.split('/')[1], web_probe.get(
                 info['NetworkSettings']['IPAddress'], 8080))
@@ -141,6 +161,8 @@ class TestRollingRelease(base.DockerStackTestCase):
         # Back on the previous image, every member healthy; release-1 kept
         # answering on at least min_in_service members throughout.
         self.assert_release('dos/release-1', stack)
+        self.assertEqual(['healthy'] * COUNT,
+                         stack['web'].FnGetAtt('health'))
         self.assertGreaterEqual(min(probe.answering('release-1')),
                                 MIN_IN_SERVICE, probe.answering('release-1'))
         # Heat stopped at the first failed batch: one member replaced.
@@ -148,4 +170,21 @@ class TestRollingRelease(base.DockerStackTestCase):
         self.assertLessEqual(len({cid for tick in self.seen
                                   for cid, (image, _h) in tick.items()
                                   if image == 'dos/release-bad'}), 1)
+        self.delete_leaving_nothing(stack)
+
+    def test_autoscaling_group_rolls_batches_of_healthy_members(self):
+        # OS::Heat::AutoScalingGroup's rolling_updates go through the same
+        # resource contract: a batch is done once its members are healthy.
+        self.template = ASG
+        stack = self.service_create({'image': 'dos/release-1'})
+        self.assert_state(stack, 'CREATE')
+        self.assert_release('dos/release-1', stack)
+        with web_probe.Prober(self.targets, 8080) as probe:
+            stack = self.service_update(stack, {'image': 'dos/release-2'},
+                                        rollback=True)
+        self.assert_state(stack, 'UPDATE')
+        self.assert_release('dos/release-2', stack)
+        self.assert_batches('dos/release-2', max_batch_size=1)
+        self.assertGreaterEqual(min(probe.answering()), MIN_IN_SERVICE,
+                                probe.answering())
         self.delete_leaving_nothing(stack)
