@@ -19,6 +19,7 @@ previous image, every member healthy."""
 import os
 import time
 
+from docker import errors as docker_errors
 import pytest
 
 from tests.functional.devstack.conftest import wait as _wait
@@ -59,9 +60,12 @@ class Members:
     def __call__(self, running=True):
         found = {}
         for client in self.engines:
-            for c in client.containers.list(all=not running,
-                                            filters={'label': LABEL}):
-                found[c.id] = c.attrs
+            for c in client.api.containers(all=not running,
+                                           filters={'label': LABEL}):
+                try:
+                    found[c['Id']] = client.api.inspect_container(c['Id'])
+                except docker_errors.NotFound:
+                    pass    # removed between the list and the inspect
         return found
 
     def targets(self):

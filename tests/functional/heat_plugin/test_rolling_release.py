@@ -18,6 +18,7 @@ the previous image by Heat itself."""
 
 from tests.functional.heat_plugin import base  # noqa: I100 - rig first
 
+from docker import errors as docker_errors  # noqa: E402
 from heat.common import template_format  # noqa: E402
 from heat.engine import stack as stack_mod  # noqa: E402
 
@@ -81,9 +82,14 @@ class TestRollingRelease(base.DockerStackTestCase):
     def members(self, running=True):
         """{container id: inspect} of the group's containers."""
         api = self.docker.api
-        found = api.containers(all=not running,
-                               filters={'label': 'role=web'})
-        return {c['Id']: api.inspect_container(c['Id']) for c in found}
+        found = {}
+        for c in api.containers(all=not running,
+                                filters={'label': 'role=web'}):
+            try:
+                found[c['Id']] = api.inspect_container(c['Id'])
+            except docker_errors.NotFound:
+                pass    # removed between the list and the inspect
+        return found
 
     def targets(self):
         """The members to probe; what each runs and its health, kept per
