@@ -79,12 +79,12 @@ def create_and_start(engine, host, create_kwargs, extra_networks):
             engine.connect(net, cid, **{k: v for k, v in kwargs.items() if v})
         engine.start(cid)
     except Exception:
-        _remove_quietly(engine, cid)
+        remove_quietly(engine, cid)
         raise
     return cid, time.monotonic()
 
 
-def _remove_quietly(engine, cid):
+def remove_quietly(engine, cid):
     try:
         engine.remove(cid)
     except exception.NotFound:

@@ -61,8 +61,23 @@ class ContainerExited(DockerPluginError):
 
 
 class ContainerUnhealthy(DockerPluginError):
-    msg_fmt = ('Container %(name)s is unhealthy while %(while_)s; last '
-               'health check output: %(output)s')
+    msg_fmt = ('Container %(name)s (image %(image)s) is unhealthy while '
+               '%(while_)s; last health check output: %(output)s')
+
+
+class JobFailed(DockerPluginError):
+    msg_fmt = ('Job %(name)s (image %(image)s) exited with code %(code)s'
+               '%(error)s; last log lines:\n%(logs)s')
+
+
+class JobTimedOut(DockerPluginError):
+    msg_fmt = ('Job %(name)s (image %(image)s) did not finish within '
+               'completion_timeout (%(timeout)s s) and was removed; last log '
+               'lines:\n%(logs)s')
+
+
+class JobNotSucceeded(DockerPluginError):
+    msg_fmt = 'Job %(name)s is %(state)s, expected exited with code 0'
 
 
 class ContainerNotRunning(DockerPluginError):

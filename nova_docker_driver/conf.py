@@ -77,6 +77,13 @@ LIMIT_OPTS = [
 ]
 
 CONSOLE_OPTS = [
+    cfg.IntOpt('spawn_health_timeout', default=300, min=0,
+               help='When the image declares a health check (a Dockerfile '
+                    'HEALTHCHECK), a new server becomes ACTIVE only once '
+                    'its container is healthy; one that turns unhealthy, '
+                    'exits, or is not healthy after this many seconds '
+                    'fails the build (ERROR, with the reason in the fault) '
+                    'and its container is removed. 0: do not wait.'),
     cfg.IntOpt('console_log_bytes', default=100 * 1024, min=1024,
                help='Most bytes of container logs returned as console '
                     'output (the tail is kept).'),

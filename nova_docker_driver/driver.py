@@ -131,6 +131,19 @@ class _Background:
         return value
 
 
+#: Seconds between looks at a new container's health during spawn.
+HEALTH_POLL = 0.25
+
+def exit_line(state):
+    """The console's last line for a container whose process has ended
+    (no newline after it: Nova's ``length`` counts the text after the last
+    newline as a line)."""
+    how = ' (killed for lack of memory)' if state.oom_killed else ''
+    when = ' at %s' % state.finished_at if state.finished_at else ''
+    return ('[docker-on-openstack] the container process exited with code '
+            '%d%s%s' % (state.exit_code, how, when))
+
+
 class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
     """Docker containers as Nova instances.
 
@@ -691,6 +704,9 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
             return
         try:
             self._first_start(instance, container_id, network_info, times)
+            healthy = time.monotonic()
+            self._wait_healthy(instance, container_id, network_info)
+            times['health'] = time.monotonic() - healthy
         except exception.EngineUnavailable as exc:
             raise exception.SpawnAborted(instance_uuid=instance.uuid,
                                          reason=exc)
@@ -699,6 +715,39 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
             times, total=total,
             driver=total - times['ports'] - times['events']),
             instance=instance)
+
+    def _wait_healthy(self, instance, container_id, network_info):
+        """Return once a container with a health check is healthy; when
+        it turns unhealthy, exits or times out, remove it and abort the
+        build with the reason (Nova shows it as the server's fault)."""
+        timeout = CONF.docker.spawn_health_timeout
+        deadline = time.monotonic() + timeout
+        while timeout:
+            state = self._backend.inspect(container_id)
+            if state is None:
+                return
+            if state.status not in ('running', 'restarting'):
+                reason = ('the container exited with code %d before it was '
+                          'healthy' % state.exit_code)
+            elif state.health in ('', 'healthy'):
+                return
+            elif state.health == 'unhealthy':
+                reason = ('the container is unhealthy; last health check '
+                          'output: %s' % (state.health_output or '(none)'))
+            elif time.monotonic() > deadline:
+                reason = ('the container was not healthy after %d s '
+                          '([docker] spawn_health_timeout)' % timeout)
+            else:
+                time.sleep(HEALTH_POLL)
+                continue
+            LOG.error('Build aborted: %s', reason, instance=instance)
+            try:
+                self._remove(instance, network_info, container_id)
+            except Exception as exc:  # noqa: BLE001 - keep the reason
+                LOG.warning('Could not remove the container yet: %s', exc,
+                            instance=instance)
+            raise exception.SpawnAborted(instance_uuid=instance.uuid,
+                                         reason=reason)
 
     def _first_start(self, instance, container_id, network_info,
                      times=None):
@@ -1055,9 +1104,18 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
     # -- console, diagnostics, snapshot -------------------------------------
 
     def get_console_output(self, context, instance):
+        """The container's log (its tail); once its process has ended, a
+        last line with the exit code, so a tenant sees how a server that
+        went SHUTOFF by itself ended (``openstack console log show``)."""
         state = self._get(instance)
         data = self._backend.logs(state.id, CONF.docker.console_log_bytes)
-        return data.decode('utf-8', 'replace')
+        text = data.decode('utf-8', 'replace')
+        if state.status in ('exited', 'dead'):
+            ended = self._backend.inspect(state.id) or state
+            if text and not text.endswith('\n'):
+                text += '\n'
+            text += exit_line(ended)
+        return text
 
     def _open_terminal(self, uuid, command):
         """A terminal in the running container of instance ``uuid``."""

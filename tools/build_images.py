@@ -20,6 +20,9 @@ engine, nothing is rebuilt, so a re-run costs one inspect per image.
 - ``dos/idle``: busybox that stays up and exits at once on SIGTERM.
 - ``dos/httpd``: busybox httpd serving /www on port 8080.
 - ``dos/exit-fail``: prints a message on stderr and exits with code 3.
+- ``dos/release-1``, ``dos/release-2``: httpd serving their name, with a
+  HEALTHCHECK of GET /healthz, stopping at once on SIGTERM;
+  ``dos/release-bad`` has no /healthz, so its containers turn unhealthy.
 """
 
 import hashlib
@@ -59,6 +62,24 @@ CMD ["httpd", "-f", "-v", "-p", "8080", "-h", "/www"]
 CMD ["sh", "-c", "echo 'exit-fail: failing on purpose' >&2; exit 3"]
 ''',
 }
+
+# Releases of a web service for rolling updates: each serves its name on
+# port 8080 and declares a health check of GET /healthz, which release-bad
+# lacks (so its containers run, answer /, and turn unhealthy).
+RELEASE = '''FROM dos/httpd:latest
+RUN echo '%(name)s' > /www/index.html%(healthz)s
+# Unlike dos/httpd, it stops at once on SIGTERM (a replaced member goes
+# without waiting for the stop timeout).
+CMD ["sh", "-c", "trap 'exit 0' TERM INT; httpd -f -v -p 8080 -h /www & wait $!"]
+HEALTHCHECK --interval=0.5s --timeout=3s --retries=2 CMD ["sh", "-c", \
+  "printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' | nc 127.0.0.1 8080 \
+   | grep -q '200 OK' || { echo 'GET /healthz: not 200 OK'; exit 1; }"]
+'''
+for _name, _healthz in (('release-1', True), ('release-2', True),
+                        ('release-bad', False)):
+    DERIVED[_name] = RELEASE % {
+        'name': _name,
+        'healthz': ' && echo ok > /www/healthz' if _healthz else ''}
 
 
 def _digest(*parts):

@@ -233,6 +233,16 @@ def _heat(f):
                   '<= %s' % _x(target), ratio <= target)
 
 
+def _rolling(f):
+    yield Row('rolling release of %d containers (batches of one, healthy '
+              'before the next) / %d direct replace + health cycles, median'
+              % (f['members'], f['members']),
+              '%s (%.1f s / %.1f s)' % (
+                  _x(f['ratio']), statistics.median(f['rolling_update_s']),
+                  statistics.median(f['raw_cycles_s'])),
+              '<= %s' % _x(f['target_ratio']), f['ratio'] <= f['target_ratio'])
+
+
 def _bay(f):
     healthy = f['bay_create_to_healthy_s']['p50']
     yield Row('swarm-mode bay of %d nodes to HEALTHY / direct `swarm init` '
@@ -321,6 +331,7 @@ HEADLINES = collections.OrderedDict([
     ('aio_migrate', _aio_migrate),
     ('scheduler', _scheduler),
     ('heat', _heat),
+    ('rolling', _rolling),
     ('bay', _bay),
     ('density', _density),
     ('load', _load),

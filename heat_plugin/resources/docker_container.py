@@ -189,6 +189,18 @@ class DockerContainer(resource_base.DockerResource):
                       '(admin-only).', constraints=[
                           constraints.AllowedValues(
                               ['private', 'shareable', 'none', 'host'])]),
+        'run_to_completion': P(
+            P.BOOLEAN, 'A batch job: create completes when the process '
+            'exits with code 0, and fails with the exit code and the end of '
+            'the log when it exits with another code or is still running '
+            'after completion_timeout; the container of a failed job is '
+            'removed. Health checks do not apply; restart_policy must be '
+            '"no".', default=False),
+        'completion_timeout': P(
+            P.INTEGER, 'Seconds a run_to_completion container may run, '
+            'from the start of its create, before the create fails and the '
+            'container is removed.', default=3600,
+            constraints=[constraints.Range(min=1)]),
         'log_config': P(P.MAP, 'Logging.', schema={
             'type': P(P.STRING, 'Log driver (drivers that keep docker logs '
                       'working).', default='json-file', constraints=[
@@ -207,11 +219,12 @@ class DockerContainer(resource_base.DockerResource):
     ATTRIBUTES = (
         INFO, NETWORK_INFO, NETWORK_IP, NETWORK_IPS, NETWORK_GATEWAY,
         NETWORK_TCP_PORTS, NETWORK_UDP_PORTS, PORTS, LOGS, LOGS_HEAD,
-        LOGS_TAIL, STATUS, HEALTH, HOST,
+        LOGS_TAIL, STATUS, HEALTH, HOST, EXIT_CODE,
     ) = (
         'info', 'network_info', 'network_ip', 'network_ips',
         'network_gateway', 'network_tcp_ports', 'network_udp_ports', 'ports',
         'logs', 'logs_head', 'logs_tail', 'status', 'health', 'docker_host',
+        'exit_code',
     )
 
     attributes_schema = resource_base.attribute_schemas({
@@ -232,6 +245,8 @@ class DockerContainer(resource_base.DockerResource):
         HEALTH: ('healthy, unhealthy, starting or none.', A.STRING),
         HOST: ('Registered Docker host (or endpoint) the container runs on.',
                A.STRING),
+        EXIT_CODE: ('Exit code of the process once it has exited (a '
+                    'run_to_completion job: 0), else none.', A.INTEGER),
     })
 
     # Validation --------------------------------------------------------
@@ -245,6 +260,21 @@ class DockerContainer(resource_base.DockerResource):
         # literal ones are checked here, all of them again at create.
         if props.get('image'):
             container_spec.build(props, {}, 'validate')
+        self._validate_job(props)
+
+    @staticmethod
+    def _validate_job(props):
+        if not props.get('run_to_completion'):
+            return
+        restart = (props.get('restart_policy') or {}).get('Name') or 'no'
+        if restart != 'no':
+            raise exception.InvalidProperty(
+                field='restart_policy', reason='a run_to_completion '
+                'container must not restart (restart_policy Name %s; use '
+                '"no")' % restart)
+
+    def _is_job(self):
+        return bool(self.properties['run_to_completion'])
 
     # Create ------------------------------------------------------------
     def _container_name(self, props):
@@ -272,9 +302,15 @@ class DockerContainer(resource_base.DockerResource):
                 image=props['image'], networks=networks, volumes=volumes,
                 containers=others)
             self._check_references(engine, props)
+            self._validate_job(props)
         except exception.InvalidProperty as e:
             raise resource_base.validation_error(e) from None
         self.data_set('container_name', name)
+        if props.get('run_to_completion'):
+            # Wall clock of heat-engine, kept in resource data so a poll
+            # from a reloaded resource (or another engine) sees it.
+            self.data_set('job_deadline', repr(
+                time.time() + props['completion_timeout']))
         return tasks.submit(self.task_key('create'),
                             container_ops.create_and_start, engine,
                             self.host_name(), create_kwargs, extra)
@@ -340,11 +376,42 @@ class DockerContainer(resource_base.DockerResource):
             # The engine restarted mid-create: find the container by name.
             info = self.engine().inspect(self.data()['container_name'])
             self.resource_id_set(info['Id'])
+        if self._is_job():
+            return self._job_finished()
         return self._running_and_ready('being created')
+
+    def _job_finished(self):
+        """True once the job exited 0; a failure or timeout removes it."""
+        engine = self.engine()
+        info = engine.inspect(self.resource_id)
+        state = info['State']
+        name = self.data().get('container_name') or self.resource_id
+        image = info['Config'].get('Image')
+        lines = CONF.heat_docker.failure_log_lines
+        if state.get('Running') or state.get('Status') == 'created':
+            deadline = float(self.data().get('job_deadline') or 'inf')
+            if time.time() < deadline:
+                return False
+            logs = container_ops.logs_tail(engine, self.resource_id, lines)
+            container_ops.remove_quietly(engine, self.resource_id)
+            raise exception.JobTimedOut(
+                name=name, image=image, logs=logs,
+                timeout=self.properties['completion_timeout'])
+        code = state.get('ExitCode')
+        if code == 0 and not state.get('OOMKilled'):
+            return True
+        logs = container_ops.logs_tail(engine, self.resource_id, lines)
+        container_ops.remove_quietly(engine, self.resource_id)
+        error = state.get('Error') or (
+            'killed for lack of memory' if state.get('OOMKilled') else '')
+        raise exception.JobFailed(name=name, image=image, code=code,
+                                  error=' (%s)' % error if error else '',
+                                  logs=logs)
 
     def _running_and_ready(self, while_, settle=True):
         engine = self.engine()
-        state = engine.inspect(self.resource_id)['State']
+        info = engine.inspect(self.resource_id)
+        state = info['State']
         name = self.data().get('container_name') or self.resource_id
         if not state.get('Running') or state.get('Restarting'):
             raise exception.ContainerExited(
@@ -364,7 +431,7 @@ class DockerContainer(resource_base.DockerResource):
         if status == 'unhealthy':
             log = health.get('Log') or [{}]
             raise exception.ContainerUnhealthy(
-                name=name, while_=while_,
+                name=name, while_=while_, image=info['Config'].get('Image'),
                 output=(log[-1].get('Output') or '').strip()[-500:])
         return True
 
@@ -387,6 +454,8 @@ class DockerContainer(resource_base.DockerResource):
 
     # Suspend / resume / check -------------------------------------------
     def handle_suspend(self):
+        if self._is_job():
+            return None     # a finished job has nothing to stop
         return self._submit('suspend', container_ops.stop,
                             CONF.heat_docker.stop_timeout)
 
@@ -398,6 +467,8 @@ class DockerContainer(resource_base.DockerResource):
         return not state.get('Running')
 
     def handle_resume(self):
+        if self._is_job():
+            return None     # starting it again would run the job again
         return self._submit('resume', container_ops.start)
 
     def check_resume_complete(self, key):
@@ -410,10 +481,18 @@ class DockerContainer(resource_base.DockerResource):
 
     def handle_check(self):
         try:
-            state = self.engine().inspect(self.resource_id)['State']
+            info = self.engine().inspect(self.resource_id)
         except exception.NotFound:
             raise exception.ContainerNotRunning(
                 name=self.resource_id, state='missing') from None
+        state = info['State']
+        if self._is_job():
+            if state.get('Running') or state.get('ExitCode') != 0:
+                raise exception.JobNotSucceeded(
+                    name=self.data().get('container_name'),
+                    state='%s (exit code %s)' % (state.get('Status'),
+                                                 state.get('ExitCode')))
+            return
         if not state.get('Running') or state.get('Paused'):
             raise exception.ContainerNotRunning(
                 name=self.data().get('container_name'),
@@ -421,7 +500,7 @@ class DockerContainer(resource_base.DockerResource):
         if (state.get('Health') or {}).get('Status') == 'unhealthy':
             raise exception.ContainerUnhealthy(
                 name=self.data().get('container_name'), while_='checked',
-                output='')
+                image=info['Config'].get('Image'), output='')
 
     # Update ------------------------------------------------------------
     def handle_update(self, json_snippet, tmpl_diff, prop_diff):
@@ -501,6 +580,10 @@ class DockerContainer(resource_base.DockerResource):
             return state.get('Status')
         if name == self.HEALTH:
             return (state.get('Health') or {}).get('Status') or 'none'
+        if name == self.EXIT_CODE:
+            if state.get('Running') or state.get('Status') == 'created':
+                return None
+            return state.get('ExitCode')
         return None
 
 

@@ -61,6 +61,14 @@ class ContainerState:
     exit_code: int = 0
     image: str = ''
     started_at: str = ''
+    #: When the process ended (RFC 3339), '' while it never has.
+    finished_at: str = ''
+    #: The kernel killed it for lack of memory.
+    oom_killed: bool = False
+    #: starting, healthy or unhealthy when the image (or container)
+    #: declares a health check, else ''; and the last check's output.
+    health: str = ''
+    health_output: str = ''
 
 
 class EngineBackend(metaclass=abc.ABCMeta):

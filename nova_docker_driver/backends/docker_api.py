@@ -44,7 +44,21 @@ def _state(raw):
         status=state.get('Status', 'unknown'),
         labels=(raw.get('Config') or {}).get('Labels') or {},
         pid=state.get('Pid') or 0, exit_code=state.get('ExitCode') or 0,
-        image=raw.get('Image', ''), started_at=state.get('StartedAt', ''))
+        image=raw.get('Image', ''), started_at=state.get('StartedAt', ''),
+        finished_at=_ended(state.get('FinishedAt')),
+        oom_killed=bool(state.get('OOMKilled')),
+        health=(state.get('Health') or {}).get('Status') or '',
+        health_output=_last_check(state.get('Health')))
+
+
+def _last_check(health):
+    log = (health or {}).get('Log') or [{}]
+    return (log[-1].get('Output') or '').strip()[-500:]
+
+
+def _ended(stamp):
+    # The engine says 0001-01-01T00:00:00Z for a process that never ended.
+    return '' if not stamp or stamp.startswith('0001-') else stamp
 
 
 class _EventStream:

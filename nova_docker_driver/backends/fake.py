@@ -89,6 +89,7 @@ class _Container:
         self.pid = 0
         self.exit_code = 0
         self.started_at = '0001-01-01T00:00:00Z'
+        self.finished_at = ''
         self.files = {}
         self.logs = b''
         #: The engine ends of this container's open terminals.
@@ -99,7 +100,7 @@ class _Container:
             id=self.id, name=self.spec.name, status=self.status,
             labels=dict(self.spec.labels), pid=self.pid,
             exit_code=self.exit_code, image=self.image_id,
-            started_at=self.started_at)
+            started_at=self.started_at, finished_at=self.finished_at)
 
 
 class _EventStream:
@@ -315,6 +316,7 @@ class FakeBackend(base.EngineBackend):
         c.status = 'exited'
         c.pid = 0
         c.exit_code = exit_code
+        c.finished_at = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
         self._record(c, 'die')
 
     def _require(self, c, statuses, action):

@@ -29,6 +29,7 @@ from heat.common import context
 from heat.engine import service
 from heat.rpc import client as rpc_client
 from oslo_config import cfg
+from oslo_messaging.rpc import dispatcher
 from oslo_log import log as logging
 
 LOG = logging.getLogger(__name__)
@@ -70,7 +71,13 @@ class LocalEngine(object):
     def _dispatch(self, ctxt, msg):
         method, kwargs = msg
         ctx = context.RequestContext.from_dict(ctxt.to_dict())
-        return getattr(self.service, method)(ctx, **kwargs)
+        try:
+            return getattr(self.service, method)(ctx, **kwargs)
+        except dispatcher.ExpectedException as e:
+            # The service wraps the Heat errors it expects; the RPC layer
+            # hands the caller the error inside (Heat's code catches, for
+            # example, NotSupported from stack_cancel_update).
+            raise e.exc_info[1] from None
 
     def _call(self, ctxt, msg, version=None, timeout=None):
         return self._dispatch(ctxt, msg)

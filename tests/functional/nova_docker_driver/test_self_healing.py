@@ -54,6 +54,31 @@ class TestOutsideChanges(base.DockerCloudTestCase):
                    'SHUTOFF', timeout=30, what='SHUTOFF from the event')
         self.assertFalse(self._container(server)['State']['Running'])
 
+    def test_exit_code_of_a_finished_server_is_in_its_console_log(self):
+        # A run-to-completion server: its process ends with code 5 by
+        # itself; the tenant sees SHUTOFF and, in the console log, the end
+        # of the output and the exit code.
+        image = '7f1c56c2-6a40-4c86-9a3e-9b7f7a6d0a19'
+        self.glance.create(None, helpers.engine_image(
+            image, 'dos/busybox:latest', name='batch',
+            os_command_line="sh -c 'echo batch step; sleep 3; "
+                            "echo batch failed >&2; exit 5'"))
+        server = self._boot(image=image)
+        self._wait(lambda: self.api.get_server(server['id'])['status'] ==
+                   'SHUTOFF', timeout=30, what='SHUTOFF after the exit')
+        out = self.api.post_server_action(
+            server['id'], {'os-getConsoleOutput': {}})['output']
+        self.assertIn('batch step\nbatch failed\n', out)
+        self.assertRegex(out.splitlines()[-1],
+                         r'^\[docker-on-openstack\] the container process '
+                         r'exited with code 5 at 20\d\d-')
+        # The last line survives a length-limited request too.
+        out = self.api.post_server_action(
+            server['id'], {'os-getConsoleOutput': {'length': 1}})['output']
+        self.assertIn('exited with code 5', out)
+        self._delete_server(server)
+        self.assertEqual([], self._containers(server))
+
     def test_the_drivers_own_boot_and_delete_are_not_echoed_to_nova(self):
         # The first start of a container the driver created and the death
         # of one it removes would only cost Nova a lookup while that very

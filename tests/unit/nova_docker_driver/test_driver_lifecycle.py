@@ -154,6 +154,19 @@ def test_console_output_is_the_tail_of_the_logs(driver, context, booted,
     assert len(out) == 1024 and out.endswith('last line\n')
 
 
+def test_console_output_ends_with_the_exit_code_once_ended(driver, context,
+                                                          booted):
+    inst, cid = booted
+    driver.backend.write_log(cid, b'working\nfailed')
+    assert driver.get_console_output(context, inst) == 'working\nfailed'
+    driver.backend.exit(cid, exit_code=5)
+    out = driver.get_console_output(context, inst).split('\n')
+    assert out[:2] == ['working', 'failed']
+    assert out[2].startswith('[docker-on-openstack] the container process '
+                             'exited with code 5 at 20')
+    assert len(out) == 3
+
+
 def test_diagnostics_come_from_the_stats(driver, booted):
     inst, cid = booted
     diags = driver.get_diagnostics(inst)
