@@ -21,6 +21,7 @@ so as their own service user in the ``service`` project.
 import os
 
 from tools.aio import layout as layout_mod
+from tools.aio import octavia
 from tools.aio import ovn
 
 NOVA_COMPUTE_DRIVER = 'docker.DockerDriver'
@@ -410,6 +411,9 @@ def write_all(lay, compute_driver=NOVA_COMPUTE_DRIVER, heat_plugin_dir=None,
         'docker-bay': (lay.conf('docker-bay.conf'), bay_conf(lay)),
         'neutron': (lay.conf('neutron', 'neutron.conf'), neutron_conf(lay)),
         'ml2': (lay.conf('neutron', 'ml2_conf.ini'), ml2_conf(lay)),
+        'octavia': (octavia.conf_file(lay), octavia.octavia_conf(
+            lay, lambda user: _authtoken(lay, user),
+            lambda user: _service_auth(lay, user))),
     }
     for engine in lay.engines:
         files['nova-' + engine.host] = (
