@@ -230,7 +230,10 @@ def ml2_conf(lay):
             'type_drivers': 'geneve,flat',
             'tenant_network_types': 'geneve',
             'mechanism_drivers': 'ovn',
-            'extension_drivers': 'port_security',
+            # dns: a network's dns_domain and a port's dns_name (Nova sets
+            # it to the server's hostname); OVN then answers
+            # <hostname>.<dns_domain> for the network's ports itself.
+            'extension_drivers': 'port_security,dns',
             'overlay_ip_version': '4',
         },
         'ml2_type_geneve': {'vni_ranges': '1:65536',
