@@ -34,6 +34,9 @@ SCHEDULER_WEIGHERS = ['scheduler_filters.TenantShareWeigher',
 #: What Neutron's metadata agents sign instance ids with for nova's
 #: metadata API (both only listen on this machine).
 METADATA_SECRET = 'aio-metadata'
+#: Neutron's [DEFAULT] dns_domain: ports' names live under it on networks
+#: without a dns_domain of their own.
+DNS_DOMAIN = 'aio.internal.'
 NOVA_FILTERS = ['ComputeFilter', 'ComputeCapabilitiesFilter',
                 'ImagePropertiesFilter', 'ServerGroupAntiAffinityFilter',
                 'ServerGroupAffinityFilter']
@@ -214,6 +217,10 @@ def neutron_conf(lay):
             # a second, not the default two.
             'send_events_interval': '1',
             'host': 'aio-controller',
+            # Neutron ignores a port's dns_name (Nova's hostname) while
+            # this is its default, openstacklocal: a domain of the cloud's
+            # own, for networks that have none.
+            'dns_domain': DNS_DOMAIN,
         },
         'database': {'connection': lay.database('neutron', 'neutron')},
         'keystone_authtoken': _authtoken(lay, 'neutron'),
