@@ -13,7 +13,7 @@
 """The search domains of a container's /etc/resolv.conf.
 
 With Neutron's ``dns`` extension a network has a ``dns_domain``, and ML2/OVN
-answers ``<hostname>.<dns_domain>`` for every port of it from OVN's own DNS
+puts ``<hostname>.<dns_domain>`` for every port of it into OVN's own DNS
 table. A VM's DHCP client would put the domain into its search list; a
 container runs none, and Nova's network model does not carry the domain,
 so the driver asks Neutron for its ports' networks once per create. A

@@ -12,8 +12,8 @@
 
 """The containers' DNS search domains: the dns_domain of their networks.
 
-(Names resolved in a real container, by OVN's DNS: the all-in-one's
-tests/functional/devstack/test_aio_dns.py.)
+(The search list in a real container: tests/functional/nova_docker_driver/
+test_network_nova.py and test_network_host_netns.py.)
 """
 
 import os
