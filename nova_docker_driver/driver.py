@@ -56,6 +56,7 @@ from nova_docker_driver import images
 from nova_docker_driver import inject
 from nova_docker_driver import limits
 from nova_docker_driver import moves
+from nova_docker_driver.network import dns
 from nova_docker_driver.network import mixin
 from nova_docker_driver.network import vif as vif_mod
 from nova_docker_driver import numa
@@ -568,6 +569,8 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
             getattr(instance, attr)  # loaded here, not in both threads
         # Bad port data fails here, before anything is made.
         dns_servers = self._dns_servers(network_info)
+        # The networks' DNS domains (a Neutron call) beside the image.
+        search = _Background(dns.search_domains, network_info)
         local = self._backend.is_local()
         root = os.path.join(self._instance_dir(instance), 'config_drive')
         if local:
@@ -600,7 +603,8 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
                 # The engine needs the source to exist only at start.
                 readonly_binds={root: inject.CONFIG_DRIVE_DIR} if local
                 else None,
-                dns_servers=dns_servers or None)
+                dns_servers=dns_servers or None,
+                dns_search=search.result() or None)
             container_id = self._create_container(spec, instance)
             files = drive.result()
             if image_ref is None:

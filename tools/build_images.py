@@ -47,7 +47,8 @@ APPLETS = ('sh', 'ash', 'cat', 'echo', 'ls', 'sleep', 'httpd', 'ip',
            'uname', 'whoami', 'wc', 'cut', 'tr', 'chmod', 'chown', 'ln',
            'cp', 'mv', 'find', 'xargs', 'test', 'printf', 'sort', 'uniq',
            'md5sum', 'sha256sum', 'stat', 'dd', 'seq', 'nproc', 'free',
-           'adduser', 'addgroup', 'su', 'vi', 'tee', 'basename', 'dirname')
+           'adduser', 'addgroup', 'su', 'vi', 'tee', 'basename', 'dirname',
+           'nslookup')
 
 DERIVED = {
     'idle': '''FROM dos/busybox:latest

@@ -48,6 +48,9 @@ class ContainerSpec:
     #: Name servers for the container's /etc/resolv.conf (the DNS servers
     #: of its ports' subnets); None or empty: the engine's default.
     dns_servers: list = None
+    #: Search domains for it (the DNS domains of its ports' networks);
+    #: None or empty: the engine's default.
+    dns_search: list = None
 
 
 @dataclasses.dataclass

@@ -178,7 +178,8 @@ class DockerAPIBackend(base.EngineBackend):
         raw = self.inspect_raw(container_id)
         return _state(raw) if raw else None
 
-    def _host_config(self, limits, readonly_binds=None, dns_servers=None):
+    def _host_config(self, limits, readonly_binds=None, dns_servers=None,
+                     dns_search=None):
         api = self.api
         kwargs = dict(
             binds={host: {'bind': inside, 'mode': 'ro'}
@@ -202,6 +203,8 @@ class DockerAPIBackend(base.EngineBackend):
         if dns_servers:
             # The engine writes them into the container's resolv.conf.
             kwargs['dns'] = list(dns_servers)
+        if dns_search:
+            kwargs['dns_search'] = list(dns_search)
         return api.create_host_config(**kwargs)
 
     def create(self, spec):
@@ -216,7 +219,8 @@ class DockerAPIBackend(base.EngineBackend):
                 network_disabled=False, detach=True,
                 host_config=self._host_config(spec.limits,
                                               spec.readonly_binds,
-                                              spec.dns_servers))
+                                              spec.dns_servers,
+                                              spec.dns_search))
         except exception.EngineError as exc:
             # Docker names the option it cannot honour ("--storage-opt is
             # supported only for overlay over xfs with 'pquota' ...").

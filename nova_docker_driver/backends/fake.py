@@ -385,6 +385,7 @@ class FakeBackend(base.EngineBackend):
                     'Binds': ['%s:%s:ro' % kv for kv in
                               (c.spec.readonly_binds or {}).items()],
                     'Dns': list(c.spec.dns_servers or []),
+                    'DnsSearch': list(c.spec.dns_search or []),
                     'NetworkMode': 'none', 'Privileged': False,
                     'SecurityOpt': ['no-new-privileges']},
             }

@@ -43,8 +43,10 @@ CATALOG = [
     ('glance', 'image', 'glance', ''),
     ('heat', 'orchestration', 'heat-api', '/v1/$(project_id)s'),
     ('neutron', 'network', 'neutron', ''),
+    ('octavia', 'load-balancer', 'octavia-api', ''),
 ]
-SERVICE_USERS = ('nova', 'placement', 'glance', 'heat', 'neutron')
+SERVICE_USERS = ('nova', 'placement', 'glance', 'heat', 'neutron',
+                 'octavia')
 #: Projects with a member user of the same name (password DEMO_PASSWORD).
 TENANTS = ('demo', 'alt_demo')
 
@@ -141,7 +143,12 @@ def sync_databases(lay):
                 '--config-file', lay.conf('neutron', 'ml2_conf.ini'),
                 'upgrade', 'heads')
 
-    jobs = [keystone, nova, placement, glance, heat, neutron]
+    def octavia():
+        _manage(lay, 'octavia-db-manage.log', 'octavia-db-manage',
+                '--config-file', lay.conf('octavia', 'octavia.conf'),
+                'upgrade', 'head')
+
+    jobs = [keystone, nova, placement, glance, heat, neutron, octavia]
     with concurrent.futures.ThreadPoolExecutor(len(jobs)) as pool:
         for future in [pool.submit(job) for job in jobs]:
             future.result()

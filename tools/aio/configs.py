@@ -21,6 +21,7 @@ so as their own service user in the ``service`` project.
 import os
 
 from tools.aio import layout as layout_mod
+from tools.aio import octavia
 from tools.aio import ovn
 
 NOVA_COMPUTE_DRIVER = 'docker.DockerDriver'
@@ -33,6 +34,9 @@ SCHEDULER_WEIGHERS = ['scheduler_filters.TenantShareWeigher',
 #: What Neutron's metadata agents sign instance ids with for nova's
 #: metadata API (both only listen on this machine).
 METADATA_SECRET = 'aio-metadata'
+#: Neutron's [DEFAULT] dns_domain: ports' names live under it on networks
+#: without a dns_domain of their own.
+DNS_DOMAIN = 'aio.internal.'
 NOVA_FILTERS = ['ComputeFilter', 'ComputeCapabilitiesFilter',
                 'ImagePropertiesFilter', 'ServerGroupAntiAffinityFilter',
                 'ServerGroupAffinityFilter']
@@ -213,6 +217,10 @@ def neutron_conf(lay):
             # a second, not the default two.
             'send_events_interval': '1',
             'host': 'aio-controller',
+            # Neutron ignores a port's dns_name (Nova's hostname) while
+            # this is its default, openstacklocal: a domain of the cloud's
+            # own, for networks that have none.
+            'dns_domain': DNS_DOMAIN,
         },
         'database': {'connection': lay.database('neutron', 'neutron')},
         'keystone_authtoken': _authtoken(lay, 'neutron'),
@@ -229,7 +237,10 @@ def ml2_conf(lay):
             'type_drivers': 'geneve,flat',
             'tenant_network_types': 'geneve',
             'mechanism_drivers': 'ovn',
-            'extension_drivers': 'port_security',
+            # dns: a network's dns_domain and a port's dns_name (Nova sets
+            # it to the server's hostname); OVN then answers
+            # <hostname>.<dns_domain> for the network's ports itself.
+            'extension_drivers': 'port_security,dns',
             'overlay_ip_version': '4',
         },
         'ml2_type_geneve': {'vni_ranges': '1:65536',
@@ -410,6 +421,9 @@ def write_all(lay, compute_driver=NOVA_COMPUTE_DRIVER, heat_plugin_dir=None,
         'docker-bay': (lay.conf('docker-bay.conf'), bay_conf(lay)),
         'neutron': (lay.conf('neutron', 'neutron.conf'), neutron_conf(lay)),
         'ml2': (lay.conf('neutron', 'ml2_conf.ini'), ml2_conf(lay)),
+        'octavia': (octavia.conf_file(lay), octavia.octavia_conf(
+            lay, lambda user: _authtoken(lay, user),
+            lambda user: _service_auth(lay, user))),
     }
     for engine in lay.engines:
         files['nova-' + engine.host] = (

@@ -38,6 +38,8 @@ PORTS = {
     # Tenants' consoles: the websocket proxy to the computes' console ports.
     'nova-serialproxy': 7,
     'horizon': 8,
+    # Octavia's API (load balancers; tools/aio/octavia.py).
+    'octavia-api': 9,
     'rabbitmq': 10,
     'rabbitmq-dist': 11,
     'epmd': 12,
@@ -118,7 +120,7 @@ class Layout:
         # Named after the last service the bootstrap learned: a cloud
         # bootstrapped before Neutron is bootstrapped again (every step is
         # idempotent).
-        return os.path.join(self.data, 'bootstrapped-neutron')
+        return os.path.join(self.data, 'bootstrapped-octavia')
 
     def makedirs(self):
         for path in (self.etc, self.data, self.logs, self.run):

@@ -46,6 +46,7 @@ DATABASES = {
     'glance': ('glance',),
     'heat': ('heat',),
     'neutron': ('neutron',),
+    'octavia': ('octavia',),
     'bay': ('bay',),
 }
 

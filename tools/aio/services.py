@@ -22,6 +22,7 @@ import socket
 from tools.aio import horizon
 from tools.aio import layout as layout_mod
 from tools.aio import mariadb
+from tools.aio import octavia
 from tools.aio import ovn
 
 RABBIT_SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server'
@@ -166,7 +167,13 @@ def table(lay):
     network = ovn.network_services(lay, Service)
     identity = [_api(lay, 'keystone', 'keystone.wsgi.api:application',
                      env={'OS_KEYSTONE_CONFIG_DIR': lay.conf('keystone')},
-                     path='/v3')]
+                     path='/v3'),
+                # Octavia's driver agent: writes the OVN provider's status
+                # updates to Octavia's database. Up (its socket answers)
+                # before Octavia's API starts, which drops a provider whose
+                # agent it cannot reach.
+                Service('octavia-driver-agent', octavia.agent_argv(lay),
+                        kind='unix', path=octavia.status_socket(lay))]
     # The first file is the paste pipeline (read by PasteDeploy).
     nova_env = {'OS_NOVA_CONFIG_DIR': lay.conf('nova'),
                 'OS_NOVA_CONFIG_FILES': '%s;nova.conf' % os.path.join(
@@ -195,6 +202,9 @@ def table(lay):
         # The dashboard (tools/aio/horizon.py prepares it first).
         _api(lay, 'horizon', 'tools.aio.horizon_wsgi:application',
              env=horizon.env(lay), path=horizon.HEALTH_PATH),
+        # Load balancers: Octavia's API with the OVN provider only.
+        Service('octavia-api', octavia.api_argv(lay), kind='http',
+                port=lay.port('octavia-api')),
     ]
     workers = [
         _nova(lay, 'nova-conductor', nova_conf, 'aio-controller'),

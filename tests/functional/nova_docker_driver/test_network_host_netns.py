@@ -361,7 +361,8 @@ def test_container_created_with_dns_servers_has_them_in_resolv_conf(
                                    cpu_quota_us=100000,
                                    cpu_period_us=100000, cpu_shares=1024,
                                    pids_limit=64),
-        dns_servers=['192.0.2.53', 'fd00::53'])
+        dns_servers=['192.0.2.53', 'fd00::53'],
+        dns_search=['apps.example', 'db.example'])
     cid = backend.create(spec)
     backend.start(cid)
     resolv = docker.containers.get(cid).exec_run(
@@ -369,6 +370,9 @@ def test_container_created_with_dns_servers_has_them_in_resolv_conf(
     servers = [line.split()[1] for line in resolv.splitlines()
                if line.startswith('nameserver')]
     assert servers == ['192.0.2.53', 'fd00::53']
+    search = [line.split()[1:] for line in resolv.splitlines()
+              if line.startswith('search')]
+    assert search == [['apps.example', 'db.example']]
 
 
 @pytest.fixture

@@ -326,6 +326,20 @@ class NetworkNovaTestCase(_NetworkNovaBase):
         self._delete_server(server)
         self._assert_no_links(server, [port])
 
+    def test_the_networks_dns_domain_is_the_containers_search_list(self):
+        # Neutron's dns_domain of the port's network (looked up by the
+        # driver: Nova's network info does not carry it) into the
+        # container's /etc/resolv.conf, without the trailing dot.
+        network = self.neutron._networks[NF.port_1['network_id']]
+        self.addCleanup(network.pop, 'dns_domain', None)
+        network['dns_domain'] = 'apps.example.'
+        server = self._boot(self._port())
+        resolv = self._inside(server, 'cat', '/etc/resolv.conf')
+        search = [line.split()[1:] for line in resolv.splitlines()
+                  if line.startswith('search')]
+        self.assertEqual([['apps.example']], search)
+        self._delete_server(server)
+
     @pytest.mark.slow
     def test_attaching_an_unwirable_port_fails_and_leaves_nothing(self):
         p1 = self._port()

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from oslo_config import cfg
 
 from nova_docker_driver import conf as driver_conf
@@ -163,7 +164,8 @@ def test_start_order_and_commands_exist(tmp_path):
     assert waves[1] == ['ovn-northd', 'ovs-vswitchd-compute1',
                         'ovn-controller-compute1', 'ovs-vswitchd-compute2',
                         'ovn-controller-compute2']
-    assert waves[2] == ['keystone']
+    # Octavia's driver agent beside Keystone: up before Octavia's API.
+    assert waves[2] == ['keystone', 'octavia-driver-agent']
     assert 'neutron' in waves[3]
     assert {'nova-compute-compute1', 'nova-compute-compute2', 'heat-engine',
             'nova-conductor', 'nova-scheduler', 'neutron-periodic-workers',
@@ -303,6 +305,7 @@ DATABASE_OPTIONS = [
     ('glance', 'database', 'glance', 'glance'),
     ('heat', 'database', 'heat', 'heat'),
     ('docker-bay', 'bay', 'bay', 'bay'),
+    ('octavia', 'database', 'octavia', 'octavia'),
 ]
 
 
@@ -455,3 +458,87 @@ def test_stop_proxies_stops_only_haproxys_and_forgets_their_pid_files(
         other.kill()
         other.wait()
     assert metans.stop_proxies(str(tmp_path / 'absent')) == []
+
+
+def _octavia_reads(path, *names):
+    """Options of octavia.conf as Octavia and its OVN provider read them
+    (in a process of their own: Octavia registers its options on the
+    global CONF)."""
+    script = (
+        'import json, sys\n'
+        'from oslo_config import cfg\n'
+        'from octavia.common import config\n'
+        'from ovn_octavia_provider.common import config as ovn_config\n'
+        'config.init(["--config-file", sys.argv[1]])\n'
+        'ovn_config.register_opts()\n'
+        # As the OVN provider builds its Neutron client: the auth plugin's
+        # options register as it loads.
+        'from keystoneauth1 import loading\n'
+        'for section in ("service_auth", "neutron"):\n'
+        '    loading.load_auth_from_conf_options(cfg.CONF, section)\n'
+        'out = {}\n'
+        'for name in sys.argv[2:]:\n'
+        '    group, opt = name.split(".")\n'
+        '    out[name] = getattr(getattr(cfg.CONF, group), opt)\n'
+        'print(json.dumps(out))\n')
+    import json
+    proc = subprocess.run([sys.executable, '-c', script, path] + list(names),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
+def test_octavia_offers_the_ovn_provider_only_and_meets_its_agent(tmp_path):
+    from tools.aio import octavia
+    lay, files = _written(tmp_path)
+    got = _octavia_reads(
+        files['octavia'], 'api_settings.enabled_provider_drivers',
+        'api_settings.default_provider_driver',
+        'driver_agent.enabled_provider_agents',
+        'driver_agent.status_socket_path', 'ovn.ovn_nb_connection',
+        'ovn.ovn_sb_connection', 'database.connection',
+        'service_auth.auth_url', 'neutron.auth_url')
+    assert list(got['api_settings.enabled_provider_drivers']) == ['ovn']
+    assert got['api_settings.default_provider_driver'] == 'ovn'
+    assert got['driver_agent.enabled_provider_agents'] == ['ovn']
+    # The path octavia_lib's DriverLibrary (the OVN driver in the API)
+    # uses: the launcher binds the cloud's folder there.
+    from octavia_lib.api.drivers import driver_lib
+    assert os.path.realpath(driver_lib.DEFAULT_STATUS_SOCKET) == \
+        os.path.realpath(got['driver_agent.status_socket_path'])
+    assert got['ovn.ovn_nb_connection'] == [ovn.nb_connection(lay)]
+    assert got['ovn.ovn_sb_connection'] == [ovn.sb_connection(lay)]
+    assert got['database.connection'].endswith(
+        '127.0.0.1:%d/octavia?charset=utf8' % lay.port('mariadb'))
+    assert got['service_auth.auth_url'] == lay.auth_url
+    assert got['neutron.auth_url'] == lay.auth_url
+    by_name = {s.name: s for s in services.all_services(lay)}
+    api, agent = by_name['octavia-api'], by_name['octavia-driver-agent']
+    for svc in (api, agent):
+        assert svc.argv[1:5] == ['-m', 'tools.aio.octavia', '--sockets',
+                                 octavia.socket_dir(lay)]
+        assert svc.argv[-2:] == ['--config-file', files['octavia']]
+    assert api.port == lay.port('octavia-api') == 27009
+    # The agent is up (its socket answers) before the API, in an earlier
+    # wave: the API drops a provider whose agent it cannot reach.
+    waves = [[s.name for s in w] for w in services.table(lay)]
+    at = {name: i for i, wave in enumerate(waves) for name in wave}
+    assert at['octavia-driver-agent'] < at['octavia-api']
+    assert agent.kind == 'unix'
+    assert agent.path == os.path.join(octavia.socket_dir(lay), 'status.sock')
+
+
+@pytest.mark.root
+def test_octavia_processes_meet_at_the_clouds_own_socket_folder(tmp_path):
+    from tools.aio import octavia
+    folder = tmp_path / 'sockets'
+    probe = 'probe-%d' % os.getpid()
+    proc = subprocess.run(
+        [sys.executable, '-m', 'tools.aio.octavia', '--sockets', str(folder),
+         '--', '/bin/sh', '-c', 'echo here > %s/%s' % (octavia.SOCKET_DIR,
+                                                        probe)],
+        cwd=layout.ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert (folder / probe).read_text() == 'here\n'
+    # Nothing of it shows on the machine's own /run/octavia.
+    assert not os.path.exists(os.path.join(octavia.SOCKET_DIR, probe))

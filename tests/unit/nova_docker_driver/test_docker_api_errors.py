@@ -91,13 +91,13 @@ def engine(tmp_path, docker_conf):
         server.server_close()
 
 
-def _spec(disk_bytes=0, dns_servers=None):
+def _spec(disk_bytes=0, dns_servers=None, dns_search=None):
     return base.ContainerSpec(
         name='nova-x', image='dos/idle:latest', labels={}, hostname='x',
         limits=base.Limits(memory_bytes=64 << 20, cpu_quota_us=100000,
                            cpu_period_us=100000, cpu_shares=1024,
                            pids_limit=10, disk_bytes=disk_bytes),
-        dns_servers=dns_servers)
+        dns_servers=dns_servers, dns_search=dns_search)
 
 
 def test_a_daemon_error_is_an_engine_error_naming_the_action(engine):
@@ -177,3 +177,16 @@ def test_dns_servers_go_into_the_host_config(engine, dns, expected):
     # None: the engine's own default resolv.conf.
     assert body['HostConfig'].get('Dns') == expected
     assert body['HostConfig']['NetworkMode'] == 'none'
+
+
+@pytest.mark.parametrize('search, expected', [
+    (['apps.example.', 'db.example'], ['apps.example.', 'db.example']),
+    (None, None), ([], None)])
+def test_search_domains_go_into_the_host_config(engine, search, expected):
+    backend, server = engine
+    server.routes[('POST', '/containers/create')] = (201, {'Id': 'c1'})
+    assert backend.create(_spec(dns_search=search)) == 'c1'
+    (body,) = [json.loads(b) for m, p, b in server.bodies
+               if (m, p) == ('POST', '/containers/create')]
+    # None: the engine's own default search list.
+    assert body['HostConfig'].get('DnsSearch') == expected
