@@ -36,14 +36,12 @@ import sys
 import time
 import unittest
 
-from tests.rig import heat as heat_rig  # noqa: I100 - first, see the rig
+# First, before anything of Heat's: see the rig.
+from tests.bench import heat_bench  # noqa: I100
 
 from oslo_config import cfg  # noqa: E402
 
-from heat_plugin import conf as plugin_conf  # noqa: E402
-from heat_plugin import hosts  # noqa: E402
 from tests.bench import common  # noqa: E402
-from tests.rig import docker_engine  # noqa: E402
 
 N = int(os.environ.get('BENCH_HEAT_CONTAINERS', '50'))
 ROUNDS = int(os.environ.get('BENCH_HEAT_ROUNDS', '3'))
@@ -60,23 +58,11 @@ def template(n):
     return 'heat_template_version: 2021-04-16\nresources:' + body
 
 
-class Bench(heat_rig.HeatStackTestCase):
-
-    figures = None
+class Bench(heat_bench.DockerBench):
 
     def setUp(self):
         super().setUp()
-        plugin_conf.register_opts()
-        cfg.CONF.set_override('endpoint', docker_engine.docker_host(),
-                              group='heat_docker')
-        cfg.CONF.set_override('pull_images', False, group='heat_docker')
-        hosts.FACTS.clear()
-        self.docker = docker_engine.client()
-        docker_engine.ensure_images(self.docker)
-        self.before = docker_engine.Snapshot(self.docker)
-        self.addCleanup(docker_engine.remove_new, self.docker, self.before)
         self.width = cfg.CONF.heat_docker.max_workers
-        self.stop_timeout = cfg.CONF.heat_docker.stop_timeout
 
     def _raw_round(self):
         api = self.docker.api

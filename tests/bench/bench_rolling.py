@@ -36,17 +36,15 @@ import sys
 import time
 import unittest
 
-from tests.rig import heat as heat_rig  # noqa: I100 - first, see the rig
+# First, before anything of Heat's: see the rig.
+from tests.bench import heat_bench  # noqa: I100
 
 from heat.common import template_format  # noqa: E402
 from heat.engine import stack as stack_mod  # noqa: E402
 from oslo_config import cfg  # noqa: E402
 
-from heat_plugin import conf as plugin_conf  # noqa: E402
-from heat_plugin import hosts  # noqa: E402
 from tests.bench import common  # noqa: E402
 from tests.functional.heat_plugin import local_engine  # noqa: E402
-from tests.rig import docker_engine  # noqa: E402
 
 N = int(os.environ.get('BENCH_ROLLING_MEMBERS', '10'))
 ROUNDS = int(os.environ.get('BENCH_ROLLING_ROUNDS', '2'))
@@ -56,26 +54,14 @@ EXAMPLE = os.path.join(os.path.dirname(__file__), '..', '..', 'examples',
                        'rolling_release.yaml')
 
 
-class Bench(heat_rig.HeatStackTestCase):
-
-    figures = None
+class Bench(heat_bench.DockerBench):
 
     def setUp(self):
         super().setUp()
-        plugin_conf.register_opts()
-        cfg.CONF.set_override('endpoint', docker_engine.docker_host(),
-                              group='heat_docker')
-        cfg.CONF.set_override('pull_images', False, group='heat_docker')
-        hosts.FACTS.clear()
-        self.docker = docker_engine.client()
-        docker_engine.ensure_images(self.docker)
-        self.before = docker_engine.Snapshot(self.docker)
-        self.addCleanup(docker_engine.remove_new, self.docker, self.before)
         self.engine = local_engine.LocalEngine()
         self.engine.install(self)
         with open(EXAMPLE) as f:
             self.template = template_format.parse(f.read())
-        self.stop_timeout = cfg.CONF.heat_docker.stop_timeout
 
     def _healthy(self, cid, limit=60.0):
         api = self.docker.api
