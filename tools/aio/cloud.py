@@ -270,6 +270,11 @@ class Cloud:
             return bootstrap.http_ok(svc.port, svc.path)
         if svc.kind == 'unix':
             return ovn.unix_open(svc.path)
+        if svc.kind == 'socket':
+            # Octavia's driver agent forks a handler per connection that
+            # spins on a peer that closes without sending: never connect.
+            return (self.process(svc).running() and
+                    services.socket_made(svc.path, since))
         if svc.kind == 'proc':
             return self.process(svc).running()
         return bootstrap.rpc_up(self.lay, session, svc, since)

@@ -18,6 +18,7 @@ their health checks.
 
 import os
 import socket
+import stat
 
 from tools.aio import horizon
 from tools.aio import layout as layout_mod
@@ -38,7 +39,10 @@ class Service:
     """One long-running process.
 
     kind: 'tcp' (health = the port accepts), 'http' (health = GET answers
-    below 500), 'unix' (health = the unix socket ``path`` accepts), 'proc'
+    below 500), 'unix' (health = the unix socket ``path`` accepts),
+    'socket' (health = the process runs and has made its unix socket
+    ``path``, never connected to: for a server that a bare connection
+    harms), 'proc'
     (health = the process runs; what it does is checked by the cloud),
     'rpc' (health = the service reports up through an API; checked by the
     cloud, which holds a token).
@@ -169,11 +173,11 @@ def table(lay):
                      env={'OS_KEYSTONE_CONFIG_DIR': lay.conf('keystone')},
                      path='/v3'),
                 # Octavia's driver agent: writes the OVN provider's status
-                # updates to Octavia's database. Up (its socket answers)
+                # updates to Octavia's database. Up (its status socket made)
                 # before Octavia's API starts, which drops a provider whose
                 # agent it cannot reach.
                 Service('octavia-driver-agent', octavia.agent_argv(lay),
-                        kind='unix', path=octavia.status_socket(lay))]
+                        kind='socket', path=octavia.status_socket(lay))]
     # The first file is the paste pipeline (read by PasteDeploy).
     nova_env = {'OS_NOVA_CONFIG_DIR': lay.conf('nova'),
                 'OS_NOVA_CONFIG_FILES': '%s;nova.conf' % os.path.join(
@@ -231,6 +235,17 @@ def table(lay):
 
 def all_services(lay):
     return [svc for wave in table(lay) for svc in wave]
+
+
+def socket_made(path, since=None):
+    """True when ``path`` is a unix socket, made at or after ``since``
+    (epoch seconds) if given. Nothing connects to it."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return stat.S_ISSOCK(st.st_mode) and (since is None or
+                                          st.st_mtime >= since - 1)
 
 
 def tcp_open(port, timeout=1.0):

@@ -519,13 +519,42 @@ def test_octavia_offers_the_ovn_provider_only_and_meets_its_agent(tmp_path):
                                  octavia.socket_dir(lay)]
         assert svc.argv[-2:] == ['--config-file', files['octavia']]
     assert api.port == lay.port('octavia-api') == 27009
-    # The agent is up (its socket answers) before the API, in an earlier
-    # wave: the API drops a provider whose agent it cannot reach.
+    # The agent is up (its status socket made) before the API, in an
+    # earlier wave: the API drops a provider whose agent it cannot reach.
     waves = [[s.name for s in w] for w in services.table(lay)]
     at = {name: i for i, wave in enumerate(waves) for name in wave}
     assert at['octavia-driver-agent'] < at['octavia-api']
-    assert agent.kind == 'unix'
+    assert agent.kind == 'socket'
     assert agent.path == os.path.join(octavia.socket_dir(lay), 'status.sock')
+
+
+def test_a_socket_kind_service_is_healthy_without_a_connection(tmp_path):
+    # Octavia's status listener forks a handler per connection that spins
+    # on a peer closing without a message: the check must not connect.
+    import socket
+    path = str(tmp_path / 'status.sock')
+    assert not services.socket_made(path)
+    before = time.time()
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        server.bind(path)
+        server.listen(1)
+        server.setblocking(False)
+        assert services.socket_made(path)
+        assert services.socket_made(path, since=before)
+        # A socket left from an earlier run does not count.
+        assert not services.socket_made(path, since=time.time() + 60)
+        try:
+            server.accept()
+            connected = True
+        except BlockingIOError:
+            connected = False
+        assert not connected
+    finally:
+        server.close()
+    plain = tmp_path / 'plain'
+    plain.write_text('')
+    assert not services.socket_made(str(plain))
 
 
 @pytest.mark.root
