@@ -305,6 +305,9 @@ def test_devstack_extra_phase_uploads_a_bootable_image(aio, tmp_path):
         aio.openstack('image', 'delete', image['id'])
 
 
+# `make run` below may take its subprocess timeout (900 s) on a loaded
+# machine; pytest's default (600 s) would kill the whole group first.
+@pytest.mark.timeout(1200)
 def test_second_make_run_reuses_the_cloud_and_shows_the_server(aio):
     # `make run` on a machine where the cloud already runs: the same
     # processes keep serving, then the showcase (the bay is left out here:
