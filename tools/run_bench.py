@@ -21,10 +21,10 @@ timings; a benchmark exits non-zero only when it could not measure.
 
     python tools/run_bench.py [<name> ...]     # all, or names containing these
 
-``.state/bench/summary.json`` holds the latest figures of every benchmark
-(``{name: figures}``; a run of some benchmarks keeps the others' figures),
-each with ``measured_at`` (UTC) and ``duration_s``, and ``_host``, the
-machine of the latest run. At the end tools/perf_page.py renders it into
+``doc/performance.json`` (in git) holds the latest figures of every
+benchmark (``{name: figures}``; a run of some benchmarks keeps the others'
+figures), each with ``measured_at`` (UTC) and ``duration_s``, and
+``_host``, the machine of the latest run. At the end tools/perf_page.py renders it into
 doc/performance.md and the top README's table.
 """
 
@@ -135,7 +135,7 @@ def main(argv=None):
                                                time.gmtime())
         figures['duration_s'] = round(took)
         measured[name] = figures
-    summary_path = os.path.join(out_dir, 'summary.json')
+    summary_path = perf_page.SUMMARY
     summary = merge(_load(summary_path), measured, host)
     with open(summary_path, 'w') as f:
         json.dump(summary, f, indent=2, sort_keys=True)
