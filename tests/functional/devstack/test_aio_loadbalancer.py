@@ -42,6 +42,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.docker]
 CLOUD = 'aio-demo'
 PREFIX = 'lb-e2e'
 CIDRS = {'front': '10.30.0.0/24', 'back': '10.31.0.0/24'}
+# The front and back networks' dns_domain (Neutron's internal DNS).
+DOMAIN = 'lb.e2e.'
+# A network of its own, with no router (until the test adds one).
+SOLO_CIDR = '10.32.0.0/24'
 WEB_PORT = 8080
 VIP_PORT = 80
 REQUESTS = 20
@@ -111,6 +115,7 @@ class Nets:
         self.members = {}  # name -> member id (of the latest pool)
         self.fips = []  # floating IP ids
         self.router = None
+        self.solo_router = None  # the router the same-subnet test adds
         self.group = None
 
 
@@ -138,19 +143,22 @@ def _address(nets, name, side):
     return address['addr']
 
 
-def _network(nets, side, cidr):
+def _network(nets, side, cidr, **attrs):
     n = nets.conn.network
-    nets.networks[side] = n.create_network(name=_net(side)).id
+    nets.networks[side] = n.create_network(name=_net(side), **attrs).id
+    # The DNS server is the cloud's own outside address: OVN answers the
+    # network's names before a query could leave.
     nets.subnets[side] = n.create_subnet(
         network_id=nets.networks[side], name=_net(side + '-subnet'),
-        ip_version=4, cidr=cidr).id
+        ip_version=4, cidr=cidr, dns_nameservers=[ovn.OUTSIDE_GATEWAY]).id
 
 
 @pytest.fixture(scope='module')
 def lbnets(aio):
     """Two subnets of demo's on one router to public, a group rule for the
     servers' port, two httpd members and two idle clients (one per
-    subnet)."""
+    subnet); and a third network with no router, with two more httpd
+    members and an idle client on it."""
     conn, admin = aio.sdk(CLOUD), aio.sdk('aio-admin')
     nets = Nets(aio, conn, admin)
     n = conn.network
@@ -160,9 +168,10 @@ def lbnets(aio):
             name=_net('router'),
             external_gateway_info={'network_id': public.id}).id
         for side, cidr in CIDRS.items():
-            _network(nets, side, cidr)
+            _network(nets, side, cidr, dns_domain=DOMAIN)
             n.add_interface_to_router(nets.router,
                                       subnet_id=nets.subnets[side])
+        _network(nets, 'solo', SOLO_CIDR)
         nets.group = n.create_security_group(name=_net('web')).id
         n.create_security_group_rule(
             security_group_id=nets.group, direction='ingress',
@@ -171,8 +180,11 @@ def lbnets(aio):
         _boot(nets, {'m1': ('front', 'dos-httpd'),
                      'm2': ('front', 'dos-httpd'),
                      'c1': ('front', 'dos-idle'),
-                     'c2': ('back', 'dos-idle')})
-        for name in ('m1', 'm2'):
+                     'c2': ('back', 'dos-idle'),
+                     'm3': ('solo', 'dos-httpd'),
+                     'm4': ('solo', 'dos-httpd'),
+                     'c3': ('solo', 'dos-idle')})
+        for name in ('m1', 'm2', 'm3', 'm4'):
             _exec(aio, nets.servers[name], 'echo %s > /www/who' % name)
         yield nets
     finally:
@@ -195,9 +207,13 @@ def _clean(nets):
     steps += [lambda sid=sid: c.compute.delete_server(sid)
               for sid in nets.servers.values()]
     steps.append(wait_servers_gone)
+    if nets.solo_router:
+        steps += [lambda: n.remove_interface_from_router(
+            nets.solo_router, subnet_id=nets.subnets['solo']),
+            lambda: n.delete_router(nets.solo_router)]
     if nets.router:
         steps += [lambda sub=sub: n.remove_interface_from_router(
-            nets.router, subnet_id=sub) for sub in nets.subnets.values()]
+            nets.router, subnet_id=nets.subnets[sub]) for sub in CIDRS]
         steps.append(lambda: n.delete_router(nets.router))
     steps += [lambda net=net: n.delete_network(net)
               for net in nets.networks.values()]
@@ -360,3 +376,97 @@ def test_what_the_ovn_provider_cannot_do_is_refused_and_leaves_nothing(
         _delete_lb(nets.conn, lb.id)
     assert _ovn_lbs(aio) == ovn_before
     assert _lb_ports(nets.admin) == ports_before
+
+
+def _ls_lbs(aio, network_id):
+    """Names of the OVN load balancers on the network's logical switch."""
+    out = subprocess.run(
+        ['ovn-nbctl', '--db=%s' % ovn.nb_connection(aio.lay), '--timeout=10',
+         '--bare', '--columns=load_balancer', 'find', 'Logical_Switch',
+         'name=neutron-%s' % network_id],
+        capture_output=True, text=True, env=ovn.central_env(aio.lay),
+        check=True, timeout=30).stdout.split()
+    return {_name_of(aio, uuid) for uuid in out}
+
+
+def _name_of(aio, lb_uuid):
+    return subprocess.run(
+        ['ovn-nbctl', '--db=%s' % ovn.nb_connection(aio.lay), '--timeout=10',
+         'get', 'Load_Balancer', lb_uuid, 'name'],
+        capture_output=True, text=True, env=ovn.central_env(aio.lay),
+        check=True, timeout=30).stdout.strip().strip('"')
+
+
+def test_a_client_on_the_vips_own_subnet_is_answered_through_a_router(
+        lbnets):
+    """The VIP, its members and the client on one subnet. With no router
+    on it, OVN has no way to the members: Neutron has OVN answer ARP only
+    for bound ports (NB_Global ignore_lsp_down=false) and the VIP's port is
+    never bound, so the client's ARP for the VIP goes unanswered; and even
+    with the VIP port's MAC known, the switch's DNAT to a member leaves
+    that destination MAC, so the packet is switched to the unbound VIP
+    port and dropped (ovn-trace shows ``outport = "ovn-lb-vip-..."``). A
+    router on the subnet, one with no external gateway will do, answers
+    the VIP's ARP and routes the DNATed packet to the member; the OVN
+    provider attaches the existing load balancer to it when the interface
+    is added."""
+    nets = lbnets
+    aio, n, servers = nets.aio, nets.conn.network, nets.servers
+    ovn_before, ports_before = _ovn_lbs(aio), _lb_ports(nets.admin)
+    lb, _pool = _balancer(nets, 'solo', 'solo', ('m3', 'm4'))
+    # On the switch alone: no router to attach it to.
+    assert lb.id in _ls_lbs(aio, nets.networks['solo'])
+    unanswered = _count_from(aio, servers['c3'], lb.vip_address, n=2)
+    assert unanswered == {'': 2}, unanswered
+
+    router = n.create_router(name=_net('solo-router'))
+    nets.solo_router = router.id
+    assert not router.external_gateway_info
+    n.add_interface_to_router(router, subnet_id=nets.subnets['solo'])
+    answered = wait(lambda: (lambda c: c if _spread(c, ('m3', 'm4'))
+                             else None)(
+        _count_from(aio, servers['c3'], lb.vip_address)), 60,
+        'the VIP answering its own subnet through the router')
+    assert _spread(answered, ('m3', 'm4')), answered
+
+    n.remove_interface_from_router(router, subnet_id=nets.subnets['solo'])
+    n.delete_router(router)
+    nets.solo_router = None
+    _delete_lb(nets.conn, lb.id)
+    assert _ovn_lbs(aio) == ovn_before
+    assert _lb_ports(nets.admin) == ports_before
+
+
+def test_containers_behind_a_router_find_each_other_by_name(lbnets):
+    """Neutron's internal DNS, answered by OVN: the network has a
+    dns_domain, Nova named each port after its server, the driver wrote
+    the subnet's DNS server and the domain as the search list into the
+    container's resolv.conf; OVN answers the query for the network's own
+    names in the logical switch. The query must leave the container to be
+    answered: its DNS server is off the subnet, so it needs the subnet's
+    router (on a network with no router nothing answers ARP for the
+    gateway and the query never leaves)."""
+    nets = lbnets
+    aio = nets.aio
+    _code, resolv = _exec(aio, nets.servers['c1'], 'cat /etc/resolv.conf')
+    assert 'search %s' % DOMAIN.rstrip('.') in resolv, resolv
+    assert 'nameserver %s' % ovn.OUTSIDE_GATEWAY in resolv, resolv
+    # OVN answers the names of the client's own network (each logical
+    # switch has its network's records).
+    want = _address(nets, 'm1', 'front')
+    for name in ('%s-m1.%s' % (PREFIX, DOMAIN.rstrip('.')), '%s-m1' % PREFIX):
+        def answered(name=name):
+            _code, out = _exec(aio, nets.servers['c1'], 'nslookup %s' % name)
+            return want in out.split('Name:', 1)[-1]
+        wait(answered, 60, '%s resolved to %s' % (name, want))
+    # A request by the short name (the search list), resolved with
+    # busybox's own resolver: the images' static busybox cannot resolve
+    # through glibc (no NSS in a static binary), so its nc gets "bad
+    # address" for any name.
+    code, out = _exec(aio, nets.servers['c1'], (
+        "a=$(nslookup %s-m2 | sed -n 's/^Address:[[:space:]]*"
+        "\\([0-9.]*\\)$/\\1/p' | tail -1); echo \"address=$a\"; "
+        "printf 'GET /who HTTP/1.0\\r\\n\\r\\n' | nc -w 2 \"$a\" %d "
+        "| tail -1") % (PREFIX, WEB_PORT))
+    assert 'address=%s\n' % _address(nets, 'm2', 'front') in out, out
+    assert out.strip().splitlines()[-1] == 'm2', out
