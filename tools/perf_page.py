@@ -150,6 +150,28 @@ def _aio_net(f):
                   f['driver_ratio_p50'] <= t['driver_ratio_p50'])
 
 
+def _aio_lb(f):
+    t = f['targets']
+    ok = (f['serving_ratio_p50'] <= t['serving_ratio_p50'] and
+          f['lb_serving_s']['p50'] < t['serving_p50_s'])
+    yield Row('all-in-one load balancer (Octavia, provider ovn, one '
+              'request with listener, pool and 2 members) to ACTIVE and '
+              'its first TCP reply through the VIP / the tenant\'s '
+              '`port create`, p50',
+              '%s (%.2f s / %.3f s)' % (_x(f['serving_ratio_p50']),
+                                        f['lb_serving_s']['p50'],
+                                        f['port_create_s']['p50']),
+              '<= %s, < %s s' % (_x(t['serving_ratio_p50']),
+                                 _num(t['serving_p50_s'])), ok)
+    yield Row('requests per second through that VIP / direct to one '
+              'member, from a container on the subnet, p50',
+              '%s (%.0f/s / %.0f/s)' % (_x(f['throughput_ratio_p50']),
+                                        f['vip_rps']['p50'],
+                                        f['direct_rps']['p50']),
+              '>= %s' % _x(t['throughput_ratio_p50']),
+              f['throughput_ratio_p50'] >= t['throughput_ratio_p50'])
+
+
 def _scheduler_e2e(f):
     t = f['targets']
     e2e = f['end_to_end']
@@ -329,6 +351,7 @@ HEADLINES = collections.OrderedDict([
     ('aio_boot', _aio_boot),
     ('aio_net', _aio_net),
     ('aio_migrate', _aio_migrate),
+    ('aio_lb', _aio_lb),
     ('scheduler', _scheduler),
     ('heat', _heat),
     ('rolling', _rolling),

@@ -18,8 +18,13 @@ the first run: ``demo-net`` behind ``demo-router`` to ``public``, kept for
 the tenant), a Docker image (a ``docker save`` tarball uploaded to Glance)
 booted as a Nova server on it with its status, address, the limits the
 engine enforces and its console output, a web server reached through a
-floating IP from outside the cloud (the outside namespace), two servers
-spread over the two compute hosts by an anti-affinity group, a Heat stack
+floating IP from outside the cloud (the outside namespace), two web
+servers spread over the two compute hosts by an anti-affinity group, a
+load balancer in front of those two (Octavia with the OVN provider:
+``demo-lb`` with a TCP listener and a pool, made on the first run and
+kept for the tenant like its network; this run's two servers join the
+pool and leave it at the end) answering in turn through its VIP from a
+container and from outside through a floating IP, a Heat stack
 of two containers, and a swarm-mode bay with the docker-bay CLI
 (``--no-bay`` leaves it out). Everything else it creates is deleted at the
 end (``--keep`` leaves it). A failed step raises ``ShowcaseFailed`` naming
@@ -40,6 +45,9 @@ HELLO_IMAGE = 'showcase-hello'
 NETWORK = 'demo-net'
 SUBNET_CIDR = '10.0.0.0/24'
 WEB_PORT = 8080
+LB = 'demo-lb'
+LB_PORT = 80
+LB_REQUESTS = 8
 # Prints who it is (from the metadata the driver puts in the container),
 # then idles; exits at once on SIGTERM so a stop is quick.
 HELLO_COMMAND = (
@@ -224,9 +232,140 @@ class Showcase:
             raise ShowcaseFailed('%s did not answer from outside the cloud '
                                  'within %d s' % (url, timeout))
 
+    def container(self, host, server_id):
+        """The container of ``server_id`` on ``host``'s engine."""
+        found = self.docker(host, 'ps', '-a', '--filter', 'label=%s=%s'
+                            % (LABEL_UUID, server_id), '--format', '{{.ID}}')
+        if not found:
+            raise ShowcaseFailed('no container on %s for server %s'
+                                 % (host, server_id))
+        return found.split()[0]
+
+    def standing_lb(self):
+        """demo-lb on demo-subnet with a TCP listener on LB_PORT and a pool:
+        made on the first run, found and reused after it (the tenant's
+        standing set-up, like its network). A load balancer this call
+        made is deleted again when a later step of it fails. Returns
+        (load balancer, pool) as shown by the CLI."""
+        found = self.cli('loadbalancer', 'list', '--name', LB,
+                         fmt_json=True, show=False)
+        made = None
+        try:
+            if found:
+                self.say('%s exists (made by an earlier run): reused' % LB)
+                lb = self.cli('loadbalancer', 'show', found[0]['id'],
+                              fmt_json=True, show=False)
+            else:
+                lb = self.cli('loadbalancer', 'create', '--name', LB,
+                              '--provider', 'ovn', '--vip-subnet-id',
+                              'demo-subnet', '--wait', fmt_json=True)
+                made = lb['id']
+            if not self.cli('loadbalancer', 'listener', 'list',
+                            '--loadbalancer', lb['id'], fmt_json=True,
+                            show=False):
+                self.cli('loadbalancer', 'listener', 'create', '--name',
+                         LB + '-tcp', '--protocol', 'TCP', '--protocol-port',
+                         str(LB_PORT), '--wait', lb['id'], '-c', 'name',
+                         '-c', 'protocol', '-c', 'protocol_port')
+            pools = self.cli('loadbalancer', 'pool', 'list',
+                             '--loadbalancer', lb['id'], fmt_json=True,
+                             show=False)
+            if pools:
+                pool = pools[0]
+            else:
+                pool = self.cli('loadbalancer', 'pool', 'create', '--name',
+                                LB + '-pool', '--listener', LB + '-tcp',
+                                '--protocol', 'TCP', '--lb-algorithm',
+                                'SOURCE_IP_PORT', '--wait', fmt_json=True)
+        except ShowcaseFailed:
+            if made:
+                self.cli('loadbalancer', 'delete', '--cascade', '--wait',
+                         made)
+            raise
+        self.cli('loadbalancer', 'show', lb['id'], '-c', 'name', '-c',
+                 'provider', '-c', 'vip_address', '-c',
+                 'provisioning_status')
+        return lb, pool
+
+    def answers(self, fetch, what, timeout=60):
+        """Ask LB_REQUESTS times (``fetch()`` returns the answers) until
+        both members answered in one round; prints the round."""
+        def both(got):
+            return (len(got) == LB_REQUESTS and
+                    set(got) == {'showcase-2', 'showcase-3'})
+        deadline = time.monotonic() + timeout
+        got = fetch()
+        while not both(got) and time.monotonic() < deadline:
+            time.sleep(1)
+            got = fetch()
+        self.say('%d requests %s, answered by: %s'
+                 % (LB_REQUESTS, what, ' '.join(a or '(none)' for a in got)))
+        if not both(got):
+            raise ShowcaseFailed('the load balancer did not answer %s from '
+                                 'both members within %d s: %s'
+                                 % (what, timeout, got))
+
+    def load_balanced(self, spread, client, made_members, made_fips):
+        """The two web servers of ``spread`` ({name: (id, host,
+        addresses)}) join demo-lb's pool; its VIP answers from the
+        ``client`` server's container (id, host) and from outside through
+        a floating IP, the two in turn."""
+        lb, pool = self.standing_lb()
+        # Members an earlier run left (--keep) make way for this run's.
+        for member in self.cli('loadbalancer', 'member', 'list', pool['id'],
+                               fmt_json=True, show=False):
+            self.cli('loadbalancer', 'member', 'delete', '--wait',
+                     pool['id'], member['id'])
+        for name, (sid, host, addresses) in sorted(spread.items()):
+            self.docker(host, 'exec', self.container(host, sid), 'sh', '-c',
+                        'echo %s > /www/who' % name)
+            address = addresses[NETWORK][0]
+            made_members.append((pool['id'], name))
+            self.cli('loadbalancer', 'member', 'create', '--name', name,
+                     '--address', address, '--protocol-port', str(WEB_PORT),
+                     '--subnet-id', 'demo-subnet', '--wait', pool['id'],
+                     '-c', 'name', '-c', 'address', '-c', 'protocol_port')
+        vip = lb['vip_address']
+        client_id, client_host = client
+        container = self.container(client_host, client_id)
+        loop = ("i=0; while [ $i -lt %d ]; do i=$((i+1)); "
+                "a=$(printf 'GET /who HTTP/1.0\\r\\n\\r\\n' | "
+                "nc -w 2 %s %d | tail -1); echo \"=$a\"; done"
+                % (LB_REQUESTS, vip, LB_PORT))
+        self.say('$ docker -H %s exec %s sh -c "GET http://%s:%d/who, %d '
+                 'times"   # from showcase-1, on demo-net'
+                 % (self.endpoint(client_host), container, vip, LB_PORT,
+                    LB_REQUESTS))
+
+        def from_container():
+            out = self.docker(client_host, 'exec', container, 'sh', '-c',
+                              loop)
+            return [line[1:] for line in out.splitlines()
+                    if line.startswith('=')]
+        self.answers(from_container, 'to the VIP %s from a container' % vip)
+        made_fips.append(None)
+        fip = self.cli('floating', 'ip', 'create', '--port',
+                       lb['vip_port_id'], 'public', fmt_json=True)
+        made_fips[-1] = fip['id']
+        address = fip['floating_ip_address']
+        url = 'http://%s:%d/who' % (address, LB_PORT)
+        self.say('$ ip netns exec %s curl -s %s   # %d times, from outside'
+                 % (ovn.outside_ns(self.lay), url, LB_REQUESTS))
+
+        def from_outside():
+            out = ovn.outside_exec(
+                self.lay, 'sh', '-c', 'for i in $(seq %d); do echo '
+                '"=$(curl -s -m 3 %s)"; done' % (LB_REQUESTS, url),
+                timeout=10 + 4 * LB_REQUESTS).stdout
+            return [line[1:] for line in out.splitlines()
+                    if line.startswith('=')]
+        self.answers(from_outside, 'to its floating IP %s from outside'
+                     % address)
+
     def run(self, keep=False, bay=True):
         made_servers, made_stacks, made_bays, made_groups = [], [], [], []
         made_images, made_fips, made_groups_sg = [], [], []
+        made_members = []
         failed = True
         try:
             self.say('== The cloud')
@@ -247,6 +386,7 @@ class Showcase:
             # By id: a kept earlier run may have left one of that name.
             server = self.server(made_servers, 'showcase-1',
                                  '--image', made_images[-1])
+            server_id = server['id']
             shown = self.cli('server', 'show', server['id'], cloud='aio-admin',
                              fmt_json=True, show=False)
             host = shown['OS-EXT-SRV-ATTR:host']
@@ -281,15 +421,24 @@ class Showcase:
                              'anti-affinity', 'showcase-spread',
                              fmt_json=True)
             made_groups[-1] = group['id']
-            hosts = []
+            hosts, spread = [], {}
             for i in (2, 3):
                 server = self.server(made_servers, 'showcase-%d' % i,
-                                     '--image', 'dos-idle', '--hint',
-                                     'group=%s' % group['id'])
-                hosts.append(self.cli(
-                    'server', 'show', server['id'], cloud='aio-admin',
-                    fmt_json=True, show=False)['OS-EXT-SRV-ATTR:host'])
+                                     '--image', 'dos-httpd',
+                                     '--security-group', 'showcase-web',
+                                     '--hint', 'group=%s' % group['id'])
+                shown = self.cli('server', 'show', server['id'],
+                                 cloud='aio-admin', fmt_json=True,
+                                 show=False)
+                hosts.append(shown['OS-EXT-SRV-ATTR:host'])
+                spread['showcase-%d' % i] = (server['id'], hosts[-1],
+                                             shown['addresses'])
             self.say('showcase-2 on %s, showcase-3 on %s' % tuple(hosts))
+
+            self.say('\n== A load balancer in front of them (Octavia, '
+                     'provider ovn)')
+            self.load_balanced(spread, (server_id, host), made_members,
+                               made_fips)
 
             self.say('\n== A Heat stack of containers')
             template = os.path.join(self.lay.data, 'showcase-stack.yaml')
@@ -310,7 +459,8 @@ class Showcase:
             if not keep:
                 problems = self.clean_up(made_bays, made_stacks, made_servers,
                                          made_groups, made_images,
-                                         made_fips, made_groups_sg)
+                                         made_fips, made_groups_sg,
+                                         made_members)
                 # A failed step's own error goes on; the clean-up's
                 # problems were printed above it.
                 if problems and not failed:
@@ -318,10 +468,11 @@ class Showcase:
                                          % '; '.join(problems))
 
     def clean_up(self, bays, stacks, servers, groups, images, fips=(),
-                 security_groups=()):
+                 security_groups=(), members=()):
         """Delete what the showcase made, each step tried whatever came
         before; returns what could not be deleted. The tenant's network
-        stays (a tenant's standing set-up; the next run reuses it)."""
+        and load balancer stay (a tenant's standing set-up; the next run
+        reuses them); this run's members leave its pool."""
         self.say('\n== Clean-up')
         steps = [(self.bay_cli, args) for name in bays
                  for args in (('cluster', 'delete', name),
@@ -329,6 +480,8 @@ class Showcase:
                                'showcase-swarm'))]
         steps += [(self.cli, ('floating', 'ip', 'delete', fip))
                   for fip in fips if fip]
+        steps += [(self.cli, ('loadbalancer', 'member', 'delete', '--wait',
+                              pool, member)) for pool, member in members]
         steps += [(self.cli, ('stack', 'delete', '-y', '--wait', stack))
                   for stack in stacks]
         steps += [(self.cli, ('server', 'delete', '--wait', server))

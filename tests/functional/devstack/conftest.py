@@ -203,6 +203,15 @@ class Aio:
             config_files=[self.lay.clouds_yaml]).get_one(cloud)
         return ks_session.Session(auth=region.get_auth())
 
+    def sdk(self, cloud='aio-admin'):
+        """An openstacksdk connection as ``cloud`` of the cloud's
+        clouds.yaml: one process, one token, no CLI start per call."""
+        from openstack import config
+        from openstack import connection
+        region = config.OpenStackConfig(
+            config_files=[self.lay.clouds_yaml]).get_one(cloud)
+        return connection.Connection(config=region)
+
     def nova(self, cloud='aio-admin'):
         from novaclient import client
         return client.Client(_NOVA_VERSION, session=self.session(cloud))

@@ -334,7 +334,22 @@ def test_second_make_run_reuses_the_cloud_and_shows_the_server(aio):
     hosts = re.search(r'showcase-2 on (\S+), showcase-3 on (\S+)', text)
     assert hosts and hosts.group(1) != hosts.group(2), text[-3000:]
     assert 'CREATE_COMPLETE' in text
-    # Everything it made is gone again.
+    # The load balancer in front of showcase-2 and showcase-3 answered
+    # from both, from a container and from outside.
+    answered = re.findall(r'answered by: (.*)', text)
+    assert len(answered) == 2, text[-3000:]
+    for line in answered:
+        assert set(line.split()) == {'showcase-2', 'showcase-3'}, line
+    # It stays for the tenant, with no member left; the next run finds it.
+    lbs = aio.openstack_json('loadbalancer', 'list', '--name',
+                             showcase.LB, cloud='aio-demo')
+    assert len(lbs) == 1, lbs
+    again = showcase.Showcase(aio.lay, out=io.StringIO())
+    lb, pool = again.standing_lb()
+    assert lb['id'] == lbs[0]['id'] and 'reused' in again.out.getvalue()
+    assert aio.openstack_json('loadbalancer', 'member', 'list', pool['id'],
+                              cloud='aio-demo') == []
+    # Everything else it made is gone again.
     assert aio.openstack_json('server', 'list', '--all-projects') == []
     assert aio.openstack_json('stack', 'list', cloud='aio-demo') == []
     names = [i['Name'] for i in aio.openstack_json('image', 'list')]

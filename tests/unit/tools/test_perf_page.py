@@ -74,6 +74,18 @@ def _summary():
                         'driver_ratio_p50': 3.0},
             'machine': MACHINE, 'measured_at': '2026-12-04T17:04:00Z',
             'duration_s': 90},
+        'aio_lb': {
+            'rounds': 7, 'requests': 200, 'tput_rounds': 5,
+            'port_create_s': {'p50': 0.4, 'p95': 0.5},
+            'lb_active_s': {'p50': 1.2, 'p95': 1.5},
+            'lb_serving_s': {'p50': 1.6, 'p95': 2.5},
+            'serving_ratio_p50': 4.0, 'serving_ratio_p95': 5.0,
+            'direct_rps': {'p50': 100.0}, 'vip_rps': {'p50': 75.0},
+            'throughput_ratio_p50': 0.75,
+            'targets': {'serving_ratio_p50': 5.0, 'serving_p50_s': 5.0,
+                        'throughput_ratio_p50': 0.8},
+            'machine': MACHINE, 'measured_at': '2026-12-04T17:05:00Z',
+            'duration_s': 100},
         'scheduler': {
             'targets': {'packing_over_ffd': 1.05,
                         'reclaim_within': 'grace + one cycle'},
@@ -210,6 +222,10 @@ def test_readme_table_has_every_headline_with_its_target_and_verdict(files):
     assert _row(readme, "the driver's own part of that boot")[1:] == [
         'x2.00 (0.500 s; ports 0.600 s, network-vif-plugged 0.200 s, '
         'Nova outside spawn 0.200 s)', '<= x3.00', 'yes']
+    assert _row(readme, 'all-in-one load balancer')[1:] == [
+        'x4.00 (1.60 s / 0.400 s)', '<= x5.00, < 5 s', 'yes']
+    assert _row(readme, 'requests per second through that VIP')[1:] == [
+        'x0.75 (75/s / 100/s)', '>= x0.80', 'no']
     filters = _row(readme, 'scheduler filters, µs per host')
     assert '1k / 5k / 10k' in filters[0]  # sizes in numeric order
     assert filters[1:] == [
