@@ -113,7 +113,7 @@ def _aio_migrate(f):
     t = f['targets']
     yield Row('all-in-one cold migration of a container with %d MB written '
               '(until it runs on the other compute) / `docker commit` + '
-              '`save | load` + `run` between the engines, p50'
+              '`save` piped to `load` + `run` between the engines, p50'
               % f['written_mb'],
               '%s (%.2f s / %.2f s)' % (
                   _x(f['migration_ratio_p50']), f['cold_migration_s']['p50'],

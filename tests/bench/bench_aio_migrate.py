@@ -46,7 +46,7 @@ import time
 from tests.bench import bench_aio_boot
 from tests.bench import common
 
-ROUNDS = int(os.environ.get('BENCH_AIO_MIGRATE_ROUNDS', '3'))
+ROUNDS = int(os.environ.get('BENCH_AIO_MIGRATE_ROUNDS', '7'))
 IMAGE = 'dos/idle:latest'
 WRITE_MB = 100
 POLL_S = 0.25  # between other steps (boot, confirm, delete)
