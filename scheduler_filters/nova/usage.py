@@ -210,13 +210,20 @@ def _amounts(usages):
 
 
 class _Snapshot:
-    """One read of the compute nodes and the aggregates' hosts."""
+    """One read of the compute nodes and the aggregates' hosts.
+
+    Keeps per host only its capacity sums, not the ComputeNode objects: a
+    scheduler holding 10k of those would make every garbage collection of
+    its process slower.
+    """
 
     def __init__(self, read_at, nodes, aggregates):
         self.read_at = read_at
-        self.by_host = {}
+        self.by_host = {}  # host -> [VCPU, MEMORY_MB, DISK_GB] capacity
         for n in nodes:
-            self.by_host.setdefault(n.host, []).append(n)
+            row = self.by_host.setdefault(n.host, [0, 0, 0])
+            for i, value in enumerate(_node_capacity(n)):
+                row[i] += value
         self.fleet = _sum_nodes(nodes)
         self.aggregates = aggregates
         self._capacity = {}  # frozenset of hosts -> capacity sums
@@ -228,11 +235,25 @@ class _Snapshot:
         with self._lock:
             hit = self._capacity.get(hosts)
         if hit is None:
-            nodes = [n for h in hosts for n in self.by_host.get(h, ())]
-            hit = _sum_nodes(nodes)[0]
+            total = [0, 0, 0]
+            for h in hosts:
+                row = self.by_host.get(h)
+                if row is not None:
+                    total = [t + v for t, v in zip(total, row)]
+            hit = dict(zip(_CAPACITY_KEYS, total))
             with self._lock:
                 self._capacity[hosts] = hit
         return hit
+
+
+_CAPACITY_KEYS = (facts.VCPU, facts.MEMORY_MB, facts.DISK_GB)
+
+
+def _node_capacity(n):
+    """(VCPU, MEMORY_MB, DISK_GB) of a compute node, times its ratios."""
+    return (int(n.vcpus * (n.cpu_allocation_ratio or 1.0)),
+            int(n.memory_mb * (n.ram_allocation_ratio or 1.0)),
+            int(n.local_gb * (n.disk_allocation_ratio or 1.0)))
 
 
 def _read_nodes(context):
@@ -265,11 +286,8 @@ def _sum_nodes(nodes):
     used = {facts.VCPU: 0, facts.MEMORY_MB: 0, facts.DISK_GB: 0,
             facts.INSTANCES: 0}
     for n in nodes:
-        cap[facts.VCPU] += int(n.vcpus * (n.cpu_allocation_ratio or 1.0))
-        cap[facts.MEMORY_MB] += int(n.memory_mb
-                                    * (n.ram_allocation_ratio or 1.0))
-        cap[facts.DISK_GB] += int(n.local_gb
-                                  * (n.disk_allocation_ratio or 1.0))
+        for key, value in zip(_CAPACITY_KEYS, _node_capacity(n)):
+            cap[key] += value
         used[facts.VCPU] += n.vcpus_used
         used[facts.MEMORY_MB] += n.memory_mb_used
         used[facts.DISK_GB] += n.local_gb_used
