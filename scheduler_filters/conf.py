@@ -38,10 +38,11 @@ scheduler_opts = [
                       'the weigher.'),
     cfg.FloatOpt('capacity_cache_seconds', default=30.0, min=0,
                  help='How long the pool capacity (sum over compute nodes, '
-                      'times allocation ratios) is reused. After that the '
-                      'next request starts a new read in the background '
-                      'and uses the last one meanwhile; 0: every request '
-                      'reads (and waits).'),
+                      'times allocation ratios) and the aggregate pools\' '
+                      'members are reused. After that the next request '
+                      'starts a new read in the background and uses the '
+                      'last one meanwhile; 0: every request reads (and '
+                      'waits).'),
     cfg.BoolOpt('read_image_platforms', default=True,
                 help='Read the docker_platforms image property from the '
                      'image service (Nova drops unknown properties from '

@@ -196,6 +196,30 @@ def _scheduler_e2e(f):
               ' / '.join('%.0f%%' % (100 * v) for v in shares),
               '<= %.0f%%' % (100 * t['e2e_plugins_share']),
               all(v <= t['e2e_plugins_share'] for v in shares))
+    if 'a_over_b_sum_p50_plugins_free' not in e2e[big]:
+        return
+    yield Row('the same, built-ins / ours if our plug-ins took no time (the '
+              'best a plug-in change can reach); built-ins with the same '
+              'prefilters / ours (%s)' % label,
+              ' / '.join(_x(e2e[n]['a_over_b_sum_p50_plugins_free'])
+                         for n in sizes) + '; '
+              + ' / '.join(_x(e2e[n]['d_over_b_sum_p50']) for n in sizes),
+              'report', None)
+    split = {}
+    for cfg in ('a_builtin', 'b_ours_prefilters'):
+        for kind in e2e[big].get(cfg, {}).values():
+            for phase, ms in kind.get('phases_p50_ms', {}).items():
+                split.setdefault(cfg, {}).setdefault(phase, 0.0)
+                split[cfg][phase] += ms
+    if len(split) == 2:
+        yield Row('where that time goes at %s, sum over the four kinds of '
+                  'each phase\'s p50, ms: built-ins; ours with prefilters'
+                  % _k(big),
+                  '; '.join(', '.join('%s %s' % (phase.replace('_', ' '),
+                                                 _num(ms))
+                                      for phase, ms in split[cfg].items())
+                            for cfg in ('a_builtin', 'b_ours_prefilters')),
+                  'report', None)
 
 
 def _scheduler(f):

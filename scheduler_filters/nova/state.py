@@ -211,9 +211,10 @@ class ShareView:
         self.decisions = [default] + list(by_aggregate.values())
 
     def decision(self, host_state):
-        # Membership comes from the database read for this request, not
-        # from the HostManager's aggregate cache, which Nova updates
-        # asynchronously: pool capacity and membership stay consistent.
+        # Membership comes from the same database read as the pools'
+        # capacity (usage.PlacementUsage), not from the HostManager's
+        # aggregate cache, which Nova updates on its own schedule: a
+        # pool's capacity and its members stay consistent.
         return self.by_host.get(host_state.host, self.default)
 
 
@@ -260,18 +261,17 @@ def _build_share(spec_obj, request):
     agg_cap = {}
     agg_used = {}  # project -> usage inside aggregate pools
     if agg_plans:
-        from nova import objects
-        aggs = {a.name: a for a in objects.AggregateList.get_all(context)}
+        aggs = source.aggregate_hosts(context)
         taken = set()
         members = {}
         for name in agg_plans:
-            agg = aggs.get(name)
-            if agg is None:
+            hosts = aggs.get(name)
+            if hosts is None:
                 LOG.warning('share plan names aggregate %s, which does not '
                             'exist', name)
                 continue
             # A host in several planned aggregates follows the first.
-            members[name] = set(agg.hosts or ()) - taken
+            members[name] = hosts - taken
             taken |= members[name]
         views = source.pools_view(context, members)
         for name, hosts in members.items():

@@ -21,10 +21,11 @@ query per project named in the plan, once per instance being scheduled
 counting, so the share decision sees the same numbers, including the
 allocations the scheduler just claimed for the previous instance of a
 multi-create. Pool capacity is the sum over compute nodes of total x
-allocation ratio, read from Nova's database and cached for
-``capacity_cache_seconds`` (capacity changes rarely). Per-aggregate pools
-count the instances on the aggregate's hosts from Nova's database, since
-placement cannot report usage per project per provider.
+allocation ratio, read from Nova's database with the aggregates' hosts
+and cached for ``capacity_cache_seconds`` (capacity and membership
+change rarely; each pool's sum is made once per read). Per-aggregate
+pools count the instances on the aggregate's hosts from Nova's database,
+since placement cannot report usage per project per provider.
 """
 
 import logging
@@ -49,7 +50,7 @@ class PlacementUsage(usage.UsageSource):
         self.capacity_ttl = capacity_ttl
         self.usage_ttl = usage_ttl
         self._lock = threading.Lock()
-        self._nodes = None  # (time read, {host: [ComputeNode]}, fleet)
+        self._nodes = None  # a _Snapshot
         self._refreshing = False
         self._usage = {}  # project -> (time, amounts)
 
@@ -114,10 +115,10 @@ class PlacementUsage(usage.UsageSource):
                 facts.DISK_GB: f.root_gb + f.ephemeral_gb,
                 facts.INSTANCES: 1}
 
-    def _compute_nodes(self, context):
-        """({host: [ComputeNode]}, fleet sums), read from every cell at
-        most once per ``capacity_ttl``: the fleet and every aggregate
-        pool of a request are cut from the same read.
+    def _snapshot(self, context):
+        """The compute nodes of every cell and the aggregates' hosts, read
+        at most once per ``capacity_ttl``: the fleet, every aggregate
+        pool of a request and its members are cut from the same read.
 
         The first read is made by the request that needs it. Once a read
         is older than ``capacity_ttl`` the next request starts a new one
@@ -129,17 +130,17 @@ class PlacementUsage(usage.UsageSource):
         now = time.monotonic()
         with self._lock:
             nodes = self._nodes
-            if nodes is not None and now - nodes[0] < self.capacity_ttl:
-                return nodes[1], nodes[2]
+            if nodes is not None and now - nodes.read_at < self.capacity_ttl:
+                return nodes
             if nodes is not None and self.capacity_ttl > 0:
                 if not self._refreshing:
                     self._refreshing = True
                     threading.Thread(
                         target=self._refresh, args=(context,), daemon=True,
                         name='docker-scheduler-capacity').start()
-                return nodes[1], nodes[2]
+                return nodes
             self._nodes = nodes = _read_nodes(context)
-            return nodes[1], nodes[2]
+            return nodes
 
     def _refresh(self, context):
         try:
@@ -154,7 +155,12 @@ class PlacementUsage(usage.UsageSource):
                 self._refreshing = False
 
     def fleet(self, context):
-        return self._compute_nodes(context)[1]
+        return self._snapshot(context).fleet
+
+    def aggregate_hosts(self, context):
+        """{aggregate name: frozenset of its hosts}, from the same read as
+        the capacity (so a pool's members and its capacity agree)."""
+        return self._snapshot(context).aggregates
 
     def hosts_view(self, context, hosts):
         return self.pools_view(context, {None: hosts})[None]
@@ -164,15 +170,14 @@ class PlacementUsage(usage.UsageSource):
         all pools read in one query per cell."""
         if not pools:
             return {}
-        by_host = self._compute_nodes(context)[0]
+        snapshot = self._snapshot(context)
         pool_of = {}
         out = {}
         for name, hosts in pools.items():
-            hosts = set(hosts)
+            hosts = frozenset(hosts)
             for h in hosts:
                 pool_of.setdefault(h, name)
-            nodes = [n for h in hosts for n in by_host.get(h, ())]
-            out[name] = (_sum_nodes(nodes)[0], {})
+            out[name] = (dict(snapshot.capacity(hosts)), {})
         for inst in (_instances_on(context, sorted(pool_of))
                      if pool_of else ()):
             per_project = out[pool_of[inst.host]][1]
@@ -204,13 +209,64 @@ def _amounts(usages):
     return out
 
 
+class _Snapshot:
+    """One read of the compute nodes and the aggregates' hosts.
+
+    Keeps per host only its capacity sums, not the ComputeNode objects: a
+    scheduler holding 10k of those would make every garbage collection of
+    its process slower.
+    """
+
+    def __init__(self, read_at, nodes, aggregates):
+        self.read_at = read_at
+        self.by_host = {}  # host -> [VCPU, MEMORY_MB, DISK_GB] capacity
+        for n in nodes:
+            row = self.by_host.setdefault(n.host, [0, 0, 0])
+            for i, value in enumerate(_node_capacity(n)):
+                row[i] += value
+        self.fleet = _sum_nodes(nodes)
+        self.aggregates = aggregates
+        self._capacity = {}  # frozenset of hosts -> capacity sums
+        self._lock = threading.Lock()
+
+    def capacity(self, hosts):
+        """Capacity sums of the nodes of ``hosts`` (a frozenset), summed
+        once per snapshot."""
+        with self._lock:
+            hit = self._capacity.get(hosts)
+        if hit is None:
+            total = [0, 0, 0]
+            for h in hosts:
+                row = self.by_host.get(h)
+                if row is not None:
+                    total = [t + v for t, v in zip(total, row)]
+            hit = dict(zip(_CAPACITY_KEYS, total))
+            with self._lock:
+                self._capacity[hosts] = hit
+        return hit
+
+
+_CAPACITY_KEYS = (facts.VCPU, facts.MEMORY_MB, facts.DISK_GB)
+
+
+def _node_capacity(n):
+    """(VCPU, MEMORY_MB, DISK_GB) of a compute node, times its ratios."""
+    return (int(n.vcpus * (n.cpu_allocation_ratio or 1.0)),
+            int(n.memory_mb * (n.ram_allocation_ratio or 1.0)),
+            int(n.local_gb * (n.disk_allocation_ratio or 1.0)))
+
+
 def _read_nodes(context):
-    """(time read, {host: [ComputeNode]}, fleet sums)."""
-    nodes = _compute_nodes(context)
-    by_host = {}
-    for n in nodes:
-        by_host.setdefault(n.host, []).append(n)
-    return (time.monotonic(), by_host, _sum_nodes(nodes))
+    """A _Snapshot of the compute nodes and aggregates, read now."""
+    read_at = time.monotonic()
+    return _Snapshot(read_at, _compute_nodes(context),
+                     _aggregate_hosts(context))
+
+
+def _aggregate_hosts(context):
+    """{aggregate name: frozenset of its hosts}."""
+    return {a.name: frozenset(a.hosts or ())
+            for a in objects.AggregateList.get_all(context)}
 
 
 def _compute_nodes(context):
@@ -230,11 +286,8 @@ def _sum_nodes(nodes):
     used = {facts.VCPU: 0, facts.MEMORY_MB: 0, facts.DISK_GB: 0,
             facts.INSTANCES: 0}
     for n in nodes:
-        cap[facts.VCPU] += int(n.vcpus * (n.cpu_allocation_ratio or 1.0))
-        cap[facts.MEMORY_MB] += int(n.memory_mb
-                                    * (n.ram_allocation_ratio or 1.0))
-        cap[facts.DISK_GB] += int(n.local_gb
-                                  * (n.disk_allocation_ratio or 1.0))
+        for key, value in zip(_CAPACITY_KEYS, _node_capacity(n)):
+            cap[key] += value
         used[facts.VCPU] += n.vcpus_used
         used[facts.MEMORY_MB] += n.memory_mb_used
         used[facts.DISK_GB] += n.local_gb_used

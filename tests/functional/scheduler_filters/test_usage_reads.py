@@ -12,10 +12,11 @@
 
 """What the share decision reads from Nova's database, and how often.
 
-Compute nodes: once per ``capacity_cache_seconds`` for the fleet and
-every aggregate pool together; instances in aggregate pools: one read for
-all pools. The two database reads are counted (their results are plain
-objects here), everything else is the real PlacementUsage.
+Compute nodes and the aggregates' hosts: once per
+``capacity_cache_seconds`` for the fleet and every aggregate pool
+together; instances in aggregate pools: one read for all pools. The three
+database reads are counted (their results are plain objects here),
+everything else is the real PlacementUsage.
 """
 
 from tests.rig import nova as nova_rig  # noqa: F401,I100
@@ -46,7 +47,7 @@ def _instance(host, project):
 
 @pytest.fixture
 def reads(monkeypatch):
-    calls = {'nodes': 0, 'instances': []}
+    calls = {'nodes': 0, 'instances': [], 'aggregates': 0}
     nodes = [_node('h%d' % i) for i in range(6)]
 
     def compute_nodes(context):
@@ -58,8 +59,13 @@ def reads(monkeypatch):
         return [i for i in (_instance('h0', 'p1'), _instance('h1', 'p1'),
                             _instance('h3', 'p2')) if i.host in hosts]
 
+    def aggregate_hosts(context):
+        calls['aggregates'] += 1
+        return {'a': frozenset({'h0', 'h1'}), 'b': frozenset({'h3'})}
+
     monkeypatch.setattr(usage, '_compute_nodes', compute_nodes)
     monkeypatch.setattr(usage, '_instances_on', instances_on)
+    monkeypatch.setattr(usage, '_aggregate_hosts', aggregate_hosts)
     return calls
 
 
@@ -67,8 +73,11 @@ def test_one_node_read_per_ttl_for_fleet_and_pools(reads):
     source = usage.PlacementUsage(capacity_ttl=60.0)
     for _ in range(3):  # three instances scheduled
         cap, _used = source.fleet(None)
-        views = source.pools_view(None, {'a': {'h0', 'h1'}, 'b': {'h3'}})
+        members = source.aggregate_hosts(None)
+        views = source.pools_view(None, members)
     assert reads['nodes'] == 1
+    assert reads['aggregates'] == 1  # with the nodes, not per request
+    assert members == {'a': {'h0', 'h1'}, 'b': {'h3'}}
     assert cap['VCPU'] == 6 * 16
     # One instances read per request for every pool together.
     assert reads['instances'] == [['h0', 'h1', 'h3']] * 3
@@ -86,7 +95,17 @@ def test_no_cache_reads_every_time_and_no_pool_reads_nothing(reads):
     source.pools_view(None, {})
     source.fleet(None)
     assert reads['nodes'] == 2
+    assert reads['aggregates'] == 2
     assert reads['instances'] == []
+
+
+def test_a_pool_capacity_is_a_copy(reads):
+    """A caller changing the capacity it got does not change the next
+    request's (each pool is summed once per read and handed out)."""
+    source = usage.PlacementUsage(capacity_ttl=60.0)
+    first = source.pools_view(None, {'a': {'h0', 'h1'}})['a'][0]
+    first['VCPU'] = 0
+    assert source.pools_view(None, {'a': {'h0', 'h1'}})['a'][0]['VCPU'] == 32
 
 
 def test_a_stale_read_is_replaced_in_the_background(monkeypatch):
@@ -100,6 +119,7 @@ def test_a_stale_read_is_replaced_in_the_background(monkeypatch):
         return [_node('h%d' % i) for i in range(len(calls))]
 
     monkeypatch.setattr(usage, '_compute_nodes', compute_nodes)
+    monkeypatch.setattr(usage, '_aggregate_hosts', lambda context: {})
     source = usage.PlacementUsage(capacity_ttl=0.05)
     assert source.fleet(None)[0]['VCPU'] == 16  # the first read: waited for
     time.sleep(0.06)
