@@ -31,6 +31,7 @@ import time
 import docker as docker_sdk
 import pytest
 
+from tests.functional.devstack import cli as cli_mod
 from tests.rig import docker_engine
 from tools.aio import cloud as cloud_mod
 from tools.aio import layout as layout_mod
@@ -38,6 +39,8 @@ from tools.aio import procs
 from tools.aio import services
 
 LABEL_UUID = 'org.openstack.nova.instance_uuid'
+# The openstack CLI of every test of the run (closed when the cloud goes).
+CLI = cli_mod.Forker(os.path.join(layout_mod.VENV, 'bin', 'python'))
 # novaclient wants an explicit microversion: the newest it knows.
 _NOVA_VERSION = __import__('novaclient').API_MAX_VERSION.get_string()
 
@@ -99,6 +102,7 @@ def aio():
                             if n.startswith('aio%d-' % lay.port_base)]
                 running += ['haproxy %d' % p for p in _haproxys(lay)]
             finally:
+                CLI.close()
                 for c in clients:
                     c.close()
                 shutil.rmtree(home, ignore_errors=True)
@@ -182,11 +186,19 @@ class Aio:
         self.cloud = cloud
         self.engines = {e.host: c for e, c in zip(lay.engines, clients)}
 
-    def openstack(self, *args, cloud='aio-admin', check=True):
-        proc = subprocess.run(
-            [os.path.join(self.lay.bin, 'openstack')] + list(args),
-            env=self.lay.client_env(cloud), capture_output=True, text=True,
-            timeout=300)
+    def openstack(self, *args, cloud='aio-admin', check=True,
+                  process=False):
+        """``openstack *args`` as ``cloud``: a CompletedProcess. The CLI's
+        own code runs in a child forked from one that imported it once
+        (tests/functional/devstack/cli.py); ``process=True`` runs the
+        ``openstack`` program instead, for what only its start shows."""
+        env = self.lay.client_env(cloud)
+        if process:
+            proc = subprocess.run(
+                [os.path.join(self.lay.bin, 'openstack')] + list(args),
+                env=env, capture_output=True, text=True, timeout=300)
+        else:
+            proc = CLI.run(args, env)
         if check and proc.returncode != 0:
             raise AssertionError('openstack %s failed: %s'
                                  % (' '.join(args), proc.stderr[-2000:]))
