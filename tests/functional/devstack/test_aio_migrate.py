@@ -277,11 +277,58 @@ def test_resize_to_the_other_host_then_revert_is_as_before(mig):
     _delete_and_check_clean(mig, server['id'])
 
 
+class Refusals:
+    """Checks that a refused move left ``server`` where it was: ACTIVE on
+    ``host`` with its flavor, the same container started at the same time,
+    and no move image in Glance, the compute logs or either engine."""
+
+    def __init__(self, mig, server, host='compute1', flavor='docker.tiny'):
+        self.aio = mig['aio']
+        self.server_id = server['id']
+        self.host = host
+        self.flavor = flavor
+        (self.before,) = _containers(self.aio, self.server_id).values()
+        self.started = self.before.attrs['State']['StartedAt']
+
+    def __call__(self, what, args):
+        """Run ``openstack *args``; the move must change nothing. Returns
+        the CLI's stderr (empty when the API accepted the request and the
+        scheduler or the compute refused it later)."""
+        aio = self.aio
+        proc = aio.openstack(*args, check=False)
+        if proc.returncode != 0:
+            assert proc.stderr.strip(), what
+        shown = _settled(aio, self.server_id, 'ACTIVE')
+        assert shown['OS-EXT-SRV-ATTR:host'] == self.host, what
+        assert aio.nova('aio-demo').servers.get(self.server_id).flavor[
+            'original_name'] == self.flavor, what
+        found = _containers(aio, self.server_id)
+        assert list(found) == [self.host], what
+        assert found[self.host].id == self.before.id, what
+        assert found[self.host].attrs['State']['StartedAt'] == \
+            self.started, what
+        assert _move_images(aio) == [], what
+        assert _logged_move_images(aio, self.server_id) == set(), what
+        assert _engine_move_images(aio) == {
+            h: [] for h in aio.engines}, what
+        return proc.stderr
+
+    def no_valid_host(self, what):
+        """The server's last action failed for want of a valid host, and
+        its migration record (the newest) says error, no destination."""
+        aio = self.aio
+        migrations = aio.openstack_json(
+            'server', 'migration', 'list', '--server', self.server_id)
+        newest = max(migrations, key=lambda m: m['Id'])
+        assert (newest['Status'], newest['Dest Compute']) == (
+            'error', None), (what, newest)
+        return newest
+
+
 def test_moves_nowhere_to_go_are_refused_and_nothing_moves(mig):
     aio = mig['aio']
     server = _boot_on(mig, 'compute1', 'refused')
-    (before,) = _containers(aio, server['id']).values()
-    started = before.attrs['State']['StartedAt']
+    refused = Refusals(mig, server)
     attempts = [
         # The only other host is disabled: no valid host.
         ('disabled', ['server', 'migrate', server['id']]),
@@ -293,24 +340,6 @@ def test_moves_nowhere_to_go_are_refused_and_nothing_moves(mig):
                             server['id']]),
     ]
 
-    def refused(what, args):
-        proc = aio.openstack(*args, check=False)
-        if proc.returncode != 0:
-            assert proc.stderr.strip(), what
-        shown = _settled(aio, server['id'], 'ACTIVE')
-        assert shown['OS-EXT-SRV-ATTR:host'] == 'compute1', what
-        assert aio.nova('aio-demo').servers.get(server['id']).flavor[
-            'original_name'] == 'docker.tiny', what
-        found = _containers(aio, server['id'])
-        assert list(found) == ['compute1'], what
-        assert found['compute1'].id == before.id, what
-        assert found['compute1'].attrs['State']['StartedAt'] == \
-            started, what
-        assert _move_images(aio) == [], what
-        assert _logged_move_images(aio, server['id']) == set(), what
-        assert _engine_move_images(aio) == {
-            h: [] for h in aio.engines}, what
-
     # No host has room for the new flavor (both enabled; the disk is what
     # does not fit, since no quota counts it): the scheduler finds no
     # valid host, the migration record says error, the server is as it was.
@@ -320,10 +349,7 @@ def test_moves_nowhere_to_go_are_refused_and_nothing_moves(mig):
     try:
         refused('no capacity', ['server', 'resize', '--flavor', huge,
                                 server['id']])
-        (migration,) = aio.openstack_json(
-            'server', 'migration', 'list', '--server', server['id'])
-        assert (migration['Type'], migration['Status'],
-                migration['Dest Compute']) == ('resize', 'error', None)
+        assert refused.no_valid_host('no capacity')['Type'] == 'resize'
     finally:
         aio.openstack('flavor', 'delete', huge)
     _set_compute(aio, 'compute2', '--disable')
@@ -338,6 +364,105 @@ def test_moves_nowhere_to_go_are_refused_and_nothing_moves(mig):
     finally:
         _set_compute(aio, 'compute2', '--enable')
     _delete_and_check_clean(mig, server['id'])
+
+
+def _arm64_image(aio, name):
+    """A Glance image that says it runs on arm64 only, with the project's
+    own ``docker_platforms`` property (the idle image's tarball: the
+    property is what the scheduler reads). Not ``hw_architecture``: Nova's
+    ImagePropertiesFilter, on in the all-in-one, would then refuse every
+    host whose driver reports another native architecture, emulation or
+    not."""
+    from tools.aio import bootstrap
+    sess = aio.session()
+    image_id = bootstrap.upload_docker_image(aio.lay, sess, name,
+                                             'dos/idle:latest')
+    sess.patch('/v2/images/%s' % image_id, endpoint_filter={
+        'service_type': 'image'}, json=[
+            {'op': 'remove', 'path': '/hw_architecture'},
+            {'op': 'add', 'path': '/docker_platforms',
+             'value': 'linux/arm64/v8'}],
+        headers={'Content-Type':
+                 'application/openstack-images-v2.1-json-patch'})
+    return image_id
+
+
+def test_no_move_to_a_host_of_another_architecture(mig):
+    """compute1 declares (aggregate metadata read by ArchitectureFilter)
+    that it runs arm64 images under emulation; compute2 does not. An
+    arm64 server lands on compute1 and has nowhere to move: migrate,
+    with or without naming compute2, is refused by the scheduler."""
+    aio = mig['aio']
+    prefix = mig['prefix']
+    aggregate = aio.openstack_json(
+        'aggregate', 'create', '--property',
+        'docker_emulated_architectures=aarch64', prefix + '-emulates-arm')
+    image_id = None
+    try:
+        aio.openstack('aggregate', 'add', 'host', str(aggregate['id']),
+                      'compute1')
+        image_id = _arm64_image(aio, prefix + '-arm64')
+        server = aio.openstack_json(
+            'server', 'create', '--image', image_id, '--flavor',
+            'docker.tiny', '--network', mig['net'], '--wait',
+            prefix + '-arm', cloud='aio-demo')
+        mig['servers'].append(server['id'])
+        assert _show(aio, server['id'])['OS-EXT-SRV-ATTR:host'] == \
+            'compute1'
+        refused = Refusals(mig, server)
+        refused('another architecture', ['server', 'migrate', server['id']])
+        assert refused.no_valid_host('another architecture')['Type'] == \
+            'migration'
+        refused('another architecture, named',
+                ['server', 'migrate', '--host', 'compute2', server['id']])
+        refused.no_valid_host('another architecture, named')
+        _delete_and_check_clean(mig, server['id'])
+    finally:
+        aio.openstack('aggregate', 'remove', 'host', str(aggregate['id']),
+                      'compute1', check=False)
+        aio.openstack('aggregate', 'delete', str(aggregate['id']), check=False)
+        if image_id:
+            aio.openstack('image', 'delete', image_id, check=False)
+
+
+def test_no_move_for_a_server_held_to_its_host_by_affinity(mig):
+    """What holds a server on its host in Nova is an affinity group (a host
+    forced at boot is not kept for later moves: Nova resets it). A member
+    of a group whose other member runs on compute1 cannot migrate: the
+    scheduler finds no host with the group, and nothing moves."""
+    aio = mig['aio']
+    prefix = mig['prefix']
+    group = aio.openstack_json('server', 'group', 'create', '--policy',
+                               'affinity', prefix + '-together',
+                               cloud='aio-demo')
+    try:
+        servers = []
+        _set_compute(aio, 'compute2', '--disable')
+        try:
+            for name in ('held-1', 'held-2'):
+                server = aio.openstack_json(
+                    'server', 'create', '--image', 'dos-idle', '--flavor',
+                    'docker.tiny', '--network', mig['net'], '--hint',
+                    'group=%s' % group['id'], '--wait',
+                    '%s-%s' % (prefix, name), cloud='aio-demo')
+                mig['servers'].append(server['id'])
+                servers.append(server)
+        finally:
+            _set_compute(aio, 'compute2', '--enable')
+        for server in servers:
+            assert _show(aio, server['id'])['OS-EXT-SRV-ATTR:host'] == \
+                'compute1'
+        refused = Refusals(mig, servers[0])
+        refused('affinity', ['server', 'migrate', servers[0]['id']])
+        assert refused.no_valid_host('affinity')['Type'] == 'migration'
+        refused('affinity, named', ['server', 'migrate', '--host',
+                                    'compute2', servers[0]['id']])
+        refused.no_valid_host('affinity, named')
+        for server in servers:
+            _delete_and_check_clean(mig, server['id'])
+    finally:
+        aio.openstack('server', 'group', 'delete', group['id'],
+                      cloud='aio-demo', check=False)
 
 
 def test_evacuate_from_a_failed_host_and_its_return_removes_the_leftover(
