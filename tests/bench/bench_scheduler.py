@@ -84,6 +84,7 @@ os.environ.setdefault('OS_NOVA_DISABLE_EVENTLET_PATCHING', '1')
 # imports Nova (it decides the threading patching); part 3 needs it.
 from tests.rig import nova as _nova_rig  # noqa: E402,F401
 
+import functools  # noqa: E402
 import gc  # noqa: E402
 import itertools  # noqa: E402
 import operator  # noqa: E402
@@ -819,15 +820,24 @@ class _PluginClock:
                     setattr(plugin, name, self._timed(getattr(plugin, name)))
 
     def _timed(self, method):
-        clock = time.perf_counter
+        return _timed(method, self._add)
 
-        def timed(*args, **kwargs):
-            t0 = clock()
-            try:
-                return method(*args, **kwargs)
-            finally:
-                self.spent += clock() - t0
-        return timed
+    def _add(self, took):
+        self.spent += took
+
+
+def _timed(method, add):
+    """``method`` wrapped: ``add(seconds)`` after each call, even one that
+    raises."""
+    clock = time.perf_counter
+
+    def timed(*args, **kwargs):
+        t0 = clock()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            add(clock() - t0)
+    return timed
 
 
 #: (phase, object path from a SchedulerManager, method): where Nova's
@@ -865,18 +875,11 @@ class _PhaseClock:
             if any(o is obj and n == name for o, n in self._wrapped):
                 continue
             self._wrapped.append((obj, name))
-            setattr(obj, name, self._timed(phase, getattr(obj, name)))
+            setattr(obj, name, _timed(getattr(obj, name),
+                                      functools.partial(self._add, phase)))
 
-    def _timed(self, phase, method):
-        clock = time.perf_counter
-
-        def timed(*args, **kwargs):
-            t0 = clock()
-            try:
-                return method(*args, **kwargs)
-            finally:
-                self.spent[phase] = self.spent.get(phase, 0.0) + clock() - t0
-        return timed
+    def _add(self, phase, took):
+        self.spent[phase] = self.spent.get(phase, 0.0) + took
 
     def snapshot(self):
         return dict(self.spent)
