@@ -24,8 +24,8 @@ timings; a benchmark exits non-zero only when it could not measure.
 ``doc/performance.json`` (in git) holds the latest figures of every
 benchmark (``{name: figures}``; a run of some benchmarks keeps the others'
 figures), each with ``measured_at`` (UTC) and ``duration_s``, and
-``_host``, the machine of the latest run. At the end tools/perf_page.py renders it into
-doc/performance.md and the top README's table.
+``_host``, the machine of the latest run. At the end tools/perf_page.py
+renders it into doc/performance.md and the top README's table.
 """
 
 import glob

@@ -33,6 +33,7 @@ import threading
 _SERVER = r'''
 import json, os, signal, sys, traceback
 from openstackclient import shell
+sys.argv = ['openstack']  # the program name the CLI prints
 # What most commands load anyway: imported once, here.
 import openstack.connection, openstackclient.compute.v2.server
 import openstackclient.network.v2.port, openstackclient.image.v2.image

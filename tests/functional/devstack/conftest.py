@@ -186,19 +186,11 @@ class Aio:
         self.cloud = cloud
         self.engines = {e.host: c for e, c in zip(lay.engines, clients)}
 
-    def openstack(self, *args, cloud='aio-admin', check=True,
-                  process=False):
+    def openstack(self, *args, cloud='aio-admin', check=True):
         """``openstack *args`` as ``cloud``: a CompletedProcess. The CLI's
         own code runs in a child forked from one that imported it once
-        (tests/functional/devstack/cli.py); ``process=True`` runs the
-        ``openstack`` program instead, for what only its start shows."""
-        env = self.lay.client_env(cloud)
-        if process:
-            proc = subprocess.run(
-                [os.path.join(self.lay.bin, 'openstack')] + list(args),
-                env=env, capture_output=True, text=True, timeout=300)
-        else:
-            proc = CLI.run(args, env)
+        (tests/functional/devstack/cli.py), as the program would run."""
+        proc = CLI.run(args, self.lay.client_env(cloud))
         if check and proc.returncode != 0:
             raise AssertionError('openstack %s failed: %s'
                                  % (' '.join(args), proc.stderr[-2000:]))
