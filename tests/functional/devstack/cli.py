@@ -32,8 +32,9 @@ import threading
 # the child's exit status.
 _SERVER = r'''
 import json, os, signal, sys, traceback
+# The program name the CLI prints (cliff reads it when imported).
+sys.argv = ['openstack']
 from openstackclient import shell
-sys.argv = ['openstack']  # the program name the CLI prints
 # What most commands load anyway: imported once, here.
 import openstack.connection, openstackclient.compute.v2.server
 import openstackclient.network.v2.port, openstackclient.image.v2.image
