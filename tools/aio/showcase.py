@@ -132,12 +132,7 @@ class Showcase:
             os.unlink(tarball)
 
     def limits(self, host, server_id):
-        container = self.docker(host, 'ps', '-a', '--filter', 'label=%s=%s'
-                                % (LABEL_UUID, server_id), '--format',
-                                '{{.ID}}')
-        if not container:
-            raise ShowcaseFailed('no container on %s for server %s'
-                                 % (host, server_id))
+        container = self.container(host, server_id)
         self.say('$ docker inspect %s   # the limits the engine enforces'
                  % container)
         self.say(self.docker(host, 'inspect', '--format', LIMITS_FORMAT,
