@@ -13,14 +13,20 @@ export DOCKER_HOST := unix://$(DOS_STATE)/docker.sock
 export PBR_VERSION ?= 0.1.0
 export OS_NOVA_DISABLE_EVENTLET_PATCHING := 1
 
-# chromium + chromium-driver: the dashboard's browser tests (selenium).
-APT_PACKAGES := docker.io busybox-static iproute2 iptables curl debootstrap openvswitch-switch ethtool chromium chromium-driver
+# chromium + chromium-driver: the dashboard's browser tests (selenium);
+# prometheus: the all-in-one's metrics store (tools/aio/telemetry.py).
+APT_PACKAGES := docker.io busybox-static iproute2 iptables curl debootstrap openvswitch-switch ethtool chromium chromium-driver prometheus
 VENV_STAMP := $(VENV)/.installed
 VENV_INPUTS := constraints.txt requirements.txt test-requirements.txt setup.cfg
+# Ceilometer (and later Aodh) with the project's pollsters, apart from the
+# services' venv: see telemetry-requirements.txt.
+TVENV := $(ROOT)/.venv-telemetry
+TVENV_STAMP := $(TVENV)/.installed
+TVENV_INPUTS := telemetry-constraints.txt telemetry-requirements.txt setup.cfg
 
-.PHONY: setup apt venv docker docker-stop images test test-quick lint bench soak run stop demo clean
+.PHONY: setup apt venv venv-telemetry docker docker-stop images test test-quick lint bench soak run stop demo clean
 
-setup: apt venv docker images
+setup: apt venv venv-telemetry docker images
 
 apt:
 	@missing=""; \
@@ -40,6 +46,14 @@ $(VENV_STAMP): $(VENV_INPUTS)
 	$(PY) -m pip install -q -c constraints.txt -r requirements.txt -r test-requirements.txt
 	$(PY) -m pip install -q -c constraints.txt --no-deps -e .
 	$(VENV)/bin/nova-docker-shim install
+	@touch $@
+
+venv-telemetry: $(TVENV_STAMP)
+
+$(TVENV_STAMP): $(TVENV_INPUTS)
+	@test -x $(TVENV)/bin/python || python3 -m venv $(TVENV)
+	$(TVENV)/bin/python -m pip install -q -c telemetry-constraints.txt -r telemetry-requirements.txt
+	$(TVENV)/bin/python -m pip install -q -c telemetry-constraints.txt --no-deps -e .
 	@touch $@
 
 docker: apt

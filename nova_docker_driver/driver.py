@@ -54,6 +54,7 @@ from nova_docker_driver import hostinfo
 from nova_docker_driver import image_cache
 from nova_docker_driver import images
 from nova_docker_driver import inject
+from nova_docker_driver import labels
 from nova_docker_driver import limits
 from nova_docker_driver import moves
 from nova_docker_driver.network import dns
@@ -67,11 +68,11 @@ CONF = nova.conf.CONF
 docker_conf.register_opts(CONF)
 LOG = logging.getLogger(__name__)
 
-LABEL_UUID = 'org.openstack.nova.instance_uuid'
-LABEL_HOST = 'org.openstack.nova.host'
-LABEL_NAME = 'org.openstack.nova.instance_name'
-LABEL_PROJECT = 'org.openstack.nova.project_id'
-LABEL_IMAGE = 'org.openstack.nova.image_id'
+LABEL_UUID = labels.LABEL_UUID
+LABEL_HOST = labels.LABEL_HOST
+LABEL_NAME = labels.LABEL_NAME
+LABEL_PROJECT = labels.LABEL_PROJECT
+LABEL_IMAGE = labels.LABEL_IMAGE
 
 # Seconds the engine's info/version serve provider-tree updates between
 # Nova's periodic resource audits.

@@ -160,6 +160,27 @@ def _links_with_alias(ipr, alias):
                   if link.get('IFLA_IFALIAS') == alias)
 
 
+#: The counters of a link that ``link_counters`` reports, as the kernel
+#: names them (IFLA_STATS64), from the host end's point of view.
+COUNTERS = ('rx_bytes', 'tx_bytes', 'rx_packets', 'tx_packets',
+            'rx_dropped', 'tx_dropped', 'rx_errors', 'tx_errors')
+
+
+def _counters_by_alias(ipr, prefix):
+    found = {}
+    for link in ipr.get_links():
+        alias = link.get('IFLA_IFALIAS')
+        if not alias or not alias.startswith(prefix):
+            continue
+        stats = link.get('IFLA_STATS64') or link.get('IFLA_STATS')
+        entry = {'name': link.get('IFLA_IFNAME')}
+        entry.update((k, stats.get(k) if stats else None) for k in COUNTERS)
+        found.setdefault(alias, []).append(entry)
+    for entries in found.values():
+        entries.sort(key=lambda e: e['name'])
+    return found
+
+
 @vif_plug.entrypoint
 def _host_link_in(netns, name):
     return _on_host(netns, _host_link, name)
@@ -168,6 +189,11 @@ def _host_link_in(netns, name):
 @vif_plug.entrypoint
 def _host_links_with_alias_in(netns, alias):
     return _on_host(netns, _links_with_alias, alias)
+
+
+@vif_plug.entrypoint
+def _link_counters_in(netns, prefix):
+    return _on_host(netns, _counters_by_alias, prefix)
 
 
 def host_link(name, netns=None):
@@ -188,6 +214,19 @@ def host_links_with_alias(alias, netns=None):
         return _host_links_with_alias_in(netns, alias)
     with IPRoute() as ipr:
         return _links_with_alias(ipr, alias)
+
+
+def link_counters(prefix, netns=None):
+    """Counters of every host link whose ifalias starts with ``prefix``.
+
+    One netlink dump for all of them: {ifalias: [{'name': ifname,
+    <COUNTERS>...}, ...]}, each list sorted by name. ``netns`` as in
+    ``host_link``.
+    """
+    if netns is not None:
+        return _link_counters_in(netns, prefix)
+    with IPRoute() as ipr:
+        return _counters_by_alias(ipr, prefix)
 
 
 @vif_plug.entrypoint
@@ -537,3 +576,4 @@ def _delete_by_mac(ipr, mac):
 def delete_in_netns(pid, mac):
     """Delete the link with ``mac`` in ``pid``'s namespace; idempotent."""
     return _with_netns(pid, _delete_by_mac, mac)
+

@@ -28,6 +28,7 @@ import os
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from nova_docker_driver import labels
 from nova_docker_driver.network import conf as net_conf
 from nova_docker_driver.network import exception
 from nova_docker_driver.network import linux_net
@@ -38,9 +39,7 @@ LOG = logging.getLogger(__name__)
 net_conf.register_opts(CONF)
 
 
-def alias_for(instance_uuid):
-    """The ifalias every host end of an instance carries."""
-    return 'nova-docker:%s' % instance_uuid
+alias_for = labels.alias_for
 
 
 def host_netns():

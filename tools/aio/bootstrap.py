@@ -44,9 +44,12 @@ CATALOG = [
     ('heat', 'orchestration', 'heat-api', '/v1/$(project_id)s'),
     ('neutron', 'network', 'neutron', ''),
     ('octavia', 'load-balancer', 'octavia-api', ''),
+    # Prometheus, holding the Ceilometer samples: python-observabilityclient
+    # (`openstack metric`) and Aodh find it as metric-storage.
+    ('prometheus', 'metric-storage', 'prometheus', ''),
 ]
 SERVICE_USERS = ('nova', 'placement', 'glance', 'heat', 'neutron',
-                 'octavia')
+                 'octavia', 'ceilometer')
 #: Projects with a member user of the same name (password DEMO_PASSWORD).
 TENANTS = ('demo', 'alt_demo')
 

@@ -22,6 +22,7 @@ import os
 
 from tools.aio import layout as layout_mod
 from tools.aio import octavia
+from tools.aio import telemetry
 from tools.aio import ovn
 
 NOVA_COMPUTE_DRIVER = 'docker.DockerDriver'
@@ -431,6 +432,10 @@ def write_all(lay, compute_driver=NOVA_COMPUTE_DRIVER, heat_plugin_dir=None,
             nova_compute_conf(lay, engine, compute_driver))
         files['ovn-metadata-agent-' + engine.host] = metadata_agent_conf(
             lay, engine)
+        files['ceilometer-' + engine.host] = (
+            telemetry.polling_conf_file(lay, engine),
+            telemetry.polling_conf(lay, engine,
+                                   lambda user: _service_auth(lay, user)))
     written = {}
     for name, (path, sections) in files.items():
         _write(path, render_ini(sections))
@@ -446,4 +451,5 @@ def write_all(lay, compute_driver=NOVA_COMPUTE_DRIVER, heat_plugin_dir=None,
     written['nova-policy'] = lay.conf('nova', 'policy.yaml')
     _write(lay.clouds_yaml, yaml.safe_dump(clouds_yaml(lay)))
     written['clouds.yaml'] = lay.clouds_yaml
+    written.update(telemetry.write_yaml_files(lay, _write))
     return written

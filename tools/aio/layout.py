@@ -46,6 +46,10 @@ PORTS = {
     'mariadb': 13,
     'ovn-nb': 14,
     'ovn-sb': 15,
+    # Metrics (tools/aio/telemetry.py): Prometheus, and the Ceilometer
+    # exporter of compute n at 17 + n - 1.
+    'prometheus': 16,
+    'ceilometer-exporter': 17,
 }
 
 ADMIN_PASSWORD = 'aio-admin'
@@ -120,7 +124,7 @@ class Layout:
         # Named after the last service the bootstrap learned: a cloud
         # bootstrapped before Neutron is bootstrapped again (every step is
         # idempotent).
-        return os.path.join(self.data, 'bootstrapped-octavia')
+        return os.path.join(self.data, 'bootstrapped-telemetry')
 
     def makedirs(self):
         for path in (self.etc, self.data, self.logs, self.run):

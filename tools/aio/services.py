@@ -25,6 +25,7 @@ from tools.aio import layout as layout_mod
 from tools.aio import mariadb
 from tools.aio import octavia
 from tools.aio import ovn
+from tools.aio import telemetry
 
 RABBIT_SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server'
 #: How many API worker processes Neutron's OVN driver sizes its hash ring
@@ -230,6 +231,7 @@ def table(lay):
             lay, 'nova-compute',
             lay.conf('nova', 'nova-%s.conf' % engine.host), engine.host))
         workers.append(metadata_agent(lay, engine.host))
+    workers += telemetry.services(lay, Service)
     return [backends, network, identity, apis, workers]
 
 

@@ -171,7 +171,9 @@ def test_start_order_and_commands_exist(tmp_path):
             'nova-conductor', 'nova-scheduler', 'neutron-periodic-workers',
             'neutron-ovn-maintenance-worker',
             'neutron-ovn-metadata-agent-compute1',
-            'neutron-ovn-metadata-agent-compute2'} == set(waves[4])
+            'neutron-ovn-metadata-agent-compute2', 'prometheus',
+            'ceilometer-polling-compute1',
+            'ceilometer-polling-compute2'} == set(waves[4])
     assert 'nova-metadata' in waves[3]
     for svc in services.all_services(lay):
         assert os.access(svc.argv[0], os.X_OK), svc.argv[0]
@@ -571,3 +573,37 @@ def test_octavia_processes_meet_at_the_clouds_own_socket_folder(tmp_path):
     assert (folder / probe).read_text() == 'here\n'
     # Nothing of it shows on the machine's own /run/octavia.
     assert not os.path.exists(os.path.join(octavia.SOCKET_DIR, probe))
+
+
+def test_each_compute_has_a_ceilometer_agent_that_prometheus_scrapes(
+        tmp_path):
+    import yaml
+    from nova_docker_driver.network import conf as net_conf
+    from tools.aio import telemetry
+    lay, files = _written(tmp_path)
+    ports = set()
+    for engine in lay.engines:
+        path = files['ceilometer-' + engine.host]
+        ini = Ini(path)
+        # nova-compute's host name, its engine and its host-side netns,
+        # read back with the options the pollsters register.
+        conf = cfg.ConfigOpts()
+        driver_conf.register_opts(conf)
+        net_conf.register_opts(conf)
+        conf.register_opt(cfg.StrOpt('host'))
+        conf([], project='ceilometer', default_config_files=[path])
+        assert conf.host == engine.host
+        assert conf.docker.endpoint == engine.endpoint
+        assert conf.docker_network.host_netns == ovn.netns_name(
+            lay, engine.host)
+        assert ini.get('compute', 'instance_discovery_method') == 'naive'
+        assert ini.get('polling', 'enable_notifications') == 'false'
+        listen = ini.get('polling', 'prometheus_listen_addresses')
+        assert listen == '127.0.0.1:%d' % telemetry.exporter_port(lay, engine)
+        ports.add(listen)
+        assert ini.get('service_credentials', 'username') == 'ceilometer'
+    assert len(ports) == len(lay.engines)
+    sources = yaml.safe_load(open(files['polling.yaml']))['sources']
+    assert [s['meters'] for s in sources] == [['docker.*']]
+    scrape = yaml.safe_load(open(files['prometheus']))['scrape_configs']
+    assert sorted(scrape[0]['static_configs'][0]['targets']) == sorted(ports)

@@ -1,0 +1,21 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Ceilometer compute meters for container instances.
+
+``reader`` reads what an instance's container uses from its engine (one
+stats call per container) and its host (one netlink dump for every
+veth); it imports neither Nova nor Ceilometer. ``pollsters`` gives
+Ceilometer's compute agent an inspector over that reader and the
+standard compute pollsters bound to it, loaded through the
+``ceilometer.poll.compute`` entry points named ``docker.<meter>``.
+"""
