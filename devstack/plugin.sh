@@ -55,6 +55,10 @@ elif [[ "$1" == "stack" && "$2" == "post-config" ]]; then
         ensure_docker_shim
         configure_nova_docker
     fi
+    if is_service_enabled dos-nova && is_service_enabled ceilometer-acompute; then
+        echo_summary "Configuring Ceilometer's compute agent for Docker instances"
+        configure_ceilometer_docker
+    fi
     if is_service_enabled dos-sched && is_service_enabled n-sch; then
         echo_summary "Configuring the Docker scheduler filters and weighers"
         configure_scheduler_docker

@@ -44,12 +44,13 @@ CATALOG = [
     ('heat', 'orchestration', 'heat-api', '/v1/$(project_id)s'),
     ('neutron', 'network', 'neutron', ''),
     ('octavia', 'load-balancer', 'octavia-api', ''),
-    # Prometheus, holding the Ceilometer samples: python-observabilityclient
-    # (`openstack metric`) and Aodh find it as metric-storage.
-    ('prometheus', 'metric-storage', 'prometheus', ''),
+    # Aetos, Keystone's door to the Ceilometer samples in Prometheus:
+    # python-observabilityclient (`openstack metric`) and Aodh find it as
+    # metric-storage.
+    ('aetos', 'metric-storage', 'aetos', ''),
 ]
 SERVICE_USERS = ('nova', 'placement', 'glance', 'heat', 'neutron',
-                 'octavia', 'ceilometer')
+                 'octavia', 'ceilometer', 'aetos')
 #: Projects with a member user of the same name (password DEMO_PASSWORD).
 TENANTS = ('demo', 'alt_demo')
 

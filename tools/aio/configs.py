@@ -422,6 +422,10 @@ def write_all(lay, compute_driver=NOVA_COMPUTE_DRIVER, heat_plugin_dir=None,
         'docker-bay': (lay.conf('docker-bay.conf'), bay_conf(lay)),
         'neutron': (lay.conf('neutron', 'neutron.conf'), neutron_conf(lay)),
         'ml2': (lay.conf('neutron', 'ml2_conf.ini'), ml2_conf(lay)),
+        'aetos': (telemetry.aetos_conf_file(lay), telemetry.aetos_conf(
+            lay, lambda user: _authtoken(lay, user))),
+        'aetos-paste': (telemetry.aetos_paste_file(lay),
+                        telemetry.aetos_paste(lay)),
         'octavia': (octavia.conf_file(lay), octavia.octavia_conf(
             lay, lambda user: _authtoken(lay, user),
             lambda user: _service_auth(lay, user))),

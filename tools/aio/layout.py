@@ -46,10 +46,11 @@ PORTS = {
     'mariadb': 13,
     'ovn-nb': 14,
     'ovn-sb': 15,
-    # Metrics (tools/aio/telemetry.py): Prometheus, and the Ceilometer
-    # exporter of compute n at 17 + n - 1.
+    # Metrics (tools/aio/telemetry.py): Prometheus, the Ceilometer
+    # exporter of compute n at 17 + n - 1, Aetos in front of Prometheus.
     'prometheus': 16,
     'ceilometer-exporter': 17,
+    'aetos': 19,
 }
 
 ADMIN_PASSWORD = 'aio-admin'
@@ -124,7 +125,7 @@ class Layout:
         # Named after the last service the bootstrap learned: a cloud
         # bootstrapped before Neutron is bootstrapped again (every step is
         # idempotent).
-        return os.path.join(self.data, 'bootstrapped-telemetry')
+        return os.path.join(self.data, 'bootstrapped-aetos')
 
     def makedirs(self):
         for path in (self.etc, self.data, self.logs, self.run):

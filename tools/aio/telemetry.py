@@ -18,12 +18,15 @@ nova_docker_driver/telemetry) under nova-compute's host name, so it finds
 that host's instances through the Nova API and reads their containers
 from the host's engine. Each agent exports its samples on its own
 Prometheus endpoint (Ceilometer's exporter: ``ceilometer_<meter>`` with
-``project``, ``resource`` and ``server_group`` labels); Debian's
-Prometheus scrapes them and is the cloud's ``metric-storage`` endpoint, so
-``openstack metric`` (python-observabilityclient) queries it.
+``project``, ``resource`` and ``server_group`` labels), and Debian's
+Prometheus scrapes them. Prometheus itself has no users: Aetos, in front
+of it, is the cloud's ``metric-storage`` endpoint. It checks the caller's
+Keystone token and keeps a project's queries to that project's series
+(admins see all), so ``openstack metric`` (python-observabilityclient)
+shows a tenant its own containers only.
 
-Ceilometer runs from a venv of its own (``.venv-telemetry``, see
-telemetry-requirements.txt).
+Ceilometer and Aetos run from a venv of their own (``.venv-telemetry``,
+see telemetry-requirements.txt).
 """
 
 import os
@@ -41,6 +44,54 @@ SCRAPE_INTERVAL = 5
 def exporter_port(lay, engine):
     """The port of one compute's Ceilometer exporter."""
     return lay.port('ceilometer-exporter') + lay.engines.index(engine)
+
+
+def aetos_conf_file(lay):
+    return lay.conf('aetos', 'aetos.conf')
+
+
+def aetos_paste_file(lay):
+    return lay.conf('aetos', 'api-paste.ini')
+
+
+def aetos_paste(lay):
+    """Aetos's WSGI pipeline: Keystone's auth_token reads aetos.conf.
+
+    The paste file Aetos ships names only the project (aetos), so its
+    auth_token filter would read /etc/aetos; this one names the cloud's
+    file too (keystonemiddleware's ``oslo_config_file``).
+    """
+    return {
+        'composite:aetos+keystone': {
+            'use': 'egg:Paste#urlmap', '/': 'versions', '/api/v1': 'v1',
+            '/healthcheck': 'healthcheck'},
+        'app:healthcheck': {'use': 'egg:oslo.middleware#healthcheck'},
+        'app:versions': {
+            'paste.app_factory': 'aetos.app:app_factory',
+            'root': 'aetos.controllers.root.VersionsController'},
+        'pipeline:v1': {'pipeline': 'request_id authtoken api'},
+        'app:api': {
+            'paste.app_factory': 'aetos.app:app_factory',
+            'root': 'aetos.controllers.api.v1.root.V1Controller'},
+        'filter:request_id': {
+            'paste.filter_factory': 'oslo_middleware:RequestId.factory'},
+        'filter:authtoken': {
+            'paste.filter_factory':
+                'keystonemiddleware.auth_token:filter_factory',
+            'oslo_config_project': 'aetos',
+            'oslo_config_file': aetos_conf_file(lay)},
+    }
+
+
+def aetos_conf(lay, authtoken):
+    """aetos.conf: Keystone tokens in front of the cloud's Prometheus."""
+    return {
+        'DEFAULT': {'auth_mode': 'keystone', 'use_stderr': 'true',
+                    'paste_config': aetos_paste_file(lay)},
+        'prometheus': {'host': '127.0.0.1',
+                       'port': str(lay.port('prometheus'))},
+        'keystone_authtoken': authtoken('aetos'),
+    }
 
 
 def polling_conf_file(lay, engine):
@@ -120,7 +171,8 @@ def write_yaml_files(lay, write):
 
 
 def services(lay, service):
-    """Prometheus, then one Ceilometer compute agent per compute host."""
+    """Prometheus and Aetos, then a Ceilometer compute agent per compute
+    host."""
     out = [service('prometheus', [
         PROMETHEUS, '--config.file=%s' % prometheus_yml(lay),
         '--storage.tsdb.path=%s' % os.path.join(lay.data, 'prometheus'),
@@ -128,7 +180,13 @@ def services(lay, service):
         '--web.listen-address=127.0.0.1:%d' % lay.port('prometheus'),
         # Series of deleted resources may be deleted through the API.
         '--web.enable-admin-api'],
-        kind='http', port=lay.port('prometheus'), path='/-/ready')]
+        kind='http', port=lay.port('prometheus'), path='/-/ready'),
+        service('aetos', [
+            os.path.join(TVENV, 'bin', 'python'), '-m', 'tools.aio.serve',
+            '--name', 'aetos', '--port', str(lay.port('aetos')),
+            '--app', 'tools.aio.aetos_wsgi:application', '--',
+            '--config-file', aetos_conf_file(lay)],
+            kind='http', port=lay.port('aetos'), path='/healthcheck')]
     for engine in lay.engines:
         out.append(service('ceilometer-polling-%s' % engine.host, [
             os.path.join(TVENV, 'bin', 'ceilometer-polling'),

@@ -171,7 +171,7 @@ def test_start_order_and_commands_exist(tmp_path):
             'nova-conductor', 'nova-scheduler', 'neutron-periodic-workers',
             'neutron-ovn-maintenance-worker',
             'neutron-ovn-metadata-agent-compute1',
-            'neutron-ovn-metadata-agent-compute2', 'prometheus',
+            'neutron-ovn-metadata-agent-compute2', 'prometheus', 'aetos',
             'ceilometer-polling-compute1',
             'ceilometer-polling-compute2'} == set(waves[4])
     assert 'nova-metadata' in waves[3]

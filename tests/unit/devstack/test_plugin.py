@@ -512,3 +512,43 @@ def test_ovn_and_neutron_are_left_as_devstack_set_them(tmp_path):
     words = {w for c in stack.calls for w in c.split() if '/' not in w}
     assert not [w for w in words
                 if w.startswith(('ovs-', 'ovn-', 'neutron', 'q-'))]
+
+
+def test_ceilometer_compute_agent_reads_the_docker_compute(tmp_path):
+    stack = _stack(tmp_path, ALL + ',ceilometer-acompute')
+    path = stack.path('etc', 'ceilometer', 'ceilometer.conf')
+    # Read back with the options the project's pollsters register.
+    conf = cfg.ConfigOpts()
+    driver_conf.register_opts(conf)
+    conf([], project='ceilometer', default_config_files=[path])
+    assert conf.docker.endpoint == 'unix:///nonexistent.sock'
+    assert stack.ini('etc', 'ceilometer', 'ceilometer.conf').get(
+        'compute', 'instance_discovery_method') == 'naive'
+
+
+def test_no_ceilometer_config_without_its_compute_agent(tmp_path):
+    stack = _stack(tmp_path)
+    assert not os.path.exists(stack.path('etc', 'ceilometer'))
+
+
+def test_every_pollster_entry_point_names_a_class_of_the_project():
+    # The pollsters import Ceilometer, which lives in .venv-telemetry
+    # (and in DevStack's venv), not in the venv running this test: check
+    # the entry points against the module's source instead.
+    import configparser
+    import re
+    parser = configparser.ConfigParser()
+    parser.read(os.path.join(REPO, 'setup.cfg'))
+    lines = [line.strip() for line in parser.get(
+        'entry_points', 'ceilometer.poll.compute').splitlines() if line]
+    source = open(os.path.join(REPO, 'nova_docker_driver', 'telemetry',
+                               'pollsters.py')).read()
+    classes = set(re.findall(r'^class (\w+)\(_OnDocker', source, re.M))
+    named = {}
+    for line in lines:
+        name, target = [x.strip() for x in line.split('=')]
+        module, cls = target.split(':')
+        assert module == 'nova_docker_driver.telemetry.pollsters'
+        assert name.startswith('docker.')
+        named[cls] = name
+    assert set(named) == classes

@@ -51,6 +51,8 @@ NOVA_CONF_DIR=$WORK/etc/nova
 NOVA_CONF=$NOVA_CONF_DIR/nova.conf
 NOVA_CPU_CONF=$NOVA_CONF_DIR/nova-cpu.conf
 HEAT_CONF=$WORK/etc/heat/heat.conf
+# Ceilometer's own DevStack plugin (devstack/settings).
+CEILOMETER_CONF=$WORK/etc/ceilometer/ceilometer.conf
 TEMPEST_CONFIG=$WORK/opt/stack/tempest/etc/tempest.conf
 # lib/neutron_plugins/ml2 and ovn_agent (DevStack's default ML2/OVN; an
 # empty OVSDB_SERVER_LOCAL_HOST stands for a host without it) and ovs_base.
