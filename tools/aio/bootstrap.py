@@ -27,6 +27,7 @@ from tools.aio import layout as layout_mod
 from tools.aio import ovn
 from tools.aio import procs
 from tools.aio import services
+from tools.aio import telemetry
 
 # Glance images made from local Docker images (built by tools/build_images.py).
 SAMPLE_IMAGES = {'dos-idle': 'dos/idle:latest', 'dos-httpd': 'dos/httpd:latest'}
@@ -48,9 +49,11 @@ CATALOG = [
     # python-observabilityclient (`openstack metric`) and Aodh find it as
     # metric-storage.
     ('aetos', 'metric-storage', 'aetos', ''),
+    # Aodh: alarms, among them Prometheus queries (autoscaling).
+    ('aodh', 'alarming', 'aodh-api', ''),
 ]
 SERVICE_USERS = ('nova', 'placement', 'glance', 'heat', 'neutron',
-                 'octavia', 'ceilometer', 'aetos')
+                 'octavia', 'ceilometer', 'aetos', 'aodh')
 #: Projects with a member user of the same name (password DEMO_PASSWORD).
 TENANTS = ('demo', 'alt_demo')
 
@@ -152,7 +155,14 @@ def sync_databases(lay):
                 '--config-file', lay.conf('octavia', 'octavia.conf'),
                 'upgrade', 'head')
 
-    jobs = [keystone, nova, placement, glance, heat, neutron, octavia]
+    def aodh():
+        # Aodh lives in the telemetry venv (tools/aio/telemetry.py).
+        procs.run([telemetry.tvenv_bin('aodh-dbsync'), '--config-file',
+                   telemetry.aodh_conf_file(lay)],
+                  os.path.join(lay.logs, 'aodh-dbsync.log'),
+                  env=services.base_env(lay))
+
+    jobs = [keystone, nova, placement, glance, heat, neutron, octavia, aodh]
     with concurrent.futures.ThreadPoolExecutor(len(jobs)) as pool:
         for future in [pool.submit(job) for job in jobs]:
             future.result()

@@ -424,8 +424,13 @@ def write_all(lay, compute_driver=NOVA_COMPUTE_DRIVER, heat_plugin_dir=None,
         'ml2': (lay.conf('neutron', 'ml2_conf.ini'), ml2_conf(lay)),
         'aetos': (telemetry.aetos_conf_file(lay), telemetry.aetos_conf(
             lay, lambda user: _authtoken(lay, user))),
-        'aetos-paste': (telemetry.aetos_paste_file(lay),
+        'aetos-paste': (telemetry.paste_file(lay, 'aetos'),
                         telemetry.aetos_paste(lay)),
+        'aodh': (telemetry.aodh_conf_file(lay), telemetry.aodh_conf(
+            lay, lambda user: _authtoken(lay, user),
+            lambda user: _service_auth(lay, user))),
+        'aodh-paste': (telemetry.paste_file(lay, 'aodh'),
+                       telemetry.aodh_paste(lay)),
         'octavia': (octavia.conf_file(lay), octavia.octavia_conf(
             lay, lambda user: _authtoken(lay, user),
             lambda user: _service_auth(lay, user))),

@@ -46,11 +46,13 @@ PORTS = {
     'mariadb': 13,
     'ovn-nb': 14,
     'ovn-sb': 15,
-    # Metrics (tools/aio/telemetry.py): Prometheus, the Ceilometer
-    # exporter of compute n at 17 + n - 1, Aetos in front of Prometheus.
+    # Metrics and alarms (tools/aio/telemetry.py): Prometheus, Aodh's API,
+    # Aetos in front of Prometheus, and the Ceilometer exporter of compute
+    # n at 185 + n - 1 (above the computes' serial console ports).
     'prometheus': 16,
-    'ceilometer-exporter': 17,
+    'aodh-api': 17,
     'aetos': 19,
+    'ceilometer-exporter': 185,
 }
 
 ADMIN_PASSWORD = 'aio-admin'
@@ -125,7 +127,7 @@ class Layout:
         # Named after the last service the bootstrap learned: a cloud
         # bootstrapped before Neutron is bootstrapped again (every step is
         # idempotent).
-        return os.path.join(self.data, 'bootstrapped-aetos')
+        return os.path.join(self.data, 'bootstrapped-aodh')
 
     def makedirs(self):
         for path in (self.etc, self.data, self.logs, self.run):

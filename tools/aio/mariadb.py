@@ -47,6 +47,7 @@ DATABASES = {
     'heat': ('heat',),
     'neutron': ('neutron',),
     'octavia': ('octavia',),
+    'aodh': ('aodh',),
     'bay': ('bay',),
 }
 

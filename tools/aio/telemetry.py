@@ -36,9 +36,11 @@ from tools.aio import ovn
 
 TVENV = os.path.join(layout_mod.ROOT, '.venv-telemetry')
 PROMETHEUS = '/usr/bin/prometheus'
-#: Seconds between two polls of every meter, and between two scrapes.
+#: Seconds between two polls of every meter, between two scrapes, and
+#: between two evaluations of every alarm.
 POLL_INTERVAL = 10
 SCRAPE_INTERVAL = 5
+EVALUATION_INTERVAL = 10
 
 
 def exporter_port(lay, engine):
@@ -50,36 +52,77 @@ def aetos_conf_file(lay):
     return lay.conf('aetos', 'aetos.conf')
 
 
-def aetos_paste_file(lay):
-    return lay.conf('aetos', 'api-paste.ini')
+def tvenv_bin(name):
+    return os.path.join(TVENV, 'bin', name)
 
 
-def aetos_paste(lay):
-    """Aetos's WSGI pipeline: Keystone's auth_token reads aetos.conf.
+def paste_file(lay, service):
+    return lay.conf(service, 'api-paste.ini')
 
-    The paste file Aetos ships names only the project (aetos), so its
-    auth_token filter would read /etc/aetos; this one names the cloud's
-    file too (keystonemiddleware's ``oslo_config_file``).
+
+def keystone_paste(lay, service, api_prefix, api_root, versions_root):
+    """The WSGI pipeline of Aetos or Aodh (PasteDeploy sections).
+
+    The paste files they ship name only the project for Keystone's
+    auth_token filter, which then reads /etc/<service>; this one names the
+    cloud's file too (keystonemiddleware's ``oslo_config_file``). The
+    composite is ``<service>+keystone``, the name both load.
     """
+    factory = {'aetos': 'aetos.app:app_factory',
+               'aodh': 'aodh.api.app:app_factory'}[service]
     return {
-        'composite:aetos+keystone': {
-            'use': 'egg:Paste#urlmap', '/': 'versions', '/api/v1': 'v1',
+        'composite:%s+keystone' % service: {
+            'use': 'egg:Paste#urlmap', '/': 'versions', api_prefix: 'api',
             '/healthcheck': 'healthcheck'},
         'app:healthcheck': {'use': 'egg:oslo.middleware#healthcheck'},
-        'app:versions': {
-            'paste.app_factory': 'aetos.app:app_factory',
-            'root': 'aetos.controllers.root.VersionsController'},
-        'pipeline:v1': {'pipeline': 'request_id authtoken api'},
-        'app:api': {
-            'paste.app_factory': 'aetos.app:app_factory',
-            'root': 'aetos.controllers.api.v1.root.V1Controller'},
+        'app:versions': {'paste.app_factory': factory,
+                         'root': versions_root},
+        'pipeline:api': {'pipeline': 'request_id authtoken api_app'},
+        'app:api_app': {'paste.app_factory': factory, 'root': api_root},
         'filter:request_id': {
             'paste.filter_factory': 'oslo_middleware:RequestId.factory'},
         'filter:authtoken': {
             'paste.filter_factory':
                 'keystonemiddleware.auth_token:filter_factory',
-            'oslo_config_project': 'aetos',
-            'oslo_config_file': aetos_conf_file(lay)},
+            'oslo_config_project': service,
+            'oslo_config_file': lay.conf(service, service + '.conf')},
+    }
+
+
+def aetos_paste(lay):
+    return keystone_paste(lay, 'aetos', '/api/v1',
+                          'aetos.controllers.api.v1.root.V1Controller',
+                          'aetos.controllers.root.VersionsController')
+
+
+def aodh_paste(lay):
+    return keystone_paste(lay, 'aodh', '/v2',
+                          'aodh.api.controllers.v2.root.V2Controller',
+                          'aodh.api.controllers.root.VersionsController')
+
+
+def aodh_conf_file(lay):
+    return lay.conf('aodh', 'aodh.conf')
+
+
+def aodh_conf(lay, authtoken, service_auth):
+    """aodh.conf: the API, evaluator and notifier on the cloud's MariaDB."""
+    auth = service_auth('aodh')
+    auth['interface'] = auth.pop('valid_interfaces')
+    return {
+        'DEFAULT': {
+            'use_stderr': 'true',
+            'transport_url': lay.transport_url,
+            # Seconds between two evaluations of every alarm.
+            'evaluation_interval': str(EVALUATION_INTERVAL),
+        },
+        'api': {'auth_mode': 'keystone',
+                'paste_config': paste_file(lay, 'aodh')},
+        'database': {'connection': lay.database('aodh', 'aodh')},
+        'keystone_authtoken': authtoken('aodh'),
+        # How the evaluator reaches metric-storage (Aetos) and the notifier
+        # gets trust tokens for alarm actions (trust+http).
+        'service_credentials': auth,
     }
 
 
@@ -87,7 +130,7 @@ def aetos_conf(lay, authtoken):
     """aetos.conf: Keystone tokens in front of the cloud's Prometheus."""
     return {
         'DEFAULT': {'auth_mode': 'keystone', 'use_stderr': 'true',
-                    'paste_config': aetos_paste_file(lay)},
+                    'paste_config': paste_file(lay, 'aetos')},
         'prometheus': {'host': '127.0.0.1',
                        'port': str(lay.port('prometheus'))},
         'keystone_authtoken': authtoken('aetos'),
@@ -170,9 +213,19 @@ def write_yaml_files(lay, write):
             'prometheus': prometheus_yml(lay)}
 
 
+def _api(lay, service, name, app, conf):
+    """A WSGI API of the telemetry venv (tools/aio/telemetry_wsgi.py)."""
+    port = lay.port(name)
+    return service(name, [
+        tvenv_bin('python'), '-m', 'tools.aio.serve', '--name', name,
+        '--port', str(port), '--app', 'tools.aio.telemetry_wsgi:' + app,
+        '--', '--config-file', conf],
+        kind='http', port=port, path='/healthcheck')
+
+
 def services(lay, service):
-    """Prometheus and Aetos, then a Ceilometer compute agent per compute
-    host."""
+    """Prometheus, Aetos, Aodh's API, evaluator and notifier, and a
+    Ceilometer compute agent per compute host."""
     out = [service('prometheus', [
         PROMETHEUS, '--config.file=%s' % prometheus_yml(lay),
         '--storage.tsdb.path=%s' % os.path.join(lay.data, 'prometheus'),
@@ -181,15 +234,17 @@ def services(lay, service):
         # Series of deleted resources may be deleted through the API.
         '--web.enable-admin-api'],
         kind='http', port=lay.port('prometheus'), path='/-/ready'),
-        service('aetos', [
-            os.path.join(TVENV, 'bin', 'python'), '-m', 'tools.aio.serve',
-            '--name', 'aetos', '--port', str(lay.port('aetos')),
-            '--app', 'tools.aio.aetos_wsgi:application', '--',
-            '--config-file', aetos_conf_file(lay)],
-            kind='http', port=lay.port('aetos'), path='/healthcheck')]
+        _api(lay, service, 'aetos', 'aetos', aetos_conf_file(lay)),
+        _api(lay, service, 'aodh-api', 'aodh', aodh_conf_file(lay)),
+        service('aodh-evaluator', [
+            tvenv_bin('aodh-evaluator'), '--config-file',
+            aodh_conf_file(lay)], kind='proc'),
+        service('aodh-notifier', [
+            tvenv_bin('aodh-notifier'), '--config-file',
+            aodh_conf_file(lay)], kind='proc')]
     for engine in lay.engines:
         out.append(service('ceilometer-polling-%s' % engine.host, [
-            os.path.join(TVENV, 'bin', 'ceilometer-polling'),
+            tvenv_bin('ceilometer-polling'),
             '--polling-namespaces', 'compute',
             '--config-file', polling_conf_file(lay, engine)],
             kind='tcp', port=exporter_port(lay, engine)))

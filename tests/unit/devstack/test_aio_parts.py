@@ -172,6 +172,7 @@ def test_start_order_and_commands_exist(tmp_path):
             'neutron-ovn-maintenance-worker',
             'neutron-ovn-metadata-agent-compute1',
             'neutron-ovn-metadata-agent-compute2', 'prometheus', 'aetos',
+            'aodh-api', 'aodh-evaluator', 'aodh-notifier',
             'ceilometer-polling-compute1',
             'ceilometer-polling-compute2'} == set(waves[4])
     assert 'nova-metadata' in waves[3]
