@@ -55,8 +55,8 @@ elif [[ "$1" == "stack" && "$2" == "post-config" ]]; then
         ensure_docker_shim
         configure_nova_docker
     fi
-    if is_service_enabled dos-nova && is_service_enabled ceilometer-acompute; then
-        echo_summary "Configuring Ceilometer's compute agent for Docker instances"
+    if dos_ceilometer_wanted; then
+        echo_summary "Configuring Ceilometer's agent for Docker instances"
         configure_ceilometer_docker
     fi
     if is_service_enabled dos-sched && is_service_enabled n-sch; then
@@ -81,6 +81,10 @@ elif [[ "$1" == "stack" && "$2" == "extra" ]]; then
         echo_summary "Starting the tenant-share reclaim service"
         start_docker_reclaim
     fi
+    if dos_ceilometer_wanted; then
+        echo_summary "Starting Ceilometer's agent for Docker instances"
+        start_ceilometer_docker
+    fi
 
 elif [[ "$1" == "stack" && "$2" == "test-config" ]]; then
     if is_service_enabled tempest; then
@@ -91,6 +95,7 @@ fi
 
 if [[ "$1" == "unstack" ]]; then
     stop_docker_reclaim
+    stop_ceilometer_docker
     if is_service_enabled docker-engine; then
         stop_docker_engine
     fi

@@ -172,6 +172,20 @@ def _aio_lb(f):
               f['throughput_ratio_p50'] >= t['throughput_ratio_p50'])
 
 
+def _aio_autoscale(f):
+    t = f['targets']
+    r = f['reaction_s']['p50']
+    yield Row('all-in-one autoscaling: CPU load in a member to the new '
+              'member ACTIVE (Ceilometer, Prometheus, Aodh, Heat, Nova) / '
+              'poll + evaluation interval + one boot, p50',
+              '%s (%.1f s / %.1f s)' % (_x(f['reaction_ratio_p50']), r,
+                                        f['baseline_p50_s']),
+              '<= %s, < %s s' % (_x(t['reaction_ratio_p50']),
+                                 _num(t['reaction_p50_s'])),
+              f['reaction_ratio_p50'] <= t['reaction_ratio_p50']
+              and r < t['reaction_p50_s'])
+
+
 def _scheduler_e2e(f):
     t = f['targets']
     e2e = f['end_to_end']
@@ -376,6 +390,7 @@ HEADLINES = collections.OrderedDict([
     ('aio_net', _aio_net),
     ('aio_migrate', _aio_migrate),
     ('aio_lb', _aio_lb),
+    ('aio_autoscale', _aio_autoscale),
     ('scheduler', _scheduler),
     ('heat', _heat),
     ('rolling', _rolling),

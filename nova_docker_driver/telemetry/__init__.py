@@ -16,6 +16,6 @@
 stats call per container) and its host (one netlink dump for every
 veth); it imports neither Nova nor Ceilometer. ``pollsters`` gives
 Ceilometer's compute agent an inspector over that reader and the
-standard compute pollsters bound to it, loaded through the
-``ceilometer.poll.compute`` entry points named ``docker.<meter>``.
+standard compute pollsters bound to it: the ``docker`` polling namespace
+(``ceilometer-polling --polling-namespaces docker``).
 """

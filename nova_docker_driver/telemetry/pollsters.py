@@ -16,12 +16,14 @@ Ceilometer's compute agent picks its inspector with ``[DEFAULT]
 hypervisor_inspector``, whose only allowed value is ``libvirt``. The
 pollsters here are Ceilometer's own compute pollster classes (same meter
 names, units and resource ids as on libvirt) with the inspector set to
-``DockerInspector`` instead; they are entry points of
-``ceilometer.poll.compute`` named ``docker.<meter>``, so ``polling.yaml``
-selects them by those names (``docker.*`` for all) and the libvirt ones
-stay unloaded. The agent's ``[DEFAULT] host`` must be nova-compute's; its
-``[docker]`` endpoint options and ``[docker_network] host_netns`` are the
-ones nova-compute has.
+``DockerInspector`` instead. They form a polling namespace of their own,
+``docker``: ``ceilometer-polling --polling-namespaces docker`` loads the
+``ceilometer.poll.docker`` entry points (named after their meters, as
+Ceilometer's exporter expects to clear a meter's stale series) and the
+``ceilometer.discover.docker`` one (Ceilometer's own instance discovery),
+and never the libvirt pollsters. The agent's ``[DEFAULT] host`` must be
+nova-compute's; its ``[docker]`` endpoint options and ``[docker_network]
+host_netns`` are the ones nova-compute has.
 """
 
 import os

@@ -208,6 +208,17 @@ def identity(lay, sess):
                              default_project=service_project)
         for role in ('admin', 'service'):
             ks.roles.grant(roles[role], user=user, project=service_project)
+    # Heat's stack domain (DevStack makes the same): the users Heat makes
+    # for a stack's signals live there, made by the domain's own admin.
+    get_or_create(ks.roles, 'heat_stack_user')
+    heat_domain = get_or_create(ks.domains, layout_mod.HEAT_DOMAIN)
+    domain_admin = [u for u in ks.users.list(domain=heat_domain)
+                    if u.name == layout_mod.HEAT_DOMAIN_ADMIN]
+    domain_admin = domain_admin[0] if domain_admin else ks.users.create(
+        name=layout_mod.HEAT_DOMAIN_ADMIN, domain=heat_domain,
+        password=layout_mod.SERVICE_PASSWORD)
+    roles = {r.name: r for r in ks.roles.list()}
+    ks.roles.grant(roles['admin'], user=domain_admin, domain=heat_domain)
     for name in TENANTS:
         project = get_or_create(ks.projects, name, domain='default')
         user = get_or_create(ks.users, name, domain='default',

@@ -334,6 +334,12 @@ def heat_conf(lay, plugin_dir=None):
                 'heat-api', '/v1/waitcondition'),
             'region_name_for_services': layout_mod.REGION,
             'host': 'aio-controller',
+            # Users of the stacks' own (signals of scaling policies, wait
+            # conditions) live in a domain of their own, made by its admin
+            # (tools/aio/bootstrap.py), not by the tenant.
+            'stack_user_domain_name': layout_mod.HEAT_DOMAIN,
+            'stack_domain_admin': layout_mod.HEAT_DOMAIN_ADMIN,
+            'stack_domain_admin_password': layout_mod.SERVICE_PASSWORD,
         },
         'database': {'connection': lay.database('heat', 'heat')},
         'keystone_authtoken': _authtoken(lay, 'heat'),

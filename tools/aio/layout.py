@@ -59,6 +59,9 @@ ADMIN_PASSWORD = 'aio-admin'
 SERVICE_PASSWORD = 'aio-service'
 DEMO_PASSWORD = 'aio-demo'
 REGION = 'RegionOne'
+#: Heat's domain for the users it makes for stacks, and that domain's admin.
+HEAT_DOMAIN = 'heat'
+HEAT_DOMAIN_ADMIN = 'heat_domain_admin'
 
 
 #: Each compute host's serial console ports: [start, start + size) from
@@ -127,7 +130,7 @@ class Layout:
         # Named after the last service the bootstrap learned: a cloud
         # bootstrapped before Neutron is bootstrapped again (every step is
         # idempotent).
-        return os.path.join(self.data, 'bootstrapped-aodh')
+        return os.path.join(self.data, 'bootstrapped-heat-domain')
 
     def makedirs(self):
         for path in (self.etc, self.data, self.logs, self.run):

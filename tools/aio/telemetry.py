@@ -12,9 +12,9 @@
 
 """Telemetry in the all-in-one: Ceilometer's compute agents and Prometheus.
 
-Each compute host runs ``ceilometer-polling --polling-namespaces compute``
-with the project's pollsters (``docker.*`` in polling.yaml, see
-nova_docker_driver/telemetry) under nova-compute's host name, so it finds
+Each compute host runs ``ceilometer-polling --polling-namespaces docker``
+(the project's pollsters, see nova_docker_driver/telemetry) under
+nova-compute's host name, so it finds
 that host's instances through the Nova API and reads their containers
 from the host's engine. Each agent exports its samples on its own
 Prometheus endpoint (Ceilometer's exporter: ``ceilometer_<meter>`` with
@@ -182,10 +182,10 @@ def polling_conf(lay, engine, service_auth):
 
 
 def polling_sources():
-    """polling.yaml: every pollster of the project, every POLL_INTERVAL."""
+    """polling.yaml: every meter of the namespace, every POLL_INTERVAL."""
     return {'sources': [{'name': 'docker_instances',
                          'interval': POLL_INTERVAL,
-                         'meters': ['docker.*']}]}
+                         'meters': ['*']}]}
 
 
 def prometheus_config(lay):
@@ -245,7 +245,7 @@ def services(lay, service):
     for engine in lay.engines:
         out.append(service('ceilometer-polling-%s' % engine.host, [
             tvenv_bin('ceilometer-polling'),
-            '--polling-namespaces', 'compute',
+            '--polling-namespaces', 'docker',
             '--config-file', polling_conf_file(lay, engine)],
             kind='tcp', port=exporter_port(lay, engine)))
     return out

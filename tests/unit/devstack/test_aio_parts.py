@@ -605,6 +605,10 @@ def test_each_compute_has_a_ceilometer_agent_that_prometheus_scrapes(
         assert ini.get('service_credentials', 'username') == 'ceilometer'
     assert len(ports) == len(lay.engines)
     sources = yaml.safe_load(open(files['polling.yaml']))['sources']
-    assert [s['meters'] for s in sources] == [['docker.*']]
+    assert [s['meters'] for s in sources] == [['*']]
+    for engine in lay.engines:
+        (agent,) = [s for s in services.all_services(lay)
+                    if s.name == 'ceilometer-polling-' + engine.host]
+        assert agent.argv[1:3] == ['--polling-namespaces', 'docker']
     scrape = yaml.safe_load(open(files['prometheus']))['scrape_configs']
     assert sorted(scrape[0]['static_configs'][0]['targets']) == sorted(ports)

@@ -514,7 +514,7 @@ def test_ovn_and_neutron_are_left_as_devstack_set_them(tmp_path):
                 if w.startswith(('ovs-', 'ovn-', 'neutron', 'q-'))]
 
 
-def test_ceilometer_compute_agent_reads_the_docker_compute(tmp_path):
+def test_ceilometer_agent_reads_the_docker_compute(tmp_path):
     stack = _stack(tmp_path, ALL + ',ceilometer-acompute')
     path = stack.path('etc', 'ceilometer', 'ceilometer.conf')
     # Read back with the options the project's pollsters register.
@@ -524,11 +524,26 @@ def test_ceilometer_compute_agent_reads_the_docker_compute(tmp_path):
     assert conf.docker.endpoint == 'unix:///nonexistent.sock'
     assert stack.ini('etc', 'ceilometer', 'ceilometer.conf').get(
         'compute', 'instance_discovery_method') == 'naive'
+    # Its own agent: the "docker" polling namespace, in the docker group.
+    assert ('run_process dos-ceilometer group=docker %s/ceilometer-polling '
+            '--polling-namespaces docker --config-file %s' % (
+                stack.bin, path)) in stack.calls
+    stack.run('settings', 'unstack')
+    assert 'stop_process dos-ceilometer' in stack.calls
 
 
-def test_no_ceilometer_config_without_its_compute_agent(tmp_path):
-    stack = _stack(tmp_path)
+@pytest.mark.parametrize('services,env', [
+    (ALL, {}),                                        # no Ceilometer
+    (ALL + ',ceilometer-acompute', {'DISABLED_SERVICES': 'dos-image,'
+                                    'dos-ceilometer'}),
+    (ALL.replace(',n-cpu', '') + ',ceilometer-acentral', {}),  # no compute
+])
+def test_no_ceilometer_agent_where_it_has_nothing_to_read(tmp_path, services,
+                                                          env):
+    stack = _stack(tmp_path, services, env)
     assert not os.path.exists(stack.path('etc', 'ceilometer'))
+    assert not [c for c in stack.calls if 'dos-ceilometer' in c
+                and c.startswith('run_process')]
 
 
 def test_every_pollster_entry_point_names_a_class_of_the_project():
@@ -540,7 +555,7 @@ def test_every_pollster_entry_point_names_a_class_of_the_project():
     parser = configparser.ConfigParser()
     parser.read(os.path.join(REPO, 'setup.cfg'))
     lines = [line.strip() for line in parser.get(
-        'entry_points', 'ceilometer.poll.compute').splitlines() if line]
+        'entry_points', 'ceilometer.poll.docker').splitlines() if line]
     source = open(os.path.join(REPO, 'nova_docker_driver', 'telemetry',
                                'pollsters.py')).read()
     classes = set(re.findall(r'^class (\w+)\(_OnDocker', source, re.M))
@@ -549,6 +564,10 @@ def test_every_pollster_entry_point_names_a_class_of_the_project():
         name, target = [x.strip() for x in line.split('=')]
         module, cls = target.split(':')
         assert module == 'nova_docker_driver.telemetry.pollsters'
-        assert name.startswith('docker.')
         named[cls] = name
     assert set(named) == classes
+    # Named after their meters: Ceilometer's exporter clears a meter's
+    # series by the pollster's name.
+    assert 'cpu' in named.values() and 'memory.usage' in named.values()
+    assert parser.get('entry_points', 'ceilometer.discover.docker').strip(
+    ) == 'local_instances = ceilometer.compute.discovery:InstanceDiscovery'
