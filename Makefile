@@ -13,9 +13,8 @@ export DOCKER_HOST := unix://$(DOS_STATE)/docker.sock
 export PBR_VERSION ?= 0.1.0
 export OS_NOVA_DISABLE_EVENTLET_PATCHING := 1
 
-# chromium + chromium-driver: the dashboard's browser tests (selenium);
-# prometheus: the all-in-one's metrics store (tools/aio/telemetry.py).
-APT_PACKAGES := docker.io busybox-static iproute2 iptables curl debootstrap openvswitch-switch ethtool chromium chromium-driver prometheus
+# chromium + chromium-driver: the dashboard's browser tests (selenium).
+APT_PACKAGES := docker.io busybox-static iproute2 iptables curl debootstrap openvswitch-switch ethtool chromium chromium-driver
 VENV_STAMP := $(VENV)/.installed
 VENV_INPUTS := constraints.txt requirements.txt test-requirements.txt setup.cfg
 # Ceilometer (and later Aodh) with the project's pollsters, apart from the
@@ -106,13 +105,14 @@ clean: docker-stop
 # on 127.0.0.1, state and logs under $(DOS_STATE)/aio. `make aio` starts it
 # (idempotent) and runs the showcase; `make aio-stop` stops every process.
 .PHONY: aio aio-stop aio-apt
-# Debian's MariaDB and RabbitMQ for the all-in-one (and its end-to-end
+# Debian's MariaDB, RabbitMQ, OVN and Prometheus for the all-in-one (and its end-to-end
 # tests): an extra prerequisite of `apt`, so `make setup` and `make test`
 # install them too. The all-in-one runs its own instances of them; the
 # packages' system services must not start, so unless the machine already
 # has a policy-rc.d, one that refuses every start is in place during the
 # install (a system server that already runs is never touched).
-AIO_APT_PACKAGES := mariadb-server rabbitmq-server ovn-central ovn-host haproxy
+# prometheus: the all-in-one's metrics store (tools/aio/telemetry.py).
+AIO_APT_PACKAGES := mariadb-server rabbitmq-server ovn-central ovn-host haproxy prometheus
 apt: aio-apt
 aio-apt:
 	@missing=""; \

@@ -26,7 +26,8 @@ compute1, one after the other, each removed before the next:
 Before the first and after every N/2 instances of a series it reads the
 resident memory (RSS) of nova-compute (compute1), of the engine (dockerd
 and containerd; not the per-container shims, which are in the host's
-figure) and of compute1's ovn-controller, and the host's used memory
+figure), of compute1's ovn-controller and ceilometer-polling (with its
+worker), and the host's used memory
 (MemTotal - MemAvailable). Figures: growth per 100 instances of each RSS
 (from the first checkpoint after the warm-up to the last), and the host's
 used memory per instance against the baseline's.
@@ -91,11 +92,14 @@ class Probes:
         self.lay, self.procs = lay, procs
         self.engine_state = lay.engines[0].state
 
-    def _pids(self, name):
+    def _pids(self, name, children=False):
         pid = self.procs.Process(self.lay, name).pid()
         if pid is None:
             raise RuntimeError('%s is not running' % name)
-        return [pid]
+        if not children:
+            return [pid]
+        return [pid] + [c.pid for c in psutil.Process(pid).children(
+            recursive=True)]
 
     def _engine_pids(self):
         pids = []
@@ -116,7 +120,10 @@ class Probes:
                 'nova_compute': rss(self._pids('nova-compute-%s' % host)),
                 'engine': rss(self._engine_pids()),
                 'ovn_controller': rss(self._pids('ovn-controller-%s' %
-                                                 host))}
+                                                 host)),
+                # cotyledon's master and its polling worker.
+                'ceilometer_polling': rss(self._pids(
+                    'ceilometer-polling-%s' % host, children=True))}
 
 
 def _growth_per_100(points, key):
@@ -355,6 +362,8 @@ def main():
             'engine_mib_per_100': _growth_per_100(points, 'engine'),
             'ovn_controller_mib_per_100': _growth_per_100(points,
                                                           'ovn_controller'),
+            'ceilometer_polling_mib_per_100': _growth_per_100(
+                points, 'ceilometer_polling'),
         }
     figures['baseline'] = {
         'host_mib_per_instance': base_per,
@@ -365,10 +374,12 @@ def main():
         f = figures[name]
         print('%s: host %.2f MiB per instance (x%.2f of docker run -d, '
               '%.2f MiB); per 100 instances nova-compute +%.1f MiB, engine '
-              '+%.1f MiB, ovn-controller +%.1f MiB'
+              '+%.1f MiB, ovn-controller +%.1f MiB, ceilometer-polling '
+              '+%.1f MiB'
               % (name, f['host_mib_per_instance'], f['host_ratio'] or 0,
                  base_per, f['nova_compute_mib_per_100'],
-                 f['engine_mib_per_100'], f['ovn_controller_mib_per_100']),
+                 f['engine_mib_per_100'], f['ovn_controller_mib_per_100'],
+                 f['ceilometer_polling_mib_per_100']),
               flush=True)
     common.write(figures)
     return 0
