@@ -37,6 +37,7 @@ import time
 
 from tests.bench import bench_aio_boot
 from tests.bench import common
+from tests.rig import waiting
 
 ROUNDS = int(os.environ.get('BENCH_AIO_AUTOSCALE_ROUNDS', '3'))
 NAME = 'bench-autoscale'
@@ -89,15 +90,6 @@ class Bench:
                 if s.status == 'ACTIVE'
                 and s.metadata.get('metering.server_group') == stack_id]
 
-    def _wait(self, check, timeout, what):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = check()
-            if found:
-                return found
-            time.sleep(0.5)
-        raise RuntimeError('timed out waiting for %s' % what)
-
     def reaction(self, n):
         """Seconds from the load's start to the second member ACTIVE."""
         orch = self.conn.orchestration
@@ -109,16 +101,16 @@ class Bench:
             orch.wait_for_status(stack, status='CREATE_COMPLETE',
                                  failures=['CREATE_FAILED'], interval=1,
                                  wait=300)
-            (first,) = self._wait(lambda: self._members(stack.id), 240,
-                                  'the first member')
+            (first,) = waiting.wait(lambda: self._members(stack.id), 240,
+                                    'the first member', interval=0.5)
             container = self._container(first)
             start = time.monotonic()
             container.exec_run(
                 ['sh', '-c', 'end=$(($(date +%%s) + %d)); '
                  'while [ $(date +%%s) -lt $end ]; do :; done'
                  % LOAD_SECONDS], detach=True)
-            self._wait(lambda: len(self._members(stack.id)) >= 2,
-                       LOAD_SECONDS, 'the second member')
+            waiting.wait(lambda: len(self._members(stack.id)) >= 2,
+                         LOAD_SECONDS, 'the second member', interval=0.5)
             took = time.monotonic() - start
             container.exec_run(['pkill', '-f', 'date +%s'])
             return took

@@ -105,10 +105,16 @@ def aodh_conf_file(lay):
     return lay.conf('aodh', 'aodh.conf')
 
 
+def _service_credentials(service_auth, user):
+    """[service_credentials] of Ceilometer or Aodh (``interface``, where
+    the other services' auth sections say ``valid_interfaces``)."""
+    auth = service_auth(user)
+    auth['interface'] = auth.pop('valid_interfaces')
+    return auth
+
+
 def aodh_conf(lay, authtoken, service_auth):
     """aodh.conf: the API, evaluator and notifier on the cloud's MariaDB."""
-    auth = service_auth('aodh')
-    auth['interface'] = auth.pop('valid_interfaces')
     return {
         'DEFAULT': {
             'use_stderr': 'true',
@@ -122,7 +128,7 @@ def aodh_conf(lay, authtoken, service_auth):
         'keystone_authtoken': authtoken('aodh'),
         # How the evaluator reaches metric-storage (Aetos) and the notifier
         # gets trust tokens for alarm actions (trust+http).
-        'service_credentials': auth,
+        'service_credentials': _service_credentials(service_auth, 'aodh'),
     }
 
 
@@ -151,8 +157,6 @@ def prometheus_yml(lay):
 
 def polling_conf(lay, engine, service_auth):
     """ceilometer.conf of one compute's agent."""
-    auth = service_auth('ceilometer')
-    auth['interface'] = auth.pop('valid_interfaces')
     return {
         'DEFAULT': {
             'host': engine.host,
@@ -174,7 +178,8 @@ def polling_conf(lay, engine, service_auth):
             'instance_discovery_method': 'naive',
             'resource_update_interval': str(POLL_INTERVAL),
         },
-        'service_credentials': auth,
+        'service_credentials': _service_credentials(service_auth,
+                                                    'ceilometer'),
         # nova-compute's engine and host-side namespace of this host.
         'docker': {'endpoint': engine.endpoint},
         'docker_network': {'host_netns': ovn.netns_name(lay, engine.host)},

@@ -32,6 +32,7 @@ import docker as docker_sdk
 import pytest
 
 from tests.functional.devstack import cli as cli_mod
+from tests.rig.waiting import wait  # noqa: F401 (the e2e tests' wait)
 from tests.rig import docker_engine
 from tools.aio import cloud as cloud_mod
 from tools.aio import layout as layout_mod
@@ -234,11 +235,3 @@ class Aio:
         return found
 
 
-def wait(check, timeout=180, what='condition'):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(1)
-    raise AssertionError('timed out waiting for %s' % what)
