@@ -242,3 +242,15 @@ def wait(check, timeout=180, what='condition'):
             return result
         time.sleep(1)
     raise AssertionError('timed out waiting for %s' % what)
+
+
+def stack_settled(heat, stack_id, busy, after=None):
+    """A check for ``wait``: the stack once it is in none of the ``busy``
+    states (and, for an update, has an updated_time other than ``after``:
+    heat-api may answer before the engine marks the update begun)."""
+    def check():
+        stack = heat.stacks.get(stack_id)
+        if after is not None and stack.updated_time == after:
+            return None
+        return stack if stack.stack_status not in busy else None
+    return check

@@ -35,6 +35,10 @@ import pytest
 from openstack import exceptions
 
 from tests.functional.devstack.conftest import wait
+from tests.functional.devstack.lbtools import count_from
+from tests.functional.devstack.lbtools import exec_in as _exec
+from tests.functional.devstack.lbtools import lb_ports as _lb_ports
+from tests.functional.devstack.lbtools import ovn_lbs as _ovn_lbs
 from tools.aio import ovn
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
@@ -56,21 +60,6 @@ POLL_S = 0.25
 
 def _net(name):
     return '%s-%s' % (PREFIX, name)
-
-
-def _ovn_lbs(aio):
-    out = subprocess.run(
-        ['ovn-nbctl', '--db=%s' % ovn.nb_connection(aio.lay), '--timeout=10',
-         '--bare', '--columns=name', 'list', 'Load_Balancer'],
-        capture_output=True, text=True, env=ovn.central_env(aio.lay),
-        check=True, timeout=30).stdout
-    return {line.strip() for line in out.splitlines() if line.strip()}
-
-
-def _lb_ports(admin):
-    """Neutron ports the OVN provider made (VIPs, health-check sources)."""
-    return {p.id for p in admin.network.ports()
-            if (p.device_owner or '').startswith('ovn-lb')}
 
 
 def _own_lbs(conn):
@@ -226,21 +215,8 @@ def _clean(nets):
             print('clean-up step failed: %r' % exc)
 
 
-def _exec(aio, server_id, script):
-    (container,) = aio.containers_of(server_id).values()
-    result = container.exec_run(['sh', '-c', script])
-    return result.exit_code, result.output.decode(errors='replace')
-
-
 def _count_from(aio, server_id, ip, port=VIP_PORT, n=REQUESTS):
-    """GET /who ``n`` times from inside a server: {answer: count}; a
-    request without an answer counts as ''."""
-    script = ("i=0; while [ $i -lt %d ]; do i=$((i+1)); "
-              "a=$(printf 'GET /who HTTP/1.0\\r\\n\\r\\n' | nc -w 2 %s %d "
-              "| tail -1); echo \"=$a\"; done" % (n, ip, port))
-    _code, out = _exec(aio, server_id, script)
-    return collections.Counter(line[1:] for line in out.splitlines()
-                               if line.startswith('='))
+    return count_from(aio, server_id, ip, port, n)
 
 
 def _count_from_outside(aio, ip, port=VIP_PORT, n=REQUESTS):
