@@ -244,12 +244,14 @@ def wait(check, timeout=180, what='condition'):
     raise AssertionError('timed out waiting for %s' % what)
 
 
-def stack_settled(heat, stack_id, busy, after=None):
+def stack_settled(heat, stack_id, busy, after=None, outputs=True):
     """A check for ``wait``: the stack once it is in none of the ``busy``
     states (and, for an update, has an updated_time other than ``after``:
-    heat-api may answer before the engine marks the update begun)."""
+    heat-api may answer before the engine marks the update begun). With
+    ``outputs`` each poll resolves the outputs, as ``openstack stack show``
+    does (see doc/template-guide.md on polling during an update)."""
     def check():
-        stack = heat.stacks.get(stack_id)
+        stack = heat.stacks.get(stack_id, resolve_outputs=outputs)
         if after is not None and stack.updated_time == after:
             return None
         return stack if stack.stack_status not in busy else None
