@@ -60,3 +60,20 @@ def count_from(aio, server_id, ip, port, n):
     _code, out = exec_in(aio, server_id, script)
     return collections.Counter(line[1:] for line in out.splitlines()
                                if line.startswith('='))
+
+
+def servers_gone(conn, server_ids, wait=120):
+    """Wait until none of the servers is left."""
+    for sid in server_ids:
+        server = conn.compute.find_server(sid)
+        if server is not None:
+            conn.compute.wait_for_delete(server, interval=1, wait=wait)
+
+
+def best_effort(steps):
+    """Run every clean-up step, each whatever the one before did."""
+    for step in steps:
+        try:
+            step()
+        except Exception as exc:  # noqa: BLE001 - clean-up goes on
+            print('clean-up step failed: %r' % exc)

@@ -33,11 +33,13 @@ from heatclient.common import template_utils
 
 from tests.functional.devstack.conftest import stack_settled
 from tests.functional.devstack.conftest import wait
+from tests.functional.devstack.lbtools import best_effort
 from tests.functional.devstack.lbtools import count_from
 from tests.functional.devstack.lbtools import exec_in
 from tests.functional.devstack.lbtools import http_get
 from tests.functional.devstack.lbtools import lb_ports
 from tests.functional.devstack.lbtools import ovn_lbs
+from tests.functional.devstack.lbtools import servers_gone
 from tools.aio import bootstrap
 from tools.aio import layout as layout_mod
 
@@ -113,15 +115,10 @@ def env(aio):
 
 def _clean(env):
     c, n = env.conn, env.conn.network
-
-    def client_gone():
-        server = c.compute.find_server(env.client)
-        if server is not None:
-            c.compute.wait_for_delete(server, interval=1, wait=120)
-
     steps = []
     if env.client:
-        steps += [lambda: c.compute.delete_server(env.client), client_gone]
+        steps += [lambda: c.compute.delete_server(env.client),
+                  lambda: servers_gone(c, [env.client])]
     if env.router:
         steps += [lambda: n.remove_interface_from_router(
             env.router, subnet_id=env.subnet),
@@ -132,11 +129,7 @@ def _clean(env):
         steps.append(lambda: n.delete_security_group(env.group))
     steps += [lambda i=i: env.admin.image.delete_image(i)
               for i in env.images]
-    for step in steps:
-        try:
-            step()
-        except Exception as exc:  # noqa: BLE001 - clean-up goes on
-            print('clean-up step failed: %r' % exc)
+    best_effort(steps)
 
 
 class Probe:

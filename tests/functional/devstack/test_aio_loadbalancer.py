@@ -35,10 +35,12 @@ import pytest
 from openstack import exceptions
 
 from tests.functional.devstack.conftest import wait
+from tests.functional.devstack.lbtools import best_effort
 from tests.functional.devstack.lbtools import count_from
 from tests.functional.devstack.lbtools import exec_in as _exec
 from tests.functional.devstack.lbtools import lb_ports as _lb_ports
 from tests.functional.devstack.lbtools import ovn_lbs as _ovn_lbs
+from tests.functional.devstack.lbtools import servers_gone
 from tools.aio import ovn
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
@@ -183,19 +185,12 @@ def lbnets(aio):
 def _clean(nets):
     """Best effort, each step whatever the one before did."""
     c, n = nets.conn, nets.conn.network
-
-    def wait_servers_gone():
-        for sid in nets.servers.values():
-            server = c.compute.find_server(sid)
-            if server is not None:
-                c.compute.wait_for_delete(server, interval=1, wait=120)
-
     steps = [lambda lb=lb: _delete_lb(c, lb.id) for lb in _own_lbs(c)]
     steps += [lambda fip=fip: n.delete_ip(fip, ignore_missing=True)
               for fip in nets.fips]
     steps += [lambda sid=sid: c.compute.delete_server(sid)
               for sid in nets.servers.values()]
-    steps.append(wait_servers_gone)
+    steps.append(lambda: servers_gone(c, nets.servers.values()))
     if nets.solo_router:
         steps += [lambda: n.remove_interface_from_router(
             nets.solo_router, subnet_id=nets.subnets['solo']),
@@ -208,11 +203,7 @@ def _clean(nets):
               for net in nets.networks.values()]
     if nets.group:
         steps.append(lambda: n.delete_security_group(nets.group))
-    for step in steps:
-        try:
-            step()
-        except Exception as exc:  # noqa: BLE001 - clean-up goes on
-            print('clean-up step failed: %r' % exc)
+    best_effort(steps)
 
 
 def _count_from(aio, server_id, ip, port=VIP_PORT, n=REQUESTS):

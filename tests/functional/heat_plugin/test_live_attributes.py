@@ -36,13 +36,7 @@ from tests.functional.heat_plugin import base  # noqa: I100 - rig first
 from heat.engine import stack as stack_mod  # noqa: E402
 from heat.objects import resource as resource_objects  # noqa: E402
 
-TEMPLATE = base.HOT + '''
-resources:
-  web:
-    type: OS::Docker::Container
-    properties:
-      image: dos/idle
-'''
+TEMPLATE = base.one_container('web', image='dos/idle')
 
 
 class TestLiveAttributes(base.DockerStackTestCase):
