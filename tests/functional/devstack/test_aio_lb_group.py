@@ -196,10 +196,20 @@ def _pool_members(env, lb):
             env.conn.load_balancer.members(pool['id'])}
 
 
-def _all_online(env, lb, addresses):
-    members = _pool_members(env, lb)
-    return set(members) == set(addresses) and \
-        all(s == 'ONLINE' for s in members.values())
+def _wait_online(env, lb, addresses, what, timeout=120):
+    """Wait until the pool's members are exactly ``addresses``, each
+    ONLINE (the OVN health monitor has seen it answer)."""
+    seen = []
+
+    def online():
+        seen[:] = [_pool_members(env, lb)]
+        return set(seen[0]) == set(addresses) and \
+            all(s == 'ONLINE' for s in seen[0].values())
+    try:
+        wait(online, timeout, what)
+    except AssertionError:
+        raise AssertionError('%s: pool members %s, servers %s'
+                             % (what, seen, sorted(addresses))) from None
 
 
 def _update(env, stack_id, stack, **params):
@@ -235,8 +245,7 @@ def test_group_members_join_and_leave_the_pool_losing_no_request(env):
         assert lb.provider == 'ovn' and lb.id in ovn_lbs(aio)
         first = _stack_servers(env, stack_id)
         assert len(first) == 2
-        wait(lambda: _all_online(env, lb, first.values()), 60,
-             'both members ONLINE in the pool')
+        _wait_online(env, lb, first.values(), 'both members ONLINE')
         # The VIP answers from both members (OVN hashes each connection).
         counts = count_from(aio, env.client, lb.vip_address, VIP_PORT, 20)
         assert sum(counts.values()) == 20 and '' not in counts, counts
@@ -262,8 +271,7 @@ def test_group_members_join_and_leave_the_pool_losing_no_request(env):
         second = _stack_servers(env, stack_id)
         assert len(second) == 2 and not set(second) & set(first)
         assert _pool_members(env, lb).keys() == set(second.values())
-        wait(lambda: _all_online(env, lb, second.values()), 60,
-             'the new members ONLINE in the pool')
+        _wait_online(env, lb, second.values(), 'the new members ONLINE')
         for server in first:
             assert env.conn.compute.find_server(server) is None
 
@@ -274,8 +282,7 @@ def test_group_members_join_and_leave_the_pool_losing_no_request(env):
         assert probe.lost() == [], probe.answers
         third = _stack_servers(env, stack_id)
         assert len(third) == 3 and set(second) < set(third)
-        wait(lambda: _all_online(env, lb, third.values()), 60,
-             'three members ONLINE in the pool')
+        _wait_online(env, lb, third.values(), 'three members ONLINE')
         counts = count_from(aio, env.client, lb.vip_address, VIP_PORT, 30)
         assert sum(counts.values()) == 30 and '' not in counts, counts
         assert len(counts) == 3, counts
