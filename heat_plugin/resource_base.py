@@ -50,8 +50,20 @@ def validation_error(err):
 
 
 def attribute_schemas(described):
-    """{attribute: (description, type)} -> attributes_schema."""
-    return {name: attributes.Schema(desc, type=type_)
+    """{attribute: (description, type)} -> attributes_schema.
+
+    Every attribute is read from the engine when asked for (CACHE_NONE):
+    a container's status, health or logs change behind Heat's back, so a
+    value Heat cached in its database would be stale. Not caching also
+    keeps ``stack show`` (which stores newly resolved cached attributes in
+    the resource's row) from writing the rows of resources that an update
+    is working on: in Heat 27 such a write between an UpdateReplace and
+    the creation of the replacement stalls a convergence update on
+    MySQL/MariaDB (tests/functional/heat_plugin/test_live_attributes.py
+    says how).
+    """
+    return {name: attributes.Schema(desc, type=type_,
+                                    cache_mode=attributes.Schema.CACHE_NONE)
             for name, (desc, type_) in described.items()}
 
 

@@ -235,3 +235,15 @@ class Aio:
         return found
 
 
+def stack_settled(heat, stack_id, busy, after=None, outputs=True):
+    """A check for ``wait``: the stack once it is in none of the ``busy``
+    states (and, for an update, has an updated_time other than ``after``:
+    heat-api may answer before the engine marks the update begun). With
+    ``outputs`` each poll resolves the outputs, as ``openstack stack show``
+    does (see doc/template-guide.md on polling during an update)."""
+    def check():
+        stack = heat.stacks.get(stack_id, resolve_outputs=outputs)
+        if after is not None and stack.updated_time == after:
+            return None
+        return stack if stack.stack_status not in busy else None
+    return check

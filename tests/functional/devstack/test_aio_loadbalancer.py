@@ -35,6 +35,12 @@ import pytest
 from openstack import exceptions
 
 from tests.functional.devstack.conftest import wait
+from tests.functional.devstack.lbtools import best_effort
+from tests.functional.devstack.lbtools import count_from
+from tests.functional.devstack.lbtools import exec_in as _exec
+from tests.functional.devstack.lbtools import lb_ports as _lb_ports
+from tests.functional.devstack.lbtools import ovn_lbs as _ovn_lbs
+from tests.functional.devstack.lbtools import servers_gone
 from tools.aio import ovn
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
@@ -56,21 +62,6 @@ POLL_S = 0.25
 
 def _net(name):
     return '%s-%s' % (PREFIX, name)
-
-
-def _ovn_lbs(aio):
-    out = subprocess.run(
-        ['ovn-nbctl', '--db=%s' % ovn.nb_connection(aio.lay), '--timeout=10',
-         '--bare', '--columns=name', 'list', 'Load_Balancer'],
-        capture_output=True, text=True, env=ovn.central_env(aio.lay),
-        check=True, timeout=30).stdout
-    return {line.strip() for line in out.splitlines() if line.strip()}
-
-
-def _lb_ports(admin):
-    """Neutron ports the OVN provider made (VIPs, health-check sources)."""
-    return {p.id for p in admin.network.ports()
-            if (p.device_owner or '').startswith('ovn-lb')}
 
 
 def _own_lbs(conn):
@@ -194,19 +185,12 @@ def lbnets(aio):
 def _clean(nets):
     """Best effort, each step whatever the one before did."""
     c, n = nets.conn, nets.conn.network
-
-    def wait_servers_gone():
-        for sid in nets.servers.values():
-            server = c.compute.find_server(sid)
-            if server is not None:
-                c.compute.wait_for_delete(server, interval=1, wait=120)
-
     steps = [lambda lb=lb: _delete_lb(c, lb.id) for lb in _own_lbs(c)]
     steps += [lambda fip=fip: n.delete_ip(fip, ignore_missing=True)
               for fip in nets.fips]
     steps += [lambda sid=sid: c.compute.delete_server(sid)
               for sid in nets.servers.values()]
-    steps.append(wait_servers_gone)
+    steps.append(lambda: servers_gone(c, nets.servers.values()))
     if nets.solo_router:
         steps += [lambda: n.remove_interface_from_router(
             nets.solo_router, subnet_id=nets.subnets['solo']),
@@ -219,28 +203,11 @@ def _clean(nets):
               for net in nets.networks.values()]
     if nets.group:
         steps.append(lambda: n.delete_security_group(nets.group))
-    for step in steps:
-        try:
-            step()
-        except Exception as exc:  # noqa: BLE001 - clean-up goes on
-            print('clean-up step failed: %r' % exc)
-
-
-def _exec(aio, server_id, script):
-    (container,) = aio.containers_of(server_id).values()
-    result = container.exec_run(['sh', '-c', script])
-    return result.exit_code, result.output.decode(errors='replace')
+    best_effort(steps)
 
 
 def _count_from(aio, server_id, ip, port=VIP_PORT, n=REQUESTS):
-    """GET /who ``n`` times from inside a server: {answer: count}; a
-    request without an answer counts as ''."""
-    script = ("i=0; while [ $i -lt %d ]; do i=$((i+1)); "
-              "a=$(printf 'GET /who HTTP/1.0\\r\\n\\r\\n' | nc -w 2 %s %d "
-              "| tail -1); echo \"=$a\"; done" % (n, ip, port))
-    _code, out = _exec(aio, server_id, script)
-    return collections.Counter(line[1:] for line in out.splitlines()
-                               if line.startswith('='))
+    return count_from(aio, server_id, ip, port, n)
 
 
 def _count_from_outside(aio, ip, port=VIP_PORT, n=REQUESTS):

@@ -1,0 +1,79 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""What the load balancer tests share: the OVN provider's traces in OVN
+and Neutron, and requests counted from inside a server's container."""
+
+import collections
+import subprocess
+
+from tools.aio import ovn
+
+
+def ovn_lbs(aio):
+    """Names of the load balancers in OVN's northbound database."""
+    out = subprocess.run(
+        ['ovn-nbctl', '--db=%s' % ovn.nb_connection(aio.lay), '--timeout=10',
+         '--bare', '--columns=name', 'list', 'Load_Balancer'],
+        capture_output=True, text=True, env=ovn.central_env(aio.lay),
+        check=True, timeout=30).stdout
+    return {line.strip() for line in out.splitlines() if line.strip()}
+
+
+def lb_ports(admin):
+    """Neutron ports the OVN provider made (VIPs, health-check sources)."""
+    return {p.id for p in admin.network.ports()
+            if (p.device_owner or '').startswith('ovn-lb')}
+
+
+def exec_in(aio, server_id, script, detach=False):
+    """Run a shell script in the server's container: (exit code, output);
+    with ``detach`` it runs in the background and (None, '') comes back."""
+    (container,) = aio.containers_of(server_id).values()
+    result = container.exec_run(['sh', '-c', script], detach=detach)
+    if detach:
+        return None, ''
+    return result.exit_code, result.output.decode(errors='replace')
+
+
+def http_get(ip, port, path='/who', timeout=2):
+    """A shell command line: one HTTP/1.0 GET with busybox nc, printing
+    the answer's last line (nothing when there is no answer)."""
+    return ("printf 'GET %s HTTP/1.0\\r\\n\\r\\n' | nc -w %d %s %d | tail -1"
+            % (path, timeout, ip, port))
+
+
+def count_from(aio, server_id, ip, port, n):
+    """GET /who ``n`` times from inside a server: {answer: count}; a
+    request without an answer counts as ''."""
+    script = ('i=0; while [ $i -lt %d ]; do i=$((i+1)); '
+              'a=$(%s); echo "=$a"; done' % (n, http_get(ip, port)))
+    _code, out = exec_in(aio, server_id, script)
+    return collections.Counter(line[1:] for line in out.splitlines()
+                               if line.startswith('='))
+
+
+def servers_gone(conn, server_ids, wait=120):
+    """Wait until none of the servers is left."""
+    for sid in server_ids:
+        server = conn.compute.find_server(sid)
+        if server is not None:
+            conn.compute.wait_for_delete(server, interval=1, wait=wait)
+
+
+def best_effort(steps):
+    """Run every clean-up step, each whatever the one before did."""
+    for step in steps:
+        try:
+            step()
+        except Exception as exc:  # noqa: BLE001 - clean-up goes on
+            print('clean-up step failed: %r' % exc)
