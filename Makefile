@@ -23,7 +23,7 @@ TVENV := $(ROOT)/.venv-telemetry
 TVENV_STAMP := $(TVENV)/.installed
 TVENV_INPUTS := telemetry-constraints.txt telemetry-requirements.txt setup.cfg
 
-.PHONY: setup apt venv venv-telemetry docker docker-stop images test test-quick lint bench soak run stop demo clean
+.PHONY: setup apt venv venv-telemetry docker docker-stop images test test-quick lint bench soak run stop demo apps clean
 
 setup: apt venv venv-telemetry docker images
 
@@ -136,6 +136,13 @@ aio: setup
 	@$(PY) -m tools.aio start
 	@$(PY) -m tools.aio showcase $(SHOWCASE_ARGS)
 	@echo "the cloud keeps running: eval \"\$$($(PY) -m tools.aio env)\"; openstack server list; make stop to stop it"
+	@echo "applications on it (autoscaling, a rolling release with rollback): make apps"
+
+# Autoscaling and a rolling release with rollback on the running all-in-one
+# (tools/aio/apps.py; starts it first if needed).
+apps: setup
+	@$(PY) -m tools.aio start
+	@$(PY) -m tools.aio apps $(SHOWCASE_ARGS)
 
 aio-stop:
 	@$(PY) -m tools.aio stop

@@ -38,12 +38,12 @@ import time
 from tests.bench import bench_aio_boot
 from tests.bench import common
 from tests.rig import waiting
+from tools.aio import apps
 
 ROUNDS = int(os.environ.get('BENCH_AIO_AUTOSCALE_ROUNDS', '3'))
 NAME = 'bench-autoscale'
 CLOUD = 'aio-demo'
 CIDR = '10.33.0.0/24'
-LOAD_SECONDS = 150
 #: The group grows above this many CPUs per member: the busy loop uses up
 #: to one, less on a busy machine.
 CPU_HIGH = 0.3
@@ -108,14 +108,13 @@ class Bench:
                                     'the first member', interval=0.5)
             container = self._container(first)
             start = time.monotonic()
-            container.exec_run(
-                ['sh', '-c', 'end=$(($(date +%%s) + %d)); '
-                 'while [ $(date +%%s) -lt $end ]; do :; done'
-                 % LOAD_SECONDS], detach=True)
+            container.exec_run(['sh', '-c', apps.load_script()],
+                               detach=True)
             waiting.wait(lambda: len(self._members(stack.id)) >= 2,
-                         LOAD_SECONDS, 'the second member', interval=0.5)
+                         apps.LOAD_SECONDS, 'the second member',
+                         interval=0.5)
             took = time.monotonic() - start
-            container.exec_run(['pkill', '-f', 'date +%s'])
+            container.exec_run(['sh', '-c', apps.STOP_LOAD])
             return took
         finally:
             orch.delete_stack(stack)

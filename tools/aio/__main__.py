@@ -27,6 +27,9 @@ showcase  boot a Docker image with Nova (status, addresses, limits,
         console output), spread two servers over the two hosts, create a
         Heat stack of containers and a swarm-mode bay; then delete them;
         exits 1 naming the failed step
+apps    an autoscaling group of Docker servers growing under CPU load and
+        shrinking after it, and a rolling release rolled back by Heat;
+        then delete them; exits 1 naming the failed step
 """
 
 import argparse
@@ -50,12 +53,13 @@ def main(argv=None):
         prog='python -m tools.aio', description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog='\n'.join(__doc__.splitlines()[2:]))
-    parser.add_argument('action', choices=['start', 'stop', 'status', 'env', 'showcase'])
+    parser.add_argument('action', choices=['start', 'stop', 'status', 'env', 'showcase',
+                                           'apps'])
     parser.add_argument('--compute-driver',
                         help='nova.virt driver for the computes '
                              '(default docker.DockerDriver)')
     parser.add_argument('--keep', action='store_true',
-                        help='showcase: leave what it created')
+                        help='showcase, apps: leave what it created')
     parser.add_argument('--no-bay', action='store_true',
                         help='showcase: leave out the bay')
     parser.add_argument('--purge', action='store_true',
@@ -102,6 +106,21 @@ def main(argv=None):
             return 1
         print('showcase done')
         print(dashboard_line(lay))
+        return 0
+    if args.action == 'apps':
+        from tools.aio import apps
+        from tools.aio import showcase
+        down = cloud.database_down() or cloud.network_down()
+        if down:
+            print(down, file=sys.stderr)
+            return 1
+        try:
+            apps.Apps(lay).run(keep=args.keep)
+        except showcase.ShowcaseFailed as exc:
+            print('APPS FAILED: %s\n(logs: %s)' % (exc, lay.logs),
+                  file=sys.stderr)
+            return 1
+        print('apps done')
         return 0
     if args.action == 'env':
         from tools.aio import ovn

@@ -27,6 +27,7 @@ import time
 import pytest
 
 from tests.functional.devstack.conftest import wait
+from tools.aio import apps
 from tools.aio import layout
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
@@ -34,9 +35,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.docker]
 TEMPLATE = os.path.join(layout.ROOT, 'examples', 'autoscaling_group.yaml')
 NET = 'scale-net'
 STACK = 'e2e-autoscale'
-#: Seconds of load: long enough for a poll (10 s), a 30 s rate window,
-#: an evaluation (10 s) and a boot, on a loaded machine.
-LOAD_SECONDS = 120
 
 
 def _members(aio, stack_id):
@@ -83,20 +81,18 @@ def test_the_group_grows_under_load_and_shrinks_after(aio):
         assert sorted(a['type'] for a in alarms) == ['prometheus'] * 2, alarms
         (container,) = aio.containers_of(first).values()
         start = time.monotonic()
-        container.exec_run(
-            ['sh', '-c', 'end=$(($(date +%%s) + %d)); '
-             'while [ $(date +%%s) -lt $end ]; do :; done' % LOAD_SECONDS],
-            detach=True)
+        container.exec_run(['sh', '-c', apps.load_script()], detach=True)
         grown = wait(lambda: (lambda m: m if len(m) == 2 else None)(
-            _members(aio, stack_id)), timeout=LOAD_SECONDS + 60,
+            _members(aio, stack_id)), timeout=apps.LOAD_SECONDS + 60,
             what='a second member')
         reaction = time.monotonic() - start
         assert first in grown
         seen.update(grown)
-        # The load ends by itself; then the group goes back to one.
-        wait(lambda: len(_members(aio, stack_id)) == 1
-             and time.monotonic() - start > LOAD_SECONDS,
-             timeout=LOAD_SECONDS + 240, what='the group to shrink')
+        # The load stops; then the group goes back to one member.
+        code, out = container.exec_run(['sh', '-c', apps.STOP_LOAD])
+        assert code == 0, out
+        wait(lambda: len(_members(aio, stack_id)) == 1, timeout=240,
+             what='the group to shrink')
         print('scale-out reaction %.1f s' % reaction)
     finally:
         heat.stacks.delete(stack_id)
