@@ -92,22 +92,7 @@ def main(argv=None):
                                           ('UNHEALTHY' if running else '-')))
             bad += not ok
         return 1 if bad else 0
-    if args.action == 'showcase':
-        from tools.aio import showcase
-        down = cloud.database_down() or cloud.network_down()
-        if down:
-            print(down, file=sys.stderr)
-            return 1
-        try:
-            showcase.Showcase(lay).run(keep=args.keep, bay=not args.no_bay)
-        except showcase.ShowcaseFailed as exc:
-            print('SHOWCASE FAILED: %s\n(logs: %s)' % (exc, lay.logs),
-                  file=sys.stderr)
-            return 1
-        print('showcase done')
-        print(dashboard_line(lay))
-        return 0
-    if args.action == 'apps':
+    if args.action in ('showcase', 'apps'):
         from tools.aio import apps
         from tools.aio import showcase
         down = cloud.database_down() or cloud.network_down()
@@ -115,12 +100,18 @@ def main(argv=None):
             print(down, file=sys.stderr)
             return 1
         try:
-            apps.Apps(lay).run(keep=args.keep)
+            if args.action == 'apps':
+                apps.Apps(lay).run(keep=args.keep)
+            else:
+                showcase.Showcase(lay).run(keep=args.keep,
+                                           bay=not args.no_bay)
         except showcase.ShowcaseFailed as exc:
-            print('APPS FAILED: %s\n(logs: %s)' % (exc, lay.logs),
-                  file=sys.stderr)
+            print('%s FAILED: %s\n(logs: %s)' % (args.action.upper(), exc,
+                                                 lay.logs), file=sys.stderr)
             return 1
-        print('apps done')
+        print('%s done' % args.action)
+        if args.action == 'showcase':
+            print(dashboard_line(lay))
         return 0
     if args.action == 'env':
         from tools.aio import ovn
