@@ -18,7 +18,8 @@ Horizon's settings module (``openstack_dashboard.settings``) imports
 on the dashboard process's PYTHONPATH, so the installed Horizon is used as
 it comes. heat-dashboard's panels are enabled the way its documentation
 says: its ``enabled`` files copied into ``openstack_dashboard/local/enabled``
-of the installed Horizon.
+of the installed Horizon, all but the Template Generator's
+(``LEFT_OUT_PANELS`` says why).
 
 Static files are collected and compressed ahead (``collectstatic``,
 ``compress``) into ``$DOS_STATE/horizon-static/<key>``, where the key is a
@@ -56,6 +57,16 @@ STATIC_SETTINGS = {
 #: The login page answers once Horizon is up.
 HEALTH_PATH = '/auth/login/'
 _MARKER = '.complete'
+#: heat-dashboard's enabled files the all-in-one does not copy, and why.
+#: Horizon hides the panels whose service is not in the catalog (Volumes,
+#: Object Store) by itself; this one shows whatever the catalog holds.
+LEFT_OUT_PANELS = {
+    '_1650_project_template_generator_panel.py':
+        'the Template Generator lists Cinder volumes, snapshots, types and '
+        'backups and Neutron QoS policies on every visit and shows a red '
+        'error for each: the all-in-one has no Cinder and no QoS '
+        'extension, and the generator draws no OS::Docker resources',
+}
 
 
 class DashboardError(Exception):
@@ -105,20 +116,28 @@ def static_base(lay):
 
 
 def enabled_files():
-    """heat-dashboard's enabled files (name -> source path)."""
+    """heat-dashboard's enabled files the all-in-one uses (name -> source
+    path)."""
     src = _package_dir('heat_dashboard')
     if not src:
         return {}
-    return {os.path.basename(p): p for p in sorted(glob.glob(
+    found = {os.path.basename(p): p for p in sorted(glob.glob(
         os.path.join(src, 'enabled', '_[1-9]*.py')))}
+    return {n: p for n, p in found.items() if n not in LEFT_OUT_PANELS}
 
 
 def enable_plugins():
     """Copy heat-dashboard's enabled files into Horizon's local/enabled
-    (idempotent; what heat-dashboard's install guide says to do)."""
+    (idempotent; what heat-dashboard's install guide says to do), and
+    remove the ones left out that an earlier version copied."""
     dest = os.path.join(_package_dir('openstack_dashboard'), 'local',
                         'enabled')
     changed = []
+    for name in LEFT_OUT_PANELS:
+        stale = os.path.join(dest, name)
+        if os.path.exists(stale):
+            os.unlink(stale)
+            changed.append(name)
     for name, src in enabled_files().items():
         target = os.path.join(dest, name)
         with open(src, 'rb') as f:

@@ -18,7 +18,12 @@ wizard (image, flavor and network chosen by their exact names: the cloud
 is shared with the other test files, which make networks of their own);
 see it Active with its address; its Overview, Log and Console tabs (a
 command typed in the console answers from inside the container); shut it
-off and start it again; delete it. Each page is saved as a screenshot under
+off and start it again; delete it. Every panel of the Project menu opens
+without an error (those of services the cloud lacks are not in it); the
+flavor's limits show in the wizard and on the instance's page, and are the
+container's. A stack of containers is launched from one of the project's
+example templates in the Orchestration panel, its resources listed, and it
+is deleted there. Each page is saved as a screenshot under
 ``$DOS_STATE/dashboard-shots/`` for a person to look at; a Horizon error
 page or a red message fails the test at once, not at a timeout.
 """
@@ -28,6 +33,7 @@ import os
 import re
 import shutil
 import time
+from urllib import parse
 import uuid
 
 import pytest
@@ -51,6 +57,28 @@ CHROMEDRIVER = '/usr/bin/chromedriver'
 STEP = 60
 IMAGE, FLAVOR = 'dos-idle', 'docker.tiny'
 CIDR = '10.77.0.0/24'
+#: What docker.tiny gives an instance (tools/aio/bootstrap.py's FLAVORS).
+FLAVOR_RAM_MB, FLAVOR_VCPUS, FLAVOR_DISK_GB = 64, 1, 1
+#: The example launched from the Orchestration panel, its parameters, and
+#: the resources (name -> type) its Resources tab must list.
+EXAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__))))), 'examples',
+    'web_with_network_and_volume.yaml')
+EXAMPLE_PARAMETERS = {'image': 'dos/httpd'}
+EXAMPLE_RESOURCES = {'net': 'OS::Docker::Network',
+                     'data': 'OS::Docker::Volume',
+                     'web': 'OS::Docker::Container',
+                     'client': 'OS::Docker::Container'}
+#: Project panels the all-in-one's dashboard must offer, and those it must
+#: not (no Cinder, no Swift; the Template Generator needs both Cinder and
+#: Neutron QoS: tools/aio/horizon.py).
+PANELS = {'/project/', '/project/instances/', '/project/images/',
+          '/project/key_pairs/', '/project/networks/', '/project/routers/',
+          '/project/security_groups/', '/project/floating_ips/',
+          '/project/stacks/', '/project/resource_types/'}
+NO_PANELS = {'/project/volumes/', '/project/snapshots/',
+             '/project/backups/', '/project/containers/',
+             '/project/template_generator/'}
 
 if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
     pytest.skip('Debian\'s chromium and chromium-driver are missing '
@@ -69,6 +97,7 @@ class Dashboard:
         suffix = uuid.uuid4().hex[:8]
         self.network = 'e2e-dash-net-' + suffix
         self.server = 'e2e-dash-vm-' + suffix
+        self.stack = 'e2e-dash-stack-' + suffix
         self.server_id = None
         self._shot = 0
 
@@ -106,6 +135,17 @@ class Dashboard:
                 raise AssertionError('red message at %s: %r (%s)' % (
                     d.current_url, alert.text.strip(),
                     self.screenshot('red-message')))
+
+    def settle(self, what):
+        """Wait until the page has loaded and Angular (where the page uses
+        it) has no request pending: a red toast of a failed API call is up
+        by then."""
+        self.wait(lambda d: d.execute_script(
+            "if (document.readyState !== 'complete') return false;"
+            "if (!window.angular) return true;"
+            "var i = angular.element(document.body).injector();"
+            "return !i || i.get('$http').pendingRequests.length === 0;"),
+            'the page (and its Angular requests) %s to finish' % what)
 
     def open(self, path, ready, what):
         self.driver.get(self.url + path.lstrip('/'))
@@ -174,6 +214,13 @@ def dash(aio):
         yield board
     finally:
         driver.quit()
+        heat = aio.heat('aio-demo')
+        for stack in heat.stacks.list():
+            if stack.stack_name == board.stack:
+                heat.stacks.delete(stack.id)
+        wait(lambda: not [s for s in heat.stacks.list()
+                          if s.stack_name == board.stack],
+             120, 'the dashboard test\'s stack deleted')
         nova = aio.nova('aio-demo')
         mine = [s for s in nova.servers.list()
                 if s.name.startswith(board.server)]
@@ -247,6 +294,27 @@ def test_instances_page_after_login(dash):
         dash.screenshot('stacks')
 
 
+def test_every_project_panel_opens_without_an_error(dash):
+    """Each panel the Project menu offers loads, Angular's calls included,
+    with no error page and no red message; the panels of services this
+    cloud lacks are not offered."""
+    with _on_failure(dash, 'panels'):
+        dash.open('/project/', (By.CSS_SELECTOR, 'a.openstack-panel'),
+                  'the menu\'s panels')
+        links = [el.get_attribute('href') for el in
+                 dash.driver.find_elements(By.CSS_SELECTOR,
+                                           'a.openstack-panel')]
+        paths = sorted({p for p in (parse.urlsplit(h).path for h in links
+                                    if h) if p.startswith('/project/')})
+        assert PANELS <= set(paths), sorted(PANELS - set(paths))
+        assert not NO_PANELS & set(paths), sorted(NO_PANELS & set(paths))
+        for path in paths:
+            dash.driver.get(dash.url + path.lstrip('/'))
+            dash.settle(path)
+            dash.check_no_error()
+            dash.screenshot('panel-' + (path.strip('/').split('/')[-1]))
+
+
 def test_launch_instance_wizard(dash):
     aio = dash.aio
     with _on_failure(dash, 'launch'):
@@ -261,6 +329,13 @@ def test_launch_instance_wizard(dash):
         dash.screenshot('wizard-details')
         _allocate(dash, 'Source', IMAGE)
         _allocate(dash, 'Flavor', FLAVOR)
+        # The flavor's limits as the wizard shows them (the allocated row).
+        limits = dash.wait(lambda d: dash._visible(
+            (By.XPATH, "//tr[td[normalize-space(.)='%s']][.//button["
+                       "contains(@class,'fa-arrow-down')]]" % FLAVOR)),
+            'the allocated flavor\'s row').text
+        assert '%d MB' % FLAVOR_RAM_MB in limits, limits
+        assert re.search(r'\b%d\b' % FLAVOR_VCPUS, limits), limits
         _allocate(dash, 'Networks', dash.network)
         # A red message in the wizard (an API call of it failed) fails the
         # test at once, naming the message.
@@ -321,7 +396,22 @@ def test_overview_log_and_console_tabs(dash):
                    % dash.server_id), 'the overview with the instance id')
         page = dash.driver.page_source
         assert FLAVOR in page and dash.server in page
+        # The flavor's limits on the instance's page ...
+        specs = {dt.text.strip(): dd.text.strip() for dt, dd in zip(
+            dash.driver.find_elements(By.XPATH, "//h4[normalize-space(.)="
+                                      "'Specs']/following-sibling::dl[1]/dt"),
+            dash.driver.find_elements(By.XPATH, "//h4[normalize-space(.)="
+                                      "'Specs']/following-sibling::dl[1]/dd"))}
+        assert specs.get('Flavor Name') == FLAVOR, specs
+        assert specs.get('RAM') == '%dMB' % FLAVOR_RAM_MB, specs
+        assert specs.get('vCPUs') == '%d vCPU' % FLAVOR_VCPUS, specs
+        assert specs.get('Disk') == '%dGB' % FLAVOR_DISK_GB, specs
         dash.screenshot('overview')
+        # ... are the container's.
+        (container,) = dash.aio.containers_of(dash.server_id).values()
+        host = container.attrs['HostConfig']
+        assert host['Memory'] == FLAVOR_RAM_MB * 2 ** 20
+        assert host['CpuQuota'] == FLAVOR_VCPUS * host['CpuPeriod']
         # The console: a shell in the container. What it writes to the
         # container's stdout then shows in the Log tab.
         marker = 'dash-%s' % uuid.uuid4().hex[:6]
@@ -443,3 +533,123 @@ def test_delete_instance(dash):
                       if s.id == dash.server_id], 120, 'the server gone')
     wait(lambda: not dash.aio.containers_of(dash.server_id), 60,
          'the container gone')
+
+
+def _stack_row(dash):
+    return (By.XPATH, "//tr[starts-with(@id,'stacks__row__')][.//a["
+                      "normalize-space(.)='%s']]" % dash.stack)
+
+
+def _stack_reached(dash, status):
+    """The stack's row once it reads ``status``; fails at once when it
+    reads Failed."""
+    def reached(d):
+        el = dash._visible(_stack_row(dash))
+        if el is None:
+            dash.check_no_error()
+            return None
+        if 'Failed' in el.text:
+            raise AssertionError('the stack failed: %r (%s)' % (
+                el.text, dash.screenshot('stack-failed')))
+        return el if status in el.text else None
+    return reached
+
+
+def _stack_containers(dash):
+    return [c.name for client in dash.aio.engines.values()
+            for c in client.containers.list(all=True)
+            if c.name.startswith(dash.stack + '-')]
+
+
+def test_heat_stack_from_an_example_template(dash):
+    """Orchestration > Stacks > Launch Stack with examples/'s
+    web_with_network_and_volume.yaml uploaded as the template file and its
+    parameter filled in; the stack completes, its Resources tab lists the
+    Docker network, volume and containers; Delete Stack removes it all."""
+    heat = dash.aio.heat('aio-demo')
+    with _on_failure(dash, 'stack'):
+        dash.open('/project/stacks/', (By.ID, 'stacks__action_launch'),
+                  'the Launch Stack button')
+        dash.click((By.ID, 'stacks__action_launch'), 'Launch Stack')
+        upload = dash.wait(lambda d: d.find_elements(
+            By.ID, 'id_template_upload'), 'the template file field')[0]
+        upload.send_keys(EXAMPLE)
+        dash.screenshot('stack-template')
+        dash.click((By.CSS_SELECTOR, '.modal-footer .btn-primary'),
+                   'Next')
+        name = dash.wait(lambda d: dash._visible((By.ID, 'id_stack_name')),
+                         'the stack name field')
+        dash.check_no_error()
+        name.send_keys(dash.stack)
+        for key, value in EXAMPLE_PARAMETERS.items():
+            field = dash.driver.find_element(By.ID, 'id___param_' + key)
+            field.clear()
+            field.send_keys(value)
+        from tools.aio import layout
+        dash.driver.find_element(By.ID, 'id_password').send_keys(
+            layout.DEMO_PASSWORD)
+        dash.screenshot('stack-launch')
+        dash.click((By.CSS_SELECTOR, '.modal-footer .btn-primary'),
+                   'Launch')
+        dash.wait(lambda d: '/project/stacks/' in d.current_url and not
+                  dash._visible((By.ID, 'id_stack_name')),
+                  'the launch form to close')
+        dash.check_no_error()
+        # The row follows the stack by itself until it completes.
+        dash.wait(_stack_reached(dash, 'Create Complete'),
+                  'the stack Create Complete', 240)
+        dash.screenshot('stack-complete')
+        dash.click((By.XPATH, "//tr[starts-with(@id,'stacks__row__')]"
+                              "//a[normalize-space(.)='%s']" % dash.stack),
+                   'the stack\'s link')
+        dash.click((By.XPATH, "//ul[contains(@class,'nav-tabs')]//a["
+                              "normalize-space(.)='Resources']"),
+                   'the Resources tab')
+        rows = dash.wait(lambda d: [
+            el for el in d.find_elements(
+                By.XPATH, "//table[@id='resources']//tr[starts-with("
+                          "@id,'resources__row__')]") if el.is_displayed()]
+            or None, 'the stack\'s resources')
+        dash.check_no_error()
+        listed = {}
+        for row in rows:
+            cells = [td.text.strip() for td in row.find_elements(
+                By.TAG_NAME, 'td')]
+            listed[cells[0]] = cells
+        assert set(listed) == set(EXAMPLE_RESOURCES), listed
+        for resource, kind in EXAMPLE_RESOURCES.items():
+            assert kind in listed[resource], listed[resource]
+            assert 'Create Complete' in listed[resource], listed[resource]
+        dash.screenshot('stack-resources')
+        # What the page lists is what Heat made on the engines.
+        stack = heat.stacks.get(dash.stack)
+        assert stack.stack_status == 'CREATE_COMPLETE'
+        made = {r.resource_name: r.physical_resource_id
+                for r in heat.resources.list(stack.id)}
+        assert set(made) == set(EXAMPLE_RESOURCES)
+        for resource in ('web', 'client'):
+            assert made[resource] in listed[resource], listed[resource]
+        assert len(_stack_containers(dash)) == 2
+        # Delete it from the stacks table.
+        dash.open('/project/stacks/', _stack_row(dash), 'the stack\'s row')
+        row = "//tr[@id='stacks__row__%s']" % stack.id
+        dash.click((By.XPATH, row + "//*[contains(@class,'dropdown-toggle')"
+                    "]"), 'the row\'s actions')
+        dash.click((By.ID, 'stacks__row_%s__action_delete' % stack.id),
+                   'Delete Stack')
+        dash.click((By.XPATH, "//div[contains(@class,'modal-footer')]"
+                              "//*[contains(@class,'btn-danger')]"),
+                   'the confirmation')
+        dash.check_no_error()
+        dash.wait(lambda d: not d.find_elements(By.XPATH, row) or
+                  _stack_reached(dash, 'Delete Complete')(d),
+                  'the stack\'s row to go', 180)
+        dash.screenshot('stack-deleted')
+    wait(lambda: not [s for s in heat.stacks.list()
+                      if s.stack_name == dash.stack], 120, 'the stack gone')
+    assert _stack_containers(dash) == []
+    docker_objects = [
+        n.name for client in dash.aio.engines.values()
+        for n in client.networks.list() + client.volumes.list()
+        if n.name.startswith(dash.stack + '-')]
+    assert docker_objects == []

@@ -146,6 +146,25 @@ def test_heat_dashboard_panels_are_found():
     names = sorted(horizon.enabled_files())
     assert names and all(n.startswith('_16') for n in names)
     assert '_1610_project_orchestration_panel.py' in names
+    assert '_1620_project_stacks_panel.py' in names
+    # The Template Generator asks Cinder and Neutron QoS, absent here.
+    assert '_1650_project_template_generator_panel.py' not in names
+
+
+def test_a_left_out_panel_copied_before_is_removed(tmp_path, monkeypatch):
+    horizon_dir = tmp_path / 'openstack_dashboard'
+    enabled = horizon_dir / 'local' / 'enabled'
+    enabled.mkdir(parents=True)
+    stale = enabled / '_1650_project_template_generator_panel.py'
+    stale.write_text('PANEL = "template_generator"\n')
+    real = horizon._package_dir
+    monkeypatch.setattr(horizon, '_package_dir', lambda name: str(
+        horizon_dir) if name == 'openstack_dashboard' else real(name))
+    changed = horizon.enable_plugins()
+    assert stale.name in changed
+    assert sorted(os.listdir(enabled)) == sorted(horizon.enabled_files())
+    # Again: nothing to do.
+    assert horizon.enable_plugins() == []
 
 
 @pytest.mark.parametrize('path, ok', [
