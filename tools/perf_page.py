@@ -186,6 +186,17 @@ def _aio_autoscale(f):
               and r < t['reaction_p50_s'])
 
 
+def _aio_dashboard(f):
+    t = f['targets']
+    yield Row('all-in-one dashboard: the instances page (server side, '
+              'logged in) with %d Docker instances / with 1, p50'
+              % f['instances'],
+              '%s (%.2f s / %.2f s)' % (_x(f['ratio_p50']),
+                                        f['page_many_instances_s']['p50'],
+                                        f['page_1_instance_s']['p50']),
+              '<= %s' % _x(t['ratio_p50']), f['ratio_p50'] <= t['ratio_p50'])
+
+
 def _scheduler_e2e(f):
     t = f['targets']
     e2e = f['end_to_end']
@@ -391,6 +402,7 @@ HEADLINES = collections.OrderedDict([
     ('aio_migrate', _aio_migrate),
     ('aio_lb', _aio_lb),
     ('aio_autoscale', _aio_autoscale),
+    ('aio_dashboard', _aio_dashboard),
     ('scheduler', _scheduler),
     ('heat', _heat),
     ('rolling', _rolling),

@@ -34,25 +34,34 @@ class LoginError(Exception):
 
 
 class _FormFields(html.parser.HTMLParser):
-    """The input fields (name -> value) of the page's form whose action
-    contains ``action``."""
+    """The fields (name -> value) of the page's form whose action contains
+    ``action``: its inputs, and its selects' selected options."""
 
     def __init__(self, action):
         super().__init__()
         self.action = action
         self.inside = False
+        self.select = None
         self.fields = {}
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag == 'form':
             self.inside = self.action in (attrs.get('action') or '')
-        elif tag == 'input' and self.inside and attrs.get('name'):
+        elif not self.inside:
+            return
+        elif tag == 'input' and attrs.get('name'):
             self.fields[attrs['name']] = attrs.get('value') or ''
+        elif tag == 'select':
+            self.select = attrs.get('name')
+        elif tag == 'option' and self.select and 'selected' in attrs:
+            self.fields[self.select] = attrs.get('value') or ''
 
     def handle_endtag(self, tag):
         if tag == 'form':
             self.inside = False
+        elif tag == 'select':
+            self.select = None
 
 
 def form_fields(page, action):
@@ -87,6 +96,24 @@ class Session:
         resp.raise_for_status()
         if '/auth/login' in resp.url:
             raise LoginError('the dashboard refused %s\'s login' % user)
+
+    def post_form(self, path, action=None, **values):
+        """Submit the form of the page at ``path`` (the one whose action
+        contains ``action``, by default ``path``) as the page fills it,
+        with ``values`` changed; the response."""
+        page = self.get(path)
+        page.raise_for_status()
+        fields = form_fields(page.text, action or path)
+        missing = set(values) - set(fields)
+        if missing:
+            raise LoginError('no field %s in the form of %s' % (
+                ', '.join(sorted(missing)), path))
+        fields.update(values)
+        resp = self.http.post(self._full(path), data=fields,
+                              timeout=TIMEOUT,
+                              headers={'Referer': self._full(path)})
+        resp.raise_for_status()
+        return resp
 
     def get(self, path, **kw):
         """GET ``path``; the response, redirects followed."""

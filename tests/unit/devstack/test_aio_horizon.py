@@ -209,3 +209,24 @@ def test_env_exports_the_dashboard_url(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert 'export OS_DASHBOARD_URL=http://127.0.0.1:%d/' % (
         27000 + layout.PORTS['horizon']) in out
+
+
+def test_session_reads_the_named_forms_fields_as_a_browser_sends_them():
+    from tests.rig import horizon_session
+    page = '''
+<form method="post" action="/auth/logout/"><input name="csrfmiddlewaretoken"
+ value="other"></form>
+<form id="user_settings_modal" action="/settings/" method="POST">
+  <input type="hidden" name="csrfmiddlewaretoken" value="tok">
+  <select name="language"><option value="de">de</option>
+    <option value="en" selected="selected">en</option></select>
+  <select name="timezone"><option value="UTC" selected>UTC</option></select>
+  <input type="number" name="pagesize" value="20">
+  <input type="submit" value="Save">
+</form>'''
+    assert horizon_session.form_fields(page, '/settings/') == {
+        'csrfmiddlewaretoken': 'tok', 'language': 'en', 'timezone': 'UTC',
+        'pagesize': '20'}
+    assert horizon_session.form_fields(page, '/auth/logout/') == {
+        'csrfmiddlewaretoken': 'other'}
+    assert horizon_session.form_fields(page, '/nowhere/') == {}

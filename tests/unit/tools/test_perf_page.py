@@ -86,6 +86,14 @@ def _summary():
                         'throughput_ratio_p50': 0.8},
             'machine': MACHINE, 'measured_at': '2026-12-04T17:05:00Z',
             'duration_s': 100},
+        'aio_dashboard': {
+            'rounds': 15, 'instances': 50, 'page_size': 100,
+            'boot_all_active_s': 90.0,
+            'page_1_instance_s': {'p50': 1.2, 'p95': 1.5},
+            'page_many_instances_s': {'p50': 4.0, 'p95': 4.4},
+            'ratio_p50': 3.33, 'ratio_p95': 2.93,
+            'targets': {'ratio_p50': 3.0}, 'machine': MACHINE,
+            'measured_at': '2026-12-04T17:06:00Z', 'duration_s': 300},
         'scheduler': {
             'targets': {'packing_over_ffd': 1.05,
                         'reclaim_within': 'grace + one cycle'},
@@ -226,6 +234,8 @@ def test_readme_table_has_every_headline_with_its_target_and_verdict(files):
         'x4.00 (1.60 s / 0.400 s)', '<= x5.00, < 5 s', 'yes']
     assert _row(readme, 'requests per second through that VIP')[1:] == [
         'x0.75 (75/s / 100/s)', '>= x0.80', 'no']
+    assert _row(readme, 'all-in-one dashboard: the instances page')[1:] == [
+        'x3.33 (4.00 s / 1.20 s)', '<= x3.00', 'no']
     filters = _row(readme, 'scheduler filters, µs per host')
     assert '1k / 5k / 10k' in filters[0]  # sizes in numeric order
     assert filters[1:] == [
