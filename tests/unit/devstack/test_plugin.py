@@ -317,7 +317,8 @@ def test_clean_removes_instances_images_shim_and_config(tmp_path):
 
 
 def test_tempest_skips_what_containers_cannot_do(tmp_path):
-    stack = Stack(tmp_path, services=ALL, env=NO_IMAGE)
+    stack = Stack(tmp_path, services=ALL,
+                  env=dict(NO_IMAGE, DISABLED_SERVICES='dos-image,n-sproxy'))
     os.makedirs(stack.path('glance'))
     open(stack.path('glance', 'docker-idle'), 'w').close()
     stack.run('stack')
@@ -327,6 +328,59 @@ def test_tempest_skips_what_containers_cannot_do(tmp_path):
     assert tempest.get('compute-feature-enabled', 'console_output') == 'True'
     assert tempest.get('compute-feature-enabled', 'serial_console') == 'False'
     assert tempest.get('compute', 'image_ref') == 'id-of-docker-idle'
+
+
+def _services(stack):
+    with open(stack.path('services.env')) as f:
+        left = dict(line.rstrip('\n').split('=', 1) for line in f)
+    return left['ENABLED_SERVICES'].split(',')
+
+
+def _serial_conf(path):
+    """nova-cpu.conf's [serial_console] as Nova's own options read it."""
+    import nova.conf.serial_console
+    conf = cfg.ConfigOpts()
+    nova.conf.serial_console.register_opts(conf)
+    conf([], project='nova', default_config_files=[str(path)])
+    return conf.serial_console
+
+
+def test_the_serial_console_is_on_where_the_nova_api_runs(tmp_path):
+    # A container's only console: DevStack's own nova-serialproxy is turned
+    # on, and DevStack's configure_console_compute then enables Nova's
+    # serial console for the compute (the harness mirrors it).
+    stack = Stack(tmp_path, services=ALL, env=NO_IMAGE)
+    os.makedirs(stack.path('glance'))
+    open(stack.path('glance', 'docker-idle'), 'w').close()
+    stack.run('stack')
+    assert 'n-sproxy' in _services(stack)
+    serial = _serial_conf(stack.path('etc', 'nova', 'nova-cpu.conf'))
+    assert serial.enabled is True
+    assert serial.base_url == 'ws://127.0.0.1:6082/'
+    # Where the driver listens for nova-serialproxy: Nova's default,
+    # loopback, which serves a single-node DevStack.
+    assert serial.proxyclient_address == '127.0.0.1'
+    tempest = stack.ini('opt', 'stack', 'tempest', 'etc', 'tempest.conf')
+    assert tempest.get('compute-feature-enabled', 'serial_console') == 'True'
+
+
+def test_an_operator_who_disables_n_sproxy_keeps_it_off(tmp_path):
+    stack = _stack(tmp_path, ALL, {'DISABLED_SERVICES': 'dos-image,n-sproxy'})
+    assert 'n-sproxy' not in _services(stack)
+    assert _serial_conf(stack.path('etc', 'nova',
+                                   'nova-cpu.conf')).enabled is False
+
+
+def test_no_serial_proxy_on_a_compute_only_host(tmp_path):
+    stack = _stack(tmp_path, 'n-cpu')
+    assert 'n-sproxy' not in _services(stack)
+    # DevStack's NOVA_SERIAL_ENABLED=True (devstack/README.md) turns the
+    # console on there, for the controller's proxy.
+    stack = _stack(tmp_path / 'serial', 'n-cpu',
+                   {'NOVA_SERIAL_ENABLED': 'True'})
+    assert 'n-sproxy' not in _services(stack)
+    assert _serial_conf(stack.path('etc', 'nova',
+                                   'nova-cpu.conf')).enabled is True
 
 
 def test_tempest_tests_the_serial_console_with_n_sproxy(tmp_path):

@@ -61,6 +61,8 @@ OVSDB_SERVER_LOCAL_HOST=${OVSDB_SERVER_LOCAL_HOST-127.0.0.1}
 OVS_DATAPATH_TYPE=${OVS_DATAPATH_TYPE:-system}
 NOVA_FILTERS="ComputeFilter,ComputeCapabilitiesFilter,ImagePropertiesFilter,ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter,SameHostFilter,DifferentHostFilter"
 VIRT_DRIVER=docker
+SERVICE_HOST=${SERVICE_HOST:-127.0.0.1}
+NOVA_SERIAL_ENABLED=${NOVA_SERIAL_ENABLED:-False}
 ENABLED_SERVICES=${ENABLED_SERVICES:-key,n-api,n-cond,n-sch,n-cpu,placement-api,g-api,h-api,h-eng,tempest}
 DISABLED_SERVICES=${DISABLED_SERVICES:-}
 # The plugin's clone (enable_plugin puts it at $DEST/<name>).
@@ -96,6 +98,12 @@ function devstack_start_nova_compute {
     # The ovsdb Nova's os-vif uses.
     if [[ -n "$OVSDB_SERVER_LOCAL_HOST" ]]; then
         iniset "$NOVA_CPU_CONF" os_vif_ovs ovsdb_connection "tcp:$OVSDB_SERVER_LOCAL_HOST:6640"
+    fi
+    # lib/nova configure_console_compute, the serial console's part: on
+    # where n-sproxy runs, or where NOVA_SERIAL_ENABLED says so.
+    if is_service_enabled n-sproxy || [[ "$NOVA_SERIAL_ENABLED" != False ]]; then
+        iniset "$NOVA_CPU_CONF" serial_console enabled True
+        iniset "$NOVA_CPU_CONF" serial_console base_url "ws://$SERVICE_HOST:6082/"
     fi
     if [[ "$VIRT_DRIVER" = 'docker' ]]; then
         run_process n-cpu "nova-compute --config-file $NOVA_CPU_CONF" "$DOCKER_GROUP"
