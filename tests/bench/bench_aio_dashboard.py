@@ -50,8 +50,8 @@ PAGE = '/project/instances/'
 PAGE_SIZE = 100
 NAME = 'bench-dash-'
 ROW = 'id="instances__row__'
-POLL_S = 2.0
-TIMEOUT_S = 600
+POLL_S = bench_density.POLL_S
+TIMEOUT_S = bench_density.TIMEOUT_S
 #: (clouds.yaml entry, login) of the two tenants: (many, one).
 TENANTS = (('aio-demo', 'demo'), ('aio-alt-demo', 'alt_demo'))
 QUOTAS_COMPUTE = ('instances', 'cores', 'ram')
@@ -124,36 +124,15 @@ class Tenant:
 
     def wait_active(self, count):
         deadline = time.monotonic() + TIMEOUT_S
-        while True:
-            statuses = self.statuses()
-            for sid, (status, fault) in statuses.items():
-                if status == 'ERROR':
-                    raise RuntimeError('server %s went to ERROR: %s'
-                                       % (sid, fault))
-            active = sum(1 for s, _f in statuses.values() if s == 'ACTIVE')
-            if active >= count:
-                return
+        while bench_density.count_active(self.statuses()) < count:
             if time.monotonic() > deadline:
-                raise RuntimeError('%d of %d servers of %s ACTIVE after '
-                                   '%d s' % (active, count, self.login,
-                                             TIMEOUT_S))
+                raise RuntimeError('fewer than %d servers of %s ACTIVE '
+                                   'after %d s' % (count, self.login,
+                                                   TIMEOUT_S))
             time.sleep(POLL_S)
 
     def delete_all(self):
-        deadline = time.monotonic() + TIMEOUT_S
-        asked = set()
-        while True:
-            left = self.statuses()
-            if not left:
-                break
-            for sid in set(left) - asked:
-                self.conn.compute.delete('/servers/%s' % sid)
-                asked.add(sid)
-            if time.monotonic() > deadline:
-                raise RuntimeError('%d servers of %s not deleted after '
-                                   '%d s' % (len(left), self.login,
-                                             TIMEOUT_S))
-            time.sleep(POLL_S)
+        bench_density.delete_servers(self.conn, self.statuses)
         if self.network is not None:
             self.conn.network.delete_network(self.network.id,
                                              ignore_missing=True)

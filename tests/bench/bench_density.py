@@ -146,6 +146,34 @@ def network(conn, prefix, cidr):
     return net
 
 
+def count_active(statuses):
+    """How many of ``statuses`` ({server id: (status, fault)}) are
+    ACTIVE; raises on one in ERROR."""
+    for sid, (status, fault) in statuses.items():
+        if status == 'ERROR':
+            raise RuntimeError('server %s went to ERROR: %s' % (sid, fault))
+    return sum(1 for s, _f in statuses.values() if s == 'ACTIVE')
+
+
+def delete_servers(conn, statuses):
+    """Delete each server ``statuses()`` lists (once), until it lists
+    none; bounded by TIMEOUT_S."""
+    deadline = time.monotonic() + TIMEOUT_S
+    asked = set()
+    while True:
+        left = statuses()
+        if not left:
+            return
+        for sid in set(left) - asked:
+            conn.compute.delete('/servers/%s' % sid,
+                                microversion=bench_aio_boot.MICROVERSION)
+            asked.add(sid)
+        if time.monotonic() > deadline:
+            raise RuntimeError('%d servers not deleted after %d s'
+                               % (len(left), TIMEOUT_S))
+        time.sleep(POLL_S)
+
+
 class Cloud:
     """The bench's room in the all-in-one, and its servers."""
 
@@ -242,13 +270,9 @@ class Cloud:
         n = have
         while True:
             statuses = self.statuses()
-            for sid, (status, fault) in statuses.items():
-                if status == 'ERROR':
-                    raise RuntimeError('server %s went to ERROR: %s'
-                                       % (sid, fault))
+            active = count_active(statuses)
             building = {s for s in building
                         if statuses.get(s, ('BUILD',))[0] != 'ACTIVE'}
-            active = sum(1 for s, _f in statuses.values() if s == 'ACTIVE')
             if active >= target:
                 return active
             while len(building) < INFLIGHT and n < target:
@@ -260,21 +284,7 @@ class Cloud:
             time.sleep(POLL_S)
 
     def delete_all(self):
-        deadline = time.monotonic() + TIMEOUT_S
-        asked = set()
-        while True:
-            left = self.statuses()
-            if not left:
-                return
-            for sid in set(left) - asked:
-                self.conn.compute.delete(
-                    '/servers/%s' % sid,
-                    microversion=bench_aio_boot.MICROVERSION)
-                asked.add(sid)
-            if time.monotonic() > deadline:
-                raise RuntimeError('%d servers not deleted after %d s'
-                                   % (len(left), TIMEOUT_S))
-            time.sleep(POLL_S)
+        delete_servers(self.conn, self.statuses)
 
     def close(self):
         """Remove the servers and the network; give the room back."""
