@@ -43,6 +43,7 @@ from tests.bench import bench_aio_boot
 from tests.bench import bench_density
 from tests.bench import common
 from tests.rig import horizon_session
+from tests.rig import waiting
 
 ROUNDS = int(os.environ.get('BENCH_DASHBOARD_ROUNDS', '15'))
 MANY = int(os.environ.get('BENCH_DASHBOARD_INSTANCES', '50'))
@@ -123,13 +124,9 @@ class Tenant:
                 for s in resp.json()['servers']}
 
     def wait_active(self, count):
-        deadline = time.monotonic() + TIMEOUT_S
-        while bench_density.count_active(self.statuses()) < count:
-            if time.monotonic() > deadline:
-                raise RuntimeError('fewer than %d servers of %s ACTIVE '
-                                   'after %d s' % (count, self.login,
-                                                   TIMEOUT_S))
-            time.sleep(POLL_S)
+        waiting.wait(lambda: bench_density.count_active(
+            self.statuses()) >= count, TIMEOUT_S,
+            '%d servers of %s ACTIVE' % (count, self.login), POLL_S)
 
     def delete_all(self):
         bench_density.delete_servers(self.conn, self.statuses)
