@@ -24,9 +24,13 @@ import os  # noqa: E402
 # services, so the all-in-one's end-to-end module named here creates them
 # (the real heat-api validates them first): example -> (module, the
 # example the module deploys, which is or uses it).
+# Examples of Nova servers, Octavia or Aodh: the all-in-one's end-to-end
+# tests deploy them (the rig here has Heat and Docker only).
 CLOUD_EXAMPLES = {
     'lb_group.yaml': ('test_aio_lb_group.py', 'lb_group.yaml'),
     'lb_member.yaml': ('test_aio_lb_group.py', 'lb_group.yaml'),
+    'autoscaling_group.yaml': ('test_aio_autoscale.py',
+                               'autoscaling_group.yaml'),
 }
 DEVSTACK_TESTS = os.path.join(os.path.dirname(__file__), '..', 'devstack')
 
