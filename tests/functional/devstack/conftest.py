@@ -111,12 +111,26 @@ def aio():
         assert not any(left or []), 'left on the engines: %s' % left
 
 
-def temp_layout(tmp_path, port_name):
-    """A layout in ``tmp_path`` whose ``port_name`` port is free now (for
-    tests that start one of the cloud's daemons alone)."""
+def _free(port):
     with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        base = s.getsockname()[1] - layout_mod.PORTS[port_name]
+        try:
+            s.bind(('127.0.0.1', port))
+        except OSError:
+            return False
+    return True
+
+
+def temp_layout(tmp_path, port_name, *more):
+    """A layout in ``tmp_path`` whose ``port_name`` port (and the ``more``
+    ones) are free now (for tests that start the cloud's daemons alone)."""
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(('127.0.0.1', 0))
+            base = s.getsockname()[1] - layout_mod.PORTS[port_name]
+        if all(_free(base + layout_mod.PORTS[n]) for n in more):
+            break
+    else:
+        raise AssertionError('no free ports for %s' % ((port_name,) + more,))
     lay = layout_mod.Layout(state=str(tmp_path), home=str(tmp_path / 'aio'),
                             port_base=base)
     lay.makedirs()

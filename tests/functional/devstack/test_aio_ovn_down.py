@@ -28,7 +28,8 @@ from tools.aio import services
 
 @pytest.fixture
 def lay(tmp_path):
-    lay = temp_layout(tmp_path, 'ovn-nb')
+    # The test holds ovn-sb's port itself: both must be free.
+    lay = temp_layout(tmp_path, 'ovn-nb', 'ovn-sb')
     ovn.create_databases(lay)
     yield lay
     for svc in ovn.central_services(lay, services.Service):
