@@ -10,23 +10,25 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Telemetry in the all-in-one: Ceilometer's compute agents and Prometheus.
+"""Telemetry in the all-in-one: Ceilometer's agents, Prometheus, Aetos, Aodh.
 
 Each compute host runs ``ceilometer-polling --polling-namespaces docker``
 (the project's pollsters, see nova_docker_driver/telemetry) under
-nova-compute's host name, so it finds
-that host's instances through the Nova API and reads their containers
-from the host's engine. Each agent exports its samples on its own
-Prometheus endpoint (Ceilometer's exporter: ``ceilometer_<meter>`` with
-``project``, ``resource`` and ``server_group`` labels), and Debian's
-Prometheus scrapes them. Prometheus itself has no users: Aetos, in front
-of it, is the cloud's ``metric-storage`` endpoint. It checks the caller's
-Keystone token and keeps a project's queries to that project's series
-(admins see all), so ``openstack metric`` (python-observabilityclient)
-shows a tenant its own containers only.
+nova-compute's host name, so it finds that host's instances through the
+Nova API and reads their containers from the host's engine. Each agent
+exports its samples on its own Prometheus endpoint (Ceilometer's
+exporter: ``ceilometer_<meter>`` with ``project``, ``resource`` and
+``server_group`` labels), and Debian's Prometheus scrapes them.
+Prometheus itself has no users: Aetos, in front of it, is the cloud's
+``metric-storage`` endpoint. It checks the caller's Keystone token and
+keeps a project's queries to that project's series (admins see all), so
+``openstack metric`` (python-observabilityclient) shows a tenant its own
+containers only. Aodh (API, evaluator, notifier) evaluates alarms,
+Prometheus queries among them, through Aetos as a service, and calls
+alarm actions such as Heat's scaling policies.
 
-Ceilometer and Aetos run from a venv of their own (``.venv-telemetry``,
-see telemetry-requirements.txt).
+Ceilometer, Aetos and Aodh run from a venv of their own
+(``.venv-telemetry``, see telemetry-requirements.txt).
 """
 
 import os
