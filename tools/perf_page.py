@@ -503,8 +503,9 @@ def _host_line(host):
     if host.get('docker_engine'):
         parts.append('Docker Engine %s' % host['docker_engine'])
     if host.get('load_average_at_start'):
-        parts.append('load average %s at the start' % ' '.join(
-            _num(x) for x in host['load_average_at_start']))
+        parts.append('load average %s at the start of the latest run'
+                     % ' '.join(_num(x)
+                                for x in host['load_average_at_start']))
     return ', '.join(parts)
 
 
@@ -577,6 +578,9 @@ def page(summary):
         when = 'Measured %s' % _date(figures.get('measured_at'))
         if figures.get('duration_s') is not None:
             when += ' in %s s' % _num(figures['duration_s'])
+        if figures.get('load_average_at_start'):
+            when += ', load average %s at its start' % ' '.join(
+                _num(x) for x in figures['load_average_at_start'])
         lines += [when + '.', '']
         how = how_measured(name)
         if how:
@@ -585,7 +589,8 @@ def page(summary):
         lines += ['| figure | value |', '|---|---|']
         lines += ['| `%s` | %s |' % kv for kv in flatten(
             {k: v for k, v in figures.items()
-             if k not in ('measured_at', 'duration_s')})]
+             if k not in ('measured_at', 'duration_s',
+                          'load_average_at_start')})]
         lines.append('')
     return lines
 

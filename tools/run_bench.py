@@ -119,6 +119,9 @@ def main(argv=None):
             os.unlink(out)  # never take an earlier run's file for this one
         env = dict(os.environ, BENCH_OUT=out)
         print('=== bench %s' % name, flush=True)
+        # The machine's own load when this benchmark began: the page
+        # shows it per benchmark, since a partial run keeps older ones.
+        load = [round(x, 2) for x in os.getloadavg()]
         start = time.monotonic()
         rc = subprocess.call(
             [sys.executable, '-m', 'tests.bench.bench_%s' % name],
@@ -134,6 +137,7 @@ def main(argv=None):
         figures['measured_at'] = time.strftime('%Y-%m-%dT%H:%M:%SZ',
                                                time.gmtime())
         figures['duration_s'] = round(took)
+        figures['load_average_at_start'] = load
         measured[name] = figures
     summary_path = perf_page.SUMMARY
     summary = merge(_load(summary_path), measured, host)

@@ -108,7 +108,7 @@ def _summary():
             'reclaim_12s': {'grace_s': 12.0, 'interval_s': 3.0,
                             'ratio_freed_over_target': 0.82},
             'machine': MACHINE, 'measured_at': '2026-12-04T17:20:00Z',
-            'duration_s': 410},
+            'duration_s': 410, 'load_average_at_start': [6.5, 4.25, 3]},
         'heat': {
             'containers': 50, 'rounds': 3,
             'raw_create_s': [4.0, 4.2, 4.1], 'raw_delete_s': [2.0, 2.2, 2.1],
@@ -293,7 +293,9 @@ def test_page_shows_every_figure_date_and_machine(files):
     for name in ('nova_driver', 'aio_boot', 'aio_net', 'scheduler', 'heat',
                  'bay'):
         assert '## `%s` (`tests/bench/bench_%s.py`)' % (name, name) in page
-    assert 'Measured 2026-12-04 17:20 UTC in 410 s.' in page
+    assert ('Measured 2026-12-04 17:20 UTC in 410 s, load average 6.5 4.25 '
+            '3 at its start.') in page
+    assert '`load_average_at_start`' not in page
     # How each is measured: the benchmark module's own description.
     assert 'Baseline, same run, same engine and image' in page
     assert 'load average 0.5 0.4 0.3 at the start' in page
