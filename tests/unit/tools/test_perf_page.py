@@ -69,6 +69,9 @@ def _summary():
             'spawn_ports_s': {'p50': 0.6}, 'spawn_driver_s': {'p50': 0.5},
             'spawn_events_s': {'p50': 0.2},
             'nova_outside_spawn_s': {'p50': 0.2}, 'driver_ratio_p50': 2.0,
+            'nova_without_port_active_s': {'p50': 0.75},
+            'neutron_port_up_s': {'p50': 0.5},
+            'active_over_floors_ratio_p50': 1.2,
             'targets': {'active_ratio_p50': 3.0,
                         'first_reply_ratio_p50': 4.0,
                         'driver_ratio_p50': 3.0},
@@ -230,6 +233,8 @@ def test_readme_table_has_every_headline_with_its_target_and_verdict(files):
     assert _row(readme, "the driver's own part of that boot")[1:] == [
         'x2.00 (0.500 s; ports 0.600 s, network-vif-plugged 0.200 s, '
         'Nova outside spawn 0.200 s)', '<= x3.00', 'yes']
+    assert _row(readme, 'that boot to ACTIVE / (Nova')[1:] == [
+        'x1.20 (1.500 s / (0.750 s + 0.500 s))', 'report', '']
     assert _row(readme, 'all-in-one load balancer')[1:] == [
         'x4.00 (1.60 s / 0.400 s)', '<= x5.00, < 5 s', 'yes']
     assert _row(readme, 'requests per second through that VIP')[1:] == [
