@@ -345,6 +345,11 @@ def _bay_idle(f):
                                         _num(f['idle_node_uss_max_mib'])),
               '<= %s MiB' % _num(f['target_node_rss_mib_max']),
               f['idle_node_rss_max_mib'] <= f['target_node_rss_mib_max'])
+    yield Row('the same node\'s PSS (binaries every node maps shared out: '
+              'what one more node costs the host)',
+              '%s MiB' % _num(f['idle_node_pss_max_mib']),
+              '<= %s MiB' % _num(f['target_node_rss_mib_max']),
+              f['idle_node_pss_max_mib'] <= f['target_node_rss_mib_max'])
 
 
 def _density(f):

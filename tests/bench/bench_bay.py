@@ -28,7 +28,12 @@ Idle cost: after the warm-up bay is HEALTHY it rests IDLE_S (20 s), then
 the memory of every process in each node container (read on the host) is
 summed per node: RSS, PSS (pages shared between nodes, such as the
 engine's binaries, shared out) and USS (the node's own pages). Target
-(reported): RSS <= 80 MiB per node.
+(reported): RSS <= 80 MiB per node. RSS is the wrong measure of what one
+more node costs: a node runs dockerd and containerd, and the pages of
+their binaries (about 80 MiB between them, measured here) count in full
+in every node's RSS although every node maps the same page cache. PSS
+shares those pages out and sums to the host's real use, so the page
+holds PSS to the same 80 MiB next to it.
 """
 
 import os

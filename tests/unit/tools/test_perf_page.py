@@ -266,6 +266,8 @@ def test_readme_table_has_every_headline_with_its_target_and_verdict(files):
         '4.5 MiB / 6 MiB', '<= 5 MiB', 'no']
     assert _row(readme, 'a swarm-mode bay node at rest')[1:] == [
         '123 MiB (70 / 40.5 MiB)', '<= 80 MiB', 'no']
+    assert _row(readme, "the same node's PSS")[1:] == [
+        '70 MiB', '<= 80 MiB', 'yes']
     assert _row(readme, 'soak of 12 boot/delete cycles')[1:] == [
         '1 (neutron ports)', '0', 'no']
     assert _row(readme, 'the same soak: faults injected (engine restarted, '
