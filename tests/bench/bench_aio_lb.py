@@ -113,8 +113,12 @@ class Bench:
     def setup(self):
         n, c = self.net, self.conn.compute
         self.network = n.create_network(name=NAME)
-        self.subnet = n.create_subnet(network_id=self.network.id, name=NAME,
-                                      ip_version=4, cidr=CIDR)
+        # Addresses Neutron hands out (servers, the baseline's ports) stay
+        # below the VIPs the bench picks (.100 up): a baseline port never
+        # holds the next round's VIP.
+        self.subnet = n.create_subnet(
+            network_id=self.network.id, name=NAME, ip_version=4, cidr=CIDR,
+            allocation_pools=[{'start': VIP % 2, 'end': VIP % 99}])
         # The VIP's ARP is answered by the router (OVN answers it on
         # router ports only): see the README's load balancer section.
         self.router = n.create_router(name=NAME)
