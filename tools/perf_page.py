@@ -322,6 +322,17 @@ def _rolling(f):
                   _x(f['ratio']), statistics.median(f['rolling_update_s']),
                   statistics.median(f['raw_cycles_s'])),
               '<= %s' % _x(f['target_ratio']), f['ratio'] <= f['target_ratio'])
+    if 'ratio_over_floor' in f:
+        yield Row('the same update / (the direct cycles + Heat\'s own floor: '
+                  'the same rolling update of members that cost nothing), '
+                  'median',
+                  '%s (%.1f s / (%.1f s + %.1f s))' % (
+                      _x(f['ratio_over_floor']),
+                      statistics.median(f['rolling_update_s']),
+                      statistics.median(f['raw_cycles_s']),
+                      statistics.median(f['heat_floor_s'])),
+                  '<= %s' % _x(f['target_ratio']),
+                  f['ratio_over_floor'] <= f['target_ratio'])
 
 
 def _bay(f):

@@ -155,6 +155,13 @@ def _summary():
             'servers_per_host': {'compute1': 25, 'compute2': 25},
             'machine': MACHINE, 'measured_at': '2026-12-04T17:50:00Z',
             'duration_s': 200},
+        'rolling': {
+            'members': 10, 'rounds': 2, 'max_batch_size': 1,
+            'raw_cycles_s': [14.0, 15.0], 'rolling_update_s': [42.0, 43.0],
+            'heat_floor_s': [30.0, 31.0], 'ratio': 2.93,
+            'ratio_over_floor': 0.95, 'target_ratio': 1.3,
+            'machine': MACHINE, 'measured_at': '2026-12-04T17:55:00Z',
+            'duration_s': 150},
         'soak': {
             'cycles': 12, 'stacks': 3, 'seconds': 120.0,
             'kinds': {'networked': 3, 'config_drive': 3, 'resized': 3,
@@ -266,6 +273,10 @@ def test_readme_table_has_every_headline_with_its_target_and_verdict(files):
         '4.5 MiB / 6 MiB', '<= 5 MiB', 'no']
     assert _row(readme, 'a swarm-mode bay node at rest')[1:] == [
         '123 MiB (70 / 40.5 MiB)', '<= 80 MiB', 'no']
+    assert _row(readme, 'rolling release of 10 containers')[1:] == [
+        'x2.93 (42.5 s / 14.5 s)', '<= x1.30', 'no']
+    assert _row(readme, 'the same update / (the direct cycles')[1:] == [
+        'x0.95 (42.5 s / (14.5 s + 30.5 s))', '<= x1.30', 'yes']
     assert _row(readme, "the same node's PSS")[1:] == [
         '70 MiB', '<= 80 MiB', 'yes']
     assert _row(readme, 'soak of 12 boot/delete cycles')[1:] == [
