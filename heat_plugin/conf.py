@@ -49,10 +49,12 @@ ENGINE_OPTS = [
                 help='Pull an image a host lacks before creating a container '
                      'from it (off: such a create fails at once).'),
     cfg.FloatOpt('settle_seconds', default=1.0, min=0,
-                 help='A container must have kept running this long after '
-                      'its start before its resource is CREATE_COMPLETE, so '
-                      'a container that exits at once fails the create '
-                      'instead of passing it.'),
+                 help='A container without a health check must have kept '
+                      'running this long after its start before its '
+                      'resource is CREATE_COMPLETE, so a container that '
+                      'exits at once fails the create instead of passing '
+                      'it. A container with a health check is complete '
+                      'when it is healthy.'),
     cfg.IntOpt('failure_log_lines', default=20, min=1, max=1000,
                help='Lines of a failed container\'s log quoted in the '
                     'resource\'s status reason.'),

@@ -420,12 +420,15 @@ class DockerContainer(resource_base.DockerResource):
                 logs=container_ops.logs_tail(
                     engine, self.resource_id,
                     CONF.heat_docker.failure_log_lines))
-        started = getattr(self, '_started', None)
-        if settle and started is not None and \
-                time.monotonic() - started < CONF.heat_docker.settle_seconds:
-            return False
         health = (state.get('Health') or {})
         status = health.get('Status')
+        started = getattr(self, '_started', None)
+        # Without a health check, only time running tells a container that
+        # stays up from one about to exit; a health check that passed says
+        # more, so a container with one is not held the extra time.
+        if settle and not status and started is not None and \
+                time.monotonic() - started < CONF.heat_docker.settle_seconds:
+            return False
         if status == 'starting':
             return False
         if status == 'unhealthy':
