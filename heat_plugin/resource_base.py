@@ -146,6 +146,7 @@ class DockerResource(resource.Resource):
         return {
             docker_client.LABEL_OWNER: 'true',
             docker_client.LABEL_PROJECT: self.context.project_id or '',
+            docker_client.LABEL_USER: self.context.user_id or '',
             docker_client.LABEL_STACK: self.stack.id or '',
             docker_client.LABEL_RESOURCE: self.name,
         }
