@@ -35,16 +35,18 @@ from docker_layer import compat as layer_compat
 from docker_layer import errors as layer_errors
 from heat_plugin import conf
 from heat_plugin import exception
+from heat_plugin import labels as plugin_labels
 
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
 
-#: Labels the plugin puts on everything it creates.
-LABEL_OWNER = 'org.openstack.heat.docker'
-LABEL_PROJECT = 'org.openstack.heat.project'
-LABEL_STACK = 'org.openstack.heat.stack'
-LABEL_RESOURCE = 'org.openstack.heat.resource'
-LABEL_HOST = 'org.openstack.heat.docker-host'
+#: Labels the plugin puts on everything it creates (heat_plugin/labels.py).
+LABEL_OWNER = plugin_labels.LABEL_OWNER
+LABEL_PROJECT = plugin_labels.LABEL_PROJECT
+LABEL_USER = plugin_labels.LABEL_USER
+LABEL_STACK = plugin_labels.LABEL_STACK
+LABEL_RESOURCE = plugin_labels.LABEL_RESOURCE
+LABEL_HOST = plugin_labels.LABEL_HOST
 
 
 #: Paths of the TLS files for a tcp endpoint (never shown anywhere).

@@ -146,6 +146,11 @@ class DockerResource(resource.Resource):
         return {
             docker_client.LABEL_OWNER: 'true',
             docker_client.LABEL_PROJECT: self.context.project_id or '',
+            # A stack's stored context (a scaling signal's, through the
+            # stack's trust) knows the user as the trustor only.
+            docker_client.LABEL_USER: (
+                self.context.user_id
+                or getattr(self.context, 'trustor_user_id', None) or ''),
             docker_client.LABEL_STACK: self.stack.id or '',
             docker_client.LABEL_RESOURCE: self.name,
         }

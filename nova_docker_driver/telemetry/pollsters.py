@@ -20,8 +20,11 @@ names, units and resource ids as on libvirt) with the inspector set to
 ``docker``: ``ceilometer-polling --polling-namespaces docker`` loads the
 ``ceilometer.poll.docker`` entry points (named after their meters, as
 Ceilometer's exporter expects to clear a meter's stale series) and the
-``ceilometer.discover.docker`` one (Ceilometer's own instance discovery),
-and never the libvirt pollsters. The agent's ``[DEFAULT] host`` must be
+``ceilometer.discover.docker`` ones (Ceilometer's own instance discovery,
+``local_instances``, and ``heat_containers``: the Heat plugin's containers
+on the same engine, see containers.py), and never the libvirt pollsters.
+A polling source that lists both discoveries measures both kinds with the
+same pollsters. The agent's ``[DEFAULT] host`` must be
 nova-compute's; its ``[docker]`` endpoint options and ``[docker_network]
 host_netns`` are the ones nova-compute has.
 """
@@ -41,6 +44,7 @@ from docker_layer import conf as layer_conf
 from nova_docker_driver import conf as docker_conf
 from nova_docker_driver.network import conf as net_conf
 from nova_docker_driver.network import privsep
+from nova_docker_driver.telemetry import containers
 from nova_docker_driver.telemetry import reader as reader_mod
 
 LOG = logging.getLogger(__name__)
@@ -67,10 +71,16 @@ class DockerInspector(virt_inspector.Inspector):
         # No engine call here: a pollster that cannot load is skipped.
         api = layer_client.from_conf(conf.docker)
         self.reader = reader_mod.Reader(api, conf.host, netns)
+        # The Heat plugin's containers on the same engine.
+        self.heat = reader_mod.HeatContainers(api)
 
     def _read(self, instance, what):
+        """``what`` (a Reader method's name) of a Nova instance, or of a
+        Heat container (a ``containers.Container``)."""
+        reader = (self.heat if isinstance(instance, containers.Container)
+                  else self.reader)
         try:
-            return what(instance.id)
+            return getattr(reader, what)(instance.id)
         except reader_mod.ContainerGone:
             raise virt_inspector.InstanceNotFoundException(
                 'no container for instance %s on this host' % instance.id)
@@ -78,7 +88,7 @@ class DockerInspector(virt_inspector.Inspector):
             raise virt_inspector.InstanceShutOffException(str(err))
 
     def inspect_instance(self, instance, duration=None):
-        use = self._read(instance, self.reader.usage)
+        use = self._read(instance, 'usage')
         flavor = getattr(instance, 'flavor', None) or {}
         return virt_inspector.InstanceStats(
             # The flavor's vcpus, as a libvirt domain has: the CFS quota
@@ -90,7 +100,7 @@ class DockerInspector(virt_inspector.Inspector):
             memory_resident=use['memory_resident'])
 
     def inspect_vnics(self, instance, duration=None):
-        for v in self._read(instance, self.reader.vnics):
+        for v in self._read(instance, 'vnics'):
             yield virt_inspector.InterfaceStats(
                 name=v['name'], mac=None, fref=None, parameters=None,
                 rx_bytes_delta=None, tx_bytes_delta=None,
@@ -99,7 +109,7 @@ class DockerInspector(virt_inspector.Inspector):
                                      'rx_errors', 'tx_errors')})
 
     def inspect_disks(self, instance, duration=None):
-        for d in self._read(instance, self.reader.disks):
+        for d in self._read(instance, 'disks'):
             yield virt_inspector.DiskStats(
                 device=d['device'], read_bytes=d['read_bytes'],
                 read_requests=d['read_requests'],
@@ -119,6 +129,23 @@ def inspector_for(conf):
         if found is None:
             found = _inspectors[id(conf)] = DockerInspector(conf)
         return found
+
+
+class HeatContainerDiscovery(plugin_base.DiscoveryBase):
+    """The Heat plugin's running containers on the agent's engine
+    (``heat_containers`` in a polling source's ``discovery``)."""
+
+    def __init__(self, conf):
+        super().__init__(conf)
+        self.inspector = inspector_for(conf)
+
+    def discover(self, manager, param=None):
+        return containers.discover(self.inspector.heat, self.conf.host)
+
+    @property
+    def group_id(self):
+        # Local to the agent's engine, like the compute instance discovery.
+        return self.conf.host
 
 
 class _OnDocker:

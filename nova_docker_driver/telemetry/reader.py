@@ -24,6 +24,7 @@ import time
 
 from docker import errors as docker_errors
 
+from heat_plugin import labels as heat_labels
 from nova_docker_driver import labels
 from nova_docker_driver.network import linux_net
 
@@ -94,15 +95,18 @@ class Reader:
         self._clock = clock
         self._samples = {}
 
+    def _filters(self):
+        """The engine's filters for the containers this reader reads."""
+        return {'label': ['%s=%s' % (labels.LABEL_HOST, self.host)]}
+
+    def _key(self, row):
+        """What a listed container is read by: its instance's uuid."""
+        return (row.get('Labels') or {}).get(labels.LABEL_UUID)
+
     def _list(self):
-        found = self.api.containers(all=True, filters={
-            'label': ['%s=%s' % (labels.LABEL_HOST, self.host)]})
-        by_uuid = {}
-        for c in found:
-            uuid = (c.get('Labels') or {}).get(labels.LABEL_UUID)
-            if uuid:
-                by_uuid[uuid] = (c['Id'], c.get('State'))
-        return by_uuid
+        found = self.api.containers(all=True, filters=self._filters())
+        return {key: row for row in found
+                for key in [self._key(row)] if key}
 
     def _dump(self):
         return linux_net.link_counters(labels.ALIAS_PREFIX, self.netns)
@@ -114,10 +118,9 @@ class Reader:
             found = self._containers.get(fresh=True).get(uuid)
         if found is None:
             raise ContainerGone(uuid)
-        cid, state = found
-        if state != 'running':
-            raise NotRunning('%s is %s' % (uuid, state))
-        return cid
+        if found.get('State') != 'running':
+            raise NotRunning('%s is %s' % (uuid, found.get('State')))
+        return found['Id']
 
     def _stats(self, uuid):
         cid = self._container(uuid)
@@ -131,7 +134,7 @@ class Reader:
             self._samples.pop(cid, None)
             raise ContainerGone(uuid)
         # Keep only containers still listed: deleted ones go.
-        listed = {c for c, _ in self._containers.get().values()}
+        listed = {row['Id'] for row in self._containers.get().values()}
         self._samples = {c: v for c, v in self._samples.items()
                          if c in listed}
         self._samples[cid] = (now, stats)
@@ -207,3 +210,53 @@ class Reader:
                 'rx_errors': link['tx_errors'],
                 'tx_errors': link['rx_errors']})
         return out
+
+
+class HeatContainers(Reader):
+    """Usage of the Heat plugin's containers on one engine.
+
+    The containers ``OS::Docker::Container`` created (heat_plugin's owner
+    label), read by their container id. Their traffic is what the engine
+    counts in each container's own namespace (the stats' ``networks``),
+    already the container's way.
+
+    :param api: a ``docker.APIClient`` of the engine.
+    """
+
+    def __init__(self, api, clock=time.monotonic):
+        super().__init__(api, None, None, clock)
+
+    def _filters(self):
+        return {'label': ['%s=true' % heat_labels.LABEL_OWNER]}
+
+    def _key(self, row):
+        return row['Id']
+
+    def running(self):
+        """The listed rows (``Id``, ``Names``, ``Image``, ``Labels``) of
+        the running containers, from a fresh listing, sorted by id."""
+        return [row for _, row in sorted(
+            self._containers.get(fresh=True).items())
+            if row.get('State') == 'running']
+
+    def host_config(self, cid):
+        """The container's HostConfig (its live limits); ContainerGone
+        once it is removed."""
+        try:
+            return self.api.inspect_container(cid).get('HostConfig') or {}
+        except docker_errors.NotFound:
+            raise ContainerGone(cid)
+
+    def vnics(self, cid):
+        """Traffic of each interface in the container, sorted by name:
+        [{'name': eth0..., 'rx_bytes': received by the container, ...}]
+        as ``Reader.vnics``; [] without a network of its own."""
+        nets = self._stats(cid).get('networks') or {}
+        return [{
+            'name': name,
+            'rx_bytes': n.get('rx_bytes'), 'tx_bytes': n.get('tx_bytes'),
+            'rx_packets': n.get('rx_packets'),
+            'tx_packets': n.get('tx_packets'),
+            'rx_drop': n.get('rx_dropped'), 'tx_drop': n.get('tx_dropped'),
+            'rx_errors': n.get('rx_errors'), 'tx_errors': n.get('tx_errors'),
+        } for name, n in sorted(nets.items())]

@@ -108,7 +108,7 @@ class Apps:
             'a second member')
         self.say('two members %.0f s after the load began' % took)
         cli('metric', 'query', 'avg(rate(ceilometer_cpu{server_group="%s"}'
-            '[30s])) / 1e9' % stack_id, '-c', 'value')
+            '[20s])) / 1e9' % stack_id, '-c', 'value')
         cli('alarm', 'list', '-c', 'name', '-c', 'state')
         self.say('$ docker -H %s exec %s sh -c \'%s\'   # the load stops'
                  % (self.show.endpoint(host), container, STOP_LOAD))

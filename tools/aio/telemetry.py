@@ -15,7 +15,8 @@
 Each compute host runs ``ceilometer-polling --polling-namespaces docker``
 (the project's pollsters, see nova_docker_driver/telemetry) under
 nova-compute's host name, so it finds that host's instances through the
-Nova API and reads their containers from the host's engine. Each agent
+Nova API and reads their containers from the host's engine, and reads the
+Heat plugin's containers (OS::Docker::Container) on that engine too. Each agent
 exports its samples on its own Prometheus endpoint (Ceilometer's
 exporter: ``ceilometer_<meter>`` with ``project``, ``resource`` and
 ``server_group`` labels), and Debian's Prometheus scrapes them.
@@ -188,10 +189,20 @@ def polling_conf(lay, engine, service_auth):
     }
 
 
+#: What the agents measure: Nova's instances of the host (Ceilometer's
+#: discovery) and the Heat plugin's containers on the host's engine (the
+#: plugin places them on the computes' engines, configs.heat_conf). One
+#: source for both: Ceilometer's exporter drops a meter's series each time
+#: a source polls it, so a second source would hide the first one's.
+DISCOVERY = ['local_instances', 'heat_containers']
+
+
 def polling_sources():
-    """polling.yaml: every meter of the namespace, every POLL_INTERVAL."""
+    """polling.yaml: every meter of the namespace, every POLL_INTERVAL,
+    of every resource of DISCOVERY."""
     return {'sources': [{'name': 'docker_instances',
                          'interval': POLL_INTERVAL,
+                         'discovery': list(DISCOVERY),
                          'meters': ['*']}]}
 
 

@@ -22,12 +22,10 @@ alarm or container.
 """
 
 import os
-import time
 
 import pytest
 
-from tests.functional.devstack.conftest import wait
-from tools.aio import apps
+from tests.functional.devstack import scaletools
 from tools.aio import layout
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
@@ -46,19 +44,9 @@ def _members(aio, stack_id):
             s['Properties']))
 
 
-def _alarms(aio):
-    """The tenant's alarms of the stack (Heat names them <stack>-<name>-)."""
-    return [a for a in aio.openstack_json('alarm', 'list', cloud='aio-demo')
-            if a['name'].startswith(STACK + '-')]
-
-
-def _stack(heat, stack_id, *statuses):
-    def check():
-        stack = heat.stacks.get(stack_id)
-        assert not stack.stack_status.endswith('FAILED'), (
-            stack.stack_status_reason)
-        return stack if stack.stack_status in statuses else None
-    return check
+def _exec_in(aio, server_id, argv, detach):
+    (container,) = aio.containers_of(server_id).values()
+    return container.exec_run(argv, detach=detach)
 
 
 def test_the_group_grows_under_load_and_shrinks_after(aio):
@@ -74,35 +62,18 @@ def test_the_group_grows_under_load_and_shrinks_after(aio):
                     'cpu_high': 0.3},
     )['stack']['id']
     try:
-        wait(_stack(heat, stack_id, 'CREATE_COMPLETE'), timeout=300,
-             what='the stack')
-        (first,) = wait(lambda: _members(aio, stack_id), what='one member')
-        alarms = _alarms(aio)
-        assert sorted(a['type'] for a in alarms) == ['prometheus'] * 2, alarms
-        (container,) = aio.containers_of(first).values()
-        start = time.monotonic()
-        container.exec_run(['sh', '-c', apps.load_script()], detach=True)
-        grown = wait(lambda: (lambda m: m if len(m) == 2 else None)(
-            _members(aio, stack_id)), timeout=apps.LOAD_SECONDS + 60,
-            what='a second member')
-        reaction = time.monotonic() - start
-        assert first in grown
-        seen.update(grown)
-        # The load stops; then the group goes back to one member.
-        code, out = container.exec_run(['sh', '-c', apps.STOP_LOAD])
-        assert code == 0, out
-        wait(lambda: len(_members(aio, stack_id)) == 1, timeout=240,
-             what='the group to shrink')
+        reaction = scaletools.grow_and_shrink(
+            aio, heat, stack_id, STACK,
+            lambda: _members(aio, stack_id),
+            lambda member, argv, detach: _exec_in(aio, member, argv, detach),
+            seen)
         print('scale-out reaction %.1f s' % reaction)
     finally:
-        heat.stacks.delete(stack_id)
-        wait(lambda: heat.stacks.get(stack_id).stack_status
-             in ('DELETE_COMPLETE', 'DELETE_FAILED'), timeout=300,
-             what='the stack to go')
+        status = scaletools.delete_stack(heat, stack_id)
         aio.openstack('network', 'delete', NET, cloud='aio-demo',
                       check=False)
-    assert heat.stacks.get(stack_id).stack_status == 'DELETE_COMPLETE'
+    assert status == 'DELETE_COMPLETE'
     assert _members(aio, stack_id) == []
-    assert _alarms(aio) == []
+    assert scaletools.alarms(aio, STACK) == []
     # Every member's container went with its server.
     assert seen and all(aio.containers_of(s) == {} for s in seen)

@@ -28,6 +28,8 @@ import os
 import pytest
 
 from tests.functional.devstack.conftest import wait
+from tests.functional.devstack.scaletools import Metrics
+from tests.functional.devstack.scaletools import SHOWS_WITHIN
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
 
@@ -35,9 +37,6 @@ NET = 'metrics-net'
 ALT_NET = 'metrics-alt-net'
 GROUP = 'metrics-group'
 WEB_PORT = 8080
-#: A poll every 10 s and a scrape every 5 s (tools/aio/telemetry.py):
-#: a new value shows within about 15 s; allow for a loaded machine.
-SHOWS_WITHIN = 90
 
 
 def _network(aio, cloud, name, cidr):
@@ -58,36 +57,6 @@ def _active(aio, server_id):
         assert server['status'] != 'ERROR', server.get('fault')
         return server if server['status'] == 'ACTIVE' else None
     return wait(check, what='server %s ACTIVE' % server_id)
-
-
-class Metrics:
-    """Instant queries to metric-storage (Aetos) as one user."""
-
-    def __init__(self, aio, cloud):
-        self.session = aio.session(cloud)
-
-    def query(self, promql):
-        resp = self.session.get(
-            '/api/v1/query', params={'query': promql},
-            endpoint_filter={'service_type': 'metric-storage',
-                             'interface': 'public'})
-        body = resp.json()
-        assert body['status'] == 'success', body
-        return body['data']['result']
-
-    def value(self, promql):
-        """The single series' value, or None while there is none."""
-        found = self.query(promql)
-        assert len(found) <= 1, found
-        return float(found[0]['value'][1]) if found else None
-
-    def shown(self, promql, accept=lambda v: True, what=None):
-        """The value once there is one that ``accept`` takes (0 too)."""
-        def check():
-            v = self.value(promql)
-            return (v,) if v is not None and accept(v) else None
-        (value,) = wait(check, timeout=SHOWS_WITHIN, what=what or promql)
-        return value
 
 
 @pytest.fixture(scope='module')

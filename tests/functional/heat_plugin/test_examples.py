@@ -31,6 +31,8 @@ CLOUD_EXAMPLES = {
     'lb_member.yaml': ('test_aio_lb_group.py', 'lb_group.yaml'),
     'autoscaling_group.yaml': ('test_aio_autoscale.py',
                                'autoscaling_group.yaml'),
+    'autoscaling_containers.yaml': ('test_aio_autoscale_containers.py',
+                                    'autoscaling_containers.yaml'),
 }
 DEVSTACK_TESTS = os.path.join(os.path.dirname(__file__), '..', 'devstack')
 

@@ -606,6 +606,13 @@ def test_each_compute_has_a_ceilometer_agent_that_prometheus_scrapes(
     assert len(ports) == len(lay.engines)
     sources = yaml.safe_load(open(files['polling.yaml']))['sources']
     assert [s['meters'] for s in sources] == [['*']]
+    # One source finds both the instances and the Heat plugin's containers
+    # (Heat places them on the computes' engines, which the agents read).
+    assert sources[0]['discovery'] == ['local_instances', 'heat_containers']
+    heat = Ini(files['heat'])
+    assert sorted(e.split('=', 1)[1] for e in heat.get(
+        'docker_hosts', 'hosts').split(',')) == sorted(
+        e.endpoint for e in lay.engines)
     for engine in lay.engines:
         (agent,) = [s for s in services.all_services(lay)
                     if s.name == 'ceilometer-polling-' + engine.host]

@@ -22,6 +22,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 from oslo_config import cfg
 
 from nova_docker_driver import conf as driver_conf
@@ -578,10 +579,22 @@ def test_ceilometer_agent_reads_the_docker_compute(tmp_path):
     assert conf.docker.endpoint == 'unix:///nonexistent.sock'
     assert stack.ini('etc', 'ceilometer', 'ceilometer.conf').get(
         'compute', 'instance_discovery_method') == 'naive'
-    # Its own agent: the "docker" polling namespace, in the docker group.
+    # Its own agent: the "docker" polling namespace, in the docker group,
+    # with its own polling definitions.
+    own = stack.path('etc', 'ceilometer', 'ceilometer-docker.conf')
     assert ('run_process dos-ceilometer group=docker %s/ceilometer-polling '
-            '--polling-namespaces docker --config-file %s' % (
-                stack.bin, path)) in stack.calls
+            '--polling-namespaces docker --config-file %s --config-file %s'
+            % (stack.bin, path, own)) in stack.calls
+    polling = stack.path('etc', 'ceilometer', 'polling-docker.yaml')
+    assert stack.ini('etc', 'ceilometer', 'ceilometer-docker.conf').get(
+        'polling', 'cfg_file') == polling
+    # One source: the host's instances and the Heat plugin's containers
+    # (Heat's engine is the same), every meter, at DevStack's interval.
+    (source,) = yaml.safe_load(open(polling))['sources']
+    assert source['discovery'] == ['local_instances', 'heat_containers']
+    assert (source['meters'], source['interval']) == (['*'], 300)
+    assert stack.ini('etc', 'heat', 'heat.conf').get(
+        'heat_docker', 'endpoint') == conf.docker.endpoint
     stack.run('settings', 'unstack')
     assert 'stop_process dos-ceilometer' in stack.calls
 
@@ -623,5 +636,12 @@ def test_every_pollster_entry_point_names_a_class_of_the_project():
     # Named after their meters: Ceilometer's exporter clears a meter's
     # series by the pollster's name.
     assert 'cpu' in named.values() and 'memory.usage' in named.values()
-    assert parser.get('entry_points', 'ceilometer.discover.docker').strip(
-    ) == 'local_instances = ceilometer.compute.discovery:InstanceDiscovery'
+    discovery = dict(
+        [x.strip() for x in line.split('=')] for line in parser.get(
+            'entry_points', 'ceilometer.discover.docker').splitlines()
+        if line)
+    assert discovery == {
+        'local_instances': 'ceilometer.compute.discovery:InstanceDiscovery',
+        'heat_containers': 'nova_docker_driver.telemetry.pollsters:'
+                           'HeatContainerDiscovery'}
+    assert re.search(r'^class HeatContainerDiscovery\(', source, re.M)

@@ -12,47 +12,15 @@
 
 """The telemetry reader on a stand-in engine API and link dump."""
 
-from docker import errors as docker_errors
 import pytest
 
 from nova_docker_driver import labels
 from nova_docker_driver.telemetry import reader as reader_mod
+from tests.unit.nova_docker_driver.telemetry.fakes import Clock
+from tests.unit.nova_docker_driver.telemetry.fakes import EngineAPI
 
 MiB = 1024 * 1024
 UUID = '3f2c0a9e-0000-4000-8000-000000000001'
-
-
-class Clock:
-    def __init__(self):
-        self.now = 100.0
-
-    def __call__(self):
-        return self.now
-
-
-class EngineAPI:
-    """The two calls of docker.APIClient the reader makes."""
-
-    def __init__(self):
-        self.listed = []
-        self.samples = {}
-        self.calls = []
-
-    def containers(self, all, filters):
-        self.calls.append(('containers', filters))
-        return self.listed
-
-    def stats(self, cid, stream, one_shot):
-        self.calls.append(('stats', cid))
-        assert stream is False and one_shot is True
-        if cid not in self.samples:
-            raise docker_errors.NotFound('gone')
-        return self.samples[cid]
-
-    def add(self, cid, uuid, state='running', host='compute1', stats=None):
-        self.listed.append({'Id': cid, 'State': state, 'Labels': {
-            labels.LABEL_UUID: uuid, labels.LABEL_HOST: host}})
-        self.samples[cid] = stats or {}
 
 
 V2_SAMPLE = {
