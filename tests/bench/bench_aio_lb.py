@@ -62,6 +62,7 @@ CLOUD = 'aio-demo'
 NAME = 'bench-lb'
 CIDR = '10.98.0.0/24'
 VIP = '10.98.0.%d'   # 100 + round
+POOL = {'start': '10.98.0.2', 'end': '10.98.0.99'}  # everything else
 WEB_PORT = 8080
 VIP_PORT = 80
 POLL_S = 0.1
@@ -113,8 +114,11 @@ class Bench:
     def setup(self):
         n, c = self.net, self.conn.compute
         self.network = n.create_network(name=NAME)
+        # The servers' addresses come from below the VIPs the bench picks
+        # (VIP), so a server never holds a round's VIP.
         self.subnet = n.create_subnet(network_id=self.network.id, name=NAME,
-                                      ip_version=4, cidr=CIDR)
+                                      ip_version=4, cidr=CIDR,
+                                      allocation_pools=[POOL])
         # The VIP's ARP is answered by the router (OVN answers it on
         # router ports only): see the README's load balancer section.
         self.router = n.create_router(name=NAME)
