@@ -42,6 +42,41 @@ client, in a security group that opens tcp 8080.
    answer checked. Ratio: requests per second through the VIP / direct.
    Target (reported): >= 0.8.
 
+Where the time goes (2026-12-07, Octavia's debug log, an OVN NB
+monitor, per-process CPU accounting, on this shared 2-CPU machine). The
+figures add ``lb_post_s``: the POST until Octavia answers.
+
+- The POST (p50 1.6 x a port create): Octavia checks the subnet with
+  the tenant's token, builds its Neutron network driver twice (four
+  extension look-ups each), has the OVN provider create the VIP port
+  (one port create, the baseline itself, and a port list) and writes
+  the graph with its quota checks.
+- Then the OVN provider's single request thread, in order: lb_create
+  (Neutron reads, the NB Load_Balancer row and its router and switch),
+  listener_create, pool_create, member_create; after each of the first
+  three a status update to the driver agent must return before the
+  next starts, and only member_create writes the VIP's backends to NB.
+  From that write the first reply comes within about 30 ms (northd,
+  ovn-controller, the ARP for the VIP, the probe): OVN is not the
+  limit. ACTIVE (the load balancer's own status) comes with the first
+  status update; serving about three updates later.
+- A status update is Octavia's driver agent forking a process per
+  update (socketserver's ForkingMixIn), which opens a database engine
+  and writes, while octavia_lib in the API reads the answer one byte
+  at a time with a 10 ms sleep after each: upstream, not configurable.
+  The all-in-one maps Octavia's models in the agent before it forks
+  (child CPU per update 0.149 s -> 0.065 s) and gives Octavia Neutron's
+  address (``[neutron] endpoint_override``), which removes a password
+  login to Keystone (0.36 s of Keystone CPU, bcrypt) from every create.
+  Same load, before/after: serving p50 2.73 s -> 2.30 s, ratio 5.37 ->
+  3.48.
+- CPU per load balancer (create, serve, cascade delete) against a port
+  create and delete: driver agent 0.96 s, octavia-api 0.78 s, Neutron
+  0.68 s, MariaDB 0.29 s; the port: Neutron 0.40 s, MariaDB 0.11 s. On
+  a busy machine the port create stretches more than the load balancer,
+  whose steps partly wait: compare ratios from runs at similar load
+  (``machine.python_loop_s``).
+
 Starts the all-in-one if it is not running and stops it again in that
 case. Everything the bench made is deleted at the end.
 """
