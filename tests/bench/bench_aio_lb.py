@@ -71,8 +71,10 @@ figures add ``lb_post_s``: the POST until Octavia answers.
   Same load, before/after: serving p50 2.73 s -> 2.30 s, ratio 5.37 ->
   3.48.
 - CPU per load balancer (create, serve, cascade delete) against a port
-  create and delete: driver agent 0.96 s, octavia-api 0.78 s, Neutron
-  0.68 s, MariaDB 0.29 s; the port: Neutron 0.40 s, MariaDB 0.11 s. On
+  create and delete: driver agent 0.81 s, Neutron 0.60 s, octavia-api
+  0.55 s, MariaDB 0.20 s, Keystone 0.11 s (background); the port:
+  Neutron 0.44 s, MariaDB 0.10 s. Without the two settings, same
+  session: driver agent 1.23 s, Keystone 0.46 s. On
   a busy machine the port create stretches more than the load balancer,
   whose steps partly wait: compare ratios from runs at similar load
   (``machine.python_loop_s``).
