@@ -26,7 +26,10 @@ machine would share. ``python -m tools.aio.octavia -- COMMAND`` therefore
 runs a command in a mount namespace of its own where /run/octavia is the
 cloud's ``run/octavia`` folder (a bind mount): the API and the driver
 agent of one cloud meet there, and no two clouds meet at all. Nothing of
-Octavia's runs altered: the command is exec'd as it is.
+Octavia's runs altered: the command is exec'd as it is, and the driver
+agent (``--driver-agent``) runs through its console script's own entry
+point after its database models are mapped (``run_driver_agent`` says
+why).
 """
 
 import argparse
@@ -63,7 +66,15 @@ def octavia_conf(lay, authtoken, service_auth):
     authtoken, service_auth: the [keystone_authtoken] and service-user
     sections (configs.py's helpers, passed in to keep one definition).
     """
-    neutron = dict(service_auth('octavia'), valid_interfaces='public')
+    # endpoint_override: Neutron's address, as the catalog has it. Without
+    # it Octavia's API looks the address up for every request that checks
+    # the tenant's network objects (a load balancer create does), and the
+    # look-up builds a fresh service session that logs in to Keystone with
+    # the octavia user's password: a password check (bcrypt) per request,
+    # the largest single step of a create here after the VIP port itself.
+    # With the address given, the tenant's own token is used directly.
+    neutron = dict(service_auth('octavia'), valid_interfaces='public',
+                   endpoint_override=lay.url('neutron'))
     return {
         'DEFAULT': {
             'use_stderr': 'true',
@@ -113,8 +124,9 @@ def api_argv(lay):
 
 
 def agent_argv(lay):
-    return launcher(lay, [os.path.join(lay.bin, 'octavia-driver-agent'),
-                          '--config-file', conf_file(lay)])
+    return [os.path.join(lay.bin, 'python'), '-m', 'tools.aio.octavia',
+            '--sockets', socket_dir(lay), '--driver-agent', '--',
+            '--config-file', conf_file(lay)]
 
 
 def private_socket_dir(folder):
@@ -129,21 +141,52 @@ def private_socket_dir(folder):
     metans._mount(folder, SOCKET_DIR, None, metans.MS_BIND)
 
 
+def run_driver_agent(args):
+    """Octavia's driver agent in this process, as its console script
+    runs it (``octavia.cmd.driver_agent.main`` with ``args`` for
+    oslo.config), its database models' mappers configured first.
+
+    The agent forks one process per status update from the OVN provider
+    (socketserver's ForkingMixIn) and that process does the update. A
+    process whose parent never used Octavia's SQLAlchemy models first
+    configures every mapper (one status update about 0.12 s here, most of
+    it that), and a load balancer's create waits for three such updates
+    in a row before its members are written to OVN. Configured once in
+    the agent before it forks, each update takes about 0.06 s. This only
+    imports ``octavia.db.models`` and calls SQLAlchemy's public
+    ``configure_mappers()``: no database connection is made (the agent
+    reads its configuration later, in ``main``) and nothing of Octavia's
+    is replaced.
+    """
+    from octavia.db import models  # noqa: F401 - the mapped classes
+    import sqlalchemy.orm
+    sqlalchemy.orm.configure_mappers()
+    from octavia.cmd import driver_agent
+    sys.argv = ['octavia-driver-agent'] + list(args)
+    return driver_agent.main()
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if '--' not in argv:
-        sys.exit('usage: python -m tools.aio.octavia --sockets DIR -- '
-                 'COMMAND...')
+        sys.exit('usage: python -m tools.aio.octavia --sockets DIR '
+                 '[--driver-agent] -- COMMAND... (or, with --driver-agent, '
+                 "the agent's arguments)")
     cut = argv.index('--')
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--sockets', required=True,
                         help="the cloud's folder for the driver agent's "
                              'sockets')
+    parser.add_argument('--driver-agent', action='store_true',
+                        help="run Octavia's driver agent here with the "
+                             'arguments after -- (see run_driver_agent)')
     args = parser.parse_args(argv[:cut])
     command = argv[cut + 1:]
     private_socket_dir(args.sockets)
     # serve.py and the services import the project's tools from the tree.
     os.environ.setdefault('PYTHONPATH', layout_mod.ROOT)
+    if args.driver_agent:
+        sys.exit(run_driver_agent(command))
     os.execv(command[0], command)
 
 

@@ -500,7 +500,8 @@ def test_octavia_offers_the_ovn_provider_only_and_meets_its_agent(tmp_path):
         'driver_agent.enabled_provider_agents',
         'driver_agent.status_socket_path', 'ovn.ovn_nb_connection',
         'ovn.ovn_sb_connection', 'database.connection',
-        'service_auth.auth_url', 'neutron.auth_url')
+        'service_auth.auth_url', 'neutron.auth_url',
+        'neutron.endpoint_override')
     assert list(got['api_settings.enabled_provider_drivers']) == ['ovn']
     assert got['api_settings.default_provider_driver'] == 'ovn'
     assert got['driver_agent.enabled_provider_agents'] == ['ovn']
@@ -515,6 +516,9 @@ def test_octavia_offers_the_ovn_provider_only_and_meets_its_agent(tmp_path):
         '127.0.0.1:%d/octavia?charset=utf8' % lay.port('mariadb'))
     assert got['service_auth.auth_url'] == lay.auth_url
     assert got['neutron.auth_url'] == lay.auth_url
+    # Neutron's address as the catalog has it: Octavia's API then uses the
+    # tenant's token as it is, instead of a password login per request.
+    assert got['neutron.endpoint_override'] == lay.url('neutron')
     by_name = {s.name: s for s in services.all_services(lay)}
     api, agent = by_name['octavia-api'], by_name['octavia-driver-agent']
     for svc in (api, agent):
@@ -522,6 +526,10 @@ def test_octavia_offers_the_ovn_provider_only_and_meets_its_agent(tmp_path):
                                  octavia.socket_dir(lay)]
         assert svc.argv[-2:] == ['--config-file', files['octavia']]
     assert api.port == lay.port('octavia-api') == 27009
+    # The agent runs in the launcher's process (its models mapped before
+    # it forks its status handlers), the API through serve.py.
+    assert agent.argv[5:7] == ['--driver-agent', '--']
+    assert 'tools.aio.serve' in api.argv
     # The agent is up (its status socket made) before the API, in an
     # earlier wave: the API drops a provider whose agent it cannot reach.
     waves = [[s.name for s in w] for w in services.table(lay)]
@@ -574,6 +582,39 @@ def test_octavia_processes_meet_at_the_clouds_own_socket_folder(tmp_path):
     assert (folder / probe).read_text() == 'here\n'
     # Nothing of it shows on the machine's own /run/octavia.
     assert not os.path.exists(os.path.join(octavia.SOCKET_DIR, probe))
+
+
+@pytest.mark.root
+def test_octavia_driver_agent_runs_its_own_entry_point_with_mapped_models(
+        tmp_path):
+    # --driver-agent hands the arguments to octavia.cmd.driver_agent.main
+    # (oslo.config answers --help with the agent's own usage) after the
+    # models' mappers are configured.
+    script = (
+        'import sys, sqlalchemy.orm\n'
+        'from tools.aio import octavia\n'
+        'from octavia.cmd import driver_agent\n'
+        'def main():\n'
+        '    from octavia.db import models\n'
+        '    mapper = sqlalchemy.orm.class_mapper(models.LoadBalancer,\n'
+        '                                         configure=False)\n'
+        '    print("configured", mapper.configured)\n'
+        '    return 0\n'
+        'driver_agent.main = main\n'
+        'octavia.main(sys.argv[1:])\n')
+    folder = tmp_path / 'sockets'
+    proc = subprocess.run(
+        [sys.executable, '-c', script, '--sockets', str(folder),
+         '--driver-agent', '--', '--config-file', '/nonexistent'],
+        cwd=layout.ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert 'configured True' in proc.stdout
+    real = subprocess.run(
+        [sys.executable, '-m', 'tools.aio.octavia', '--sockets', str(folder),
+         '--driver-agent', '--', '--help'],
+        cwd=layout.ROOT, capture_output=True, text=True, timeout=120)
+    assert real.returncode == 0, real.stderr[-2000:]
+    assert 'octavia-driver-agent' in real.stdout
 
 
 def test_each_compute_has_a_ceilometer_agent_that_prometheus_scrapes(
