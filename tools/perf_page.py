@@ -194,6 +194,18 @@ def _aio_autoscale(f):
                                  _num(t['reaction_p50_s'])),
               f['reaction_ratio_p50'] <= t['reaction_ratio_p50']
               and r < t['reaction_p50_s'])
+    if 'reaction_over_heat_ratio_p50' in f:
+        yield Row('the same reaction / (poll + evaluation interval + the '
+                  'grow policy signalled directly to the new member '
+                  'ACTIVE: Heat and Nova), p50',
+                  '%s (%.1f s / (%s s + %.1f s))' % (
+                      _x(f['reaction_over_heat_ratio_p50']), r,
+                      _num(f['poll_interval_s'] +
+                           f['evaluation_interval_s']),
+                      f['signal_to_active_s']['p50']),
+                  '<= %s' % _x(t['reaction_ratio_p50']),
+                  f['reaction_over_heat_ratio_p50']
+                  <= t['reaction_ratio_p50'])
 
 
 def _aio_dashboard(f):

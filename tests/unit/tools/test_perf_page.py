@@ -155,6 +155,15 @@ def _summary():
             'servers_per_host': {'compute1': 25, 'compute2': 25},
             'machine': MACHINE, 'measured_at': '2026-12-04T17:50:00Z',
             'duration_s': 200},
+        'aio_autoscale': {
+            'rounds': 3, 'poll_interval_s': 10, 'evaluation_interval_s': 10,
+            'scrape_interval_s': 5, 'boot_s': {'p50': 3.5},
+            'reaction_s': {'p50': 40.0}, 'baseline_p50_s': 23.5,
+            'reaction_ratio_p50': 1.70, 'signal_to_active_s': {'p50': 9.0},
+            'reaction_over_heat_ratio_p50': 1.38,
+            'targets': {'reaction_ratio_p50': 1.5, 'reaction_p50_s': 45.0},
+            'machine': MACHINE, 'measured_at': '2026-12-04T17:56:00Z',
+            'duration_s': 600},
         'rolling': {
             'members': 10, 'rounds': 2, 'max_batch_size': 1,
             'raw_cycles_s': [14.0, 15.0], 'rolling_update_s': [42.0, 43.0],
@@ -273,6 +282,10 @@ def test_readme_table_has_every_headline_with_its_target_and_verdict(files):
         '4.5 MiB / 6 MiB', '<= 5 MiB', 'no']
     assert _row(readme, 'a swarm-mode bay node at rest')[1:] == [
         '123 MiB (70 / 40.5 MiB)', '<= 80 MiB', 'no']
+    assert _row(readme, 'all-in-one autoscaling: CPU load')[1:] == [
+        'x1.70 (40.0 s / 23.5 s)', '<= x1.50, < 45 s', 'no']
+    assert _row(readme, 'the same reaction / (poll + evaluation')[1:] == [
+        'x1.38 (40.0 s / (20 s + 9.0 s))', '<= x1.50', 'yes']
     assert _row(readme, 'rolling release of 10 containers')[1:] == [
         'x2.93 (42.5 s / 14.5 s)', '<= x1.30', 'no']
     assert _row(readme, 'the same update / (the direct cycles')[1:] == [
