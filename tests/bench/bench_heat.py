@@ -23,7 +23,8 @@ Heat runs resources of one dependency level as concurrent tasks; the
 plugin's handle_create only submits the Engine API work to its pool and
 check_create_complete polls, so the 50 creates really overlap. The plugin
 also waits ``settle_seconds`` (1 s) after a start before it calls a
-container created, and Heat polls once a second: both are in the figure.
+container without a health check (dos/idle has none) created, and Heat
+polls once a second: both are in the figure.
 
 Rounds alternate (baseline, stack) so both see the same load. Target
 (reported, not asserted): stack create / delete <= 1.5 x raw.
