@@ -37,6 +37,7 @@ Starts the all-in-one if it is not running and stops it again in that
 case. Everything the bench made is deleted at the end.
 """
 
+import contextlib
 import os
 import sys
 import time
@@ -101,17 +102,7 @@ class Bench:
 
     def reaction(self, n):
         """Seconds from the load's start to the second member ACTIVE."""
-        orch = self.conn.orchestration
-        stack = orch.create_stack(
-            name='%s-%d' % (NAME, n), template=self.template,
-            parameters={'network': self.network.id, 'max_size': 2,
-                        'cooldown': 10, 'cpu_high': CPU_HIGH})
-        try:
-            orch.wait_for_status(stack, status='CREATE_COMPLETE',
-                                 failures=['CREATE_FAILED'], interval=1,
-                                 wait=300)
-            (first,) = waiting.wait(lambda: self._members(stack.id), 240,
-                                    'the first member', interval=0.5)
+        with self._group('%s-%d' % (NAME, n)) as (stack, first):
             container = self._container(first)
             start = time.monotonic()
             container.exec_run(['sh', '-c', apps.load_script()],
@@ -122,31 +113,36 @@ class Bench:
             took = time.monotonic() - start
             container.exec_run(['sh', '-c', apps.STOP_LOAD])
             return took
-        finally:
-            orch.delete_stack(stack)
-            orch.wait_for_delete(stack, interval=1, wait=300)
 
     def signalled(self, n):
         """Seconds from a direct signal of the grow policy to the second
         member ACTIVE."""
+        with self._group('%s-signal-%d' % (NAME, n)) as (stack, _first):
+            start = time.monotonic()
+            resp = self.conn.orchestration.post(
+                '/stacks/%s/%s/resources/grow/signal' % (stack.name,
+                                                         stack.id), json={})
+            resp.raise_for_status()
+            waiting.wait(lambda: len(self._members(stack.id)) >= 2, 240,
+                         'the second member', interval=0.5)
+            return time.monotonic() - start
+
+    @contextlib.contextmanager
+    def _group(self, name):
+        """A stack of the example with one member ACTIVE: (stack, the
+        member's id); deleted after the block."""
         orch = self.conn.orchestration
         stack = orch.create_stack(
-            name='%s-signal-%d' % (NAME, n), template=self.template,
+            name=name, template=self.template,
             parameters={'network': self.network.id, 'max_size': 2,
                         'cooldown': 10, 'cpu_high': CPU_HIGH})
         try:
             orch.wait_for_status(stack, status='CREATE_COMPLETE',
                                  failures=['CREATE_FAILED'], interval=1,
                                  wait=300)
-            waiting.wait(lambda: self._members(stack.id), 240,
-                         'the first member', interval=0.5)
-            start = time.monotonic()
-            resp = orch.post('/stacks/%s/%s/resources/grow/signal'
-                             % (stack.name, stack.id), json={})
-            resp.raise_for_status()
-            waiting.wait(lambda: len(self._members(stack.id)) >= 2, 240,
-                         'the second member', interval=0.5)
-            return time.monotonic() - start
+            (first,) = waiting.wait(lambda: self._members(stack.id), 240,
+                                    'the first member', interval=0.5)
+            yield stack, first
         finally:
             orch.delete_stack(stack)
             orch.wait_for_delete(stack, interval=1, wait=300)
