@@ -214,10 +214,7 @@ class Subject:
         _in(self.ns, 'ip', 'link', 'set', 'eth0', 'up')
         _in(self.chassis_ns, 'ip', 'link', 'set', 'bprobe', 'mtu', str(mtu),
             'up')
-        _run(*self.vsctl, 'add-port', 'br-int', 'bprobe', '--', 'set',
-             'Interface', 'bprobe', 'external_ids:iface-id=%s' % port.id,
-             'external_ids:attached-mac=%s' % port.mac_address,
-             'external_ids:iface-status=active')
+        self._plug(port, 'bprobe')
         deadline = time.monotonic() + 60
         while self.net.get_port(port.id).status != 'ACTIVE':
             if time.monotonic() > deadline:
@@ -252,10 +249,7 @@ class Subject:
             _in(self.chassis_ns, 'ip', 'link', 'add', host_end, 'type',
                 'veth', 'peer', 'name', peer)
             _in(self.chassis_ns, 'ip', 'link', 'set', host_end, 'up')
-            _run(*self.vsctl, 'add-port', 'br-int', host_end, '--', 'set',
-                 'Interface', host_end, 'external_ids:iface-id=%s' % port.id,
-                 'external_ids:attached-mac=%s' % port.mac_address,
-                 'external_ids:iface-status=active')
+            self._plug(port, host_end)
             deadline = start + PROBE_TIMEOUT_S
             while self.net.get_port(port.id).status != 'ACTIVE':
                 if time.monotonic() > deadline:
@@ -268,6 +262,14 @@ class Subject:
             self.net.delete_port(port.id, ignore_missing=True)
         return nova, neutron
 
+    def _plug(self, port, link):
+        """``link`` on compute1's br-int as Neutron port ``port``'s
+        interface, the way the driver plugs an instance's veth."""
+        _run(*self.vsctl, 'add-port', 'br-int', link, '--', 'set',
+             'Interface', link, 'external_ids:iface-id=%s' % port.id,
+             'external_ids:attached-mac=%s' % port.mac_address,
+             'external_ids:iface-status=active')
+
     def _unplug(self, link):
         for argv in ([*self.vsctl, '--if-exists', 'del-port', 'br-int',
                       link],
@@ -276,12 +278,9 @@ class Subject:
             subprocess.run(argv, check=False, capture_output=True)
 
     def close(self):
-        for argv in ([*self.vsctl, '--if-exists', 'del-port', 'br-int',
-                      'bprobe'],
-                     ['ip', 'netns', 'del', self.ns],
-                     ['ip', 'netns', 'exec', self.chassis_ns, 'ip', 'link',
-                      'del', 'bprobe']):
-            subprocess.run(argv, check=False, capture_output=True)
+        self._unplug('bprobe')
+        subprocess.run(['ip', 'netns', 'del', self.ns], check=False,
+                       capture_output=True)
         self.net.delete_port(self.probe_port.id, ignore_missing=True)
         for port in self.net.ports(network_id=self.network.id):
             if port.device_owner.startswith('compute:'):
