@@ -20,6 +20,13 @@ stack create/delete cycles (3; 200) of two ``OS::Docker::Container``
 resources. Every loop is bounded: a cycle that does not finish within
 its timeout fails the soak.
 
+``SOAK_WORKERS`` cycles (and stacks) run at once, each worker with its
+own API connection (1 in a short soak; 4 in a long one, which takes
+about an hour that way instead of four on two cores). The cycles run in
+blocks between faults: a fault is injected only when no cycle is in
+flight, so every fault meets the same quiet cloud a sequential soak
+gives it, and the inventories are taken between blocks.
+
 Faults, one every 25 cycles (each kind once per 100; in a short soak
 each once), the kinds in turn: compute1's engine stopped and the cloud
 started again, RabbitMQ restarted, MariaDB restarted, a container killed
@@ -41,9 +48,11 @@ leftovers; RSS growth <= 5% from the middle to the end; no fault that
 loses a resident.
 """
 
+import concurrent.futures
 import os
 import subprocess
 import sys
+import threading
 import time
 
 import psutil
@@ -61,6 +70,7 @@ FAULT_EVERY = int(os.environ.get('SOAK_FAULT_EVERY') or (
     25 if CYCLES >= 100 else max(1, CYCLES // 4)))
 FAULTS = ('engine_restarted', 'rabbitmq_restarted', 'mariadb_restarted',
           'container_killed')
+WORKERS = int(os.environ.get('SOAK_WORKERS') or (4 if CYCLES >= 100 else 1))
 RESIDENTS = 2
 NAME = 'soak-'
 KINDS = ('networked', 'config_drive', 'resized', 'snapshotted')
@@ -197,12 +207,12 @@ class Inventory:
 
 
 class Soak:
-    def __init__(self, lay):
+    def __init__(self, lay, network=None):
         self.boot = bench_aio_boot.Bench(lay)
         self.conn = self.boot.conn
         self.compute = self.conn.compute
         self.small = self.boot._flavor('docker.small')
-        self.network = None
+        self.network = network
 
     def setup(self):
         self.network = bench_density.network(self.conn, NAME, '10.96.0.0/24')
@@ -386,6 +396,58 @@ class Faults:
             self.soak._gone(sid)
 
 
+class Workers:
+    """Runs blocks of cycles or stacks on ``WORKERS`` threads, each thread
+    with its own ``Soak`` (its own API connections) on the shared
+    network. A block returns when every item of it has finished; the
+    first failure is raised then, after the others have finished."""
+
+    def __init__(self, lay, soak, workers=WORKERS):
+        self.lay, self.soak = lay, soak
+        self.local = threading.local()
+        self.pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix='soak')
+
+    def _own(self):
+        own = getattr(self.local, 'soak', None)
+        if own is None:
+            own = self.local.soak = Soak(self.lay, self.soak.network)
+        return own
+
+    def block(self, method, numbers):
+        futures = [self.pool.submit(
+            lambda n=n: getattr(self._own(), method)(n)) for n in numbers]
+        concurrent.futures.wait(futures)
+        return [f.result() for f in futures]
+
+    def close(self):
+        self.pool.shutdown(wait=True)
+
+
+def blocks(total, every, cycles):
+    """The soak's blocks of work as (kind, first, count): cycles in blocks
+    of ``every`` (a fault after each full one), then the stacks in one
+    block; the cycles' block holding the middle of all ``total`` items is
+    split there, so the middle inventory is taken at the middle."""
+    middle = total // 2
+    out = []
+    start = 0
+    while start < cycles:
+        end = min(start + every, cycles)
+        if start < middle < end:
+            out.append(('cycle', start, middle - start))
+            start = middle
+        out.append(('cycle', start, end - start))
+        start = end
+    if total > cycles:
+        if cycles < middle < total:
+            out.append(('stack', 0, middle - cycles))
+            out.append(('stack', middle - cycles, total - middle))
+        else:
+            out.append(('stack', 0, total - cycles))
+    return out
+
+
 def leftovers(before, after):
     return {kind: sorted(after[kind] - before.get(kind, set()))
             for kind in after if after[kind] - before.get(kind, set())}
@@ -410,6 +472,7 @@ def main():
         soak = Soak(lay)
         inv = Inventory(lay, soak.conn)
         faults = Faults(lay, soak, inv)
+        workers = Workers(lay, soak)
         kinds = {}
         try:
             # One of each kind first, so that one-time costs (an image
@@ -423,24 +486,35 @@ def main():
             started = time.monotonic()
             middle = procs_middle = None
             total = CYCLES + STACKS
-            for i in range(total):
-                if i == total // 2:
+            done = 0
+            for what, first_n, count in blocks(total, FAULT_EVERY, CYCLES):
+                if middle is None and done >= total // 2:
                     middle, procs_middle = inv.things(), inv.processes()
-                if i < CYCLES:
-                    kind = soak.cycle(len(KINDS) + i)
+                if what == 'stack':
+                    workers.block('stack', range(1 + first_n,
+                                                 1 + first_n + count))
+                    done += count
+                    continue
+                for kind in workers.block('cycle', range(
+                        len(KINDS) + first_n, len(KINDS) + first_n + count)):
                     kinds[kind] = kinds.get(kind, 0) + 1
-                    if (i + 1) % FAULT_EVERY == 0:
-                        fault = FAULTS[len(faults.outcomes) % len(FAULTS)]
-                        faults.inject(fault)
-                        print('fault after cycle %d: %s -> %s' % (
-                            i + 1, fault, faults.recover(fault, i + 1)),
-                            flush=True)
-                else:
-                    soak.stack(1 + i - CYCLES)
+                done += count
+                if done % FAULT_EVERY == 0:
+                    fault = FAULTS[len(faults.outcomes) % len(FAULTS)]
+                    faults.inject(fault)
+                    print('fault after cycle %d: %s -> %s' % (
+                        done, fault, faults.recover(fault, done)),
+                        flush=True)
+                if done % 100 == 0:
+                    print('%d cycles, %.0f s' % (
+                        done, time.monotonic() - started), flush=True)
+            if middle is None:
+                middle, procs_middle = inv.things(), inv.processes()
             elapsed = time.monotonic() - started
             end, procs_end = inv.things(), inv.processes()
         finally:
             try:
+                workers.close()
                 faults.remove_residents()
                 soak.teardown()
             finally:
@@ -449,7 +523,10 @@ def main():
     grew = growth(procs_middle, procs_end)
     worst = max(grew.items(), key=lambda kv: kv[1]['rss_pct'])
     figures = {
+        # make soak's full run keeps its own row next to make bench's.
+        'summary_key': 'soak_full' if CYCLES >= 1000 else 'soak',
         'cycles': CYCLES, 'stacks': STACKS, 'kinds': kinds,
+        'workers': WORKERS,
         'seconds': round(elapsed, 1),
         'leftovers': {k: v[:20] for k, v in left.items()},
         'leftover_count': sum(len(v) for v in left.values()),

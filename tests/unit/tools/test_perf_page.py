@@ -436,3 +436,47 @@ def test_scheduler_end_to_end_rows(tmp_path):
         '7000 ms)', '>= x3.00 at 10k', 'yes']
     share = _row(text, "our plug-ins' share")
     assert share[1:] == ['21% / 8%', '<= 10%', 'no']
+
+
+def test_the_full_soak_keeps_its_own_rows_next_to_the_short_one(tmp_path):
+    summary = _summary()
+    summary['soak_full'] = dict(summary['soak'], cycles=1000, stacks=200,
+                                workers=4, leftovers={}, leftover_count=0)
+    path = tmp_path / 'summary.json'
+    path.write_text(json.dumps(summary))
+    readme = tmp_path / 'README.md'
+    readme.write_text(README)
+    page = tmp_path / 'performance.md'
+    assert perf_page.main(['--summary', str(path), '--readme', str(readme),
+                           '--page', str(page)]) == 0
+    text = readme.read_text()
+    assert _row(text, 'soak of 12 boot/delete cycles')[1:] == [
+        '1 (neutron ports)', '0', 'no']
+    assert _row(text, 'soak of 1000 boot/delete cycles (networked, config '
+                'drive, resized, snapshotted; 4 at a time) and 200 Heat '
+                'stacks')[1:] == ['0', '0', 'yes']
+    body = page.read_text()
+    # Its section names the module that measures it, and its description.
+    assert '## `soak_full` (`tests/bench/bench_soak.py`)' in body
+    assert body.count('Bench: a soak of the all-in-one') == 2
+
+
+def test_a_benchmark_files_its_figures_under_the_name_it_gives(
+        tmp_path, monkeypatch):
+    bench = tmp_path / 'tests' / 'bench'
+    bench.mkdir(parents=True)
+    (bench / 'bench_fake.py').write_text(
+        'import json, os\n'
+        'json.dump({"summary_key": "fake_full", "x": 1},'
+        ' open(os.environ["BENCH_OUT"], "w"))\n')
+    (bench / '__init__.py').write_text('')
+    (tmp_path / 'tests' / '__init__.py').write_text('')
+    monkeypatch.setattr(run_bench, 'ROOT', str(tmp_path))
+    monkeypatch.setattr(perf_page, 'SUMMARY', str(tmp_path / 's.json'))
+    monkeypatch.setattr(perf_page, 'main', lambda argv: 0)
+    monkeypatch.setenv('DOS_STATE', str(tmp_path / 'state'))
+    assert run_bench.main(['fake']) == 0
+    written = json.loads((tmp_path / 's.json').read_text())
+    assert written['fake_full']['x'] == 1
+    assert 'summary_key' not in written['fake_full']
+    assert 'fake' not in written
