@@ -100,6 +100,34 @@ class TestContainerLifecycle(base.DockerStackTestCase):
         self.assertEqual(c['Id'], web.FnGetAtt('info')['Id'])
         self.delete_leaving_nothing(stack)
 
+    def test_owner_labels_name_project_user_stack_and_resource(self):
+        # Placement's counts and Ceilometer's samples of the container
+        # (nova_docker_driver/telemetry/containers.py) read these labels.
+        from heat.tests import utils
+        ctx = utils.dummy_context(tenant_id='p-labels', user_id='u-labels')
+        stack = self.create_as(ctx, IDLE)
+        self.assert_state(stack, 'CREATE')
+        [c] = self.containers_of(stack)
+        labels = self.docker.api.inspect_container(c['Id'])['Config'][
+            'Labels']
+        self.assertEqual(
+            {'org.openstack.heat.project': 'p-labels',
+             'org.openstack.heat.user': 'u-labels',
+             'org.openstack.heat.stack': stack.id,
+             'org.openstack.heat.resource': 'box'},
+            {k: labels.get(k) for k in (
+                'org.openstack.heat.project', 'org.openstack.heat.user',
+                'org.openstack.heat.stack', 'org.openstack.heat.resource')})
+        # A scaling signal's context, through the stack's trust, knows
+        # the user as the trustor only: the member is still theirs.
+        trusted = utils.dummy_context(tenant_id='p-labels')
+        trusted.trustor_user_id = 'u-trustor'
+        stack = self.create_as(trusted, IDLE)
+        self.assert_state(stack, 'CREATE')
+        [c] = self.containers_of(stack)
+        self.assertEqual('u-trustor', self.docker.api.inspect_container(
+            c['Id'])['Config']['Labels']['org.openstack.heat.user'])
+
     def test_logs_attributes(self):
         stack = self.create_stack(base.one_container(
             'talker', image='dos/busybox', entrypoint=['sh', '-c'],
