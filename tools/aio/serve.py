@@ -12,7 +12,8 @@
 
 """Serve one OpenStack WSGI application with gunicorn on 127.0.0.1.
 
-    python -m tools.aio.serve --port P --app module:attr [-- oslo args]
+    python -m tools.aio.serve --port P --app module:attr [--workers N]
+        [--threads N] [-- oslo args]
 
 gunicorn's own command line would end up in ``sys.argv``, which some
 services' WSGI modules hand to oslo.config (heat-api does); this launcher
@@ -74,10 +75,11 @@ def main(argv=None):
     parser.add_argument('--port', type=int, required=True)
     parser.add_argument('--name', default='openstack-api')
     parser.add_argument('--threads', type=int, default=8)
+    parser.add_argument('--workers', type=int, default=1)
     args = parser.parse_args(argv)
     Server(args.app, args.name, oslo_args, {
         'bind': '127.0.0.1:%d' % args.port,
-        'workers': 1,
+        'workers': args.workers,
         'worker_class': 'gthread',
         'threads': args.threads,
         # Image uploads and boots can hold a request for a while.

@@ -124,9 +124,26 @@ def write_rabbit_config(lay):
         f.write('[].\n')
 
 
-def _api(lay, name, app, *, env=None, oslo_args=(), path='/'):
+#: Keystone's processes, each serving one request at a time. Keystone is
+#: not safe to serve from several threads of one process: its
+#: AuthContextMiddleware keeps the token it validated on the middleware
+#: object shared by every request (``self.token``), so a request could be
+#: authorised with the domain or trust of another request's token: a
+#: trust create under Heat's stack-domain calls failed with 403, and a
+#: project-scoped request could pick up a domain admin's scope. DevStack
+#: (uWSGI) and the distributions' mod_wsgi set-ups run it one thread per
+#: process too.
+KEYSTONE_WORKERS = 2
+
+
+def _api(lay, name, app, *, env=None, oslo_args=(), path='/', workers=1,
+         threads=None):
     argv = [os.path.join(lay.bin, 'python'), '-m', 'tools.aio.serve',
             '--name', name, '--port', str(lay.port(name)), '--app', app]
+    if workers != 1:
+        argv += ['--workers', str(workers)]
+    if threads is not None:
+        argv += ['--threads', str(threads)]
     if oslo_args:
         argv += ['--'] + list(oslo_args)
     return Service(name, argv, env=env, kind='http', port=lay.port(name),
@@ -172,7 +189,7 @@ def table(lay):
     network = ovn.network_services(lay, Service)
     identity = [_api(lay, 'keystone', 'keystone.wsgi.api:application',
                      env={'OS_KEYSTONE_CONFIG_DIR': lay.conf('keystone')},
-                     path='/v3'),
+                     path='/v3', workers=KEYSTONE_WORKERS, threads=1),
                 # Octavia's driver agent: writes the OVN provider's status
                 # updates to Octavia's database. Up (its status socket made)
                 # before Octavia's API starts, which drops a provider whose

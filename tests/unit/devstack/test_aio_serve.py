@@ -17,6 +17,7 @@ import http.client
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
@@ -33,6 +34,23 @@ def hello(environ, start_response):
     return [b'hello']
 
 
+_LOCK = threading.Lock()
+_INFLIGHT = [0, 0]  # now, most at once
+
+
+def inflight(environ, start_response):
+    """Answers with its pid and the most requests it served at once."""
+    with _LOCK:
+        _INFLIGHT[0] += 1
+        _INFLIGHT[1] = max(_INFLIGHT)
+    time.sleep(0.3)
+    with _LOCK:
+        _INFLIGHT[0] -= 1
+        most = _INFLIGHT[1]
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    return [('%d %d' % (os.getpid(), most)).encode()]
+
+
 def _get(conn):
     conn.request('GET', '/')
     resp = conn.getresponse()
@@ -40,12 +58,12 @@ def _get(conn):
 
 
 @contextlib.contextmanager
-def _served():
-    """tools/aio/serve.py serving hello() on a free loopback port."""
+def _served(app='hello', *args):
+    """tools/aio/serve.py serving ``app`` on a free loopback port."""
     port = ports.free_port()
     proc = subprocess.Popen(
         [sys.executable, '-m', 'tools.aio.serve', '--port', str(port),
-         '--app', 'tests.unit.devstack.test_aio_serve:hello'],
+         '--app', 'tests.unit.devstack.test_aio_serve:' + app] + list(args),
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
@@ -85,3 +103,44 @@ def test_nova_s_port_listing_of_150_servers_fits_the_request_line():
         resp = conn.getresponse()
         assert (resp.status, resp.read()) == (200, b'hello')
         conn.close()
+
+
+def _at_once(port, n):
+    """n requests at once; their answers (pid, most at once in it)."""
+    out = []
+
+    def one():
+        conn = http.client.HTTPConnection('127.0.0.1', port, timeout=30)
+        status, body = _get(conn)
+        conn.close()
+        assert status == 200
+        out.append(tuple(int(x) for x in body.split()))
+    threads = [threading.Thread(target=one) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return out
+
+
+def test_keystone_is_served_one_request_at_a_time_per_process(tmp_path):
+    # Keystone's AuthContextMiddleware keeps the validated token on an
+    # object every request shares: two requests at once in one process
+    # could be authorised with each other's scope.
+    from tools.aio import layout
+    lay = layout.Layout(state=str(tmp_path))
+    [keystone] = [s for s in services.all_services(lay)
+                  if s.name == 'keystone']
+    argv = keystone.argv
+    workers = int(argv[argv.index('--workers') + 1])
+    threads = int(argv[argv.index('--threads') + 1])
+    assert threads == 1 and workers >= 2
+    with _served('inflight', '--workers', str(workers), '--threads',
+                 str(threads)) as port:
+        answers = _at_once(port, 6)
+    assert len(answers) == 6
+    assert {most for _pid, most in answers} == {1}
+    # The other services keep their threads: the same requests overlap.
+    with _served('inflight') as port:
+        answers = _at_once(port, 6)
+    assert max(most for _pid, most in answers) > 1
