@@ -19,6 +19,12 @@ driver's power state before it acts, and skips instances with a task in
 progress, so the driver's own stops and starts do nothing there. When the
 engine goes away the watcher waits and reconnects, asking for the events it
 missed (bounded: one reconnect every few seconds, until the driver stops).
+An engine that restarted has forgotten them, and Nova drops an event it
+cannot check against the engine (the 'die' of a container the engine's
+shut-down stopped comes as the engine goes): so after a reconnect the
+watcher also hands Nova each container's state as an event, and Nova syncs
+what changed (an instance whose container stopped shows SHUTOFF at once,
+not at the next periodic power sync).
 """
 
 import threading
@@ -36,6 +42,12 @@ TRANSITIONS = {
     'start': virtevent.EVENT_LIFECYCLE_STARTED,
     'pause': virtevent.EVENT_LIFECYCLE_PAUSED,
     'unpause': virtevent.EVENT_LIFECYCLE_RESUMED,
+}
+# A container's state after a reconnect, as the event that leads to it.
+RESYNC = {
+    'running': virtevent.EVENT_LIFECYCLE_STARTED,
+    'restarting': virtevent.EVENT_LIFECYCLE_STARTED,
+    'paused': virtevent.EVENT_LIFECYCLE_PAUSED,
 }
 RECONNECT_DELAY = 3.0
 # An expected event that never came (removing a stopped container makes no
@@ -87,17 +99,33 @@ class Watcher:
             stream.close()
 
     def _run(self):
+        lost = False  # the stream ended once: events may be lost
         while not self._stop.is_set():
             try:
                 self._stream = self._backend.container_events(
                     self._labels, TRANSITIONS, since=self._since)
+                if lost:
+                    self._resync()
+                    lost = False
                 for ev in self._stream:
                     if self._stop.is_set():
                         break
                     self._handle(ev)
             except exception.DockerDriverError as exc:
                 LOG.debug('Engine events unavailable: %s', exc)
+            lost = True
             self._stop.wait(RECONNECT_DELAY)
+
+    def _resync(self):
+        """Each labelled container's state now, as a lifecycle event."""
+        states = self._backend.list_containers(self._labels)
+        LOG.info('Engine events back: syncing the state of %d containers',
+                 len(states))
+        for state in states:
+            uuid = state.labels.get(self._uuid_label)
+            if uuid:
+                self._emit(virtevent.LifecycleEvent(uuid, RESYNC.get(
+                    state.status, virtevent.EVENT_LIFECYCLE_STOPPED)))
 
     def _settle(self, container_id, old_status, tries=20):
         for _ in range(tries):

@@ -267,6 +267,21 @@ class FakeBackend(base.EngineBackend):
                                    container_id, 'exit')
             self._end(c, exit_code)
 
+    def restart(self):
+        """The engine restarts while it is away (``set_available(False)``):
+        its shut-down stopped every container (the driver's restart policy
+        is 'no') and, as a real engine, it forgot every event before."""
+        with self._changed:
+            for c in self._containers.values():
+                if c.status in ('running', 'paused', 'restarting'):
+                    for end in c.ttys:
+                        _hang_up(end)
+                    c.ttys = []
+                    c.status, c.pid, c.exit_code = 'exited', 0, 0
+                    c.finished_at = time.strftime('%Y-%m-%dT%H:%M:%SZ',
+                                                  time.gmtime())
+            self._events.clear()
+
     def set_status(self, container_id, status):
         """Force an engine status (dead, restarting, removing...)."""
         with self._lock:

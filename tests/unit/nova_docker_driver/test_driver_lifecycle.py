@@ -14,6 +14,7 @@
 idempotence and lifecycle events, on the fake engine."""
 
 import queue
+import time
 
 import pytest
 
@@ -23,6 +24,7 @@ from nova.compute import vm_states
 from nova import exception as nova_exc
 from nova.virt import event as virtevent
 
+from nova_docker_driver import events
 from nova_docker_driver import exception
 from tests.unit.nova_docker_driver import conftest as rig
 
@@ -268,6 +270,50 @@ def test_outside_events_reach_nova_and_the_drivers_own_start_does_not(
     assert event.get_transition() == virtevent.EVENT_LIFECYCLE_STOPPED
     # The spawn's own start was not handed on.
     assert got.empty()
+
+
+def _event_streams(backend):
+    return sum(1 for op, _args in list(backend.calls)
+               if op == 'container_events')
+
+
+def test_after_an_engine_restart_nova_hears_each_containers_state(
+        driver, context, docker_conf, monkeypatch):
+    # The engine's shut-down stops the container while the engine goes
+    # away (Nova cannot check that 'die', and drops it) and the restarted
+    # engine has forgotten it: the watcher tells Nova the state itself.
+    monkeypatch.setattr(events, 'RECONNECT_DELAY', 0.1)
+    docker_conf.set_override('lifecycle_events', True, group='docker')
+    got = queue.Queue()
+    driver.emit_event = got.put
+    try:
+        driver.init_host('fake-compute')
+        stopped, running = rig.make_instance(context), rig.make_instance(
+            context)
+        for inst in (stopped, running):
+            driver.spawn(context, inst, rig.image_meta(), [], None, {})
+        asked = _event_streams(driver.backend)
+        driver.backend.set_available(False)
+        # The watcher saw its stream end and asks again, in vain.
+        deadline = time.monotonic() + 10
+        while _event_streams(driver.backend) == asked:
+            assert time.monotonic() < deadline, 'the stream never ended'
+            time.sleep(0.05)
+        driver.backend.restart()
+        # One comes back by itself (a restart policy of an operator's).
+        (back,) = [c for c in driver.backend.containers()
+                   if running.uuid in c.name]
+        driver.backend.set_status(back.id, 'running')
+        driver.backend.set_available(True)
+        seen = {}
+        while len(seen) < 2:
+            event = got.get(timeout=10)
+            seen[event.get_instance_uuid()] = event.get_transition()
+    finally:
+        driver.cleanup_host('fake-compute')
+        docker_conf.clear_override('lifecycle_events', group='docker')
+    assert seen == {stopped.uuid: virtevent.EVENT_LIFECYCLE_STOPPED,
+                    running.uuid: virtevent.EVENT_LIFECYCLE_STARTED}
 
 
 def test_init_host_with_the_engine_down_does_not_stop_nova_compute(
