@@ -15,17 +15,18 @@
 ``SOAK_CYCLES`` boot/delete cycles (12 in ``make bench``, 1000 in ``make
 soak``), the kinds in turn: a server with a Neutron port; one with a
 config drive and user data; one resized to docker.small and confirmed;
-one snapshotted (the image deleted again). Then ``SOAK_STACKS`` Heat
-stack create/delete cycles (3; 200) of two ``OS::Docker::Container``
-resources. Every loop is bounded: a cycle that does not finish within
-its timeout fails the soak.
+one snapshotted (the image deleted again). With them, spread evenly among
+the cycles, ``SOAK_STACKS`` Heat stack create/delete cycles (3; 200) of
+two ``OS::Docker::Container`` resources. Every loop is bounded: a cycle
+that does not finish within its timeout fails the soak.
 
 ``SOAK_WORKERS`` cycles (and stacks) run at once, each worker with its
 own API connection (1 in a short soak; 4 in a long one, which takes
 about an hour that way instead of four on two cores). The cycles run in
 blocks between faults: a fault is injected only when no cycle is in
 flight, so every fault meets the same quiet cloud a sequential soak
-gives it, and the inventories are taken between blocks.
+gives it, and the inventories are taken between blocks (the middle one
+before the middle block).
 
 Faults, one every 25 cycles (each kind once per 100; in a short soak
 each once), the kinds in turn: compute1's engine stopped and the cloud
@@ -414,9 +415,10 @@ class Workers:
             own = self.local.soak = Soak(self.lay, self.soak.network)
         return own
 
-    def block(self, method, numbers):
+    def block(self, items):
+        """Run ``items`` ([(Soak method name, number)]); their results."""
         futures = [self.pool.submit(
-            lambda n=n: getattr(self._own(), method)(n)) for n in numbers]
+            lambda m=m, n=n: getattr(self._own(), m)(n)) for m, n in items]
         concurrent.futures.wait(futures)
         return [f.result() for f in futures]
 
@@ -424,27 +426,16 @@ class Workers:
         self.pool.shutdown(wait=True)
 
 
-def blocks(total, every, cycles):
-    """The soak's blocks of work as (kind, first, count): cycles in blocks
-    of ``every`` (a fault after each full one), then the stacks in one
-    block; the cycles' block holding the middle of all ``total`` items is
-    split there, so the middle inventory is taken at the middle."""
-    middle = total // 2
-    out = []
-    start = 0
-    while start < cycles:
-        end = min(start + every, cycles)
-        if start < middle < end:
-            out.append(('cycle', start, middle - start))
-            start = middle
-        out.append(('cycle', start, end - start))
-        start = end
-    if total > cycles:
-        if cycles < middle < total:
-            out.append(('stack', 0, middle - cycles))
-            out.append(('stack', middle - cycles, total - middle))
-        else:
-            out.append(('stack', 0, total - cycles))
+def plan(cycles, stacks, every):
+    """The soak's blocks of work: [(cycle numbers, stack numbers)], the
+    cycles ``every`` to a block (a fault after each full one), the stacks
+    spread evenly over the blocks, so that both halves of the soak run the
+    same mix and the middle-to-end growth compares like with like."""
+    count = max(1, -(-cycles // every))
+    out = [(list(range(b * every, min(cycles, (b + 1) * every))), [])
+           for b in range(count)]
+    for j in range(stacks):
+        out[j * count // stacks][1].append(j)
     return out
 
 
@@ -485,31 +476,26 @@ def main():
             first, procs_first = inv.things(), inv.processes()
             started = time.monotonic()
             middle = procs_middle = None
-            total = CYCLES + STACKS
-            done = 0
-            for what, first_n, count in blocks(total, FAULT_EVERY, CYCLES):
-                if middle is None and done >= total // 2:
+            blocks = plan(CYCLES, STACKS, FAULT_EVERY)
+            for index, (cycles, stacks) in enumerate(blocks):
+                if index == len(blocks) // 2:
                     middle, procs_middle = inv.things(), inv.processes()
-                if what == 'stack':
-                    workers.block('stack', range(1 + first_n,
-                                                 1 + first_n + count))
-                    done += count
-                    continue
-                for kind in workers.block('cycle', range(
-                        len(KINDS) + first_n, len(KINDS) + first_n + count)):
+                done = workers.block(
+                    [('cycle', len(KINDS) + n) for n in cycles] +
+                    [('stack', 1 + n) for n in stacks])
+                for kind in done[:len(cycles)]:
                     kinds[kind] = kinds.get(kind, 0) + 1
-                done += count
-                if done % FAULT_EVERY == 0:
+                ran = cycles[-1] + 1 if cycles else 0
+                if len(cycles) == FAULT_EVERY:
                     fault = FAULTS[len(faults.outcomes) % len(FAULTS)]
                     faults.inject(fault)
                     print('fault after cycle %d: %s -> %s' % (
-                        done, fault, faults.recover(fault, done)),
+                        ran, fault, faults.recover(fault, ran)),
                         flush=True)
-                if done % 100 == 0:
-                    print('%d cycles, %.0f s' % (
-                        done, time.monotonic() - started), flush=True)
-            if middle is None:
-                middle, procs_middle = inv.things(), inv.processes()
+                if ran % 100 == 0 and cycles:
+                    print('%d cycles, %d stacks, %.0f s' % (
+                        ran, sum(len(b[1]) for b in blocks[:index + 1]),
+                        time.monotonic() - started), flush=True)
             elapsed = time.monotonic() - started
             end, procs_end = inv.things(), inv.processes()
         finally:

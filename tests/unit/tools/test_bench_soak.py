@@ -17,31 +17,25 @@ import threading
 from tests.bench import bench_soak
 
 
-def _covered(plan, kind):
-    return [n for what, first, count in plan if what == kind
-            for n in range(first, first + count)]
+def test_plan_covers_every_cycle_and_stack_once_in_order():
+    plan = bench_soak.plan(1000, 200, 25)
+    assert [n for cycles, _s in plan for n in cycles] == list(range(1000))
+    assert [n for _c, stacks in plan for n in stacks] == list(range(200))
+    # A fault after every full block of 25 cycles: 40 of them.
+    assert [len(cycles) for cycles, _s in plan] == [25] * 40
 
 
-def test_blocks_cover_every_item_once_in_order():
-    plan = bench_soak.blocks(1200, 25, 1000)
-    assert _covered(plan, 'cycle') == list(range(1000))
-    assert _covered(plan, 'stack') == list(range(200))
-    # Faults fall after full blocks of 25: the block boundaries hold
-    # every multiple of 25.
-    ends = {first + count for what, first, count in plan if what == 'cycle'}
-    assert set(range(25, 1001, 25)) <= ends
-
-
-def test_a_block_boundary_at_the_middle():
-    for total, every, cycles in ((15, 3, 12), (1200, 25, 1000),
-                                 (13, 4, 10), (30, 25, 10)):
-        plan = bench_soak.blocks(total, every, cycles)
-        done, boundaries = 0, {0}
-        for _what, _first, count in plan:
-            done += count
-            boundaries.add(done)
-        assert total // 2 in boundaries, (total, every, cycles, plan)
-        assert done == total
+def test_plan_spreads_the_stacks_so_both_halves_run_the_same_mix():
+    for cycles, stacks, every in ((1000, 200, 25), (12, 3, 3), (100, 20, 25),
+                                  (10, 3, 4)):
+        plan = bench_soak.plan(cycles, stacks, every)
+        half = len(plan) // 2
+        first = sum(len(s) for _c, s in plan[:half])
+        second = sum(len(s) for _c, s in plan[half:])
+        assert abs(first - second) <= 1 + stacks // len(plan), (
+            cycles, stacks, every, plan)
+        assert max(len(s) for _c, s in plan) - min(
+            len(s) for _c, s in plan) <= 1
 
 
 class _Soak:
@@ -64,10 +58,10 @@ def test_workers_run_a_block_and_raise_the_first_failure(monkeypatch):
     monkeypatch.setattr(bench_soak, 'Soak', lambda lay, network: shared)
     workers = bench_soak.Workers(lay=None, soak=shared, workers=3)
     try:
-        assert workers.block('cycle', range(3)) == [
+        assert workers.block([('cycle', n) for n in range(3)]) == [
             'kind-0', 'kind-1', 'kind-2']
         try:
-            workers.block('cycle', range(3, 9))
+            workers.block([('cycle', n) for n in range(3, 9)])
         except RuntimeError as exc:
             assert 'cycle 5 failed' in str(exc)
         else:
