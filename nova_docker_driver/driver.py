@@ -293,8 +293,10 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         from nova import objects
         ctxt = nova_context.get_admin_context()
         try:
-            known = {i.uuid for i in objects.InstanceList.get_by_host(
-                ctxt, host, expected_attrs=[])}
+            # The uuids only: a whole Instance per server of the host, every
+            # reconcile_interval, costs nova-compute a conductor reply and
+            # objects in proportion to the host's instances for nothing.
+            known = set(objects.InstanceList.get_uuids_by_host(ctxt, host))
             # A container that moved away and waits here for the move's
             # confirm or revert is the move's, not a stray.
             known |= {m.instance_uuid for m in

@@ -133,10 +133,12 @@ class Reader:
         except docker_errors.NotFound:
             self._samples.pop(cid, None)
             raise ContainerGone(uuid)
-        # Keep only containers still listed: deleted ones go.
-        listed = {row['Id'] for row in self._containers.get().values()}
-        self._samples = {c: v for c, v in self._samples.items()
-                         if c in listed}
+        # Only samples young enough to be served again are kept (those of
+        # the containers read in the last STATS_TTL): a sample per container
+        # of the host, kept from one polling round to the next, would make
+        # the polling agent grow by a stats document per instance.
+        self._samples = {c: (at, v) for c, (at, v) in self._samples.items()
+                         if now - at <= STATS_TTL}
         self._samples[cid] = (now, stats)
         return stats
 

@@ -19,6 +19,7 @@ in the all-in-one: Nova hands the driver only the destination's address,
 which both share, so the driver must tell them apart by the migration.
 """
 
+from unittest import mock
 import uuid
 
 from tests.functional.nova_docker_driver import base
@@ -122,6 +123,26 @@ class TestDeletedServersContainers(base.DockerCloudTestCase):
         self.assertEqual([foreign],
                          [c.id for c in self.driver.unknown_containers])
         self.assertTrue(self._container(alive)['State']['Running'])
+
+    def test_a_pass_loads_no_instance_of_the_hosts_servers(self):
+        # The pass runs every reconcile_interval: what it costs must not
+        # grow with the host's servers (it once loaded every Instance).
+        from nova import objects
+        servers = [self._boot() for _ in range(3)]
+        built = []
+        real = objects.Instance._from_db_object
+
+        def counting(context, instance, db_inst, *args, **kwargs):
+            built.append(db_inst['uuid'])
+            return real(context, instance, db_inst, *args, **kwargs)
+
+        with mock.patch.object(objects.Instance, '_from_db_object',
+                               side_effect=counting):
+            self.assertEqual([], self.driver._reconcile('compute1'))
+        self.assertEqual([], built)
+        self.assertEqual([], self.driver.unknown_containers)
+        for server in servers:
+            self.assertTrue(self._container(server)['State']['Running'])
 
     def test_first_pass_at_compute_start_reaps(self):
         gone = self._boot()

@@ -85,6 +85,22 @@ def test_one_listing_and_one_sample_serve_a_round(engine, clock):
     assert [c[0] for c in engine.calls].count('containers') == 2
 
 
+def test_samples_kept_are_those_of_the_last_stats_ttl_only(engine, clock):
+    # A polling round over many instances leaves no sample per instance
+    # behind for the next round.
+    uuids = ['3f2c0a9e-0000-4000-8000-%012d' % n for n in range(50)]
+    for n, uuid in enumerate(uuids):
+        engine.add('c%d' % n, uuid, stats=V2_SAMPLE)
+    r = make(engine, clock)
+    for uuid in uuids:
+        r.usage(uuid)
+        clock.now += reader_mod.STATS_TTL / 4
+    assert len(r._samples) <= 5
+    clock.now += reader_mod.STATS_TTL + 0.1
+    r.usage(uuids[0])
+    assert list(r._samples) == ['c0']
+
+
 def test_a_container_booted_since_the_listing_is_found(engine, clock):
     r = make(engine, clock)
     engine.add('c0', 'other')
