@@ -672,11 +672,12 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
             self._backend.put_archive(container_id, '/', data)
 
     def _start(self, instance, container_id, network_info, wait_events=False,
-               times=None):
+               times=None, plugged=frozenset()):
         """Start the container and wire its network (after every start).
 
         ``times``, if given, gets the seconds spent starting and wiring
-        ('start') and then waiting for Neutron's events ('events').
+        ('start') and then waiting for Neutron's events ('events');
+        ``plugged``: ports whose host ends are plugged already.
         """
         waiter = (self._vifs_plugged(instance, network_info) if wait_events
                   else contextlib.nullcontext())
@@ -684,7 +685,7 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         with waiter:
             self._backend.start(container_id)
             if network_info:
-                self._wire_network(instance, network_info)
+                self._wire_network(instance, network_info, plugged)
             wired = time.monotonic()
         if times is not None:
             times['start'] = wired - began
@@ -700,15 +701,12 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
             network_info.wait()
         times = {'ports': time.monotonic() - began}
         try:
-            container_id = self._create(context, instance, image_meta,
-                                        injected_files, network_info)
-        except exception.EngineUnavailable as exc:
-            raise exception.SpawnAborted(instance_uuid=instance.uuid,
-                                         reason=exc)
-        if not power_on:
-            return
-        try:
-            self._first_start(instance, container_id, network_info, times)
+            if not power_on:
+                self._create(context, instance, image_meta, injected_files,
+                             network_info)
+                return
+            container_id = self._boot(context, instance, image_meta,
+                                      injected_files, network_info, times)
             healthy = time.monotonic()
             self._wait_healthy(instance, container_id, network_info)
             times['health'] = time.monotonic() - healthy
@@ -753,6 +751,56 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
                             instance=instance)
             raise exception.SpawnAborted(instance_uuid=instance.uuid,
                                          reason=reason)
+
+    def _boot(self, context, instance, image_meta, injected_files,
+              network_info, times):
+        """Create and start a new instance's container, its ports wired,
+        once Neutron has said network-vif-plugged; returns its id. On
+        failure nothing is left and the error is raised.
+
+        The ports' host ends are plugged into the switch (veth pair, OVS
+        port) in a second thread while the engine creates the container:
+        binding them (ovn-controller, Neutron's port status, its event to
+        Nova) runs meanwhile instead of after the start, as Nova's libvirt
+        driver plugs VIFs before the domain runs. The container's ends go
+        into its namespace right after the engine starts it, as before.
+        """
+        # Bad port data fails here, before anything is made.
+        plan = self._network_plan(network_info)
+        container_id = None
+        try:
+            with self._vifs_plugged(instance, network_info):
+                host = _Background(self._plug_host_ends, instance, plan)
+                try:
+                    container_id = self._create(context, instance,
+                                                image_meta, injected_files,
+                                                network_info)
+                finally:
+                    host.wait()
+                plugged = host.result()
+                # Its first start can only be this one.
+                self._expect(container_id, 'start')
+                began = time.monotonic()
+                self._backend.start(container_id)
+                self._wire_network(instance, network_info, plugged)
+                wired = time.monotonic()
+            times['start'] = wired - began
+            times['events'] = time.monotonic() - wired
+        except Exception as exc:
+            if container_id:
+                self._unexpect(container_id, 'start')
+            LOG.error('%s the container failed: %s',
+                      'Starting' if container_id else 'Creating', exc,
+                      instance=instance)
+            try:
+                self._remove(instance, network_info, container_id)
+            except Exception as cleanup_exc:  # noqa: BLE001 - keep exc
+                # Nova's cleanup (destroy) tries again, and delete does
+                # once the engine is back.
+                LOG.warning('Could not remove the container yet: %s',
+                            cleanup_exc, instance=instance)
+            raise
+        return container_id
 
     def _first_start(self, instance, container_id, network_info,
                      times=None):

@@ -14,7 +14,7 @@
 
 The driver provides one method, ``_container_pid(instance) -> int | None``
 (the pid of the running container's first process, None when it does not
-run), and calls two hooks:
+run), and calls these hooks:
 
 - ``_wire_network(instance, network_info)`` after every container start
   (spawn, power_on, reboot, resume, unpause is not a start, rebuild): a
@@ -22,6 +22,14 @@ run), and calls two hooks:
   made again there. This is how interfaces survive reboots and power
   cycles. Idempotent: interfaces already in the namespace (found by MAC)
   are only re-configured.
+- ``_plug_host_ends(instance, plan)`` (``plan`` from
+  ``_network_plan(network_info)``, which checks the ports) before a
+  container's first start (spawn): each port's pair is made and its host
+  end attached to the switch while the engine creates the container, so
+  the switch binds the port (and Neutron reports it up) meanwhile, as
+  Nova's libvirt driver plugs VIFs before the domain runs. It returns the
+  ports it plugged; ``_wire_network(..., plugged=...)`` then only moves
+  their peers into the container.
 - ``_unwire_network(instance, network_info)`` on destroy: removes the host
   ends (and with them the container ends), also when the container is gone
   or network_info is stale, since every host end carries the instance uuid
@@ -120,8 +128,9 @@ class NetworkMixin:
         self._unplug_one(vif, instance.uuid)
 
     # ------------------------------------------------------- driver hooks
-    def _wire_network(self, instance, network_info):
-        """Make every port of ``network_info`` exist in the container."""
+    def _wire_network(self, instance, network_info, plugged=frozenset()):
+        """Make every port of ``network_info`` exist in the container;
+        ``plugged``: ids of ports whose pair ``_plug_host_ends`` made."""
         pid = self._container_pid(instance)
         vifs = list(network_info or [])
         if not vifs:
@@ -129,7 +138,34 @@ class NetworkMixin:
         if not pid:
             raise exception.ContainerNotRunning(
                 port_id=vifs[0].get('id'), instance_uuid=instance.uuid)
-        self._wire(instance, pid, vifs, keep_others=False)
+        self._wire(instance, pid, vifs, keep_others=False, plugged=plugged)
+
+    def _network_plan(self, network_info):
+        """The ports of ``network_info`` checked (bad port data fails
+        here, before any link is made), for ``_plug_host_ends``."""
+        return self._plan(list(network_info or []))
+
+    def _plug_host_ends(self, instance, plan):
+        """Make the pair of every port of ``plan`` (``_network_plan``)
+        and attach its host end, before the container runs; returns the
+        set of port ids plugged. On failure nothing it made is left."""
+        made = []
+        with _instance_lock(instance.uuid):
+            port = None
+            try:
+                for spec, strategy in plan:
+                    port = spec.port_id
+                    strategy.plug_host(spec, instance.uuid)
+                    made.append((spec, strategy))
+            except nova_exc.NovaException:
+                self._undo(made)
+                raise
+            except Exception as err:
+                self._undo(made)
+                raise exception.VifWiringFailed(
+                    port_id=port, instance_uuid=instance.uuid,
+                    reason=str(err)) from err
+        return frozenset(spec.port_id for spec, _strategy in made)
 
     def _unwire_network(self, instance, network_info):
         """Remove every host end of the instance; idempotent."""
@@ -195,8 +231,10 @@ class NetworkMixin:
                         instance=instance)
 
     # ------------------------------------------------------------ helpers
-    def _wire(self, instance, pid, vifs, keep_others):
-        # Validate everything before touching a link.
+    @staticmethod
+    def _plan(vifs):
+        """(spec, strategy) of each VIF, all validated before any link is
+        touched."""
         plan = []
         proxies = metadata.proxy_addresses(vifs)
         for vif in vifs:
@@ -205,6 +243,10 @@ class NetworkMixin:
             strategy = plugger_mod.for_spec(spec)
             strategy.check(spec)
             plan.append((spec, strategy))
+        return plan
+
+    def _wire(self, instance, pid, vifs, keep_others, plugged=frozenset()):
+        plan = self._plan(vifs)
         with _instance_lock(instance.uuid):
             made = []
             port = plan[0][0].port_id
@@ -222,8 +264,12 @@ class NetworkMixin:
                     preferred = ('eth%d' % len(used) if keep_others
                                  else 'eth%d' % position)
                     ifname = _free_ifname(preferred, used)
-                    strategy.plug(spec, instance.uuid, pid, ifname,
-                                  _metric(ifname))
+                    if spec.port_id in plugged:
+                        strategy.plug_peer(spec, pid, ifname,
+                                           _metric(ifname))
+                    else:
+                        strategy.plug(spec, instance.uuid, pid, ifname,
+                                      _metric(ifname))
                     made.append((spec, strategy))
                     used.add(ifname)
             except nova_exc.NovaException:
