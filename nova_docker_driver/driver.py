@@ -787,20 +787,26 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
             times['start'] = wired - began
             times['events'] = time.monotonic() - wired
         except Exception as exc:
-            if container_id:
-                self._unexpect(container_id, 'start')
-            LOG.error('%s the container failed: %s',
-                      'Starting' if container_id else 'Creating', exc,
-                      instance=instance)
-            try:
-                self._remove(instance, network_info, container_id)
-            except Exception as cleanup_exc:  # noqa: BLE001 - keep exc
-                # Nova's cleanup (destroy) tries again, and delete does
-                # once the engine is back.
-                LOG.warning('Could not remove the container yet: %s',
-                            cleanup_exc, instance=instance)
+            self._abort_start(instance, network_info, container_id, exc,
+                              'Starting' if container_id else 'Creating')
             raise
         return container_id
+
+    def _abort_start(self, instance, network_info, container_id, exc,
+                     what='Starting'):
+        """After a failed first start (or create): remove what is left,
+        host ends included; the caller raises ``exc``."""
+        if container_id:
+            self._unexpect(container_id, 'start')
+        LOG.error('%s the container failed: %s', what, exc,
+                  instance=instance)
+        try:
+            self._remove(instance, network_info, container_id)
+        except Exception as cleanup_exc:  # noqa: BLE001 - keep exc
+            # Nova's cleanup (destroy) tries again, and delete does once
+            # the engine is back.
+            LOG.warning('Could not remove the container yet: %s',
+                        cleanup_exc, instance=instance)
 
     def _first_start(self, instance, container_id, network_info,
                      times=None):
@@ -813,16 +819,7 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
             self._start(instance, container_id, network_info,
                         wait_events=True, times=times)
         except Exception as exc:
-            self._unexpect(container_id, 'start')
-            LOG.error('Starting the container failed: %s', exc,
-                      instance=instance)
-            try:
-                self._remove(instance, network_info, container_id)
-            except Exception as cleanup_exc:  # noqa: BLE001 - keep exc
-                # Nova's cleanup (destroy) tries again, and delete does
-                # once the engine is back.
-                LOG.warning('Could not remove the container yet: %s',
-                            cleanup_exc, instance=instance)
+            self._abort_start(instance, network_info, container_id, exc)
             raise
 
     def _remove(self, instance, network_info, container_id=None):

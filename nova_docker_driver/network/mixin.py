@@ -83,6 +83,35 @@ def _metric(ifname):
     return CONF.docker_network.route_metric + offset
 
 
+class _Wiring:
+    """The pairs one wiring made so far (``made``) and the port at hand
+    (``port``). An error in its block undoes them and is raised as
+    VifWiringFailed naming that port; Nova's own errors as they are."""
+
+    def __init__(self, instance):
+        self.instance = instance
+        self.made = []
+        self.port = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc is None:
+            return False
+        for spec, strategy in self.made:
+            try:
+                strategy.unplug(spec)
+            except Exception as err:  # keep the first error for the caller
+                LOG.warning('Could not undo port %s: %s', spec.port_id, err)
+        if isinstance(exc, nova_exc.NovaException) or not isinstance(
+                exc, Exception):
+            return False
+        raise exception.VifWiringFailed(
+            port_id=self.port, instance_uuid=self.instance.uuid,
+            reason=str(exc)) from exc
+
+
 class NetworkMixin:
     """plug_vifs / unplug_vifs / attach_interface / detach_interface.
 
@@ -149,23 +178,12 @@ class NetworkMixin:
         """Make the pair of every port of ``plan`` (``_network_plan``)
         and attach its host end, before the container runs; returns the
         set of port ids plugged. On failure nothing it made is left."""
-        made = []
-        with _instance_lock(instance.uuid):
-            port = None
-            try:
-                for spec, strategy in plan:
-                    port = spec.port_id
-                    strategy.plug_host(spec, instance.uuid)
-                    made.append((spec, strategy))
-            except nova_exc.NovaException:
-                self._undo(made)
-                raise
-            except Exception as err:
-                self._undo(made)
-                raise exception.VifWiringFailed(
-                    port_id=port, instance_uuid=instance.uuid,
-                    reason=str(err)) from err
-        return frozenset(spec.port_id for spec, _strategy in made)
+        with _instance_lock(instance.uuid), _Wiring(instance) as wiring:
+            for spec, strategy in plan:
+                wiring.port = spec.port_id
+                strategy.plug_host(spec, instance.uuid)
+                wiring.made.append((spec, strategy))
+        return frozenset(spec.port_id for spec, _strategy in wiring.made)
 
     def _unwire_network(self, instance, network_info):
         """Remove every host end of the instance; idempotent."""
@@ -247,47 +265,28 @@ class NetworkMixin:
 
     def _wire(self, instance, pid, vifs, keep_others, plugged=frozenset()):
         plan = self._plan(vifs)
-        with _instance_lock(instance.uuid):
-            made = []
-            port = plan[0][0].port_id
-            try:
-                links = linux_net.netns_links(pid)
-                by_mac = {link['address']: link['ifname'] for link in links}
-                used = {link['ifname'] for link in links}
-                for position, (spec, strategy) in enumerate(plan):
-                    port = spec.port_id
-                    current = by_mac.get(spec.mac)
-                    if current:
-                        strategy.refresh(spec, instance.uuid, pid, current,
-                                         _metric(current))
-                        continue
-                    preferred = ('eth%d' % len(used) if keep_others
-                                 else 'eth%d' % position)
-                    ifname = _free_ifname(preferred, used)
-                    if spec.port_id in plugged:
-                        strategy.plug_peer(spec, pid, ifname,
-                                           _metric(ifname))
-                    else:
-                        strategy.plug(spec, instance.uuid, pid, ifname,
-                                      _metric(ifname))
-                    made.append((spec, strategy))
-                    used.add(ifname)
-            except nova_exc.NovaException:
-                self._undo(made)
-                raise
-            except Exception as err:
-                self._undo(made)
-                raise exception.VifWiringFailed(
-                    port_id=port, instance_uuid=instance.uuid,
-                    reason=str(err)) from err
-
-    @staticmethod
-    def _undo(made):
-        for spec, strategy in made:
-            try:
-                strategy.unplug(spec)
-            except Exception as err:  # keep the first error for the caller
-                LOG.warning('Could not undo port %s: %s', spec.port_id, err)
+        with _instance_lock(instance.uuid), _Wiring(instance) as wiring:
+            wiring.port = plan[0][0].port_id
+            links = linux_net.netns_links(pid)
+            by_mac = {link['address']: link['ifname'] for link in links}
+            used = {link['ifname'] for link in links}
+            for position, (spec, strategy) in enumerate(plan):
+                wiring.port = spec.port_id
+                current = by_mac.get(spec.mac)
+                if current:
+                    strategy.refresh(spec, instance.uuid, pid, current,
+                                     _metric(current))
+                    continue
+                preferred = ('eth%d' % len(used) if keep_others
+                             else 'eth%d' % position)
+                ifname = _free_ifname(preferred, used)
+                if spec.port_id in plugged:
+                    strategy.plug_peer(spec, pid, ifname, _metric(ifname))
+                else:
+                    strategy.plug(spec, instance.uuid, pid, ifname,
+                                  _metric(ifname))
+                wiring.made.append((spec, strategy))
+                used.add(ifname)
 
     @staticmethod
     def _unplug_one(vif, instance_uuid):
