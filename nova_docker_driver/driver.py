@@ -556,12 +556,15 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         return os.path.join(CONF.docker.instances_dir, instance.uuid)
 
     def _create(self, context, instance, image_meta, injected_files,
-                network_info, image_ref=None, drive_files=None):
+                network_info, image_ref=None, drive_files=None,
+                resolving=None):
         """Create (not start) the container; remove it again on failure.
 
         A container that moved in (``image_ref``, the image it was committed
         as) brings its config-drive tree (``drive_files``, None when it is
         in its filesystem) and its personal files in its filesystem.
+        ``resolving``: a _Background already resolving the image (spawn
+        starts it before it waits for the ports).
         """
         # The metadata (a Neutron call and some CPU) is built in a second
         # thread while the image is resolved and the container created:
@@ -590,8 +593,9 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
                                 injected_files, network_info)
         container_id = None
         try:
-            ref = image_ref or self._images.resolve(context, image_meta,
-                                                    instance)
+            ref = image_ref or (
+                resolving.result() if resolving is not None
+                else self._images.resolve(context, image_meta, instance))
             labels = self._labels(instance)
             labels.update({LABEL_NAME: instance.name,
                            LABEL_PROJECT: instance.project_id or '',
@@ -672,12 +676,11 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
             self._backend.put_archive(container_id, '/', data)
 
     def _start(self, instance, container_id, network_info, wait_events=False,
-               times=None, plugged=frozenset()):
+               times=None):
         """Start the container and wire its network (after every start).
 
         ``times``, if given, gets the seconds spent starting and wiring
-        ('start') and then waiting for Neutron's events ('events');
-        ``plugged``: ports whose host ends are plugged already.
+        ('start') and then waiting for Neutron's events ('events').
         """
         waiter = (self._vifs_plugged(instance, network_info) if wait_events
                   else contextlib.nullcontext())
@@ -685,7 +688,7 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         with waiter:
             self._backend.start(container_id)
             if network_info:
-                self._wire_network(instance, network_info, plugged)
+                self._wire_network(instance, network_info)
             wired = time.monotonic()
         if times is not None:
             times['start'] = wired - began
@@ -695,18 +698,25 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
               admin_password, allocations, network_info=None,
               block_device_info=None, power_on=True, accel_info=None):
         began = time.monotonic()
+        # The image needs no port: it is resolved (on a first boot of it,
+        # downloaded from Glance and loaded) while Nova and Neutron make
+        # the ports.
+        resolving = _Background(self._images.resolve, context, image_meta,
+                                instance)
         # Nova allocates the ports while spawn begins: the first look at
         # network_info waits for them. Timed apart from the driver's work.
+        # (When that fails, the image, once loaded, stays cached.)
         if hasattr(network_info, 'wait'):
             network_info.wait()
         times = {'ports': time.monotonic() - began}
         try:
             if not power_on:
                 self._create(context, instance, image_meta, injected_files,
-                             network_info)
+                             network_info, resolving=resolving)
                 return
             container_id = self._boot(context, instance, image_meta,
-                                      injected_files, network_info, times)
+                                      injected_files, network_info, times,
+                                      resolving)
             healthy = time.monotonic()
             self._wait_healthy(instance, container_id, network_info)
             times['health'] = time.monotonic() - healthy
@@ -753,7 +763,7 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
                                          reason=reason)
 
     def _boot(self, context, instance, image_meta, injected_files,
-              network_info, times):
+              network_info, times, resolving=None):
         """Create and start a new instance's container, its ports wired,
         once Neutron has said network-vif-plugged; returns its id. On
         failure nothing is left and the error is raised.
@@ -766,15 +776,17 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         into its namespace right after the engine starts it, as before.
         """
         # Bad port data fails here, before anything is made.
-        plan = self._network_plan(network_info)
+        self._check_network(network_info)
         container_id = None
         try:
             with self._vifs_plugged(instance, network_info):
-                host = _Background(self._plug_host_ends, instance, plan)
+                host = _Background(self._plug_host_ends, instance,
+                                   network_info)
                 try:
                     container_id = self._create(context, instance,
                                                 image_meta, injected_files,
-                                                network_info)
+                                                network_info,
+                                                resolving=resolving)
                 finally:
                     host.wait()
                 plugged = host.result()

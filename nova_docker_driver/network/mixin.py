@@ -22,14 +22,14 @@ run), and calls these hooks:
   made again there. This is how interfaces survive reboots and power
   cycles. Idempotent: interfaces already in the namespace (found by MAC)
   are only re-configured.
-- ``_plug_host_ends(instance, plan)`` (``plan`` from
-  ``_network_plan(network_info)``, which checks the ports) before a
-  container's first start (spawn): each port's pair is made and its host
-  end attached to the switch while the engine creates the container, so
-  the switch binds the port (and Neutron reports it up) meanwhile, as
-  Nova's libvirt driver plugs VIFs before the domain runs. It returns the
-  ports it plugged; ``_wire_network(..., plugged=...)`` then only moves
-  their peers into the container.
+- ``_plug_host_ends(instance, network_info)`` before a container's first
+  start (spawn; ``_check_network`` first refuses bad port data): each
+  port's pair is made and its host end attached to the switch while the
+  engine creates the container, so the switch binds the port (and
+  Neutron reports it up) meanwhile, as Nova's libvirt driver plugs VIFs
+  before the domain runs. It returns its plan;
+  ``_wire_network(..., plugged=plan)`` then only moves the peers into the
+  container.
 - ``_unwire_network(instance, network_info)`` on destroy: removes the host
   ends (and with them the container ends), also when the container is gone
   or network_info is stale, since every host end carries the instance uuid
@@ -157,9 +157,9 @@ class NetworkMixin:
         self._unplug_one(vif, instance.uuid)
 
     # ------------------------------------------------------- driver hooks
-    def _wire_network(self, instance, network_info, plugged=frozenset()):
+    def _wire_network(self, instance, network_info, plugged=None):
         """Make every port of ``network_info`` exist in the container;
-        ``plugged``: ids of ports whose pair ``_plug_host_ends`` made."""
+        ``plugged``: what ``_plug_host_ends`` returned for them."""
         pid = self._container_pid(instance)
         vifs = list(network_info or [])
         if not vifs:
@@ -169,21 +169,23 @@ class NetworkMixin:
                 port_id=vifs[0].get('id'), instance_uuid=instance.uuid)
         self._wire(instance, pid, vifs, keep_others=False, plugged=plugged)
 
-    def _network_plan(self, network_info):
-        """The ports of ``network_info`` checked (bad port data fails
-        here, before any link is made), for ``_plug_host_ends``."""
-        return self._plan(list(network_info or []))
+    def _check_network(self, network_info):
+        """Refuse bad port data before anything is made (the checks of
+        a wiring, without its Neutron lookup)."""
+        self._plan(list(network_info or []), lookup=False)
 
-    def _plug_host_ends(self, instance, plan):
-        """Make the pair of every port of ``plan`` (``_network_plan``)
-        and attach its host end, before the container runs; returns the
-        set of port ids plugged. On failure nothing it made is left."""
+    def _plug_host_ends(self, instance, network_info):
+        """Make the pair of every port and attach its host end, before
+        the container runs; returns the wiring's plan for
+        ``_wire_network(..., plugged=...)``. On failure nothing it made
+        is left."""
+        plan = self._plan(list(network_info or []))
         with _instance_lock(instance.uuid), _Wiring(instance) as wiring:
             for spec, strategy in plan:
                 wiring.port = spec.port_id
                 strategy.plug_host(spec, instance.uuid)
                 wiring.made.append((spec, strategy))
-        return frozenset(spec.port_id for spec, _strategy in wiring.made)
+        return plan
 
     def _unwire_network(self, instance, network_info):
         """Remove every host end of the instance; idempotent."""
@@ -250,11 +252,11 @@ class NetworkMixin:
 
     # ------------------------------------------------------------ helpers
     @staticmethod
-    def _plan(vifs):
+    def _plan(vifs, lookup=True):
         """(spec, strategy) of each VIF, all validated before any link is
-        touched."""
+        touched; ``lookup``: with the metadata routes (a Neutron call)."""
         plan = []
-        proxies = metadata.proxy_addresses(vifs)
+        proxies = metadata.proxy_addresses(vifs) if lookup else {}
         for vif in vifs:
             spec = vif_mod.from_vif(vif, proxies.get(
                 (vif.get('network') or {}).get('id'), ()))
@@ -263,8 +265,9 @@ class NetworkMixin:
             plan.append((spec, strategy))
         return plan
 
-    def _wire(self, instance, pid, vifs, keep_others, plugged=frozenset()):
-        plan = self._plan(vifs)
+    def _wire(self, instance, pid, vifs, keep_others, plugged=None):
+        plan = self._plan(vifs) if plugged is None else plugged
+        host_ready = {spec.port_id for spec, _strategy in plugged or ()}
         with _instance_lock(instance.uuid), _Wiring(instance) as wiring:
             wiring.port = plan[0][0].port_id
             links = linux_net.netns_links(pid)
@@ -280,7 +283,7 @@ class NetworkMixin:
                 preferred = ('eth%d' % len(used) if keep_others
                              else 'eth%d' % position)
                 ifname = _free_ifname(preferred, used)
-                if spec.port_id in plugged:
+                if spec.port_id in host_ready:
                     strategy.plug_peer(spec, pid, ifname, _metric(ifname))
                 else:
                     strategy.plug(spec, instance.uuid, pid, ifname,

@@ -336,3 +336,37 @@ def test_a_failed_create_unplugs_the_host_ends(driver, context, netlink):
     assert ('create_veth', 'tapce531f90-19') in netlink.calls
     assert driver.backend.containers() == []
     assert netlink.host == {}
+
+
+def test_the_image_is_resolved_while_the_ports_are_made(driver, context,
+                                                        netlink):
+    """The engine is asked for the image (on a first boot, Glance's
+    download) before Nova's port allocation is over, not after."""
+    seen = []
+
+    class Allocating(model.NetworkInfo):
+        def wait(self, do_raise=True):
+            deadline = time.monotonic() + 5
+            while not any(name == 'image_id'
+                          for name, _ in driver.backend.calls):
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.01)
+            seen.append([name for name, _ in driver.backend.calls])
+            return self
+
+    _spawn(driver, context, rig.make_instance(context),
+           Allocating([_vif()]))
+    (calls,) = seen
+    assert 'image_id' in calls and 'create' not in calls
+
+
+def test_a_spawn_asks_neutron_for_the_metadata_route_once(
+        driver, context, netlink, monkeypatch):
+    from nova_docker_driver.network import metadata
+    asked = []
+    monkeypatch.setattr(metadata, 'proxy_addresses',
+                        lambda vifs: asked.append(len(vifs)) or {})
+    _spawn(driver, context, rig.make_instance(context),
+           _network_info(_vif(active=False)))
+    assert asked == [1]
