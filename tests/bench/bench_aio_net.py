@@ -71,15 +71,20 @@ was before it plugged ports during the create:
    1%  spawn returned to ACTIVE                                   Nova
 
 Now the driver plugs the host ends while the engine creates the
-container: OVN claims the port 0.33 s after spawn has network_info
-(was 1.35 s), network-vif-plugged is usually in before the start
-returns, and spawn ends 0.17 s after the engine's start (was 0.72 s).
-What bounds the event next is Neutron's notifier: Nova's own port update
-sends network-changed at once and holds the batch for
-send_events_interval (1 s here, Neutron's minimum; 2 s by default), so
-network-vif-plugged leaves no earlier than that after it (p50 1.27 s).
-The rest (API, scheduler, port create and update, nw_info) is Nova's and
-Neutron's, the floors below measure it.
+container (and resolves the image while the ports are made). In a pair
+of runs at the same load (average 4 at the start, 9-13 during), before
+-> after, p50: OVN claims the port 0.96 s -> 0.29 s after spawn has
+network_info; network-vif-plugged is in before the engine's start
+returns (wait after the wiring 0.257 s -> 0), and spawn ends 0.56 s ->
+0.06 s after the start; ACTIVE 4.60 s -> 4.54 s, first reply 4.70 s ->
+4.39 s, over the floors' sum x1.58 -> x1.46. What bounds the event next
+is Neutron's notifier: Nova's own port update sends network-changed at
+once and holds the batch for send_events_interval (1 s here, Neutron's
+minimum; 2 s by default, which the DevStack plugin sets to 1), so
+network-vif-plugged leaves no earlier than that after it (1.15 s p50).
+The rest (API, scheduler, port create and update, nw_info, the engine's
+start) is Nova's, Neutron's and Docker's; the floors below measure the
+first two.
 
 Samples alternate (baseline, boot, floor), each deleted before the next.
 Targets (reported, not asserted): ACTIVE p50 <= 3 x baseline, first
