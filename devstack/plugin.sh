@@ -23,7 +23,8 @@
 #   install      this project into DevStack's Python, the nova.virt shim
 #   post-config  the shim checked (and written again if a Nova installed
 #                since came without it), nova.conf (with the networking
-#                for DevStack's ML2/OVN), heat.conf and the bay
+#                for DevStack's ML2/OVN), neutron.conf's notifier
+#                interval, heat.conf and the bay
 #                CLI config: the services are configured but not started,
 #                so they start with ours (nova-compute reads nova-cpu.conf,
 #                copied from nova.conf when it starts)
@@ -54,6 +55,10 @@ elif [[ "$1" == "stack" && "$2" == "post-config" ]]; then
         echo_summary "Configuring Nova for the Docker driver"
         ensure_docker_shim
         configure_nova_docker
+    fi
+    if is_service_enabled dos-nova && is_service_enabled q-svc neutron-api; then
+        echo_summary "Configuring Neutron's events to Nova"
+        configure_neutron_docker
     fi
     if dos_ceilometer_wanted; then
         echo_summary "Configuring Ceilometer's agent for Docker instances"

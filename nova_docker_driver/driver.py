@@ -558,12 +558,15 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
         return os.path.join(CONF.docker.instances_dir, instance.uuid)
 
     def _create(self, context, instance, image_meta, injected_files,
-                network_info, image_ref=None, drive_files=None):
+                network_info, image_ref=None, drive_files=None,
+                resolving=None):
         """Create (not start) the container; remove it again on failure.
 
         A container that moved in (``image_ref``, the image it was committed
         as) brings its config-drive tree (``drive_files``, None when it is
         in its filesystem) and its personal files in its filesystem.
+        ``resolving``: a _Background already resolving the image (spawn
+        starts it before it waits for the ports).
         """
         # The metadata (a Neutron call and some CPU) is built in a second
         # thread while the image is resolved and the container created:
@@ -592,8 +595,9 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
                                 injected_files, network_info)
         container_id = None
         try:
-            ref = image_ref or self._images.resolve(context, image_meta,
-                                                    instance)
+            ref = image_ref or (
+                resolving.result() if resolving is not None
+                else self._images.resolve(context, image_meta, instance))
             labels = self._labels(instance)
             labels.update({LABEL_NAME: instance.name,
                            LABEL_PROJECT: instance.project_id or '',
@@ -696,21 +700,25 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
               admin_password, allocations, network_info=None,
               block_device_info=None, power_on=True, accel_info=None):
         began = time.monotonic()
+        # The image needs no port: it is resolved (on a first boot of it,
+        # downloaded from Glance and loaded) while Nova and Neutron make
+        # the ports.
+        resolving = _Background(self._images.resolve, context, image_meta,
+                                instance)
         # Nova allocates the ports while spawn begins: the first look at
         # network_info waits for them. Timed apart from the driver's work.
+        # (When that fails, the image, once loaded, stays cached.)
         if hasattr(network_info, 'wait'):
             network_info.wait()
         times = {'ports': time.monotonic() - began}
         try:
-            container_id = self._create(context, instance, image_meta,
-                                        injected_files, network_info)
-        except exception.EngineUnavailable as exc:
-            raise exception.SpawnAborted(instance_uuid=instance.uuid,
-                                         reason=exc)
-        if not power_on:
-            return
-        try:
-            self._first_start(instance, container_id, network_info, times)
+            if not power_on:
+                self._create(context, instance, image_meta, injected_files,
+                             network_info, resolving=resolving)
+                return
+            container_id = self._boot(context, instance, image_meta,
+                                      injected_files, network_info, times,
+                                      resolving)
             healthy = time.monotonic()
             self._wait_healthy(instance, container_id, network_info)
             times['health'] = time.monotonic() - healthy
@@ -756,6 +764,64 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
             raise exception.SpawnAborted(instance_uuid=instance.uuid,
                                          reason=reason)
 
+    def _boot(self, context, instance, image_meta, injected_files,
+              network_info, times, resolving=None):
+        """Create and start a new instance's container, its ports wired,
+        once Neutron has said network-vif-plugged; returns its id. On
+        failure nothing is left and the error is raised.
+
+        The ports' host ends are plugged into the switch (veth pair, OVS
+        port) in a second thread while the engine creates the container:
+        binding them (ovn-controller, Neutron's port status, its event to
+        Nova) runs meanwhile instead of after the start, as Nova's libvirt
+        driver plugs VIFs before the domain runs. The container's ends go
+        into its namespace right after the engine starts it, as before.
+        """
+        # Bad port data fails here, before anything is made.
+        self._check_network(network_info)
+        container_id = None
+        try:
+            with self._vifs_plugged(instance, network_info):
+                host = _Background(self._plug_host_ends, instance,
+                                   network_info)
+                try:
+                    container_id = self._create(context, instance,
+                                                image_meta, injected_files,
+                                                network_info,
+                                                resolving=resolving)
+                finally:
+                    host.wait()
+                plugged = host.result()
+                # Its first start can only be this one.
+                self._expect(container_id, 'start')
+                began = time.monotonic()
+                self._backend.start(container_id)
+                self._wire_network(instance, network_info, plugged)
+                wired = time.monotonic()
+            times['start'] = wired - began
+            times['events'] = time.monotonic() - wired
+        except Exception as exc:
+            self._abort_start(instance, network_info, container_id, exc,
+                              'Starting' if container_id else 'Creating')
+            raise
+        return container_id
+
+    def _abort_start(self, instance, network_info, container_id, exc,
+                     what='Starting'):
+        """After a failed first start (or create): remove what is left,
+        host ends included; the caller raises ``exc``."""
+        if container_id:
+            self._unexpect(container_id, 'start')
+        LOG.error('%s the container failed: %s', what, exc,
+                  instance=instance)
+        try:
+            self._remove(instance, network_info, container_id)
+        except Exception as cleanup_exc:  # noqa: BLE001 - keep exc
+            # Nova's cleanup (destroy) tries again, and delete does once
+            # the engine is back.
+            LOG.warning('Could not remove the container yet: %s',
+                        cleanup_exc, instance=instance)
+
     def _first_start(self, instance, container_id, network_info,
                      times=None):
         """Start a container just created here (spawn, or a move's
@@ -767,16 +833,7 @@ class DockerDriver(mixin.NetworkMixin, driver.ComputeDriver):
             self._start(instance, container_id, network_info,
                         wait_events=True, times=times)
         except Exception as exc:
-            self._unexpect(container_id, 'start')
-            LOG.error('Starting the container failed: %s', exc,
-                      instance=instance)
-            try:
-                self._remove(instance, network_info, container_id)
-            except Exception as cleanup_exc:  # noqa: BLE001 - keep exc
-                # Nova's cleanup (destroy) tries again, and delete does
-                # once the engine is back.
-                LOG.warning('Could not remove the container yet: %s',
-                            cleanup_exc, instance=instance)
+            self._abort_start(instance, network_info, container_id, exc)
             raise
 
     def _remove(self, instance, network_info, container_id=None):

@@ -14,7 +14,7 @@
 
 The driver provides one method, ``_container_pid(instance) -> int | None``
 (the pid of the running container's first process, None when it does not
-run), and calls two hooks:
+run), and calls these hooks:
 
 - ``_wire_network(instance, network_info)`` after every container start
   (spawn, power_on, reboot, resume, unpause is not a start, rebuild): a
@@ -22,6 +22,14 @@ run), and calls two hooks:
   made again there. This is how interfaces survive reboots and power
   cycles. Idempotent: interfaces already in the namespace (found by MAC)
   are only re-configured.
+- ``_plug_host_ends(instance, network_info)`` before a container's first
+  start (spawn; ``_check_network`` first refuses bad port data): each
+  port's pair is made and its host end attached to the switch while the
+  engine creates the container, so the switch binds the port (and
+  Neutron reports it up) meanwhile, as Nova's libvirt driver plugs VIFs
+  before the domain runs. It returns its plan;
+  ``_wire_network(..., plugged=plan)`` then only moves the peers into the
+  container.
 - ``_unwire_network(instance, network_info)`` on destroy: removes the host
   ends (and with them the container ends), also when the container is gone
   or network_info is stale, since every host end carries the instance uuid
@@ -75,6 +83,35 @@ def _metric(ifname):
     return CONF.docker_network.route_metric + offset
 
 
+class _Wiring:
+    """The pairs one wiring made so far (``made``) and the port at hand
+    (``port``). An error in its block undoes them and is raised as
+    VifWiringFailed naming that port; Nova's own errors as they are."""
+
+    def __init__(self, instance):
+        self.instance = instance
+        self.made = []
+        self.port = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc is None:
+            return False
+        for spec, strategy in self.made:
+            try:
+                strategy.unplug(spec)
+            except Exception as err:  # keep the first error for the caller
+                LOG.warning('Could not undo port %s: %s', spec.port_id, err)
+        if isinstance(exc, nova_exc.NovaException) or not isinstance(
+                exc, Exception):
+            return False
+        raise exception.VifWiringFailed(
+            port_id=self.port, instance_uuid=self.instance.uuid,
+            reason=str(exc)) from exc
+
+
 class NetworkMixin:
     """plug_vifs / unplug_vifs / attach_interface / detach_interface.
 
@@ -120,8 +157,9 @@ class NetworkMixin:
         self._unplug_one(vif, instance.uuid)
 
     # ------------------------------------------------------- driver hooks
-    def _wire_network(self, instance, network_info):
-        """Make every port of ``network_info`` exist in the container."""
+    def _wire_network(self, instance, network_info, plugged=None):
+        """Make every port of ``network_info`` exist in the container;
+        ``plugged``: what ``_plug_host_ends`` returned for them."""
         pid = self._container_pid(instance)
         vifs = list(network_info or [])
         if not vifs:
@@ -129,7 +167,25 @@ class NetworkMixin:
         if not pid:
             raise exception.ContainerNotRunning(
                 port_id=vifs[0].get('id'), instance_uuid=instance.uuid)
-        self._wire(instance, pid, vifs, keep_others=False)
+        self._wire(instance, pid, vifs, keep_others=False, plugged=plugged)
+
+    def _check_network(self, network_info):
+        """Refuse bad port data before anything is made (the checks of
+        a wiring, without its Neutron lookup)."""
+        self._plan(list(network_info or []), lookup=False)
+
+    def _plug_host_ends(self, instance, network_info):
+        """Make the pair of every port and attach its host end, before
+        the container runs; returns the wiring's plan for
+        ``_wire_network(..., plugged=...)``. On failure nothing it made
+        is left."""
+        plan = self._plan(list(network_info or []))
+        with _instance_lock(instance.uuid), _Wiring(instance) as wiring:
+            for spec, strategy in plan:
+                wiring.port = spec.port_id
+                strategy.plug_host(spec, instance.uuid)
+                wiring.made.append((spec, strategy))
+        return plan
 
     def _unwire_network(self, instance, network_info):
         """Remove every host end of the instance; idempotent."""
@@ -195,53 +251,45 @@ class NetworkMixin:
                         instance=instance)
 
     # ------------------------------------------------------------ helpers
-    def _wire(self, instance, pid, vifs, keep_others):
-        # Validate everything before touching a link.
+    @staticmethod
+    def _plan(vifs, lookup=True):
+        """(spec, strategy) of each VIF, all validated before any link is
+        touched; ``lookup``: with the metadata routes (a Neutron call)."""
         plan = []
-        proxies = metadata.proxy_addresses(vifs)
+        proxies = metadata.proxy_addresses(vifs) if lookup else {}
         for vif in vifs:
             spec = vif_mod.from_vif(vif, proxies.get(
                 (vif.get('network') or {}).get('id'), ()))
             strategy = plugger_mod.for_spec(spec)
             strategy.check(spec)
             plan.append((spec, strategy))
-        with _instance_lock(instance.uuid):
-            made = []
-            port = plan[0][0].port_id
-            try:
-                links = linux_net.netns_links(pid)
-                by_mac = {link['address']: link['ifname'] for link in links}
-                used = {link['ifname'] for link in links}
-                for position, (spec, strategy) in enumerate(plan):
-                    port = spec.port_id
-                    current = by_mac.get(spec.mac)
-                    if current:
-                        strategy.refresh(spec, instance.uuid, pid, current,
-                                         _metric(current))
-                        continue
-                    preferred = ('eth%d' % len(used) if keep_others
-                                 else 'eth%d' % position)
-                    ifname = _free_ifname(preferred, used)
+        return plan
+
+    def _wire(self, instance, pid, vifs, keep_others, plugged=None):
+        plan = self._plan(vifs) if plugged is None else plugged
+        host_ready = {spec.port_id for spec, _strategy in plugged or ()}
+        with _instance_lock(instance.uuid), _Wiring(instance) as wiring:
+            wiring.port = plan[0][0].port_id
+            links = linux_net.netns_links(pid)
+            by_mac = {link['address']: link['ifname'] for link in links}
+            used = {link['ifname'] for link in links}
+            for position, (spec, strategy) in enumerate(plan):
+                wiring.port = spec.port_id
+                current = by_mac.get(spec.mac)
+                if current:
+                    strategy.refresh(spec, instance.uuid, pid, current,
+                                     _metric(current))
+                    continue
+                preferred = ('eth%d' % len(used) if keep_others
+                             else 'eth%d' % position)
+                ifname = _free_ifname(preferred, used)
+                if spec.port_id in host_ready:
+                    strategy.plug_peer(spec, pid, ifname, _metric(ifname))
+                else:
                     strategy.plug(spec, instance.uuid, pid, ifname,
                                   _metric(ifname))
-                    made.append((spec, strategy))
-                    used.add(ifname)
-            except nova_exc.NovaException:
-                self._undo(made)
-                raise
-            except Exception as err:
-                self._undo(made)
-                raise exception.VifWiringFailed(
-                    port_id=port, instance_uuid=instance.uuid,
-                    reason=str(err)) from err
-
-    @staticmethod
-    def _undo(made):
-        for spec, strategy in made:
-            try:
-                strategy.unplug(spec)
-            except Exception as err:  # keep the first error for the caller
-                LOG.warning('Could not undo port %s: %s', spec.port_id, err)
+                wiring.made.append((spec, strategy))
+                used.add(ifname)
 
     @staticmethod
     def _unplug_one(vif, instance_uuid):

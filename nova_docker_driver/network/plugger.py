@@ -106,6 +106,18 @@ class VifPlugger(abc.ABC):
 
         Raises ``linux_net`` errors; the pair is gone when it does.
         """
+        self.plug_host(spec, instance_uuid)
+        self.plug_peer(spec, pid, ifname, metric)
+
+    def plug_host(self, spec, instance_uuid):
+        """Create the pair and attach its host end; the peer stays down on
+        the host, in nova-compute's namespace, until ``plug_peer``.
+
+        The switch (ovn-controller, the OVS agent) binds the port from
+        here on, before any container runs: a spawn does this while the
+        engine creates the container (see the driver's ``_boot``).
+        Raises ``linux_net`` errors; the pair is gone when it does.
+        """
         self.check(spec)
         self._drop_stale(spec)
         alias = alias_for(instance_uuid)
@@ -116,6 +128,15 @@ class VifPlugger(abc.ABC):
             if netns:
                 linux_net.move_host_end(spec.host_name, netns, alias)
             self.attach_host_end(spec, instance_uuid)
+        except Exception:
+            self.unplug(spec)
+            raise
+
+    def plug_peer(self, spec, pid, ifname, metric):
+        """Move the peer of a pair ``plug_host`` made into ``pid``'s
+        namespace as ``ifname`` and configure it. Raises ``linux_net``
+        errors; the pair is gone when it does."""
+        try:
             linux_net.wire_peer(pid, spec.peer_name,
                                 self.netns_config(spec, ifname, metric))
         except Exception:

@@ -45,6 +45,47 @@ The floor under the subject, measured in the same run, each round:
   polled every 20 ms until ACTIVE: one API write, ovn-controller claiming
   the port, ovn-northd and Neutron's OVN driver marking it up.
 
+Where the time goes, traced across the services (2026-12-07: logs by
+request id, port and instance; OVN NB/SB monitors with ovsdb-client
+monitor --timestamp; the engine's events), p50 of the 20 boots of a run
+at load average 9-11 (ACTIVE 7.8 s there; 2.3 s in a quieter run, where
+the spawn's own line split it 0.73 s ports, 0.58 s driver, 0.30 s
+network-vif-plugged, 0.72 s Nova outside spawn), with the driver as it
+was before it plugged ports during the create:
+
+  12%  nova-api: POST /servers (Neutron network checks, quota)    Nova
+  10%  scheduler (Placement) and conductor, compute's claim       Nova
+  10%  compute before spawn (allocations, BDMs, two saves)        Nova
+  13%  port create (Nova asks; DB, OVN NB Logical_Switch_Port)    Neutron
+  24%  port update by Nova (binding:host_id; two OVN NB writes;
+       its answer queues network-changed for Nova)                Neutron
+   7%  network-changed answered, Nova's get_instance_nw_info:
+       spawn has network_info                                     Nova
+  14%  driver: create 0.25 s (DNS search lookup, config drive)
+       then the engine's start 0.80 s                             ours, Docker
+   9%  driver after the start 0.72 s: veth, OVS port on br-int,
+       peer into the namespace; ovn-controller claims 0.23 s after
+       the start, northd and Neutron see it up 0.04 s + 0.03 s,
+       then Neutron's status write and its notifier's POST to
+       nova-api, cast to nova-compute, 0.45 s                     ours, OVN, Neutron
+   1%  spawn returned to ACTIVE                                   Nova
+
+Now the driver plugs the host ends while the engine creates the
+container (and resolves the image while the ports are made). In a pair
+of runs at the same load (average 4 at the start, 9-13 during), before
+-> after, p50: OVN claims the port 0.96 s -> 0.29 s after spawn has
+network_info; network-vif-plugged is in before the engine's start
+returns (wait after the wiring 0.257 s -> 0), and spawn ends 0.56 s ->
+0.06 s after the start; ACTIVE 4.60 s -> 4.54 s, first reply 4.70 s ->
+4.39 s, over the floors' sum x1.58 -> x1.46. What bounds the event next
+is Neutron's notifier: Nova's own port update sends network-changed at
+once and holds the batch for send_events_interval (1 s here, Neutron's
+minimum; 2 s by default, which the DevStack plugin sets to 1), so
+network-vif-plugged leaves no earlier than that after it (1.15 s p50).
+The rest (API, scheduler, port create and update, nw_info, the engine's
+start) is Nova's, Neutron's and Docker's; the floors below measure the
+first two.
+
 Samples alternate (baseline, boot, floor), each deleted before the next.
 Targets (reported, not asserted): ACTIVE p50 <= 3 x baseline, first
 reply p50 <= 4 x baseline. Those two cannot be met by the driver: Nova's

@@ -219,8 +219,11 @@ def neutron_conf(lay):
             'rpc_state_report_workers': '0',
             'api_workers': '1',
             'allow_overlapping_ips': 'true',
-            # Port status changes reach Nova (network-vif-plugged) within
-            # a second, not the default two.
+            # Neutron's Nova notifier sends an event at once, then holds
+            # the next ones this long: Nova's own port update (the binding)
+            # sends network-changed, so network-vif-plugged leaves at
+            # least this after it. 1 is Neutron's minimum (default 2); the
+            # DevStack plugin sets the same.
             'send_events_interval': '1',
             'host': 'aio-controller',
             # Neutron ignores a port's dns_name (Nova's hostname) while

@@ -555,6 +555,15 @@ def test_no_ovsdb_connection_where_devstack_gives_os_vif_none(tmp_path):
         .docker_network.ovsdb_connection is None
 
 
+def _neutron_conf(path):
+    """neutron.conf as Neutron's own option definitions read it."""
+    from neutron.conf import common as neutron_common
+    conf = cfg.ConfigOpts()
+    conf.register_opts(neutron_common.core_opts)
+    conf([], project='neutron', default_config_files=[str(path)])
+    return conf
+
+
 def test_ovn_and_neutron_are_left_as_devstack_set_them(tmp_path):
     stack = _stack(tmp_path, ALL + ',' + OVN_SERVICES)
     with open(stack.path('services.env')) as f:
@@ -562,11 +571,38 @@ def test_ovn_and_neutron_are_left_as_devstack_set_them(tmp_path):
     assert left['Q_AGENT'] == 'ovn'
     enabled = left['ENABLED_SERVICES'].split(',')
     assert set(OVN_SERVICES.split(',')) <= set(enabled)
-    # No Neutron, OVS or OVN configuration or command of the plugin's.
-    assert not os.path.exists(stack.path('etc', 'neutron'))
+    # No OVS or OVN configuration or command of the plugin's, and of
+    # Neutron's settings only its notifier's interval.
     words = {w for c in stack.calls for w in c.split() if '/' not in w}
     assert not [w for w in words
                 if w.startswith(('ovs-', 'ovn-', 'neutron', 'q-'))]
+    neutron = stack.ini('etc', 'neutron', 'neutron.conf').sections
+    assert neutron == {'DEFAULT': {
+        'core_plugin': ['ml2'],
+        'notify_nova_on_port_status_changes': ['True'],
+        'send_events_interval': ['1']}}
+
+
+def test_neutron_sends_events_to_nova_every_second(tmp_path):
+    """Nova's port update opens the notifier's batch; a new server's
+    network-vif-plugged leaves no earlier than the interval after it."""
+    stack = _stack(tmp_path, ALL + ',' + OVN_SERVICES)
+    conf = _neutron_conf(stack.path('etc', 'neutron', 'neutron.conf'))
+    assert conf.send_events_interval == 1
+    # DevStack's own settings stay.
+    assert conf.notify_nova_on_port_status_changes is True
+
+
+def test_neutron_interval_can_be_left_to_neutron(tmp_path):
+    stack = _stack(tmp_path, ALL + ',' + OVN_SERVICES,
+                   {'DOS_NEUTRON_SEND_EVENTS_INTERVAL': ''})
+    conf = _neutron_conf(stack.path('etc', 'neutron', 'neutron.conf'))
+    assert conf.send_events_interval == 2
+
+
+def test_no_neutron_setting_where_its_api_does_not_run(tmp_path):
+    stack = _stack(tmp_path, 'n-cpu,q-ovn-agent')
+    assert not os.path.exists(stack.path('etc', 'neutron'))
 
 
 def test_ceilometer_agent_reads_the_docker_compute(tmp_path):

@@ -260,3 +260,113 @@ def test_spawn_logs_where_its_time_went(driver, context, netlink, caplog):
     assert found['ports'] >= 0.3
     assert found['driver'] < found['ports']
     assert abs(total - sum(found.values())) < 0.002
+
+
+class _RecordingVirtAPI(fake_virt.FakeVirtAPI):
+    """Records when Nova was told to expect network-vif-plugged."""
+
+    def __init__(self, netlink):
+        super().__init__()
+        self.netlink = netlink
+        self.calls_at_wait = None
+
+    @contextlib.contextmanager
+    def wait_for_instance_event(self, instance, event_names, timeout=300,
+                                error_callback=None):
+        self.calls_at_wait = list(self.netlink.calls)
+        yield
+
+
+def test_host_ends_are_plugged_while_the_engine_creates_the_container(
+        driver, context, netlink, monkeypatch):
+    """The switch gets the port (veth, host end attached) while the
+    container is being created, not after its start: the fake engine's
+    create waits for the host end to be there and fails when it is not
+    (a spawn that plugs only after create and start)."""
+    driver.virtapi = _RecordingVirtAPI(netlink)
+    inst = rig.make_instance(context)
+    host_end = 'tapce531f90-19'
+    create = driver.backend.create
+    seen = []
+
+    def create_once_plugged(spec):
+        deadline = time.monotonic() + 5
+        while not any(c == ('set_host_end', host_end) for c in netlink.calls):
+            if time.monotonic() > deadline:
+                raise AssertionError('no host end plugged during create')
+            time.sleep(0.01)
+        seen.append(host_end in netlink.host)
+        return create(spec)
+
+    monkeypatch.setattr(driver.backend, 'create', create_once_plugged)
+    state = _spawn(driver, context, inst, _network_info(_vif(active=False)))
+    assert seen == [True]
+    # Nova was told to expect the event before anything was plugged.
+    assert driver.virtapi.calls_at_wait == []
+    # The container's end went in once, after the start, as eth0.
+    assert [c for c in netlink.calls if c[0] in ('create_veth',
+                                                 'wire_peer')] == [
+        ('create_veth', host_end), ('wire_peer', state.pid, 'eth0')]
+    calls = [name for name, _ in driver.backend.calls]
+    assert calls.index('create') < calls.index('start')
+
+
+def test_a_host_end_that_cannot_be_plugged_leaves_nothing(
+        driver, context, netlink, monkeypatch):
+    def refuse(name, master=None, netns=None):
+        raise linux_net.NetlinkStepFailed('set %s up: No buffer space '
+                                          'available (errno 105)' % name)
+    monkeypatch.setattr(linux_net, 'set_host_end', refuse)
+    inst = rig.make_instance(context)
+    with pytest.raises(net_exc.VifWiringFailed) as err:
+        driver.spawn(context, inst, rig.image_meta(), [], None, {},
+                     network_info=_network_info(_vif(active=False)))
+    assert PORT in str(err.value) and 'No buffer space' in str(err.value)
+    assert driver.backend.containers() == []
+    assert netlink.host_links_with_alias(_alias(inst)) == []
+    assert netlink.host == {}
+
+
+def test_a_failed_create_unplugs_the_host_ends(driver, context, netlink):
+    inst = rig.make_instance(context)
+    driver.backend.fail('create', driver.backend.refused('out of space'))
+    with pytest.raises(Exception, match='out of space'):
+        driver.spawn(context, inst, rig.image_meta(), [], None, {},
+                     network_info=_network_info(_vif(active=False)))
+    assert ('create_veth', 'tapce531f90-19') in netlink.calls
+    assert driver.backend.containers() == []
+    assert netlink.host == {}
+
+
+def test_the_image_is_resolved_while_the_ports_are_made(driver, context,
+                                                        netlink):
+    """The engine is asked for the image (on a first boot, Glance's
+    download) before Nova's port allocation is over, not after."""
+    seen = []
+
+    class Allocating(model.NetworkInfo):
+        def wait(self, do_raise=True):
+            deadline = time.monotonic() + 5
+            while not any(name == 'image_id'
+                          for name, _ in driver.backend.calls):
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.01)
+            seen.append([name for name, _ in driver.backend.calls])
+            return self
+
+    _spawn(driver, context, rig.make_instance(context),
+           Allocating([_vif()]))
+    (calls,) = seen
+    assert 'image_id' in calls and 'create' not in calls
+
+
+def test_a_spawn_asks_neutron_for_the_metadata_route_once(
+        driver, context, netlink, monkeypatch):
+    from nova_docker_driver.network import metadata
+    asked = []
+    monkeypatch.setattr(metadata, 'proxy_addresses',
+                        lambda vifs: asked.append(len(vifs)) or {})
+    _spawn(driver, context, rig.make_instance(context),
+           _network_info(_vif(active=False)))
+    assert asked == [1]

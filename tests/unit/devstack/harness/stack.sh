@@ -51,6 +51,8 @@ NOVA_CONF_DIR=$WORK/etc/nova
 NOVA_CONF=$NOVA_CONF_DIR/nova.conf
 NOVA_CPU_CONF=$NOVA_CONF_DIR/nova-cpu.conf
 HEAT_CONF=$WORK/etc/heat/heat.conf
+# lib/neutron.
+NEUTRON_CONF=$WORK/etc/neutron/neutron.conf
 # Ceilometer's own DevStack plugin (devstack/settings).
 CEILOMETER_CONF=$WORK/etc/ceilometer/ceilometer.conf
 TEMPEST_CONFIG=$WORK/opt/stack/tempest/etc/tempest.conf
@@ -79,6 +81,11 @@ function devstack_configure {
     iniset "$NOVA_CONF" DEFAULT rootwrap_config "$NOVA_CONF_DIR/rootwrap.conf"
     iniset "$NOVA_CONF" filter_scheduler enabled_filters "$NOVA_FILTERS"
     iniset "$NOVA_CONF" database connection "sqlite:///$DATA_DIR/nova.sqlite"
+    # lib/neutron configure_neutron (its API's host).
+    if is_service_enabled q-svc neutron-api; then
+        iniset "$NEUTRON_CONF" DEFAULT core_plugin ml2
+        iniset "$NEUTRON_CONF" DEFAULT notify_nova_on_port_status_changes True
+    fi
     # Heat's own DevStack plugin configure_heat.
     if is_service_enabled h-eng; then
         iniset "$HEAT_CONF" DEFAULT debug True
