@@ -387,9 +387,12 @@ def _density(f):
                 'nova_compute_mib_per_100_halves']) for s in (plain, ported)),
             _num(plain['nova_compute_retained_mib']),
             _num(ported['nova_compute_retained_mib']))
+    # Figures from before the warm-up existed say so.
+    warm = (' after a warm-up of %d' % f['warmup']) if f.get('warmup') \
+        else ', no warm-up'
     yield Row('nova-compute RSS growth per 100 container instances on one '
-              'host after a warm-up (no port / a Neutron port each, %d of '
-              'each)' % f['instances'], measured,
+              'host%s (no port / a Neutron port each, %d of each)'
+              % (warm, f['instances']), measured,
               '<= %s MiB' % _num(t['nova_compute_mib_per_100']),
               max(plain['nova_compute_mib_per_100'],
                   ported['nova_compute_mib_per_100'])
