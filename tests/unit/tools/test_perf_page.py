@@ -228,6 +228,18 @@ def _render(files, *extra):
                                     else None)
 
 
+def _render_summary(tmp_path, summary):
+    """The README and page text rendered from ``summary``."""
+    path = tmp_path / 'summary.json'
+    path.write_text(json.dumps(summary))
+    readme = tmp_path / 'README.md'
+    readme.write_text(README)
+    page = tmp_path / 'performance.md'
+    assert perf_page.main(['--summary', str(path), '--readme', str(readme),
+                           '--page', str(page)]) == 0
+    return readme.read_text(), page.read_text()
+
+
 def _row(text, start):
     (line,) = [ln for ln in text.splitlines() if ln.startswith('| ' + start)]
     return [cell.strip() for cell in line.strip('|').split('|')]
@@ -421,14 +433,8 @@ def test_scheduler_end_to_end_rows(tmp_path):
                  'sum_p50_ms': {'a_builtin': 5000.0,
                                 'b_ours_prefilters': 2000.0,
                                 'c_ours_no_prefilters': 5500.0}}}
-    path = tmp_path / 'summary.json'
-    path.write_text(json.dumps(summary))
-    readme = tmp_path / 'README.md'
-    readme.write_text(README)
-    page = tmp_path / 'performance.md'
-    assert perf_page.main(['--summary', str(path), '--readme', str(readme),
-                           '--page', str(page)]) == 0
-    text = readme.read_text()
+    readme, page = _render_summary(tmp_path, summary)
+    text = readme
     e2e = _row(text, '`select_destinations` end to end')
     assert '1k / 10k providers' in e2e[0]
     assert e2e[1:] == [
@@ -442,20 +448,14 @@ def test_the_full_soak_keeps_its_own_rows_next_to_the_short_one(tmp_path):
     summary = _summary()
     summary['soak_full'] = dict(summary['soak'], cycles=1000, stacks=200,
                                 workers=4, leftovers={}, leftover_count=0)
-    path = tmp_path / 'summary.json'
-    path.write_text(json.dumps(summary))
-    readme = tmp_path / 'README.md'
-    readme.write_text(README)
-    page = tmp_path / 'performance.md'
-    assert perf_page.main(['--summary', str(path), '--readme', str(readme),
-                           '--page', str(page)]) == 0
-    text = readme.read_text()
+    readme, page = _render_summary(tmp_path, summary)
+    text = readme
     assert _row(text, 'soak of 12 boot/delete cycles')[1:] == [
         '1 (neutron ports)', '0', 'no']
     assert _row(text, 'soak of 1000 boot/delete cycles (networked, config '
                 'drive, resized, snapshotted; 4 at a time) and 200 Heat '
                 'stacks')[1:] == ['0', '0', 'yes']
-    body = page.read_text()
+    body = page
     # Its section names the module that measures it, and its description.
     assert '## `soak_full` (`tests/bench/bench_soak.py`)' in body
     assert body.count('Bench: a soak of the all-in-one') == 2
