@@ -274,12 +274,7 @@ class FakeBackend(base.EngineBackend):
         with self._changed:
             for c in self._containers.values():
                 if c.status in ('running', 'paused', 'restarting'):
-                    for end in c.ttys:
-                        _hang_up(end)
-                    c.ttys = []
-                    c.status, c.pid, c.exit_code = 'exited', 0, 0
-                    c.finished_at = time.strftime('%Y-%m-%dT%H:%M:%SZ',
-                                                  time.gmtime())
+                    self._end(c, 0)
             self._events.clear()
 
     def set_status(self, container_id, status):
