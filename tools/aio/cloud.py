@@ -146,22 +146,57 @@ class Cloud:
         """ovn-northd, then each chassis's vswitchd and ovn-controller;
         ready once every chassis is in the southbound database."""
         lay = self.lay
+        northd = [svc for svc in wave if svc.name == 'ovn-northd']
         try:
             ovn.configure_chassis(lay)
-            self._start_wave(wave)
+            # ovn-northd first, and the chassis only once it has written
+            # the southbound database's global row (see
+            # ovn.southbound_ready).
+            self._start_wave(northd)
+            self._wait(lambda: ovn.southbound_ready(lay),
+                       "ovn-northd never wrote OVN's southbound database "
+                       '(SB_Global); see %s/ovn-northd.log' % lay.logs)
+            self._start_wave([svc for svc in wave if svc not in northd])
             ovn.address_underlay(lay)
         except ovn.NetworkError as exc:
             raise StartError('the network side could not start: %s' % exc)
         hosts = {e.host for e in lay.engines}
-        deadline = time.monotonic() + HEALTH_TIMEOUT
-        while not hosts <= ovn.chassis_registered(lay):
+        for attempt in (1, 2):
+            self._wait(lambda: hosts <= ovn.chassis_registered(lay),
+                       lambda: 'chassis %s never registered in OVN\'s '
+                       'southbound database; see %s/ovn-controller-*.log'
+                       % (', '.join(sorted(hosts - ovn.chassis_registered(
+                           lay))), lay.logs))
+            # A chassis registers before its ovn-controller is done
+            # starting: one that died since would leave its host's ports
+            # unbound (servers stuck in BUILD). Start it again once, as a
+            # service manager would; a second death stops the start.
+            dead = [svc for svc in wave if not self.process(svc).running()]
+            if not dead:
+                return
+            for svc in dead:
+                proc = self.process(svc)
+                lines = [x for x in proc.tail().splitlines() if x.strip()]
+                last = lines[-1].strip() if lines else 'nothing logged'
+                if attempt == 2:
+                    raise StartError(
+                        'OVN is down: %s exited during start (%s); see %s, '
+                        'then python -m tools.aio start'
+                        % (svc.name, last, proc.logfile))
+                self.log('%s exited during start (%s); starting it again'
+                         % (svc.name, last))
+            self._start_wave(dead)
+
+    @staticmethod
+    def _wait(check, what, timeout=None):
+        """Until ``check()`` is true; StartError saying ``what`` (a string
+        or a callable that makes one) after ``timeout`` seconds (default
+        HEALTH_TIMEOUT)."""
+        deadline = time.monotonic() + (timeout or HEALTH_TIMEOUT)
+        while not check():
             if time.monotonic() > deadline:
-                raise StartError(
-                    'chassis %s never registered in OVN\'s southbound '
-                    'database; see %s/ovn-controller-*.log' % (
-                        ', '.join(sorted(hosts - ovn.chassis_registered(
-                            lay))), lay.logs))
-            time.sleep(0.5)
+                raise StartError(what() if callable(what) else what)
+            time.sleep(0.2)
 
     def prepare_dashboard(self):
         """Horizon's settings, heat-dashboard's panels and the compressed

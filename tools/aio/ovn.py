@@ -35,6 +35,7 @@ Every daemon's files live under the cloud's folder (``data/ovn``,
 /var/run/openvswitch or its database.
 """
 
+import json
 import os
 import shutil
 import socket
@@ -51,9 +52,10 @@ PHYSNET = 'public'
 OVS_SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema'
 NB_SCHEMA = '/usr/share/ovn/ovn-nb.ovsschema'
 SB_SCHEMA = '/usr/share/ovn/ovn-sb.ovsschema'
-BINARIES = ('ovsdb-server', 'ovsdb-tool', 'ovs-vswitchd', 'ovs-vsctl',
-            'ovn-northd', 'ovn-controller', 'ovn-nbctl', 'ovn-sbctl', 'ip',
-            'ethtool', 'haproxy', 'nsenter')
+SB_DB_NAME = 'OVN_Southbound'
+BINARIES = ('ovsdb-server', 'ovsdb-tool', 'ovsdb-client', 'ovs-vswitchd',
+            'ovs-vsctl', 'ovn-northd', 'ovn-controller', 'ovn-nbctl',
+            'ovn-sbctl', 'ip', 'ethtool', 'haproxy', 'nsenter')
 
 
 class NetworkError(Exception):
@@ -348,6 +350,23 @@ def address_underlay(lay, timeout=60):
         _run(_ns(chassis, 'ip', 'addr', 'replace', '%s/%d' % (
             UNDERLAY_NET % n, UNDERLAY_PREFIX), 'dev', 'br-phy'))
         _run(_ns(chassis, 'ip', 'link', 'set', 'br-phy', 'up'))
+
+
+def southbound_ready(lay):
+    """True once ovn-northd has written the southbound database's
+    SB_Global row. ovn-controller 23.03 may crash (SIGSEGV) when it
+    connects to a southbound database that has no such row yet: a fresh
+    database, with ovn-northd started the same moment. (Asked with
+    ovsdb-client: ovn-sbctl inserts the row itself when it is missing.)"""
+    query = json.dumps([SB_DB_NAME, {
+        'op': 'select', 'table': 'SB_Global', 'where': [],
+        'columns': ['_uuid']}])
+    out = _run(['ovsdb-client', '--timeout=10', 'query', sb_connection(lay),
+                query], env=central_env(lay), check=False)
+    try:
+        return bool(json.loads(out)[0]['rows'])
+    except (ValueError, LookupError, TypeError):
+        return False
 
 
 def chassis_registered(lay):

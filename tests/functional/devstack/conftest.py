@@ -56,7 +56,7 @@ def _engines(state, home):
 
 
 @pytest.fixture(scope='session')
-def aio():
+def aio(request):
     state = os.environ.get('DOS_STATE') or os.path.join(layout_mod.ROOT,
                                                         '.state')
     home = os.path.join(state, 'aio-e2e')
@@ -106,9 +106,20 @@ def aio():
                 CLI.close()
                 for c in clients:
                     c.close()
+                _keep_logs(request, lay, state)
                 shutil.rmtree(home, ignore_errors=True)
         assert not running, 'still running after stop: %s' % running
         assert not any(left or []), 'left on the engines: %s' % left
+
+
+def _keep_logs(request, lay, state):
+    """After a run with failures, the services' logs go to
+    test-results/aio-e2e-logs (the cloud's folder is removed)."""
+    if not request.session.testsfailed:
+        return
+    kept = os.path.join(state, 'test-results', 'aio-e2e-logs')
+    shutil.rmtree(kept, ignore_errors=True)
+    shutil.copytree(lay.logs, kept, dirs_exist_ok=True)
 
 
 def _free(port):

@@ -29,6 +29,28 @@ def ovn_lbs(aio):
     return {line.strip() for line in out.splitlines() if line.strip()}
 
 
+def _nbctl(aio, *args):
+    return subprocess.run(
+        ['ovn-nbctl', '--db=%s' % ovn.nb_connection(aio.lay), '--timeout=10']
+        + list(args), capture_output=True, text=True,
+        env=ovn.central_env(aio.lay), timeout=30).stdout.strip()
+
+
+def fip_trace(aio, lb_id, vip_port_id, fip):
+    """Where a floating IP on a load balancer's VIP port stands in OVN,
+    in one line (for a failure message): the port's ``neutron:port_fip``
+    (Neutron's part), OVN's load balancers of that name and their VIPs
+    (the provider's part) and the NAT rows of the floating IP."""
+    port_fip = _nbctl(aio, '--if-exists', 'get', 'Logical_Switch_Port',
+                      vip_port_id, 'external_ids:"neutron:port_fip"')
+    vips = _nbctl(aio, '--bare', '--columns=vips', 'find', 'Load_Balancer',
+                  'name=%s' % lb_id)
+    nat = _nbctl(aio, '--bare', '--columns=type,logical_ip,external_ip',
+                 'find', 'NAT', 'external_ip="%s"' % fip)
+    return 'port_fip=%r; ovn vips=%r; nat=%r' % (
+        port_fip, ' '.join(vips.split()), ' '.join(nat.split()))
+
+
 def lb_ports(admin):
     """Neutron ports the OVN provider made (VIPs, health-check sources)."""
     return {p.id for p in admin.network.ports()

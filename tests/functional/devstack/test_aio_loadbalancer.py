@@ -38,6 +38,7 @@ from tests.functional.devstack.conftest import wait
 from tests.functional.devstack.lbtools import best_effort
 from tests.functional.devstack.lbtools import count_from
 from tests.functional.devstack.lbtools import exec_in as _exec
+from tests.functional.devstack.lbtools import fip_trace
 from tests.functional.devstack.lbtools import lb_ports as _lb_ports
 from tests.functional.devstack.lbtools import ovn_lbs as _ovn_lbs
 from tests.functional.devstack.lbtools import servers_gone
@@ -286,9 +287,13 @@ def test_ovn_load_balancer_spreads_over_healthy_members(lbnets):
     # The provider adds the floating IP to OVN's load balancer when it sees
     # the VIP port's NAT row: within a minute on a quiet machine, longer
     # once in a clean-clone run at load 20 on two cores.
-    wait(lambda: sum(_count_from_outside(
-        aio, fip.floating_ip_address, n=1)[m] for m in ('m1', 'm2')), 180,
-        'the floating IP answering')
+    try:
+        wait(lambda: sum(_count_from_outside(
+            aio, fip.floating_ip_address, n=1)[m] for m in ('m1', 'm2')),
+            180, 'the floating IP answering')
+    except AssertionError as exc:
+        raise AssertionError('%s (%s)' % (exc, fip_trace(
+            aio, lb.id, lb.vip_port_id, fip.floating_ip_address)))
     outside = _count_from_outside(aio, fip.floating_ip_address)
     assert _spread(outside), outside
 
@@ -321,13 +326,14 @@ def test_what_the_ovn_provider_cannot_do_is_refused_and_leaves_nothing(
     nets = lbnets
     aio, lbc = nets.aio, nets.conn.load_balancer
     ovn_before, ports_before = _ovn_lbs(aio), _lb_ports(nets.admin)
+    lbs_before = {lb.id for lb in _own_lbs(nets.conn)}
     # No amphora here: the provider is not enabled, and Octavia says so.
     with pytest.raises(exceptions.HttpException) as refused:
         lbc.create_load_balancer(name=_net('amp'), provider='amphora',
                                  vip_subnet_id=nets.subnets['front'])
     text = str(refused.value)
     assert 'amphora' in text and 'provider' in text.lower(), text
-    assert not _own_lbs(nets.conn)
+    assert {lb.id for lb in _own_lbs(nets.conn)} == lbs_before
     # OVN balances L4 only: an HTTP listener is refused by the provider.
     lb = lbc.create_load_balancer(name=_net('l4'),
                                   vip_subnet_id=nets.subnets['front'])

@@ -74,3 +74,19 @@ def test_network_down_names_what_is_not_running(lay):
     assert 'ovn-controller-compute1' in text
     assert text.endswith('start it with python -m tools.aio start '
                          '(or make run)')
+
+
+def test_the_southbound_database_is_ready_once_northd_has_written_it(lay):
+    # The chassis start only then: ovn-controller 23.03 may crash on a
+    # southbound database without its SB_Global row.
+    _start_central(lay)
+    assert not ovn.southbound_ready(lay)
+    cloud = cloud_mod.Cloud(lay, log=lambda *a: None)
+    northd = [svc for svc in ovn.network_services(lay, services.Service)
+              if svc.name == 'ovn-northd']
+    try:
+        cloud._start_wave(northd)
+        cloud._wait(lambda: ovn.southbound_ready(lay), 'no SB_Global',
+                    timeout=30)
+    finally:
+        procs.Process(lay, 'ovn-northd').stop()

@@ -660,3 +660,88 @@ def test_each_compute_has_a_ceilometer_agent_that_prometheus_scrapes(
         assert agent.argv[1:3] == ['--polling-namespaces', 'docker']
     scrape = yaml.safe_load(open(files['prometheus']))['scrape_configs']
     assert sorted(scrape[0]['static_configs'][0]['targets']) == sorted(ports)
+
+
+def _network_start_rig(tmp_path, monkeypatch, lives):
+    """A cloud whose network wave is ovn-northd and one 'ovn-controller'
+    (real processes: a sleep; the controller's first ``lives`` starts end
+    at once, as ovn-controller's start-up crash does); OVN's own checks
+    answer from what ran. Returns (cloud, the wave, the order of starts
+    and checks, what the cloud logged)."""
+    from tools.aio import cloud
+    lay = _layout(tmp_path)
+    lay.makedirs()
+    starts, log = [], []
+
+    def service(name, crash):
+        # Each start appends a line; the first ``lives`` starts exit.
+        counter = tmp_path / (name + '.starts')
+        script = ('import sys, time; f = open(%r, "a"); f.write("x\\n"); '
+                  'f.close(); n = len(open(%r).read().split()); '
+                  'sys.exit("segfault %%d" %% n) if %s and n <= %d '
+                  'else time.sleep(60)' % (str(counter), str(counter),
+                                           crash, lives))
+        return services.Service(name, [sys.executable, '-c', script],
+                                kind='proc')
+
+    northd = service('ovn-northd', False)
+    controller = service('ovn-controller-compute1', True)
+    monkeypatch.setattr(ovn, 'configure_chassis', lambda lay: None)
+    monkeypatch.setattr(ovn, 'address_underlay', lambda lay: None)
+    monkeypatch.setattr(ovn, 'southbound_ready', lambda lay: (
+        starts.append('sb-check') or 'ovn-northd' in starts))
+    monkeypatch.setattr(ovn, 'chassis_registered', lambda lay: (
+        {e.host for e in lay.engines} if starts.count(controller.name)
+        else set()))
+    c = cloud.Cloud(lay, log=log.append)
+    real = c._start_wave
+
+    def start_wave(wave, session=None):
+        starts.extend(s.name for s in wave)
+        try:
+            return real(wave, session)
+        finally:
+            # Let a crashing start end before the next check.
+            time.sleep(0.5)
+    monkeypatch.setattr(c, '_start_wave', start_wave)
+    return c, [northd, controller], starts, log
+
+
+def test_chassis_start_after_northd_wrote_the_southbound_database(
+        tmp_path, monkeypatch):
+    c, wave, starts, log = _network_start_rig(tmp_path, monkeypatch, 0)
+    try:
+        c._start_network(wave)
+        assert starts.index('sb-check') > starts.index('ovn-northd')
+        assert starts.index('ovn-controller-compute1') > starts.index(
+            'sb-check')
+        assert not log
+    finally:
+        for svc in wave:
+            c.process(svc).stop()
+
+
+def test_an_ovn_controller_that_dies_once_during_start_is_started_again(
+        tmp_path, monkeypatch):
+    from tools.aio import cloud
+    c, wave, starts, log = _network_start_rig(tmp_path, monkeypatch, 1)
+    try:
+        c._start_network(wave)
+        assert starts.count('ovn-controller-compute1') == 2
+        assert c.process(wave[1]).running()
+        assert log == ['ovn-controller-compute1 exited during start '
+                       '(segfault 1); starting it again']
+    finally:
+        for svc in wave:
+            c.process(svc).stop()
+    c, wave, starts, log = _network_start_rig(tmp_path / 'twice',
+                                              monkeypatch, 2)
+    try:
+        with pytest.raises(cloud.StartError) as err:
+            c._start_network(wave)
+        assert str(err.value).startswith(
+            'OVN is down: ovn-controller-compute1 exited during start '
+            '(segfault 2); see ')
+    finally:
+        for svc in wave:
+            c.process(svc).stop()
