@@ -14,6 +14,7 @@
 and Neutron, and requests counted from inside a server's container."""
 
 import collections
+import os
 import subprocess
 
 from tools.aio import ovn
@@ -47,8 +48,22 @@ def fip_trace(aio, lb_id, vip_port_id, fip):
                   'name=%s' % lb_id)
     nat = _nbctl(aio, '--bare', '--columns=type,logical_ip,external_ip',
                  'find', 'NAT', 'external_ip="%s"' % fip)
-    return 'port_fip=%r; ovn vips=%r; nat=%r' % (
-        port_fip, ' '.join(vips.split()), ' '.join(nat.split()))
+    errors = []
+    try:
+        with open(os.path.join(aio.lay.logs, 'octavia-driver-agent.log'),
+                  errors='replace') as f:
+            for line in f:
+                # oslo.log: "date time pid ERROR logger message"; the lines
+                # of a traceback have an indented or empty message.
+                _, _, rest = line.partition(' ERROR ')
+                message = rest.partition(' ')[2].rstrip()
+                if message and not message.startswith((' ', 'Traceback')):
+                    errors.append(message[:300])
+    except OSError:
+        pass
+    return 'port_fip=%r; ovn vips=%r; nat=%r; driver agent errors: %s' % (
+        port_fip, ' '.join(vips.split()), ' '.join(nat.split()),
+        ' | '.join(errors[-4:]) or 'none')
 
 
 def lb_ports(admin):
