@@ -41,7 +41,8 @@ def fip_trace(aio, lb_id, vip_port_id, fip):
     """Where a floating IP on a load balancer's VIP port stands in OVN,
     in one line (for a failure message): the port's ``neutron:port_fip``
     (Neutron's part), OVN's load balancers of that name and their VIPs
-    (the provider's part) and the NAT rows of the floating IP."""
+    (the provider's part), the NAT rows of the floating IP and the driver
+    agent's last errors and warnings."""
     port_fip = _nbctl(aio, '--if-exists', 'get', 'Logical_Switch_Port',
                       vip_port_id, 'external_ids:"neutron:port_fip"')
     vips = _nbctl(aio, '--bare', '--columns=vips', 'find', 'Load_Balancer',
@@ -53,15 +54,17 @@ def fip_trace(aio, lb_id, vip_port_id, fip):
         with open(os.path.join(aio.lay.logs, 'octavia-driver-agent.log'),
                   errors='replace') as f:
             for line in f:
-                # oslo.log: "date time pid ERROR logger message"; the lines
-                # of a traceback have an indented or empty message.
-                _, _, rest = line.partition(' ERROR ')
+                # oslo.log: "date time pid LEVEL logger message"; the lines
+                # of a traceback have an indented or empty message. Warnings
+                # too: python-ovs says so when its connection drops.
+                level = ' ERROR ' if ' ERROR ' in line else ' WARNING '
+                _, _, rest = line.partition(level)
                 message = rest.partition(' ')[2].rstrip()
                 if message and not message.startswith((' ', 'Traceback')):
-                    errors.append(message[:300])
+                    errors.append(level.strip() + ' ' + message[:300])
     except OSError:
         pass
-    return 'port_fip=%r; ovn vips=%r; nat=%r; driver agent errors: %s' % (
+    return 'port_fip=%r; ovn vips=%r; nat=%r; driver agent: %s' % (
         port_fip, ' '.join(vips.split()), ' '.join(nat.split()),
         ' | '.join(errors[-4:]) or 'none')
 
