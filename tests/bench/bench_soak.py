@@ -50,6 +50,7 @@ loses a resident.
 """
 
 import concurrent.futures
+import datetime
 import os
 import subprocess
 import sys
@@ -330,6 +331,7 @@ class Faults:
                        check=True, stdout=subprocess.DEVNULL)
 
     def inject(self, kind):
+        self.injected_at = datetime.datetime.now(datetime.timezone.utc)
         if kind == 'engine_restarted':
             engine = self.lay.engines[0]
             script = os.path.join(os.path.dirname(os.path.dirname(
@@ -366,6 +368,20 @@ class Faults:
             return 'active'
         return None
 
+    def computes_reported(self):
+        """Every nova-compute up and reported in since the fault. After a
+        RabbitMQ restart a compute's state report can hang for up to its
+        RPC timeout, and Nova's API refuses a resize of a server whose
+        host has not reported for service_down_time (409 "Service is
+        unavailable"): as an operator would, the soak goes on once every
+        compute has reported again."""
+        computes = list(self.soak.compute.services(binary='nova-compute'))
+        return bool(computes) and all(
+            svc.state == 'up' and svc.updated_at and
+            datetime.datetime.fromisoformat(svc.updated_at).replace(
+                tzinfo=datetime.timezone.utc) > self.injected_at
+            for svc in computes)
+
     def recover(self, kind, cycle):
         started = time.monotonic()
         outcome = {'kind': kind, 'cycle': cycle, 'active': 0,
@@ -384,6 +400,8 @@ class Faults:
                     outcome['restarted'] += 1
                 else:
                     outcome['active'] += 1
+            _until('%s: every nova-compute reported in again' % kind,
+                   self.computes_reported, timeout=180)
         except Exception as exc:  # noqa: BLE001 - recorded, soak goes on
             outcome['error'] = str(exc)
         outcome['seconds'] = round(time.monotonic() - started, 1)
