@@ -174,18 +174,25 @@ class Cloud:
             dead = [svc for svc in wave if not self.process(svc).running()]
             if not dead:
                 return
+            if attempt == 2:
+                raise self._ovn_exited(dead[0])
             for svc in dead:
-                proc = self.process(svc)
-                lines = [x for x in proc.tail().splitlines() if x.strip()]
-                last = lines[-1].strip() if lines else 'nothing logged'
-                if attempt == 2:
-                    raise StartError(
-                        'OVN is down: %s exited during start (%s); see %s, '
-                        'then python -m tools.aio start'
-                        % (svc.name, last, proc.logfile))
                 self.log('%s exited during start (%s); starting it again'
-                         % (svc.name, last))
+                         % (svc.name, self._last_line(svc)))
             self._start_wave(dead)
+
+    def _last_line(self, svc):
+        lines = [x for x in self.process(svc).tail().splitlines()
+                 if x.strip()]
+        return lines[-1].strip() if lines else 'nothing logged'
+
+    def _ovn_exited(self, svc):
+        """The one-line StartError for an OVN daemon that exited during
+        the start."""
+        return StartError(
+            'OVN is down: %s exited during start (%s); see %s, then python '
+            '-m tools.aio start' % (svc.name, self._last_line(svc),
+                                    self.process(svc).logfile))
 
     @staticmethod
     def _wait(check, what, timeout=None):
@@ -278,12 +285,7 @@ class Cloud:
                     continue
                 proc = self.process(svc)
                 if not proc.running() and ovn.is_ovn(svc.name):
-                    lines = [x for x in proc.tail().splitlines() if x.strip()]
-                    raise StartError(
-                        'OVN is down: %s exited during start (%s); see %s, '
-                        'then python -m tools.aio start' % (
-                            svc.name, lines[-1].strip() if lines
-                            else 'nothing logged', proc.logfile))
+                    raise self._ovn_exited(svc)
                 if not proc.running():
                     raise StartError('%s exited during start; last log lines '
                                      '(%s):\n%s' % (svc.name, proc.logfile,
