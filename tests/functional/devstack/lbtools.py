@@ -20,21 +20,18 @@ import subprocess
 from tools.aio import ovn
 
 
-def ovn_lbs(aio):
-    """Names of the load balancers in OVN's northbound database."""
-    out = subprocess.run(
-        ['ovn-nbctl', '--db=%s' % ovn.nb_connection(aio.lay), '--timeout=10',
-         '--bare', '--columns=name', 'list', 'Load_Balancer'],
-        capture_output=True, text=True, env=ovn.central_env(aio.lay),
-        check=True, timeout=30).stdout
-    return {line.strip() for line in out.splitlines() if line.strip()}
-
-
-def _nbctl(aio, *args):
+def nbctl(aio, *args, check=True):
+    """ovn-nbctl on the cloud's northbound database: its output, stripped."""
     return subprocess.run(
         ['ovn-nbctl', '--db=%s' % ovn.nb_connection(aio.lay), '--timeout=10']
         + list(args), capture_output=True, text=True,
-        env=ovn.central_env(aio.lay), timeout=30).stdout.strip()
+        env=ovn.central_env(aio.lay), check=check, timeout=30).stdout.strip()
+
+
+def ovn_lbs(aio):
+    """Names of the load balancers in OVN's northbound database."""
+    out = nbctl(aio, '--bare', '--columns=name', 'list', 'Load_Balancer')
+    return {line.strip() for line in out.splitlines() if line.strip()}
 
 
 def fip_trace(aio, lb_id, vip_port_id, fip):
@@ -43,12 +40,14 @@ def fip_trace(aio, lb_id, vip_port_id, fip):
     (Neutron's part), OVN's load balancers of that name and their VIPs
     (the provider's part), the NAT rows of the floating IP and the driver
     agent's last errors and warnings."""
-    port_fip = _nbctl(aio, '--if-exists', 'get', 'Logical_Switch_Port',
-                      vip_port_id, 'external_ids:"neutron:port_fip"')
-    vips = _nbctl(aio, '--bare', '--columns=vips', 'find', 'Load_Balancer',
-                  'name=%s' % lb_id)
-    nat = _nbctl(aio, '--bare', '--columns=type,logical_ip,external_ip',
-                 'find', 'NAT', 'external_ip="%s"' % fip)
+    # Diagnostics only: a failed query is an empty field, not an error.
+    port_fip = nbctl(aio, '--if-exists', 'get', 'Logical_Switch_Port',
+                     vip_port_id, 'external_ids:"neutron:port_fip"',
+                     check=False)
+    vips = nbctl(aio, '--bare', '--columns=vips', 'find', 'Load_Balancer',
+                 'name=%s' % lb_id, check=False)
+    nat = nbctl(aio, '--bare', '--columns=type,logical_ip,external_ip',
+                'find', 'NAT', 'external_ip="%s"' % fip, check=False)
     errors = []
     try:
         with open(os.path.join(aio.lay.logs, 'octavia-driver-agent.log'),

@@ -28,7 +28,6 @@ namespaces the cloud made, in bounded loops.
 """
 
 import collections
-import subprocess
 import time
 
 import pytest
@@ -40,6 +39,7 @@ from tests.functional.devstack.lbtools import count_from
 from tests.functional.devstack.lbtools import exec_in as _exec
 from tests.functional.devstack.lbtools import fip_trace
 from tests.functional.devstack.lbtools import lb_ports as _lb_ports
+from tests.functional.devstack.lbtools import nbctl
 from tests.functional.devstack.lbtools import ovn_lbs as _ovn_lbs
 from tests.functional.devstack.lbtools import servers_gone
 from tools.aio import ovn
@@ -356,21 +356,13 @@ def test_what_the_ovn_provider_cannot_do_is_refused_and_leaves_nothing(
 
 def _ls_lbs(aio, network_id):
     """Names of the OVN load balancers on the network's logical switch."""
-    out = subprocess.run(
-        ['ovn-nbctl', '--db=%s' % ovn.nb_connection(aio.lay), '--timeout=10',
-         '--bare', '--columns=load_balancer', 'find', 'Logical_Switch',
-         'name=neutron-%s' % network_id],
-        capture_output=True, text=True, env=ovn.central_env(aio.lay),
-        check=True, timeout=30).stdout.split()
+    out = nbctl(aio, '--bare', '--columns=load_balancer', 'find',
+                'Logical_Switch', 'name=neutron-%s' % network_id).split()
     return {_name_of(aio, uuid) for uuid in out}
 
 
 def _name_of(aio, lb_uuid):
-    return subprocess.run(
-        ['ovn-nbctl', '--db=%s' % ovn.nb_connection(aio.lay), '--timeout=10',
-         'get', 'Load_Balancer', lb_uuid, 'name'],
-        capture_output=True, text=True, env=ovn.central_env(aio.lay),
-        check=True, timeout=30).stdout.strip().strip('"')
+    return nbctl(aio, 'get', 'Load_Balancer', lb_uuid, 'name').strip('"')
 
 
 def test_a_client_on_the_vips_own_subnet_is_answered_through_a_router(
