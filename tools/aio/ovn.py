@@ -297,9 +297,17 @@ def unplumb(lay):
     return gone
 
 
-def _vsctl(lay, host, *args):
+def vsctl(lay, host, *args, check=True):
+    """ovs-vsctl on a chassis's own OVS database: its output."""
     return _run(['ovs-vsctl', '--timeout=30', '--db=%s' % chassis_db(
-        lay, host)] + list(args), env=chassis_env(lay, host))
+        lay, host)] + list(args), env=chassis_env(lay, host), check=check)
+
+
+def nbctl(lay, *args, check=True):
+    """ovn-nbctl on the cloud's northbound database: its output."""
+    return _run(['ovn-nbctl', '--db=%s' % nb_connection(lay),
+                 '--timeout=10'] + list(args), env=central_env(lay),
+                check=check)
 
 
 def configure_chassis(lay):
@@ -329,7 +337,7 @@ def configure_chassis(lay):
                  '--', '--may-exist', 'add-port', 'br-phy', 'underlay']
         args += ['--', 'set', 'Open_vSwitch', '.'] + [
             'external_ids:%s="%s"' % kv for kv in sorted(ids.items())]
-        _vsctl(lay, host, *args)
+        vsctl(lay, host, *args)
 
 
 def address_underlay(lay, timeout=60):

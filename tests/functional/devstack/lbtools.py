@@ -15,17 +15,13 @@ and Neutron, and requests counted from inside a server's container."""
 
 import collections
 import os
-import subprocess
 
 from tools.aio import ovn
 
 
 def nbctl(aio, *args, check=True):
     """ovn-nbctl on the cloud's northbound database: its output, stripped."""
-    return subprocess.run(
-        ['ovn-nbctl', '--db=%s' % ovn.nb_connection(aio.lay), '--timeout=10']
-        + list(args), capture_output=True, text=True,
-        env=ovn.central_env(aio.lay), check=check, timeout=30).stdout.strip()
+    return ovn.nbctl(aio.lay, *args, check=check).strip()
 
 
 def ovn_lbs(aio):

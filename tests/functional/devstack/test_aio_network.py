@@ -138,19 +138,12 @@ def _chassis_links(aio, host):
 
 def _logical_ports(aio):
     """Names (Neutron port ids) of OVN's logical switch ports."""
-    out = subprocess.run(
-        ['ovn-nbctl', '--db=%s' % ovn.nb_connection(aio.lay), '--bare',
-         '--columns=name', 'list', 'Logical_Switch_Port'],
-        capture_output=True, text=True, check=True).stdout
-    return set(out.split())
+    return set(ovn.nbctl(aio.lay, '--bare', '--columns=name', 'list',
+                         'Logical_Switch_Port').split())
 
 
 def _ovs_ports(aio, host):
-    out = subprocess.run(
-        ['ovs-vsctl', '--db=%s' % ovn.chassis_db(aio.lay, host),
-         'list-ports', 'br-int'], capture_output=True, text=True,
-        check=True).stdout
-    return out.split()
+    return ovn.vsctl(aio.lay, host, 'list-ports', 'br-int').split()
 
 
 def test_every_chassis_reports_to_neutron(aio):
