@@ -438,11 +438,14 @@ def _soak(f):
                   '%d' % t['faults_failed'],
                   f['faults_failed'] <= t['faults_failed'])
     worst = f['worst_rss_growth']
+    limit = t.get('rss_growth_pct_max')
+    # None: a soak too short to judge (bench_soak.RSS_JUDGED_FROM).
     yield Row('the same soak: largest RSS growth of a service from the '
               'middle to the end',
               '%+.1f%% (%s)' % (worst['pct'], worst['service']),
-              '<= %s%%' % _num(t['rss_growth_pct_max']),
-              worst['pct'] <= t['rss_growth_pct_max'])
+              'report (too few cycles to judge)' if limit is None
+              else '<= %s%%' % _num(limit),
+              None if limit is None else worst['pct'] <= limit)
 
 
 HEADLINES = collections.OrderedDict([

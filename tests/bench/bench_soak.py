@@ -46,7 +46,10 @@ the cloud. Reported: everything in the end inventory that was not in the
 first (leftovers), the growth of fds and threads, and the RSS growth of
 each service from the middle to the end. Targets (reported): zero
 leftovers; RSS growth <= 5% from the middle to the end; no fault that
-loses a resident.
+loses a resident. The RSS target is judged from ``RSS_JUDGED_FROM``
+cycles on: a short soak's middle comes after a handful of cycles, while
+the services still warm up (caches, connection pools, malloc arenas), so
+there its growth is only reported.
 """
 
 import concurrent.futures
@@ -74,6 +77,7 @@ FAULTS = ('engine_restarted', 'rabbitmq_restarted', 'mariadb_restarted',
           'container_killed')
 WORKERS = int(os.environ.get('SOAK_WORKERS') or (4 if CYCLES >= 100 else 1))
 RESIDENTS = 2
+RSS_JUDGED_FROM = 100
 NAME = 'soak-'
 KINDS = ('networked', 'config_drive', 'resized', 'snapshotted')
 CYCLE_TIMEOUT_S = 300
@@ -160,13 +164,11 @@ class Inventory:
             found['links@' + ns] = {
                 line.split(':')[1].strip().split('@')[0] for line in _lines(
                     ['ip', '-n', ns, '-o', 'link', 'show'])}
-            found['ovs ports@' + engine.host] = set(_lines(
-                ['ovs-vsctl', '--timeout=30', '--db=%s' %
-                 self.ovn.chassis_db(self.lay, engine.host), 'list-ports',
-                 'br-int']))
-        found['ovn logical ports'] = set(_lines(
-            ['ovn-nbctl', '--db=%s' % self.ovn.nb_connection(self.lay),
-             '--bare', '--columns=name', 'list', 'Logical_Switch_Port']))
+            found['ovs ports@' + engine.host] = set(self.ovn.vsctl(
+                self.lay, engine.host, 'list-ports', 'br-int').split())
+        found['ovn logical ports'] = set(self.ovn.nbctl(
+            self.lay, '--bare', '--columns=name', 'list',
+            'Logical_Switch_Port').split())
         found['neutron ports'] = {p.id for p in self.conn.network.ports()}
         consumers = set()
         for rp in self.conn.placement.get(
@@ -548,8 +550,9 @@ def main():
                              'pct': worst[1]['rss_pct']},
         'faults': faults.outcomes,
         'faults_failed': sum(1 for o in faults.outcomes if o['error']),
-        'targets': {'leftover_count': 0, 'rss_growth_pct_max': 5.0,
-                    'faults_failed': 0},
+        'targets': {'leftover_count': 0, 'faults_failed': 0,
+                    'rss_growth_pct_max': (5.0 if CYCLES >= RSS_JUDGED_FROM
+                                           else None)},
     }
     print('soak: %d cycles %s and %d stacks in %.0f s; leftovers %d %s; '
           'worst RSS growth middle->end %s %+.1f%%; faults %d, failed %d'

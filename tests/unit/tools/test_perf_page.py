@@ -461,6 +461,25 @@ def test_the_full_soak_keeps_its_own_rows_next_to_the_short_one(tmp_path):
     assert body.count('Bench: a soak of the all-in-one') == 2
 
 
+def test_a_short_soak_reports_rss_growth_without_judging_it(tmp_path):
+    summary = _summary()
+    summary['soak'] = dict(
+        summary['soak'], worst_rss_growth={'service': 'nova-api',
+                                           'pct': 5.7},
+        targets=dict(summary['soak']['targets'], rss_growth_pct_max=None))
+    summary['soak_full'] = dict(summary['soak'], cycles=1000, stacks=200,
+                                worst_rss_growth={'service': 'neutron',
+                                                  'pct': 5.2},
+                                targets=_summary()['soak']['targets'])
+    readme, _page = _render_summary(tmp_path, summary)
+    short, full = [line for line in readme.splitlines()
+                   if 'largest RSS growth' in line]
+    cells = [[c.strip() for c in line.strip('|').split('|')][1:]
+             for line in (short, full)]
+    assert cells == [['+5.7% (nova-api)', 'report (too few cycles to judge)',
+                      ''], ['+5.2% (neutron)', '<= 5%', 'no']]
+
+
 def test_a_benchmark_files_its_figures_under_the_name_it_gives(
         tmp_path, monkeypatch):
     bench = tmp_path / 'tests' / 'bench'
