@@ -22,7 +22,7 @@ that does not finish within its timeout fails the soak.
 
 ``SOAK_WORKERS`` cycles (and stacks) run at once, each worker with its
 own API connection (1 in a short soak; 4 in a long one, which takes
-about an hour that way instead of four on two cores). The cycles run in
+about two hours that way on two cores). The cycles run in
 blocks between faults: a fault is injected only when no cycle is in
 flight, so every fault meets the same quiet cloud a sequential soak
 gives it, and the inventories are taken between blocks (the middle one
