@@ -189,18 +189,19 @@ def table(lay):
     network = ovn.network_services(lay, Service)
     identity = [_api(lay, 'keystone', 'keystone.wsgi.api:application',
                      env={'OS_KEYSTONE_CONFIG_DIR': lay.conf('keystone')},
-                     path='/v3', workers=KEYSTONE_WORKERS, threads=1),
-                # Octavia's driver agent: writes the OVN provider's status
-                # updates to Octavia's database. Up (its status socket made)
-                # before Octavia's API starts, which drops a provider whose
-                # agent it cannot reach.
-                Service('octavia-driver-agent', octavia.agent_argv(lay),
-                        kind='socket', path=octavia.status_socket(lay))]
+                     path='/v3', workers=KEYSTONE_WORKERS, threads=1)]
     # The first file is the paste pipeline (read by PasteDeploy).
     nova_env = {'OS_NOVA_CONFIG_DIR': lay.conf('nova'),
                 'OS_NOVA_CONFIG_FILES': '%s;nova.conf' % os.path.join(
                     lay.venv, 'etc', 'nova', 'api-paste.ini')}
     apis = [
+        # Octavia's driver agent: writes the OVN provider's status updates
+        # to Octavia's database. After the identity bootstrap (it logs in
+        # to Neutron as the service project at its start) and up, its
+        # status socket made, before Octavia's API starts (the workers'
+        # wave), which drops a provider whose agent it cannot reach.
+        Service('octavia-driver-agent', octavia.agent_argv(lay),
+                kind='socket', path=octavia.status_socket(lay)),
         _api(lay, 'placement', 'placement.wsgi.api:application',
              env={'OS_PLACEMENT_CONFIG_DIR': lay.conf('placement')}),
         _api(lay, 'nova-api', 'nova.wsgi.osapi_compute:application',
@@ -224,11 +225,12 @@ def table(lay):
         # The dashboard (tools/aio/horizon.py prepares it first).
         _api(lay, 'horizon', 'tools.aio.horizon_wsgi:application',
              env=horizon.env(lay), path=horizon.HEALTH_PATH),
-        # Load balancers: Octavia's API with the OVN provider only.
-        Service('octavia-api', octavia.api_argv(lay), kind='http',
-                port=lay.port('octavia-api')),
     ]
     workers = [
+        # Load balancers: Octavia's API with the OVN provider only, once
+        # its driver agent is up (above).
+        Service('octavia-api', octavia.api_argv(lay), kind='http',
+                port=lay.port('octavia-api')),
         _nova(lay, 'nova-conductor', nova_conf, 'aio-controller'),
         _nova(lay, 'nova-scheduler', nova_conf, 'aio-controller'),
         Service('heat-engine', [os.path.join(lay.bin, 'heat-engine'),

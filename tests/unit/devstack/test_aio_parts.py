@@ -164,10 +164,13 @@ def test_start_order_and_commands_exist(tmp_path):
     assert waves[1] == ['ovn-northd', 'ovs-vswitchd-compute1',
                         'ovn-controller-compute1', 'ovs-vswitchd-compute2',
                         'ovn-controller-compute2']
-    # Octavia's driver agent beside Keystone: up before Octavia's API.
-    assert waves[2] == ['keystone', 'octavia-driver-agent']
+    # Keystone alone: the identity bootstrap runs after it.
+    assert waves[2] == ['keystone']
+    # Octavia's driver agent after the bootstrap (it logs in as the
+    # service project at its start), up before Octavia's API.
+    assert waves[3][0] == 'octavia-driver-agent'
     assert 'neutron' in waves[3]
-    assert {'nova-compute-compute1', 'nova-compute-compute2', 'heat-engine',
+    assert {'octavia-api', 'nova-compute-compute1', 'nova-compute-compute2', 'heat-engine',
             'nova-conductor', 'nova-scheduler', 'neutron-periodic-workers',
             'neutron-ovn-maintenance-worker',
             'neutron-ovn-metadata-agent-compute1',
