@@ -170,8 +170,8 @@ def test_start_order_and_commands_exist(tmp_path):
     # service project at its start), up before Octavia's API.
     assert waves[3][0] == 'octavia-driver-agent'
     assert 'neutron' in waves[3]
-    assert {'octavia-api', 'nova-compute-compute1', 'nova-compute-compute2', 'heat-engine',
-            'nova-conductor', 'nova-scheduler', 'neutron-periodic-workers',
+    assert {'octavia-api', 'nova-compute-compute1', 'nova-compute-compute2',
+            'heat-engine', 'nova-conductor', 'nova-scheduler', 'neutron-periodic-workers',
             'neutron-ovn-maintenance-worker',
             'neutron-ovn-metadata-agent-compute1',
             'neutron-ovn-metadata-agent-compute2', 'prometheus', 'aetos',
