@@ -112,7 +112,9 @@ clean: docker-stop
 # has a policy-rc.d, one that refuses every start is in place during the
 # install (a system server that already runs is never touched).
 # prometheus: the all-in-one's metrics store (tools/aio/telemetry.py).
-AIO_APT_PACKAGES := mariadb-server rabbitmq-server ovn-central ovn-host haproxy prometheus
+# uuid-runtime: uuidd, without which libuuid leaks a descriptor per thread
+# of Ceilometer's polling agent (tools/aio/bootstrap.py ensure_uuidd).
+AIO_APT_PACKAGES := mariadb-server rabbitmq-server ovn-central ovn-host haproxy prometheus uuid-runtime
 apt: aio-apt
 aio-apt:
 	@missing=""; \

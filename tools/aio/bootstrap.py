@@ -72,6 +72,37 @@ def start_engines(lay):
                        stdout=subprocess.DEVNULL, timeout=120)
 
 
+#: Where libuuid asks uuidd for time-based UUIDs (compiled into libuuid).
+UUIDD_SOCKET = '/run/uuidd/request'
+UUIDD = '/usr/sbin/uuidd'
+
+
+def ensure_uuidd(timeout=10):
+    """Start the host's uuidd unless one answers already; True if started.
+
+    Without uuidd, libuuid gives every thread that makes a time-based UUID
+    (Ceilometer's sample ids: ``uuid.uuid1``) a descriptor of
+    /var/lib/libuuid/clock.txt that it never closes. Ceilometer's polling
+    agent runs each poll in new threads, so the agent would gain
+    descriptors for as long as it polls. With uuidd answering, libuuid asks
+    the daemon and opens nothing. A host service, as systemd's
+    uuidd.socket is on a distribution's host: the cloud's stop leaves it.
+    """
+    if ovn.unix_open(UUIDD_SOCKET):
+        return False
+    os.makedirs(os.path.dirname(UUIDD_SOCKET), exist_ok=True)
+    # Forks into a daemon; no --timeout: it stays up while idle.
+    subprocess.run([UUIDD, '--quiet', '--socket', UUIDD_SOCKET], check=True,
+                   stdout=subprocess.DEVNULL, timeout=timeout)
+    deadline = time.monotonic() + timeout
+    while not ovn.unix_open(UUIDD_SOCKET):
+        if time.monotonic() > deadline:
+            raise RuntimeError('uuidd did not answer on %s within %d s'
+                               % (UUIDD_SOCKET, timeout))
+        time.sleep(0.1)
+    return True
+
+
 def stop_own_engines(lay):
     script = os.path.join(layout_mod.ROOT, 'tools', 'docker-engine.sh')
     stopped = []

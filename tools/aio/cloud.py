@@ -76,6 +76,9 @@ class Cloud:
         if missing:
             raise StartError('%s missing: install Debian\'s mariadb-server '
                              '(make aio-apt)' % ', '.join(missing))
+        if not os.access(bootstrap.UUIDD, os.X_OK):
+            raise StartError('%s is missing: install Debian\'s uuid-runtime '
+                             '(make aio-apt)' % bootstrap.UUIDD)
         missing = ovn.missing_binaries()
         if missing:
             raise StartError('%s missing: install Debian\'s ovn-central, '
@@ -86,6 +89,7 @@ class Cloud:
         t0 = time.monotonic()
         self.log('all-in-one under %s (logs in %s)' % (lay.base, lay.logs))
         self._timed('engines', bootstrap.start_engines, lay)
+        self._timed('uuidd', bootstrap.ensure_uuidd)
         self._timed('configs', self.write_configs)
         waves = services.table(lay)
         backends, network, identity, apis, workers = waves

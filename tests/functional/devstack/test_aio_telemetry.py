@@ -25,8 +25,11 @@ metric``.
 
 import os
 
+import psutil
 import pytest
 
+from tools.aio import procs
+from tools.aio import services
 from tests.functional.devstack.conftest import wait
 from tests.functional.devstack.scaletools import Metrics
 from tests.functional.devstack.scaletools import SHOWS_WITHIN
@@ -196,3 +199,32 @@ def test_a_deleted_server_leaves_no_series(aio, servers):
          what='the series of a deleted server to go')
     # The others go on being measured.
     demo.shown('ceilometer_cpu{resource="%s"}' % servers['a']['id'])
+
+
+def _open_files(pid):
+    """Paths of the files open in ``pid`` and its children."""
+    family = psutil.Process(pid)
+    found = []
+    for proc in [family] + family.children(recursive=True):
+        try:
+            found += [f.path for f in proc.open_files()]
+        except psutil.NoSuchProcess:
+            continue
+    return found
+
+
+def test_the_polling_agents_keep_no_descriptor_per_poll(aio, servers):
+    # Each poll runs in new threads, and each sample's id is a time-based
+    # UUID: without the host's uuidd, libuuid leaves every such thread's
+    # descriptor of its clock file open, one more per poll.
+    demo = Metrics(aio, 'aio-demo')
+    # The agents have polled the servers since they were made.
+    demo.shown('ceilometer_cpu{resource="%s"}' % servers['a']['id'])
+    agents = [svc.name for svc in services.all_services(aio.lay)
+              if svc.name.startswith('ceilometer-polling-')]
+    assert agents
+    for name in agents:
+        pid = procs.Process(aio.lay, name).pid()
+        assert pid, '%s is not running' % name
+        held = [p for p in _open_files(pid) if 'libuuid' in p]
+        assert held == [], '%s holds %s' % (name, held)
