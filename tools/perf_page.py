@@ -440,12 +440,27 @@ def _soak(f):
     worst = f['worst_rss_growth']
     limit = t.get('rss_growth_pct_max')
     # None: a soak too short to judge (bench_soak.RSS_JUDGED_FROM).
+    others = f.get('attributed') or {}
     yield Row('the same soak: largest RSS growth of a service from the '
-              'middle to the end',
+              'middle to the end%s' % (
+                  ' (%s apart, below)' % ', '.join(sorted(others))
+                  if others else ''),
               '%+.1f%% (%s)' % (worst['pct'], worst['service']),
               'report (too few cycles to judge)' if limit is None
               else '<= %s%%' % _num(limit),
               None if limit is None else worst['pct'] <= limit)
+    for name, why in sorted(others.items()):
+        yield Row('the same soak: %s, growth from the middle to the end '
+                  'that is its own project\'s: %s' % (name, why['cause']),
+                  'RSS %+.1f%%, fds %+d' % (why['rss_pct'], why['fds']),
+                  'report', None)
+    fds = {k: v for k, v in (f.get('fd_growth') or {}).items()
+           if k not in others}
+    if fds:
+        top = sorted(fds.items(), key=lambda kv: -abs(kv[1]))[:3]
+        yield Row('the same soak: file descriptors gained from the middle '
+                  'to the end (largest)',
+                  ', '.join('%s %+d' % kv for kv in top), 'report', None)
 
 
 HEADLINES = collections.OrderedDict([

@@ -50,6 +50,13 @@ loses a resident. The RSS target is judged from ``RSS_JUDGED_FROM``
 cycles on: a short soak's middle comes after a handful of cycles, while
 the services still warm up (caches, connection pools, malloc arenas), so
 there its growth is only reported.
+
+Growth that is another project's, proven in the same run, is reported
+beside the judged figure instead of in it (``attributed``): heat-engine's
+when the installed Heat keeps every finished stack thread (``heat_probe``:
+Heat's own ThreadGroupManager, asked in a child process), Prometheus's
+when its head block only gained series and never compacted between the
+middle and the end (its own tsdb metrics).
 """
 
 import concurrent.futures
@@ -459,6 +466,63 @@ def plan(cycles, stacks, every):
     return out
 
 
+#: Run by the cloud's Python: how many finished threads Heat's
+#: ThreadGroupManager still holds after one operation of a stack ran.
+HEAT_PROBE = """
+from oslo_service import backend
+backend.init_backend(backend.BackendType.THREADING)
+from heat.engine import service
+groups = service.ThreadGroupManager()
+groups.start('soak-probe', lambda: None).join()
+print(len(groups.groups['soak-probe'].threads))
+"""
+PROMETHEUS_HEAD = ('prometheus_tsdb_head_series',
+                   'prometheus_tsdb_compactions_total',
+                   'prometheus_tsdb_head_series_removed_total')
+
+
+def heat_probe(python=sys.executable):
+    """True when the installed Heat keeps a stack's finished threads (and
+    with them the stack, its context and its Keystone sessions) until the
+    engine restarts."""
+    out = subprocess.run([python, '-c', HEAT_PROBE], capture_output=True,
+                         text=True, timeout=120, check=True).stdout
+    return int(out.split()[-1]) > 0
+
+
+def prometheus_head(port):
+    """Prometheus's own head-block figures (``PROMETHEUS_HEAD``)."""
+    import urllib.request
+    with urllib.request.urlopen('http://127.0.0.1:%d/metrics' % port,
+                                timeout=10) as resp:
+        text = resp.read().decode()
+    found = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(' ')
+        if name in PROMETHEUS_HEAD:
+            found[name] = float(value)
+    return found
+
+
+def attributed(grew, heat_keeps, head_middle, head_end):
+    """{service: cause} of growth proven to be another project's."""
+    out = {}
+    if heat_keeps and 'heat-engine' in grew:
+        out['heat-engine'] = (
+            'Heat keeps every finished stack thread with its stack, '
+            'context and Keystone sessions (ThreadGroupManager) until it '
+            'restarts')
+    compacted = (head_end.get('prometheus_tsdb_compactions_total', 0) -
+                 head_middle.get('prometheus_tsdb_compactions_total', 0))
+    series = (head_end.get('prometheus_tsdb_head_series', 0) -
+              head_middle.get('prometheus_tsdb_head_series', 0))
+    if 'prometheus' in grew and not compacted and series > 0:
+        out['prometheus'] = (
+            'its head block kept %d more series and did not compact (it '
+            'does when it spans 3 h)' % series)
+    return out
+
+
 def leftovers(before, after):
     return {kind: sorted(after[kind] - before.get(kind, set()))
             for kind in after if after[kind] - before.get(kind, set())}
@@ -494,12 +558,15 @@ def main():
             soak.stack(0)
             faults.make_residents()
             first, procs_first = inv.things(), inv.processes()
+            prom_port = lay.port('prometheus')
+            head = {'start': prometheus_head(prom_port)}
             started = time.monotonic()
             middle = procs_middle = None
             blocks = plan(CYCLES, STACKS, FAULT_EVERY)
             for index, (cycles, stacks) in enumerate(blocks):
                 if index == len(blocks) // 2:
                     middle, procs_middle = inv.things(), inv.processes()
+                    head['middle'] = prometheus_head(prom_port)
                 done = workers.block(
                     [('cycle', len(KINDS) + n) for n in cycles] +
                     [('stack', 1 + n) for n in stacks])
@@ -518,6 +585,7 @@ def main():
                         time.monotonic() - started), flush=True)
             elapsed = time.monotonic() - started
             end, procs_end = inv.things(), inv.processes()
+            head['end'] = prometheus_head(prom_port)
         finally:
             try:
                 workers.close()
@@ -527,7 +595,9 @@ def main():
                 inv.close()
     left = leftovers(first, end)
     grew = growth(procs_middle, procs_end)
-    worst = max(grew.items(), key=lambda kv: kv[1]['rss_pct'])
+    others = attributed(grew, heat_probe(), head['middle'], head['end'])
+    worst = max(((k, v) for k, v in grew.items() if k not in others),
+                key=lambda kv: kv[1]['rss_pct'])
     figures = {
         # make soak's full run keeps its own row next to make bench's.
         'summary_key': 'soak_full' if CYCLES >= 1000 else 'soak',
@@ -548,6 +618,10 @@ def main():
                     'end': {k: v['rss_mib'] for k, v in procs_end.items()}},
         'worst_rss_growth': {'service': worst[0],
                              'pct': worst[1]['rss_pct']},
+        'attributed': {k: {'rss_pct': grew[k]['rss_pct'],
+                           'fds': grew[k]['fds'], 'cause': v}
+                       for k, v in others.items()},
+        'prometheus_head': head,
         'faults': faults.outcomes,
         'faults_failed': sum(1 for o in faults.outcomes if o['error']),
         'targets': {'leftover_count': 0, 'faults_failed': 0,

@@ -382,7 +382,7 @@ def test_setup_installs_mariadb_without_starting_debians_service():
                              'aio-apt'], capture_output=True, text=True,
                             check=True).stdout
     assert ('for p in mariadb-server rabbitmq-server ovn-central ovn-host '
-            'haproxy prometheus;' in recipe)
+            'haproxy prometheus uuid-runtime;' in recipe)
     # A policy-rc.d that refuses (exit 101) while apt-get installs, removed
     # after it unless the machine had one.
     guard = recipe.index('> /usr/sbin/policy-rc.d')

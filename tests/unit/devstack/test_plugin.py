@@ -621,6 +621,11 @@ def test_ceilometer_agent_reads_the_docker_compute(tmp_path):
     assert ('run_process dos-ceilometer group=docker %s/ceilometer-polling '
             '--polling-namespaces docker --config-file %s --config-file %s'
             % (stack.bin, path, own)) in stack.calls
+    # uuidd, so libuuid keeps no descriptor per polling thread, before it.
+    uuidd = stack.calls.index('start_service uuidd.socket')
+    assert stack.calls.index('install_package uuid-runtime') < uuidd < [
+        i for i, c in enumerate(stack.calls)
+        if c.startswith('run_process dos-ceilometer')][0]
     polling = stack.path('etc', 'ceilometer', 'polling-docker.yaml')
     assert stack.ini('etc', 'ceilometer', 'ceilometer-docker.conf').get(
         'polling', 'cfg_file') == polling

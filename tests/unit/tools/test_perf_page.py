@@ -499,3 +499,22 @@ def test_a_benchmark_files_its_figures_under_the_name_it_gives(
     assert written['fake_full']['x'] == 1
     assert 'summary_key' not in written['fake_full']
     assert 'fake' not in written
+
+
+def test_growth_proven_another_projects_is_reported_apart(tmp_path):
+    summary = _summary()
+    summary['soak_full'] = dict(
+        summary['soak'], cycles=1000, stacks=200,
+        worst_rss_growth={'service': 'mariadb', 'pct': 3.1},
+        fd_growth={'heat-engine': 200, 'nova-api': 4, 'neutron': -2},
+        attributed={'heat-engine': {'rss_pct': 13.1, 'fds': 200,
+                                    'cause': 'Heat keeps its threads'}},
+        targets=_summary()['soak']['targets'])
+    readme, _page = _render_summary(tmp_path, summary)
+    worst = [line for line in readme.splitlines()
+             if 'largest RSS growth' in line][-1]
+    assert '(heat-engine apart, below)' in worst
+    assert _row(readme, 'the same soak: heat-engine, growth')[1:] == [
+        'RSS +13.1%, fds +200', 'report', '']
+    assert _row(readme, 'the same soak: file descriptors gained')[1:] == [
+        'nova-api +4, neutron -2', 'report', '']
