@@ -51,8 +51,10 @@ cycles on: a short soak's middle comes after a handful of cycles, while
 the services still warm up (caches, connection pools, malloc arenas), so
 there its growth is only reported.
 
-Growth that is another project's, proven in the same run, is reported
-beside the judged figure instead of in it (``attributed``): heat-engine's
+A service a fault restarted between the middle and the end is two
+processes, not one that grew: its figures are reported beside the judged
+one. So is growth that is another project's, proven in the same run
+(``attributed``): heat-engine's
 when the installed Heat keeps every finished stack thread (``heat_probe``:
 Heat's own ThreadGroupManager, asked in a child process), Prometheus's
 when its head block only gained series and never compacted between the
@@ -204,6 +206,7 @@ class Inventory:
                 p = psutil.Process(pid)
                 family = [p] + p.children(recursive=True)
                 out[svc.name] = {
+                    'pid': pid,
                     'rss_mib': round(sum(q.memory_info().rss
                                          for q in family) / 2 ** 20, 1),
                     'fds': sum(q.num_fds() for q in family),
@@ -505,9 +508,13 @@ def prometheus_head(port):
 
 
 def attributed(grew, heat_keeps, head_middle, head_end):
-    """{service: cause} of growth proven to be another project's."""
-    out = {}
-    if heat_keeps and 'heat-engine' in grew:
+    """{service: cause} of growth that is not one process of ours growing:
+    a service restarted in between (by a fault), or growth proven to be
+    another project's."""
+    out = {name: 'restarted between the middle and the end (a fault): '
+                 'two processes' for name, g in grew.items()
+           if g.get('restarted')}
+    if heat_keeps and 'heat-engine' in grew and 'heat-engine' not in out:
         out['heat-engine'] = (
             'Heat keeps every finished stack thread with its stack, '
             'context and Keystone sessions (ThreadGroupManager) until it '
@@ -516,7 +523,8 @@ def attributed(grew, heat_keeps, head_middle, head_end):
                  head_middle.get('prometheus_tsdb_compactions_total', 0))
     series = (head_end.get('prometheus_tsdb_head_series', 0) -
               head_middle.get('prometheus_tsdb_head_series', 0))
-    if 'prometheus' in grew and not compacted and series > 0:
+    if ('prometheus' in grew and 'prometheus' not in out and not compacted
+            and series > 0):
         out['prometheus'] = (
             'its head block kept %d more series and did not compact (it '
             'does when it spans 3 h)' % series)
@@ -538,7 +546,9 @@ def growth(middle, end):
         out[name] = {
             'rss_pct': round((e['rss_mib'] - m['rss_mib']) /
                              m['rss_mib'] * 100, 1) if m['rss_mib'] else 0,
-            'fds': e['fds'] - m['fds'], 'threads': e['threads'] - m['threads']}
+            'fds': e['fds'] - m['fds'], 'threads': e['threads'] - m['threads'],
+            # A fault restarted it in between: two processes, not growth.
+            'restarted': m.get('pid') != e.get('pid')}
     return out
 
 

@@ -88,6 +88,22 @@ def test_growth_is_set_apart_only_where_the_same_run_proved_its_cause():
     assert bench_soak.attributed(grew, False, HEAD, HEAD) == {}
 
 
+def test_a_service_restarted_in_between_is_not_judged_as_growing():
+    middle = {'mariadb': {'pid': 10, 'rss_mib': 150.0, 'fds': 40,
+                          'threads': 9},
+              'nova-api': {'pid': 11, 'rss_mib': 100.0, 'fds': 30,
+                           'threads': 8}}
+    end = {'mariadb': {'pid': 12, 'rss_mib': 180.0, 'fds': 41, 'threads': 9},
+           'nova-api': {'pid': 11, 'rss_mib': 101.0, 'fds': 30,
+                        'threads': 8}}
+    grew = bench_soak.growth(middle, end)
+    assert (grew['mariadb']['restarted'], grew['nova-api']['restarted']) == (
+        True, False)
+    found = bench_soak.attributed(grew, True, HEAD, HEAD)
+    assert sorted(found) == ['mariadb']
+    assert 'restarted' in found['mariadb']
+
+
 def test_the_installed_heat_keeps_a_stacks_finished_threads():
     # The pinned Heat (constraints.txt) has the defect the soak sets apart
     # and doc/operator-guide.md describes. When this fails, the Heat
