@@ -100,6 +100,16 @@ def _load(path):
         return {}
 
 
+def selected(paths, names):
+    """The benchmark modules whose file name contains one of ``names``
+    (all without names): never matched on the folder they are in, which
+    may itself contain a benchmark's name (a clone in /tmp/soak)."""
+    if not names:
+        return list(paths)
+    return [p for p in paths
+            if any(n in os.path.basename(p) for n in names)]
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     state = os.environ.get('DOS_STATE') or os.path.join(ROOT, '.state')
@@ -107,8 +117,7 @@ def main(argv=None):
     os.makedirs(out_dir, exist_ok=True)
     modules = sorted(glob.glob(os.path.join(ROOT, 'tests', 'bench',
                                             'bench_*.py')))
-    if argv:
-        modules = [m for m in modules if any(a in m for a in argv)]
+    modules = selected(modules, argv)
     host = host_facts()
     failed = []
     measured = {}

@@ -90,6 +90,10 @@ def main(argv=None):
         'proc_name': args.name,
         'accesslog': '-',
         'errorlog': '-',
+        # gunicorn 25.1+ opens a control socket at one path per user
+        # ($HOME/.gunicorn/gunicorn.ctl): every API of every cloud on the
+        # machine would take it from the one before.
+        'control_socket_disable': True,
     }).run()
 
 

@@ -16,6 +16,8 @@ in its first member, shrunk when the load stops, deleted)."""
 
 import time
 
+from keystoneauth1 import exceptions as ks_exc
+
 from tests.rig.waiting import wait
 from tools.aio import apps
 
@@ -46,9 +48,18 @@ class Metrics:
         return float(found[0]['value'][1]) if found else None
 
     def shown(self, promql, accept=lambda v: True, what=None):
-        """The value once there is one that ``accept`` takes (0 too)."""
+        """The value once there is one that ``accept`` takes (0 too).
+
+        Until Prometheus has a sample of the query's metric, Aetos cannot
+        scope a tenant's query to its project (python-observabilityclient
+        finds no metric name to add the label to and sends an invalid
+        query): a 400 then means "nothing yet", and the wait goes on.
+        """
         def check():
-            v = self.value(promql)
+            try:
+                v = self.value(promql)
+            except ks_exc.BadRequest:
+                return None
             return (v,) if v is not None and accept(v) else None
         (value,) = wait(check, timeout=SHOWS_WITHIN, what=what or promql)
         return value

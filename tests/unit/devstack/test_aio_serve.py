@@ -58,13 +58,14 @@ def _get(conn):
 
 
 @contextlib.contextmanager
-def _served(app='hello', *args):
+def _served(app='hello', *args, env=None):
     """tools/aio/serve.py serving ``app`` on a free loopback port."""
     port = ports.free_port()
     proc = subprocess.Popen(
         [sys.executable, '-m', 'tools.aio.serve', '--port', str(port),
          '--app', 'tests.unit.devstack.test_aio_serve:' + app] + list(args),
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env)
     try:
         deadline = time.monotonic() + 60
         while not services.tcp_open(port):
@@ -144,3 +145,15 @@ def test_keystone_is_served_one_request_at_a_time_per_process(tmp_path):
     with _served('inflight') as port:
         answers = _at_once(port, 6)
     assert max(most for _pid, most in answers) > 1
+
+
+def test_no_control_socket_shared_by_every_api_of_the_machine(tmp_path):
+    # gunicorn's control socket has one path per user: the APIs of the
+    # clouds on a machine would each take it over.
+    env = dict(os.environ, HOME=str(tmp_path))
+    env.pop('XDG_RUNTIME_DIR', None)
+    with _served(env=env) as port:
+        conn = http.client.HTTPConnection('127.0.0.1', port, timeout=10)
+        assert _get(conn) == (200, b'hello')
+        conn.close()
+        assert list(tmp_path.rglob('gunicorn.ctl')) == []

@@ -518,3 +518,12 @@ def test_growth_proven_another_projects_is_reported_apart(tmp_path):
         'RSS +13.1%, fds +200', 'report', '']
     assert _row(readme, 'the same soak: file descriptors gained')[1:] == [
         'nova-api +4, neutron -2', 'report', '']
+
+
+def test_benchmarks_are_chosen_by_their_name_not_their_folder():
+    paths = ['/tmp/soak/tests/bench/bench_aio_boot.py',
+             '/tmp/soak/tests/bench/bench_soak.py',
+             '/tmp/soak/tests/bench/bench_heat.py']
+    assert run_bench.selected(paths, ['soak']) == [paths[1]]
+    assert run_bench.selected(paths, ['heat', 'boot']) == [paths[0], paths[2]]
+    assert run_bench.selected(paths, []) == paths
