@@ -41,6 +41,20 @@ class Metrics:
         assert body['status'] == 'success', body
         return body['data']['result']
 
+    def known(self, promql):
+        """False while Aetos answers the query with a 400 (see ``shown``)."""
+        try:
+            self.query(promql)
+        except ks_exc.BadRequest:
+            return False
+        return True
+
+    def series(self, promql, count=1, what=None):
+        """The query's series once there are ``count`` of them."""
+        return wait(lambda: (lambda r: r if len(r) == count else None)(
+            self.query(promql) if self.known(promql) else []),
+            timeout=SHOWS_WITHIN, what=what or promql)
+
     def value(self, promql):
         """The single series' value, or None while there is none."""
         found = self.query(promql)
@@ -56,10 +70,7 @@ class Metrics:
         query): a 400 then means "nothing yet", and the wait goes on.
         """
         def check():
-            try:
-                v = self.value(promql)
-            except ks_exc.BadRequest:
-                return None
+            v = self.value(promql) if self.known(promql) else None
             return (v,) if v is not None and accept(v) else None
         (value,) = wait(check, timeout=SHOWS_WITHIN, what=what or promql)
         return value

@@ -65,9 +65,7 @@ def _check_series(aio, stack_id, member):
     user = aio.openstack_json('user', 'show', 'demo')['id']
     group = 'ceilometer_cpu{server_group="%s"}' % stack_id
     # The series of the member the group shed goes within a poll.
-    (cpu,) = wait(lambda: (lambda r: r if len(r) == 1 else None)(
-        demo.query(group)), timeout=scaletools.SHOWS_WITHIN,
-        what="the shed member's series to go")
+    (cpu,) = demo.series(group, what="the shed member's series to go")
     labels = cpu['metric']
     # Whether the stack's create or a scaling signal (through the stack's
     # trust) made it, the member is the demo user's.
@@ -79,9 +77,9 @@ def _check_series(aio, stack_id, member):
     assert demo.shown('ceilometer_memory' + sel) == 64
     assert demo.shown('ceilometer_vcpus' + sel) == 1
     # Its interface on the engine's bridge, named like an instance's tap.
-    (rx,) = wait(lambda: demo.query(
+    (rx,) = demo.series(
         'ceilometer_network_incoming_bytes{resource=~".*-%s-eth0"}'
-        % member), timeout=scaletools.SHOWS_WITHIN, what='network bytes')
+        % member, what='network bytes')
     assert rx['metric']['server_group'] == stack_id
     # Another tenant sees none of it, even asking by project; admin does.
     assert alt.query(group) == []
