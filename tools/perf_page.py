@@ -450,8 +450,8 @@ def _soak(f):
               else '<= %s%%' % _num(limit),
               None if limit is None else worst['pct'] <= limit)
     for name, why in sorted(others.items()):
-        yield Row('the same soak: %s, growth from the middle to the end '
-                  'that is its own project\'s: %s' % (name, why['cause']),
+        yield Row('the same soak: %s, set apart from the judged growth '
+                  '(middle to end): %s' % (name, why['cause']),
                   'RSS %+.1f%%, fds %+d' % (why['rss_pct'], why['fds']),
                   'report', None)
     fds = {k: v for k, v in (f.get('fd_growth') or {}).items()

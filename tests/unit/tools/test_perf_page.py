@@ -514,7 +514,7 @@ def test_growth_proven_another_projects_is_reported_apart(tmp_path):
     worst = [line for line in readme.splitlines()
              if 'largest RSS growth' in line][-1]
     assert '(heat-engine apart, below)' in worst
-    assert _row(readme, 'the same soak: heat-engine, growth')[1:] == [
+    assert _row(readme, 'the same soak: heat-engine, set apart')[1:] == [
         'RSS +13.1%, fds +200', 'report', '']
     assert _row(readme, 'the same soak: file descriptors gained')[1:] == [
         'nova-api +4, neutron -2', 'report', '']
