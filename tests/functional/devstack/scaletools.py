@@ -41,40 +41,41 @@ class Metrics:
         assert body['status'] == 'success', body
         return body['data']['result']
 
-    def known(self, promql):
-        """False while Aetos answers the query with a 400 (see ``shown``)."""
-        try:
-            self.query(promql)
-        except ks_exc.BadRequest:
-            return False
-        return True
-
-    def series(self, promql, count=1, what=None):
-        """The query's series once there are ``count`` of them."""
-        return wait(lambda: (lambda r: r if len(r) == count else None)(
-            self.query(promql) if self.known(promql) else []),
-            timeout=SHOWS_WITHIN, what=what or promql)
-
-    def value(self, promql):
-        """The single series' value, or None while there is none."""
-        found = self.query(promql)
-        assert len(found) <= 1, found
-        return float(found[0]['value'][1]) if found else None
-
-    def shown(self, promql, accept=lambda v: True, what=None):
-        """The value once there is one that ``accept`` takes (0 too).
+    def pending(self, promql):
+        """The query's series; [] while Aetos answers it with a 400.
 
         Until Prometheus has a sample of the query's metric, Aetos cannot
         scope a tenant's query to its project (python-observabilityclient
         finds no metric name to add the label to and sends an invalid
-        query): a 400 then means "nothing yet", and the wait goes on.
+        query): a 400 then means "nothing yet".
         """
+        try:
+            return self.query(promql)
+        except ks_exc.BadRequest:
+            return []
+
+    def series(self, promql, count=1, what=None):
+        """The query's series once there are ``count`` of them."""
+        return wait(lambda: (lambda r: r if len(r) == count else None)(
+            self.pending(promql)), timeout=SHOWS_WITHIN, what=what or promql)
+
+    @staticmethod
+    def _single(found):
+        assert len(found) <= 1, found
+        return float(found[0]['value'][1]) if found else None
+
+    def value(self, promql):
+        """The single series' value, or None while there is none."""
+        return self._single(self.query(promql))
+
+    def shown(self, promql, accept=lambda v: True, what=None):
+        """The value once there is one that ``accept`` takes (0 too); a
+        400 is "nothing yet" (``pending``)."""
         def check():
-            v = self.value(promql) if self.known(promql) else None
+            v = self._single(self.pending(promql))
             return (v,) if v is not None and accept(v) else None
         (value,) = wait(check, timeout=SHOWS_WITHIN, what=what or promql)
         return value
-
 
 def alarms(aio, stack_name):
     """The tenant's alarms of a stack (Heat names them <stack>-<name>-)."""
