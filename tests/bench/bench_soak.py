@@ -531,6 +531,13 @@ def attributed(grew, heat_keeps, head_middle, head_end):
     return out
 
 
+def rss_by_block(samples):
+    """{service: [RSS MiB after each block]} from per-block samples; a
+    block where a service was not running has None."""
+    names = sorted({name for sample in samples for name in sample})
+    return {name: [sample.get(name) for sample in samples] for name in names}
+
+
 def leftovers(before, after):
     return {kind: sorted(after[kind] - before.get(kind, set()))
             for kind in after if after[kind] - before.get(kind, set())}
@@ -572,6 +579,7 @@ def main():
             head = {'start': prometheus_head(prom_port)}
             started = time.monotonic()
             middle = procs_middle = None
+            by_block = []
             blocks = plan(CYCLES, STACKS, FAULT_EVERY)
             for index, (cycles, stacks) in enumerate(blocks):
                 if index == len(blocks) // 2:
@@ -582,6 +590,10 @@ def main():
                     [('stack', 1 + n) for n in stacks])
                 for kind in done[:len(cycles)]:
                     kinds[kind] = kinds.get(kind, 0) + 1
+                # RSS after every block: a slope tells a leak from a
+                # warm-up that middle and end alone cannot.
+                by_block.append({k: v['rss_mib']
+                                 for k, v in inv.processes().items()})
                 ran = cycles[-1] + 1 if cycles else 0
                 if len(cycles) == FAULT_EVERY:
                     fault = FAULTS[len(faults.outcomes) % len(FAULTS)]
@@ -625,7 +637,8 @@ def main():
                           if v['threads']},
         'rss_mib': {'start': {k: v['rss_mib'] for k, v in
                               procs_first.items()},
-                    'end': {k: v['rss_mib'] for k, v in procs_end.items()}},
+                    'end': {k: v['rss_mib'] for k, v in procs_end.items()},
+                    'by_block': rss_by_block(by_block)},
         'worst_rss_growth': {'service': worst[0],
                              'pct': worst[1]['rss_pct']},
         'attributed': {k: {'rss_pct': grew[k]['rss_pct'],

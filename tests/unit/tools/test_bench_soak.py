@@ -109,3 +109,10 @@ def test_the_installed_heat_keeps_a_stacks_finished_threads():
     # and doc/operator-guide.md describes. When this fails, the Heat
     # installed no longer has it: drop the guide's caveat.
     assert bench_soak.heat_probe() is True
+
+
+def test_rss_after_each_block_is_kept_per_service():
+    samples = [{'nova-api': 200.0, 'mariadb': 150.0}, {'nova-api': 210.5},
+               {'nova-api': 211.0, 'mariadb': 90.0}]
+    assert bench_soak.rss_by_block(samples) == {
+        'mariadb': [150.0, None, 90.0], 'nova-api': [200.0, 210.5, 211.0]}
