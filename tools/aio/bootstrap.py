@@ -77,8 +77,9 @@ UUIDD_SOCKET = '/run/uuidd/request'
 UUIDD = '/usr/sbin/uuidd'
 
 
-def ensure_uuidd(timeout=10):
-    """Start the host's uuidd unless one answers already; True if started.
+def start_uuidd(timeout=10):
+    """Start the host's uuidd unless one answers already; True if started
+    (the caller waits for it to answer on ``UUIDD_SOCKET``).
 
     Without uuidd, libuuid gives every thread that makes a time-based UUID
     (Ceilometer's sample ids: ``uuid.uuid1``) a descriptor of
@@ -94,12 +95,6 @@ def ensure_uuidd(timeout=10):
     # Forks into a daemon; no --timeout: it stays up while idle.
     subprocess.run([UUIDD, '--quiet', '--socket', UUIDD_SOCKET], check=True,
                    stdout=subprocess.DEVNULL, timeout=timeout)
-    deadline = time.monotonic() + timeout
-    while not ovn.unix_open(UUIDD_SOCKET):
-        if time.monotonic() > deadline:
-            raise RuntimeError('uuidd did not answer on %s within %d s'
-                               % (UUIDD_SOCKET, timeout))
-        time.sleep(0.1)
     return True
 
 

@@ -89,7 +89,7 @@ class Cloud:
         t0 = time.monotonic()
         self.log('all-in-one under %s (logs in %s)' % (lay.base, lay.logs))
         self._timed('engines', bootstrap.start_engines, lay)
-        self._timed('uuidd', bootstrap.ensure_uuidd)
+        self._timed('uuidd', self.ensure_uuidd)
         self._timed('configs', self.write_configs)
         waves = services.table(lay)
         backends, network, identity, apis, workers = waves
@@ -208,6 +208,13 @@ class Cloud:
             if time.monotonic() > deadline:
                 raise StartError(what() if callable(what) else what)
             time.sleep(0.2)
+
+    def ensure_uuidd(self, timeout=10):
+        """The host's uuidd (bootstrap.start_uuidd), answering."""
+        if bootstrap.start_uuidd(timeout):
+            self._wait(lambda: ovn.unix_open(bootstrap.UUIDD_SOCKET),
+                       'uuidd did not answer on %s within %d s'
+                       % (bootstrap.UUIDD_SOCKET, timeout), timeout)
 
     def prepare_dashboard(self):
         """Horizon's settings, heat-dashboard's panels and the compressed
