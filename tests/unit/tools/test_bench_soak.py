@@ -14,6 +14,8 @@
 
 import threading
 
+import pytest
+
 from tests.bench import bench_soak
 
 
@@ -116,3 +118,31 @@ def test_rss_after_each_block_is_kept_per_service():
                {'nova-api': 211.0, 'mariadb': 90.0}]
     assert bench_soak.rss_by_block(samples) == {
         'mariadb': [150.0, None, 90.0], 'nova-api': [200.0, 210.5, 211.0]}
+
+
+def test_a_poll_that_meets_a_dropped_connection_is_sent_again(monkeypatch):
+    from keystoneauth1 import exceptions as ks_exc
+    monkeypatch.setattr(bench_soak, 'POLL_S', 0)
+    monkeypatch.setattr(bench_soak, 'DROPPED_POLLS', [])
+    answers = [ks_exc.ConnectFailure('Remote end closed connection'),
+               None, 'ACTIVE']
+
+    def check():
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert bench_soak._until('boot of x', check, timeout=5) == 'ACTIVE'
+    assert len(bench_soak.DROPPED_POLLS) == 1
+    assert bench_soak.DROPPED_POLLS[0].startswith('boot of x: ')
+
+
+def test_a_poll_that_fails_otherwise_ends_the_wait(monkeypatch):
+    monkeypatch.setattr(bench_soak, 'POLL_S', 0)
+
+    def check():
+        raise RuntimeError('server went to ERROR')
+
+    with pytest.raises(RuntimeError, match='ERROR'):
+        bench_soak._until('boot of x', check, timeout=5)
