@@ -61,9 +61,7 @@ class Cloud:
         return procs.Process(self.lay, svc.name)
 
     def _env(self, svc):
-        env = services.base_env(self.lay)
-        env.update(svc.env)
-        return env
+        return services.service_env(self.lay, svc)
 
     # -- start -----------------------------------------------------------
 

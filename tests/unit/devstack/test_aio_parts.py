@@ -748,3 +748,19 @@ def test_an_ovn_controller_that_dies_once_during_start_is_started_again(
     finally:
         for svc in wave:
             c.process(svc).stop()
+
+
+def test_python_services_start_with_two_malloc_arenas(tmp_path):
+    lay = _layout(tmp_path)
+    by_name = {svc.name: svc for svc in services.all_services(lay)}
+    for name in ('nova-api', 'nova-conductor', 'heat-engine',
+                 'ceilometer-polling-compute1'):
+        env = services.service_env(lay, by_name[name])
+        assert env['MALLOC_ARENA_MAX'] == '2', name
+    # A service's own environment still comes last.
+    assert services.service_env(lay, by_name['nova-api'])[
+        'OS_NOVA_CONFIG_DIR'] == lay.conf('nova')
+    # Not the C and Erlang servers: MariaDB's threads do allocate at once.
+    for name in ('mariadb', 'rabbitmq'):
+        assert 'MALLOC_ARENA_MAX' not in services.service_env(
+            lay, by_name[name]), name
