@@ -60,9 +60,6 @@ class Cloud:
     def process(self, svc):
         return procs.Process(self.lay, svc.name)
 
-    def _env(self, svc):
-        return services.service_env(self.lay, svc)
-
     # -- start -----------------------------------------------------------
 
     def start(self):
@@ -283,7 +280,7 @@ class Cloud:
                             'OVN is down: ' if ovn.is_ovn(svc.name) else '',
                             svc.name, svc.port, svc.port))
                 started[svc.name] = time.time()
-                proc.start(svc.argv, env=self._env(svc),
+                proc.start(svc.argv, env=services.service_env(self.lay, svc),
                            cwd=services.layout_mod.ROOT)
         deadline = time.monotonic() + HEALTH_TIMEOUT
         pending = list(wave)
