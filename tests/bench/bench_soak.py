@@ -322,21 +322,23 @@ class Soak:
                     stack.id, done.status, done.status_reason))
         finally:
             heat.delete_stack(stack.id)
-            _until('stack delete %s' % stack.id, lambda: (
-                lambda s: s is None or s.status in (
-                    'DELETE_COMPLETE', 'DELETE_FAILED'))(
-                        heat.find_stack(stack.id, ignore_missing=True)))
-            left = heat.find_stack(stack.id, ignore_missing=True)
-            if left is not None and left.status == 'DELETE_FAILED':
-                raise RuntimeError('stack %s: DELETE_FAILED %s'
-                                   % (stack.id, left.status_reason))
-            # DELETE_COMPLETE comes before Heat removes the stack's row:
-            # until then the stack is listed and holds its name. A fault
-            # in that window (MariaDB restarted) left one listed for good,
-            # its name taken, "not found" to a delete. A stack is done
-            # when it is no longer listed.
-            _until('stack %s off the list' % stack.id, lambda: not any(
-                s.id == stack.id for s in heat.stacks(name=stack.name)))
+
+            def gone():
+                # DELETE_COMPLETE comes before Heat removes the stack's
+                # row: until then the stack is listed and holds its name (a
+                # MariaDB fault in that window left one listed for good,
+                # its name taken, "not found" to a delete). A stack is
+                # deleted when Heat no longer lists it.
+                for listed in heat.stacks(name=stack.name):
+                    if listed.id != stack.id:
+                        continue
+                    if listed.status == 'DELETE_FAILED':
+                        raise RuntimeError('stack %s: DELETE_FAILED %s' % (
+                            stack.id, listed.status_reason))
+                    return False
+                return True
+
+            _until('stack delete %s' % stack.id, gone)
 
 
 class Faults:

@@ -77,6 +77,7 @@ class Metrics:
         (value,) = wait(check, timeout=SHOWS_WITHIN, what=what or promql)
         return value
 
+
 def alarms(aio, stack_name):
     """The tenant's alarms of a stack (Heat names them <stack>-<name>-)."""
     return [a for a in aio.openstack_json('alarm', 'list', cloud='aio-demo')
